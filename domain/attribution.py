@@ -1,0 +1,63 @@
+"""Who said it, who relayed it, which side they speak for, and how far it is verified."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from domain.errors import InvalidReport
+
+
+class Side(StrEnum):
+    """The side a source speaks for (not the side a claim is about)."""
+
+    UKRAINE = "ukraine"
+    RUSSIA = "russia"
+    THIRD_PARTY = "third_party"
+    UNKNOWN = "unknown"
+
+
+class Verification(StrEnum):
+    UNVERIFIED = "unverified"
+    CORROBORATED = "corroborated"
+    DISPUTED = "disputed"
+    DENIED = "denied"
+    RETRACTED = "retracted"
+
+
+class Stance(StrEnum):
+    """What a named party said (or did not say) about a claim at the time it was reported."""
+
+    CONFIRMED = "confirmed"
+    DENIED = "denied"
+    NEITHER_CONFIRMED_NOR_DENIED = "neither_confirmed_nor_denied"
+    DID_NOT_RESPOND = "did_not_respond"
+    COULD_NOT_VERIFY = "could_not_verify"
+    DOES_NOT_DISCLOSE = "does_not_disclose"
+
+
+class Attribution(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    """The chain of custody of a claim: `source` said it, `outlet` relayed it."""
+
+    source: str
+    side: Side
+    outlet: str | None = None
+    url: str | None = None
+
+    def validate(self, field: str) -> None:
+        if not self.source.strip():
+            raise InvalidReport(f"{field}.source", "a report needs a source: who said it")
+        if self.outlet is not None and not self.outlet.strip():
+            raise InvalidReport(f"{field}.outlet", "must not be blank; omit it when nobody relayed the claim")
+
+
+class Caveat(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A party's stance recorded with the report ("Reuters could not independently verify")."""
+
+    party: str
+    stance: Stance
+
+    def validate(self, field: str) -> None:
+        if not self.party.strip():
+            raise InvalidReport(f"{field}.party", "must name who took this stance")

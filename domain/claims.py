@@ -1,0 +1,231 @@
+"""What a report claims, one struct per kind, decoded as a tagged union on `kind`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from domain.errors import InvalidReport
+from domain.quantities import Quantity, Unit
+
+
+def _require_text(value: str, field: str) -> None:
+    if not value.strip():
+        raise InvalidReport(field, "must not be blank")
+
+
+def _require_unit(quantity: Quantity, units: frozenset[Unit], field: str) -> None:
+    quantity.validate(field)
+    if quantity.unit not in units:
+        expected = ", ".join(sorted(units))
+        raise InvalidReport(f"{field}.unit", f"expected {expected}, got {quantity.unit}")
+
+
+class Extent(StrEnum):
+    CURRENT = "current"
+    PEAK = "peak"
+
+
+class TerritoryControl(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="territory_control", tag_field="kind", omit_defaults=True):
+    """An actor holds an area of a region ("now about 800 km² of Kursk region")."""
+
+    actor: str
+    region: str
+    country: str
+    area: Quantity
+    extent: Extent = Extent.CURRENT
+    share_lost_from_peak: Quantity | None = None
+
+    def validate(self) -> None:
+        _require_text(self.actor, "claim.actor")
+        _require_text(self.region, "claim.region")
+        _require_text(self.country, "claim.country")
+        _require_unit(self.area, frozenset({Unit.KM2}), "claim.area")
+        if self.share_lost_from_peak is not None:
+            _require_unit(self.share_lost_from_peak, frozenset({Unit.PERCENT}), "claim.share_lost_from_peak")
+
+
+class OffensiveLaunched(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="offensive", tag_field="kind", omit_defaults=True):
+    """An actor launched an offensive or an incursion into a region."""
+
+    actor: str
+    region: str
+    country: str
+    mode: str = "offensive"
+    objectives: tuple[str, ...] = ()
+    description: str | None = None
+
+    def validate(self) -> None:
+        _require_text(self.actor, "claim.actor")
+        _require_text(self.region, "claim.region")
+        _require_text(self.country, "claim.country")
+        if self.mode not in ("offensive", "incursion"):
+            raise InvalidReport("claim.mode", f"expected 'offensive' or 'incursion', got {self.mode!r}")
+
+
+class Counterattack(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="counterattack", tag_field="kind", omit_defaults=True):
+    """An actor counter-attacks against another in a region ("waves of counter-assaults")."""
+
+    actor: str
+    against: str
+    region: str
+    country: str
+    intensity: str | None = None
+    description: str | None = None
+
+    def validate(self) -> None:
+        for name in ("actor", "against", "region", "country"):
+            _require_text(getattr(self, name), f"claim.{name}")
+
+
+class TroopDeployment(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="deployment", tag_field="kind", omit_defaults=True):
+    """Troops of an actor sent to a theatre, in support of an ally or not."""
+
+    actor: str
+    theatre: str
+    country: str
+    troops: Quantity
+    in_support_of: str | None = None
+    status: str | None = None
+
+    def validate(self) -> None:
+        for name in ("actor", "theatre", "country"):
+            _require_text(getattr(self, name), f"claim.{name}")
+        _require_unit(self.troops, frozenset({Unit.TROOPS}), "claim.troops")
+
+
+class ForceStrength(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="force_strength", tag_field="kind", omit_defaults=True):
+    """The size of an actor's force in a theatre, and the size it aims for."""
+
+    actor: str
+    theatre: str
+    troops: Quantity
+    target: Quantity | None = None
+
+    def validate(self) -> None:
+        _require_text(self.actor, "claim.actor")
+        _require_text(self.theatre, "claim.theatre")
+        _require_unit(self.troops, frozenset({Unit.TROOPS}), "claim.troops")
+        if self.target is not None:
+            _require_unit(self.target, frozenset({Unit.TROOPS}), "claim.target")
+
+
+class FrontAdvance(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="front_advance", tag_field="kind", omit_defaults=True):
+    """An actor advancing on a direction at a rate ("200-300 metres a day towards Kurakhove")."""
+
+    actor: str
+    direction: str
+    region: str
+    country: str
+    rate: Quantity
+    description: str | None = None
+
+    def validate(self) -> None:
+        for name in ("actor", "direction", "region", "country"):
+            _require_text(getattr(self, name), f"claim.{name}")
+        _require_unit(self.rate, frozenset({Unit.METRES_PER_DAY}), "claim.rate")
+
+
+class Place(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    name: str
+    region: str | None = None
+    country: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def validate(self, field: str) -> None:
+        _require_text(self.name, f"{field}.name")
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            raise InvalidReport(f"{field}.latitude", f"must be between -90 and 90, got {self.latitude:g}")
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            raise InvalidReport(f"{field}.longitude", f"must be between -180 and 180, got {self.longitude:g}")
+        if (self.latitude is None) != (self.longitude is None):
+            raise InvalidReport(field, "give both latitude and longitude, or neither")
+
+
+class StrikeEffects(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    """What the claimant says a strike did; None means the claim is silent on it."""
+
+    killed: Quantity | None = None
+    injured: Quantity | None = None
+    operations_affected: bool | None = None
+    damage: tuple[str, ...] = ()
+    fires: str | None = None
+
+    def validate(self, field: str) -> None:
+        for name in ("killed", "injured"):
+            quantity = getattr(self, name)
+            if quantity is not None:
+                _require_unit(quantity, frozenset({Unit.PEOPLE}), f"{field}.{name}")
+
+
+class Strike(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="strike", tag_field="kind", omit_defaults=True):
+    """An attack on a target ("a guided missile attack on the port of Berdiansk")."""
+
+    attacker: str
+    target: str
+    place: Place
+    weapon: str | None = None
+    effects: StrikeEffects = StrikeEffects()
+
+    def validate(self) -> None:
+        _require_text(self.attacker, "claim.attacker")
+        _require_text(self.target, "claim.target")
+        self.place.validate("claim.place")
+        self.effects.validate("claim.effects")
+
+
+class DamageTally(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="damage_tally", tag_field="kind", omit_defaults=True):
+    """A running total of damage since a date ("321 port facilities since July 2023").
+
+    A tally replaces the same source's earlier tally for the category; it is never an
+    increment to be added to another tally. The period it covers is the report's occurrence.
+    """
+
+    category: str
+    count: Quantity
+    responsible: str
+    country: str
+    cause: str | None = None
+
+    def validate(self) -> None:
+        for name in ("category", "responsible", "country"):
+            _require_text(getattr(self, name), f"claim.{name}")
+        self.count.validate("claim.count")
+        if self.count.unit in (Unit.KM2, Unit.METRES_PER_DAY, Unit.PERCENT):
+            raise InvalidReport("claim.count.unit", f"a tally counts things, got {self.count.unit}")
+
+
+class OccupationShare(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="occupation_share", tag_field="kind"):
+    """The share of a country an occupier holds ("Russia occupies a fifth of Ukraine")."""
+
+    occupier: str
+    country: str
+    share: Quantity
+
+    def validate(self) -> None:
+        _require_text(self.occupier, "claim.occupier")
+        _require_text(self.country, "claim.country")
+        _require_unit(self.share, frozenset({Unit.PERCENT}), "claim.share")
+
+
+Claim = (
+    TerritoryControl
+    | OffensiveLaunched
+    | Counterattack
+    | TroopDeployment
+    | ForceStrength
+    | FrontAdvance
+    | Strike
+    | DamageTally
+    | OccupationShare
+)
+
+CLAIM_KINDS: tuple[str, ...] = tuple(
+    str(kind.__struct_config__.tag)
+    for kind in (
+        TerritoryControl, OffensiveLaunched, Counterattack, TroopDeployment, ForceStrength,
+        FrontAdvance, Strike, DamageTally, OccupationShare,
+    )
+)

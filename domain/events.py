@@ -1,0 +1,106 @@
+"""The stored facts about reports: a public, forever schema.
+
+Each event type has a stable stored name (`stored_name`) that does not depend on the module
+path, so code can move without rewriting the log. Fields are only ever added with defaults;
+a change of meaning is a new event type. When a field's shape must change, bump
+`class_version` and add a static `upcast_vN_vN+1(state: dict) -> None` that rewrites the
+stored state of version N into version N+1 (the eventsourcing library's convention).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+from uuid import UUID
+
+import msgspec
+
+from domain.attribution import Attribution, Caveat, Verification
+from domain.claims import Claim
+from domain.occurrence import Occurrence
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DomainEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A fact about one report. `timestamp` is when the event object was made; the time it
+    was recorded is set by the store and is not part of the event."""
+
+    stored_name: ClassVar[str]
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime = msgspec.field(default_factory=_now)
+
+
+class ReportFiled(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    stored_name = "report-filed"
+
+    claim: Claim
+    attribution: Attribution
+    occurred: Occurrence
+    reported: Occurrence
+    caveats: tuple[Caveat, ...] = ()
+    notes: str | None = None
+    verification: Verification = Verification.UNVERIFIED
+
+
+class ReportCorroborated(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    stored_name = "report-corroborated"
+
+    by: Attribution
+    note: str | None = None
+
+
+class ReportDisputed(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    stored_name = "report-disputed"
+
+    by: Attribution
+    reason: str
+
+
+class ReportDenied(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    stored_name = "report-denied"
+
+    by: Attribution
+    statement: str
+
+
+class ReportCorrected(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    """New values supersede the report's old ones; the old ones stay in the log."""
+
+    stored_name = "report-corrected"
+
+    claim: Claim
+    reason: str
+    occurred: Occurrence | None = None
+    by: Attribution | None = None
+
+
+class ReportRetracted(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    stored_name = "report-retracted"
+
+    reason: str
+    by: Attribution | None = None
+
+
+ReportEvent = (
+    ReportFiled
+    | ReportCorroborated
+    | ReportDisputed
+    | ReportDenied
+    | ReportCorrected
+    | ReportRetracted
+)
+
+EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    ReportFiled,
+    ReportCorroborated,
+    ReportDisputed,
+    ReportDenied,
+    ReportCorrected,
+    ReportRetracted,
+)

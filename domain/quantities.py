@@ -1,0 +1,89 @@
+"""Quantities as reports state them: a figure, a qualifier, an optional range and a unit."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from domain.errors import InvalidReport
+
+
+class Qualifier(StrEnum):
+    """How the source hedged the figure ("about 800", "at most 1,376", "more than 40%")."""
+
+    EXACT = "exact"
+    ABOUT = "about"
+    AT_MOST = "at_most"
+    AT_LEAST = "at_least"
+    MORE_THAN = "more_than"
+    LESS_THAN = "less_than"
+    BETWEEN = "between"
+
+
+class Unit(StrEnum):
+    KM2 = "km2"
+    TROOPS = "troops"
+    PEOPLE = "people"
+    FACILITIES = "facilities"
+    SHIPS = "ships"
+    VEHICLES = "vehicles"
+    METRES_PER_DAY = "m/day"
+    PERCENT = "percent"
+    COUNT = "count"
+
+
+class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    """A figure with its hedging.
+
+    `value` is the point figure when the source gave one; `low`/`high` bound it when the
+    source gave a range (either bound may be missing: "more than 40%" has only a low).
+    """
+
+    unit: Unit
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    qualifier: Qualifier = Qualifier.EXACT
+
+    def validate(self, field: str) -> None:
+        if self.value is None and self.low is None and self.high is None:
+            raise InvalidReport(field, "a quantity needs a value, a low or a high bound")
+        for name in ("value", "low", "high"):
+            figure = getattr(self, name)
+            # Every unit here measures a magnitude (areas, counts, rates of advance):
+            # a negative figure can only be a mistake; a retreat is its own claim.
+            if figure is not None and figure < 0:
+                raise InvalidReport(f"{field}.{name}", f"must not be negative, got {figure:g}")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise InvalidReport(
+                field, f"low ({self.low:g}) must not exceed high ({self.high:g})"
+            )
+        if self.value is not None:
+            if self.low is not None and self.value < self.low:
+                raise InvalidReport(
+                    field, f"value ({self.value:g}) must not be below low ({self.low:g})"
+                )
+            if self.high is not None and self.value > self.high:
+                raise InvalidReport(
+                    field, f"value ({self.value:g}) must not exceed high ({self.high:g})"
+                )
+        if self.qualifier is Qualifier.BETWEEN and (self.low is None or self.high is None):
+            raise InvalidReport(field, "qualifier 'between' needs both low and high")
+        if self.unit is Unit.PERCENT:
+            for name in ("value", "low", "high"):
+                figure = getattr(self, name)
+                if figure is not None and figure > 100:
+                    raise InvalidReport(f"{field}.{name}", f"a percentage is at most 100, got {figure:g}")
+
+
+def about(value: float, unit: Unit) -> Quantity:
+    return Quantity(unit=unit, value=value, qualifier=Qualifier.ABOUT)
+
+
+def exactly(value: float, unit: Unit) -> Quantity:
+    return Quantity(unit=unit, value=value)
+
+
+def between(low: float, high: float, unit: Unit) -> Quantity:
+    return Quantity(unit=unit, low=low, high=high, qualifier=Qualifier.BETWEEN)

@@ -1,0 +1,237 @@
+"""The report aggregate: an immutable state folded from its events, and the use-case
+functions that check the rules and return the next event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import assert_never, cast
+from uuid import UUID, uuid4
+
+import msgspec
+
+from domain.attribution import Attribution, Caveat, Verification
+from domain.claims import Claim
+from domain.errors import InvalidReport, NothingToCorrect, ReportIsRetracted
+from domain.events import (
+    EVENT_TYPES,
+    DomainEvent,
+    ReportCorrected,
+    ReportCorroborated,
+    ReportDenied,
+    ReportDisputed,
+    ReportEvent,
+    ReportFiled,
+    ReportRetracted,
+)
+from domain.occurrence import Occurrence, validate_occurrence, validate_reported
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    """A claim as it stands after every event about it."""
+
+    id: UUID
+    version: int
+    created_on: datetime
+    modified_on: datetime
+    claim: Claim
+    attribution: Attribution
+    occurred: Occurrence
+    reported: Occurrence
+    caveats: tuple[Caveat, ...]
+    notes: str | None
+    verification: Verification
+    corroborated_by: tuple[Attribution, ...] = ()
+    disputed_by: tuple[Attribution, ...] = ()
+    denied_by: tuple[Attribution, ...] = ()
+    corrections: int = 0
+
+    @property
+    def kind(self) -> str:
+        return str(self.claim.__struct_config__.tag)
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.verification is Verification.RETRACTED
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+def _validate_filing(
+    claim: Claim, attribution: Attribution, occurred: Occurrence, reported: Occurrence,
+    caveats: Iterable[Caveat],
+) -> None:
+    claim.validate()
+    attribution.validate("attribution")
+    validate_occurrence(occurred, "occurred")
+    validate_reported(reported, "reported")
+    for index, caveat in enumerate(caveats):
+        caveat.validate(f"caveats[{index}]")
+    earliest_occurrence = occurred.earliest()
+    if earliest_occurrence is not None and earliest_occurrence >= reported.latest():
+        raise InvalidReport("occurred", "a report cannot describe something that began after it was reported")
+
+
+def _require_live(report: Report, action: str) -> None:
+    if report.is_retracted:
+        raise ReportIsRetracted(report.id, action)
+
+
+def _require_text(value: str, field: str) -> None:
+    if not value.strip():
+        raise InvalidReport(field, "must not be blank")
+
+
+# --- use cases: each returns the next event, or raises ---------------------------------
+
+
+def file_report(
+    *,
+    claim: Claim,
+    attribution: Attribution,
+    occurred: Occurrence,
+    reported: Occurrence,
+    caveats: tuple[Caveat, ...] = (),
+    notes: str | None = None,
+    verification: Verification = Verification.UNVERIFIED,
+    report_id: UUID | None = None,
+) -> ReportFiled:
+    _validate_filing(claim, attribution, occurred, reported, caveats)
+    if verification is Verification.RETRACTED:
+        raise InvalidReport("verification", "a report cannot be filed already retracted")
+    return ReportFiled(
+        originator_id=report_id or uuid4(),
+        originator_version=1,
+        claim=claim,
+        attribution=attribution,
+        occurred=occurred,
+        reported=reported,
+        caveats=caveats,
+        notes=notes,
+        verification=verification,
+    )
+
+
+def corroborate(report: Report, *, by: Attribution, note: str | None = None) -> ReportCorroborated:
+    _require_live(report, "corroborated")
+    by.validate("by")
+    return ReportCorroborated(
+        originator_id=report.id, originator_version=report.version + 1, by=by, note=note
+    )
+
+
+def dispute(report: Report, *, by: Attribution, reason: str) -> ReportDisputed:
+    _require_live(report, "disputed")
+    by.validate("by")
+    _require_text(reason, "reason")
+    return ReportDisputed(
+        originator_id=report.id, originator_version=report.version + 1, by=by, reason=reason
+    )
+
+
+def deny(report: Report, *, by: Attribution, statement: str) -> ReportDenied:
+    _require_live(report, "denied")
+    by.validate("by")
+    _require_text(statement, "statement")
+    return ReportDenied(
+        originator_id=report.id, originator_version=report.version + 1, by=by, statement=statement
+    )
+
+
+def correct(
+    report: Report,
+    *,
+    claim: Claim,
+    reason: str,
+    occurred: Occurrence | None = None,
+    by: Attribution | None = None,
+) -> ReportCorrected:
+    _require_live(report, "corrected")
+    _require_text(reason, "reason")
+    if claim.__struct_config__.tag != report.claim.__struct_config__.tag:
+        raise InvalidReport(
+            "claim.kind",
+            f"a correction keeps the report's kind ({report.kind}); retract it and file a new report instead",
+        )
+    _validate_filing(claim, report.attribution, occurred or report.occurred, report.reported, ())
+    if by is not None:
+        by.validate("by")
+    if claim == report.claim and (occurred is None or occurred == report.occurred):
+        raise NothingToCorrect(report.id)
+    return ReportCorrected(
+        originator_id=report.id,
+        originator_version=report.version + 1,
+        claim=claim,
+        reason=reason,
+        occurred=occurred,
+        by=by,
+    )
+
+
+def retract(report: Report, *, reason: str, by: Attribution | None = None) -> ReportRetracted:
+    _require_live(report, "retracted")
+    _require_text(reason, "reason")
+    if by is not None:
+        by.validate("by")
+    return ReportRetracted(
+        originator_id=report.id, originator_version=report.version + 1, reason=reason, by=by
+    )
+
+
+# --- the fold ---------------------------------------------------------------------------
+
+
+def evolve(report: Report | None, event: ReportEvent) -> Report:
+    """Apply one event to the report (None before it was filed)."""
+    if isinstance(event, ReportFiled):
+        return Report(
+            id=event.originator_id,
+            version=event.originator_version,
+            created_on=event.timestamp,
+            modified_on=event.timestamp,
+            claim=event.claim,
+            attribution=event.attribution,
+            occurred=event.occurred,
+            reported=event.reported,
+            caveats=event.caveats,
+            notes=event.notes,
+            verification=event.verification,
+        )
+    if report is None:
+        raise ValueError(f"event {type(event).__name__} arrived before the report was filed")
+    moved = {"version": event.originator_version, "modified_on": event.timestamp}
+    match event:
+        case ReportCorroborated(by=by):
+            return msgspec.structs.replace(
+                report, **moved, verification=Verification.CORROBORATED,
+                corroborated_by=(*report.corroborated_by, by),
+            )
+        case ReportDisputed(by=by):
+            return msgspec.structs.replace(
+                report, **moved, verification=Verification.DISPUTED,
+                disputed_by=(*report.disputed_by, by),
+            )
+        case ReportDenied(by=by):
+            return msgspec.structs.replace(
+                report, **moved, verification=Verification.DENIED,
+                denied_by=(*report.denied_by, by),
+            )
+        case ReportCorrected(claim=claim, occurred=occurred):
+            return msgspec.structs.replace(
+                report, **moved, claim=claim, occurred=occurred or report.occurred,
+                corrections=report.corrections + 1,
+            )
+        case ReportRetracted():
+            return msgspec.structs.replace(report, **moved, verification=Verification.RETRACTED)
+        case _:
+            assert_never(event)
+
+
+def project_report(report: Report | None, events: Iterable[DomainEvent]) -> Report | None:
+    """Fold events into a report; the signature the eventsourcing repository expects."""
+    for event in events:
+        if not isinstance(event, EVENT_TYPES):
+            raise TypeError(f"{type(event).__name__} is not an event of a report")
+        report = evolve(report, cast(ReportEvent, event))
+    return report

@@ -1,0 +1,1 @@
+"""Infrastructure: PostgreSQL through asyncpg, the event store, the embedded server."""

@@ -1,0 +1,147 @@
+"""The event store on asyncpg: append with optimistic concurrency and idempotency keys,
+read one report's events, read the global log in pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from domain.events import DomainEvent
+from store.mapper import decode_event, encode_event
+
+APPEND = "SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], $5, $6)"
+READ_REPORT = """
+SELECT notification_id, recorded_at, topic, state FROM timeline_events
+WHERE originator_id = $1 ORDER BY originator_version
+"""
+READ_LOG = """
+SELECT notification_id, recorded_at, topic, state FROM timeline_events
+WHERE notification_id > $1 ORDER BY notification_id LIMIT $2
+"""
+CURRENT_VERSIONS = """
+SELECT originator_id, max(originator_version) AS version FROM timeline_events
+WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id
+"""
+
+
+class StoreError(Exception):
+    pass
+
+
+class VersionConflict(StoreError):
+    """The report moved on since the caller read it (or the version skips ahead)."""
+
+    def __init__(self, report_id: UUID, expected: int, actual: int) -> None:
+        super().__init__(
+            f"report {report_id} is at version {actual}, not {expected}: reload it and try again"
+        )
+        self.report_id = report_id
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyKeyReused(StoreError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used with different content")
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    """A caller's retry key and a fingerprint of what the caller asked for."""
+
+    key: str
+    fingerprint: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    position: int
+    report_id: UUID
+    version: int
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    events: tuple[Appended, ...]
+    replayed: bool  # True when an idempotent retry returned the first answer
+
+    @property
+    def last_position(self) -> int:
+        return self.events[-1].position
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    position: int
+    recorded_at: datetime
+    event: DomainEvent
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def append(
+        self, events: Sequence[DomainEvent], *, idempotency: Idempotency | None = None
+    ) -> AppendResult:
+        """Append all events in one transaction, or none of them."""
+        if not events:
+            raise ValueError("nothing to append")
+        ids, versions, topics, states = [], [], [], []
+        for event in events:
+            topic, state = encode_event(event)
+            ids.append(event.originator_id)
+            versions.append(event.originator_version)
+            topics.append(topic)
+            states.append(state)
+        key, fingerprint = (idempotency.key, idempotency.fingerprint) if idempotency else (None, None)
+        try:
+            rows = await self._pool.fetch(APPEND, ids, versions, topics, states, key, fingerprint)
+        except asyncpg.UniqueViolationError:
+            raise await self._conflict(events) from None
+        except asyncpg.PostgresError as error:
+            if error.sqlstate == "TL422" and idempotency is not None:
+                raise IdempotencyKeyReused(idempotency.key) from None
+            if error.sqlstate == "TL409":
+                raise await self._conflict(events) from None
+            raise
+        return AppendResult(
+            events=tuple(Appended(row[0], row[1], row[2], row[3]) for row in rows),
+            replayed=bool(rows[0][4]),
+        )
+
+    async def _conflict(self, events: Sequence[DomainEvent]) -> VersionConflict:
+        first_versions: dict[UUID, int] = {}
+        for event in events:
+            first_versions.setdefault(event.originator_id, event.originator_version)
+        rows = await self._pool.fetch(CURRENT_VERSIONS, list(first_versions))
+        current = {row["originator_id"]: row["version"] for row in rows}
+        for report_id, first in first_versions.items():
+            actual = current.get(report_id, 0)
+            if actual != first - 1:
+                return VersionConflict(report_id, expected=first - 1, actual=actual)
+        report_id, first = next(iter(first_versions.items()))
+        return VersionConflict(report_id, expected=first - 1, actual=current.get(report_id, 0))
+
+    async def read_report(self, report_id: UUID) -> list[RecordedEvent]:
+        rows = await self._pool.fetch(READ_REPORT, report_id)
+        return [_recorded(row) for row in rows]
+
+    async def read_log(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        """Events with positions after `after`, in log order, at most `limit` of them."""
+        rows = await self._pool.fetch(READ_LOG, after, limit)
+        return [_recorded(row) for row in rows]
+
+    async def position(self) -> int:
+        value = await self._pool.fetchval("SELECT max(notification_id) FROM timeline_events")
+        return int(value or 0)

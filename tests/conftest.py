@@ -1,0 +1,65 @@
+"""A real PostgreSQL for the suite: TIMELINE_TEST_DATABASE_URL when set, else a private
+embedded server in a temporary folder. Each session gets a fresh database, migrated to
+head; each test starts from an empty log."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from store import migrate
+from store.embedded import start_embedded
+from store.event_store import EventStore
+from store.settings import with_database
+
+TEST_DATABASE_URL_VARIABLE = "TIMELINE_TEST_DATABASE_URL"
+APPEND_ONLY_TABLES = ("timeline_events", "timeline_idempotency_keys")
+
+
+async def _execute(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A URL of the server the suite may create databases on."""
+    configured = os.environ.get(TEST_DATABASE_URL_VARIABLE)
+    if configured:
+        return configured
+    return start_embedded(Path(tmp_path_factory.mktemp("timeline")))
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database for this session, migrated to head, dropped afterwards."""
+    name = f"timeline_test_{secrets.token_hex(4)}"
+    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
+    url = with_database(server_url, name)
+    migrate.upgrade(url)
+    yield url
+    asyncio.run(_execute(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the session database, with the log emptied before the test."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
+    assert pool is not None
+    await pool.execute(f"TRUNCATE {', '.join(APPEND_ONLY_TABLES)} RESTART IDENTITY")
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool) -> EventStore:
+    return EventStore(pool)
