@@ -49,7 +49,9 @@ class Attribution(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defa
         if not self.source.strip():
             raise InvalidReport(f"{field}.source", "a report needs a source: who said it")
         if self.outlet is not None and not self.outlet.strip():
-            raise InvalidReport(f"{field}.outlet", "must not be blank; omit it when nobody relayed the claim")
+            raise InvalidReport(
+                f"{field}.outlet", "must not be blank; omit it when nobody relayed the claim"
+            )
 
 
 class Caveat(msgspec.Struct, frozen=True, kw_only=True, gc=False):

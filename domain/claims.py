@@ -27,7 +27,15 @@ class Extent(StrEnum):
     PEAK = "peak"
 
 
-class TerritoryControl(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="territory_control", tag_field="kind", omit_defaults=True):
+class TerritoryControl(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    tag="territory_control",
+    tag_field="kind",
+    omit_defaults=True,
+):
     """An actor holds an area of a region ("now about 800 km² of Kursk region")."""
 
     actor: str
@@ -43,10 +51,20 @@ class TerritoryControl(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=
         _require_text(self.country, "claim.country")
         _require_unit(self.area, frozenset({Unit.KM2}), "claim.area")
         if self.share_lost_from_peak is not None:
-            _require_unit(self.share_lost_from_peak, frozenset({Unit.PERCENT}), "claim.share_lost_from_peak")
+            _require_unit(
+                self.share_lost_from_peak, frozenset({Unit.PERCENT}), "claim.share_lost_from_peak"
+            )
 
 
-class OffensiveLaunched(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="offensive", tag_field="kind", omit_defaults=True):
+class OffensiveLaunched(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    tag="offensive",
+    tag_field="kind",
+    omit_defaults=True,
+):
     """An actor launched an offensive or an incursion into a region."""
 
     actor: str
@@ -61,10 +79,20 @@ class OffensiveLaunched(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag
         _require_text(self.region, "claim.region")
         _require_text(self.country, "claim.country")
         if self.mode not in ("offensive", "incursion"):
-            raise InvalidReport("claim.mode", f"expected 'offensive' or 'incursion', got {self.mode!r}")
+            raise InvalidReport(
+                "claim.mode", f"expected 'offensive' or 'incursion', got {self.mode!r}"
+            )
 
 
-class Counterattack(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="counterattack", tag_field="kind", omit_defaults=True):
+class Counterattack(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    tag="counterattack",
+    tag_field="kind",
+    omit_defaults=True,
+):
     """An actor counter-attacks against another in a region ("waves of counter-assaults")."""
 
     actor: str
@@ -79,7 +107,15 @@ class Counterattack(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="co
             _require_text(getattr(self, name), f"claim.{name}")
 
 
-class TroopDeployment(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="deployment", tag_field="kind", omit_defaults=True):
+class TroopDeployment(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    tag="deployment",
+    tag_field="kind",
+    omit_defaults=True,
+):
     """Troops of an actor sent to a theatre, in support of an ally or not."""
 
     actor: str
@@ -95,7 +131,15 @@ class TroopDeployment(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="
         _require_unit(self.troops, frozenset({Unit.TROOPS}), "claim.troops")
 
 
-class ForceStrength(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="force_strength", tag_field="kind", omit_defaults=True):
+class ForceStrength(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    tag="force_strength",
+    tag_field="kind",
+    omit_defaults=True,
+):
     """The size of an actor's force in a theatre, and the size it aims for."""
 
     actor: str
@@ -111,7 +155,15 @@ class ForceStrength(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="fo
             _require_unit(self.target, frozenset({Unit.TROOPS}), "claim.target")
 
 
-class FrontAdvance(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="front_advance", tag_field="kind", omit_defaults=True):
+class FrontAdvance(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    tag="front_advance",
+    tag_field="kind",
+    omit_defaults=True,
+):
     """An actor advancing on a direction at a rate ("200-300 metres a day towards Kurakhove")."""
 
     actor: str
@@ -137,9 +189,13 @@ class Place(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=T
     def validate(self, field: str) -> None:
         _require_text(self.name, f"{field}.name")
         if self.latitude is not None and not -90 <= self.latitude <= 90:
-            raise InvalidReport(f"{field}.latitude", f"must be between -90 and 90, got {self.latitude:g}")
+            raise InvalidReport(
+                f"{field}.latitude", f"must be between -90 and 90, got {self.latitude:g}"
+            )
         if self.longitude is not None and not -180 <= self.longitude <= 180:
-            raise InvalidReport(f"{field}.longitude", f"must be between -180 and 180, got {self.longitude:g}")
+            raise InvalidReport(
+                f"{field}.longitude", f"must be between -180 and 180, got {self.longitude:g}"
+            )
         if (self.latitude is None) != (self.longitude is None):
             raise InvalidReport(field, "give both latitude and longitude, or neither")
 
@@ -160,7 +216,15 @@ class StrikeEffects(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_de
                 _require_unit(quantity, frozenset({Unit.PEOPLE}), f"{field}.{name}")
 
 
-class Strike(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="strike", tag_field="kind", omit_defaults=True):
+class Strike(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    tag="strike",
+    tag_field="kind",
+    omit_defaults=True,
+):
     """An attack on a target ("a guided missile attack on the port of Berdiansk")."""
 
     attacker: str
@@ -176,7 +240,15 @@ class Strike(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="strike", 
         self.effects.validate("claim.effects")
 
 
-class DamageTally(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="damage_tally", tag_field="kind", omit_defaults=True):
+class DamageTally(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    tag="damage_tally",
+    tag_field="kind",
+    omit_defaults=True,
+):
     """A running total of damage since a date ("321 port facilities since July 2023").
 
     A tally replaces the same source's earlier tally for the category; it is never an
@@ -197,7 +269,9 @@ class DamageTally(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="dama
             raise InvalidReport("claim.count.unit", f"a tally counts things, got {self.count.unit}")
 
 
-class OccupationShare(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="occupation_share", tag_field="kind"):
+class OccupationShare(
+    msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="occupation_share", tag_field="kind"
+):
     """The share of a country an occupier holds ("Russia occupies a fifth of Ukraine")."""
 
     occupier: str
@@ -225,7 +299,14 @@ Claim = (
 CLAIM_KINDS: tuple[str, ...] = tuple(
     str(kind.__struct_config__.tag)
     for kind in (
-        TerritoryControl, OffensiveLaunched, Counterattack, TroopDeployment, ForceStrength,
-        FrontAdvance, Strike, DamageTally, OccupationShare,
+        TerritoryControl,
+        OffensiveLaunched,
+        Counterattack,
+        TroopDeployment,
+        ForceStrength,
+        FrontAdvance,
+        Strike,
+        DamageTally,
+        OccupationShare,
     )
 )

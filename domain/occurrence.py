@@ -14,7 +14,9 @@ import msgspec
 from domain.errors import InvalidReport
 
 
-class Instant(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="instant", tag_field="precision"):
+class Instant(
+    msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="instant", tag_field="precision"
+):
     at: datetime
 
     def earliest(self) -> datetime:
@@ -34,7 +36,9 @@ class Day(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="day", tag_fi
         return datetime.combine(self.on + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-class Month(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="month", tag_field="precision"):
+class Month(
+    msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="month", tag_field="precision"
+):
     year: int
     month: int
 
@@ -49,7 +53,9 @@ class Month(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="month", ta
 Bound = Instant | Day | Month
 
 
-class Interval(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="interval", tag_field="precision"):
+class Interval(
+    msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="interval", tag_field="precision"
+):
     """A span; either end may be open ("since July 2023" has no end)."""
 
     start: Bound | None = None
@@ -68,7 +74,9 @@ Occurrence = Instant | Day | Month | Interval
 def validate_occurrence(when: Occurrence, field: str) -> None:
     """Check the rules msgspec's types cannot express."""
     if isinstance(when, Instant) and when.at.tzinfo is None:
-        raise InvalidReport(f"{field}.at", "an instant needs a time zone offset, e.g. 2024-11-22T21:45:00Z")
+        raise InvalidReport(
+            f"{field}.at", "an instant needs a time zone offset, e.g. 2024-11-22T21:45:00Z"
+        )
     if isinstance(when, Month) and not 1 <= when.month <= 12:
         raise InvalidReport(f"{field}.month", f"must be between 1 and 12, got {when.month}")
     if isinstance(when, Interval):
@@ -77,7 +85,11 @@ def validate_occurrence(when: Occurrence, field: str) -> None:
         for name, bound in (("start", when.start), ("end", when.end)):
             if bound is not None:
                 validate_occurrence(bound, f"{field}.{name}")
-        if when.start is not None and when.end is not None and when.start.earliest() > when.end.latest():
+        if (
+            when.start is not None
+            and when.end is not None
+            and when.start.earliest() > when.end.latest()
+        ):
             raise InvalidReport(field, "an interval must not end before it starts")
 
 

@@ -56,9 +56,7 @@ class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_default
             if figure is not None and figure < 0:
                 raise InvalidReport(f"{field}.{name}", f"must not be negative, got {figure:g}")
         if self.low is not None and self.high is not None and self.low > self.high:
-            raise InvalidReport(
-                field, f"low ({self.low:g}) must not exceed high ({self.high:g})"
-            )
+            raise InvalidReport(field, f"low ({self.low:g}) must not exceed high ({self.high:g})")
         if self.value is not None:
             if self.low is not None and self.value < self.low:
                 raise InvalidReport(
@@ -74,7 +72,9 @@ class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_default
             for name in ("value", "low", "high"):
                 figure = getattr(self, name)
                 if figure is not None and figure > 100:
-                    raise InvalidReport(f"{field}.{name}", f"a percentage is at most 100, got {figure:g}")
+                    raise InvalidReport(
+                        f"{field}.{name}", f"a percentage is at most 100, got {figure:g}"
+                    )
 
 
 def about(value: float, unit: Unit) -> Quantity:

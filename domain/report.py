@@ -59,7 +59,10 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _validate_filing(
-    claim: Claim, attribution: Attribution, occurred: Occurrence, reported: Occurrence,
+    claim: Claim,
+    attribution: Attribution,
+    occurred: Occurrence,
+    reported: Occurrence,
     caveats: Iterable[Caveat],
 ) -> None:
     claim.validate()
@@ -68,9 +71,11 @@ def _validate_filing(
     validate_reported(reported, "reported")
     for index, caveat in enumerate(caveats):
         caveat.validate(f"caveats[{index}]")
-    earliest_occurrence = occurred.earliest()
-    if earliest_occurrence is not None and earliest_occurrence >= reported.latest():
-        raise InvalidReport("occurred", "a report cannot describe something that began after it was reported")
+    began, reported_by = occurred.earliest(), reported.latest()
+    if began is not None and reported_by is not None and began >= reported_by:
+        raise InvalidReport(
+            "occurred", "a report cannot describe something that began after it was reported"
+        )
 
 
 def _require_live(report: Report, action: str) -> None:
@@ -152,7 +157,8 @@ def correct(
     if claim.__struct_config__.tag != report.claim.__struct_config__.tag:
         raise InvalidReport(
             "claim.kind",
-            f"a correction keeps the report's kind ({report.kind}); retract it and file a new report instead",
+            f"a correction keeps the report's kind ({report.kind}); "
+            "retract the report and file a new one instead",
         )
     _validate_filing(claim, report.attribution, occurred or report.occurred, report.reported, ())
     if by is not None:
@@ -204,22 +210,31 @@ def evolve(report: Report | None, event: ReportEvent) -> Report:
     match event:
         case ReportCorroborated(by=by):
             return msgspec.structs.replace(
-                report, **moved, verification=Verification.CORROBORATED,
+                report,
+                **moved,
+                verification=Verification.CORROBORATED,
                 corroborated_by=(*report.corroborated_by, by),
             )
         case ReportDisputed(by=by):
             return msgspec.structs.replace(
-                report, **moved, verification=Verification.DISPUTED,
+                report,
+                **moved,
+                verification=Verification.DISPUTED,
                 disputed_by=(*report.disputed_by, by),
             )
         case ReportDenied(by=by):
             return msgspec.structs.replace(
-                report, **moved, verification=Verification.DENIED,
+                report,
+                **moved,
+                verification=Verification.DENIED,
                 denied_by=(*report.denied_by, by),
             )
         case ReportCorrected(claim=claim, occurred=occurred):
             return msgspec.structs.replace(
-                report, **moved, claim=claim, occurred=occurred or report.occurred,
+                report,
+                **moved,
+                claim=claim,
+                occurred=occurred or report.occurred,
                 corrections=report.corrections + 1,
             )
         case ReportRetracted():

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from store.migrate import sqlalchemy_url
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or sqlalchemy_url(os.environ["TIMELINE_DATABASE_URL"])
+url = config.get_main_option("sqlalchemy.url") or sqlalchemy_url(
+    os.environ["TIMELINE_DATABASE_URL"]
+)
 
 
 def run_migrations(connection: Connection) -> None:

@@ -31,7 +31,9 @@ def start_embedded(data_dir: Path) -> str:
     pgdata = data_dir / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server: Any = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server: Any = pgserver.get_server(  # type: ignore[attr-defined]
+            pgdata, cleanup_mode="stop"
+        )
     except Exception as error:
         raise EmbeddedDatabaseError(
             f"could not start the embedded PostgreSQL in {pgdata}: {error}"

@@ -22,6 +22,12 @@ READ_LOG = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE notification_id > $1 ORDER BY notification_id LIMIT $2
 """
+REPLAY = """
+SELECT k.fingerprint, e.notification_id, e.originator_id, e.originator_version, e.recorded_at
+FROM timeline_idempotency_keys k
+JOIN timeline_events e ON e.notification_id BETWEEN k.first_position AND k.last_position
+WHERE k.key = $1 ORDER BY e.notification_id
+"""
 CURRENT_VERSIONS = """
 SELECT originator_id, max(originator_version) AS version FROM timeline_events
 WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id
@@ -104,7 +110,9 @@ class EventStore:
             versions.append(event.originator_version)
             topics.append(topic)
             states.append(state)
-        key, fingerprint = (idempotency.key, idempotency.fingerprint) if idempotency else (None, None)
+        key, fingerprint = (
+            (idempotency.key, idempotency.fingerprint) if idempotency else (None, None)
+        )
         try:
             rows = await self._pool.fetch(APPEND, ids, versions, topics, states, key, fingerprint)
         except asyncpg.UniqueViolationError:
@@ -118,6 +126,19 @@ class EventStore:
         return AppendResult(
             events=tuple(Appended(row[0], row[1], row[2], row[3]) for row in rows),
             replayed=bool(rows[0][4]),
+        )
+
+    async def replay(self, idempotency: Idempotency) -> AppendResult | None:
+        """The first answer given for this key, None if the key is new; raises if the key
+        was used for other content. Appends check keys themselves: this is for callers that
+        must answer a retry before they can even build the events."""
+        rows = await self._pool.fetch(REPLAY, idempotency.key)
+        if not rows:
+            return None
+        if bytes(rows[0][0]) != idempotency.fingerprint:
+            raise IdempotencyKeyReused(idempotency.key)
+        return AppendResult(
+            events=tuple(Appended(row[1], row[2], row[3], row[4]) for row in rows), replayed=True
         )
 
     async def _conflict(self, events: Sequence[DomainEvent]) -> VersionConflict:

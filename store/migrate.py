@@ -50,7 +50,11 @@ async def check_at_head(connection: asyncpg.Connection) -> None:
     """Raise NotMigrated with a one-line explanation unless the schema is at head."""
     head = head_revision()
     has_table = await connection.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL")
-    current = await connection.fetchval("SELECT version_num FROM alembic_version") if has_table else None
+    current = (
+        await connection.fetchval("SELECT version_num FROM alembic_version") if has_table else None
+    )
     if current != head:
         found = "no migrations applied" if current is None else f"revision {current}"
-        raise NotMigrated(f"the database is not migrated ({found}, code needs {head}); run `timeline migrate`")
+        raise NotMigrated(
+            f"the database is not migrated ({found}, code needs {head}); run `timeline migrate`"
+        )

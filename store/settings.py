@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit, urlunsplit
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 DATABASE_URL_VARIABLE = "TIMELINE_DATABASE_URL"
 DATA_DIR_VARIABLE = "TIMELINE_DATA_DIR"

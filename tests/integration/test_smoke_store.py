@@ -10,8 +10,12 @@ from store.event_store import EventStore
 
 async def test_a_filed_report_is_read_back_from_the_log(store: EventStore) -> None:
     filed = file_report(
-        claim=TerritoryControl(actor="Ukraine", region="Kursk Oblast", country="RU", area=about(800, Unit.KM2)),
-        attribution=Attribution(source="Ukrainian General Staff source", side=Side.UKRAINE, outlet="Reuters"),
+        claim=TerritoryControl(
+            actor="Ukraine", region="Kursk Oblast", country="RU", area=about(800, Unit.KM2)
+        ),
+        attribution=Attribution(
+            source="Ukrainian General Staff source", side=Side.UKRAINE, outlet="Reuters"
+        ),
         occurred=Day(on=date(2024, 11, 23)),
         reported=Day(on=date(2024, 11, 23)),
     )

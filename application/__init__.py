@@ -1,0 +1,1 @@
+"""Use cases: what editors and the CLI ask of the timeline, over the event store."""

@@ -1,0 +1,139 @@
+"""The report use cases: file, assess, correct, retract, read back."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import assert_never
+from uuid import UUID
+
+import msgspec
+
+from application.commands import (
+    CorrectReport,
+    CorroborateReport,
+    DenyReport,
+    DisputeReport,
+    FileReport,
+    LifeCycleCommand,
+    RetractReport,
+)
+from domain import report as rules
+from domain.events import DomainEvent, ReportEvent
+from domain.report import Report
+from store.event_store import AppendResult, EventStore, Idempotency, RecordedEvent, VersionConflict
+
+_encoder = msgspec.json.Encoder(order="deterministic")
+
+
+class ReportNotFound(LookupError):
+    def __init__(self, report_id: UUID) -> None:
+        super().__init__(f"no report has id {report_id}")
+        self.report_id = report_id
+
+
+@dataclass(frozen=True, slots=True)
+class ReportHistory:
+    report: Report
+    events: list[RecordedEvent]
+
+
+def _idempotency(key: str | None, *parts: object) -> Idempotency | None:
+    if key is None:
+        return None
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(_encoder.encode(part))
+        digest.update(b"\x00")
+    return Idempotency(key=key, fingerprint=digest.digest())
+
+
+class ReportService:
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    async def file(
+        self, command: FileReport, *, idempotency_key: str | None = None
+    ) -> AppendResult:
+        event = rules.file_report(
+            claim=command.claim,
+            attribution=command.attribution,
+            occurred=command.occurred,
+            reported=command.reported,
+            caveats=command.caveats,
+            notes=command.notes,
+            verification=command.verification,
+            report_id=command.report_id,
+        )
+        return await self._store.append(
+            [event], idempotency=_idempotency(idempotency_key, "file", command)
+        )
+
+    async def file_many(self, commands: list[FileReport]) -> AppendResult:
+        """File every report in one transaction, or none."""
+        events = [
+            rules.file_report(
+                claim=c.claim,
+                attribution=c.attribution,
+                occurred=c.occurred,
+                reported=c.reported,
+                caveats=c.caveats,
+                notes=c.notes,
+                verification=c.verification,
+                report_id=c.report_id,
+            )
+            for c in commands
+        ]
+        return await self._store.append(events)
+
+    async def history(self, report_id: UUID) -> ReportHistory:
+        recorded = await self._store.read_report(report_id)
+        report = rules.project_report(None, (r.event for r in recorded))
+        if report is None:
+            raise ReportNotFound(report_id)
+        return ReportHistory(report=report, events=recorded)
+
+    async def get(self, report_id: UUID) -> Report:
+        return (await self.history(report_id)).report
+
+    async def apply(
+        self,
+        report_id: UUID,
+        command: LifeCycleCommand,
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> AppendResult:
+        """Record a corroboration, dispute, denial, correction or retraction.
+
+        `expected_version` is the version the caller last saw; a stale one raises
+        VersionConflict before anything is written.
+        """
+        idempotency = _idempotency(idempotency_key, "apply", report_id, expected_version, command)
+        # A retry whose first attempt landed gets its first answer, even though the report
+        # has moved on (or been retracted) since.
+        if idempotency is not None:
+            replay = await self._store.replay(idempotency)
+            if replay is not None:
+                return replay
+        report = await self.get(report_id)
+        if expected_version is not None and expected_version != report.version:
+            raise VersionConflict(report_id, expected=expected_version, actual=report.version)
+        event = _decide(report, command)
+        return await self._store.append([event], idempotency=idempotency)
+
+
+def _decide(report: Report, command: LifeCycleCommand) -> ReportEvent | DomainEvent:
+    match command:
+        case CorroborateReport(by=by, note=note):
+            return rules.corroborate(report, by=by, note=note)
+        case DisputeReport(by=by, reason=reason):
+            return rules.dispute(report, by=by, reason=reason)
+        case DenyReport(by=by, statement=statement):
+            return rules.deny(report, by=by, statement=statement)
+        case CorrectReport(claim=claim, reason=reason, occurred=occurred, by=by):
+            return rules.correct(report, claim=claim, reason=reason, occurred=occurred, by=by)
+        case RetractReport(reason=reason, by=by):
+            return rules.retract(report, reason=reason, by=by)
+        case _:
+            assert_never(command)
