@@ -71,6 +71,12 @@ class Interval(
 Occurrence = Instant | Day | Month | Interval
 
 
+def _ends_before(end: Bound, start: Bound) -> bool:
+    # A day's or a month's latest() is the first moment after it; an instant's is itself.
+    finish = end.latest()
+    return finish < start.earliest() if isinstance(end, Instant) else finish <= start.earliest()
+
+
 def validate_occurrence(when: Occurrence, field: str) -> None:
     """Check the rules msgspec's types cannot express."""
     if isinstance(when, Instant) and when.at.tzinfo is None:
@@ -85,12 +91,8 @@ def validate_occurrence(when: Occurrence, field: str) -> None:
         for name, bound in (("start", when.start), ("end", when.end)):
             if bound is not None:
                 validate_occurrence(bound, f"{field}.{name}")
-        if (
-            when.start is not None
-            and when.end is not None
-            and when.start.earliest() > when.end.latest()
-        ):
-            raise InvalidReport(field, "an interval must not end before it starts")
+        if when.start is not None and when.end is not None and _ends_before(when.end, when.start):
+            raise InvalidReport(f"{field}.end", "an interval must not end before it starts")
 
 
 def validate_reported(when: Occurrence, field: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 import msgspec
@@ -46,6 +47,14 @@ class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_default
     high: float | None = None
     qualifier: Qualifier = Qualifier.EXACT
 
+    def __post_init__(self) -> None:
+        # A figure typed as 800 in Python must be stored as the 800.0 that decoding gives
+        # back, or the same event would have two encodings (and two fingerprints).
+        for name in ("value", "low", "high"):
+            figure = getattr(self, name)
+            if type(figure) is int:
+                msgspec.structs.force_setattr(self, name, float(figure))
+
     def validate(self, field: str) -> None:
         if self.value is None and self.low is None and self.high is None:
             raise InvalidReport(field, "a quantity needs a value, a low or a high bound")
@@ -55,6 +64,9 @@ class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_default
             # a negative figure can only be a mistake; a retreat is its own claim.
             if figure is not None and figure < 0:
                 raise InvalidReport(f"{field}.{name}", f"must not be negative, got {figure:g}")
+            # JSON has no NaN or infinity: msgspec would store them as null, losing the figure.
+            if figure is not None and not math.isfinite(figure):
+                raise InvalidReport(f"{field}.{name}", f"must be a finite number, got {figure}")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise InvalidReport(field, f"low ({self.low:g}) must not exceed high ({self.high:g})")
         if self.value is not None:

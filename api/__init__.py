@@ -1,0 +1,1 @@
+"""The HTTP API on litestar: thin controllers over the application's use cases."""

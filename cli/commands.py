@@ -1,0 +1,130 @@
+"""What each `timeline` subcommand does."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+
+import msgspec
+import uvicorn
+
+from api.app import create_app
+from application.demo import load_demo
+from application.reports import ReportService
+from application.summaries import event_summary
+from domain.events import DomainEvent
+from store import migrate as migrations
+from store.database import Database, DatabaseUnavailable, create_pool, resolve_database
+from store.event_store import EventStore, RecordedEvent
+from store.mapper import stored_topic
+
+LOG_PAGE = 1000
+
+
+class UsageError(ValueError):
+    pass
+
+
+class LogLine(msgspec.Struct, frozen=True):
+    position: int
+    recorded_at: str
+    type: str
+    report_id: str
+    version: int
+    summary: str
+    event: DomainEvent
+
+
+def serve(args: argparse.Namespace) -> int:
+    database = resolve_database()
+    # Fail with one line before the server starts, not with a lifespan traceback.
+    asyncio.run(_check_ready(database, require_migrated=True))
+    config = uvicorn.Config(
+        create_app(database), host=args.host, port=args.port, log_level="info", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    print(f"timeline: serving on http://{args.host}:{args.port} using {database.described}")
+    # uvicorn re-raises the Ctrl-C it handled once it has shut down gracefully.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    # uvicorn logs a failed startup (lifespan error) and returns without raising.
+    return 0 if server.started else 2
+
+
+async def _check_ready(database: Database, *, require_migrated: bool) -> None:
+    pool = await create_pool(database, min_size=1, max_size=1, require_migrated=require_migrated)
+    await pool.close()
+
+
+def migrate(args: argparse.Namespace) -> int:
+    database = resolve_database()
+    asyncio.run(_check_ready(database, require_migrated=False))
+    try:
+        if args.down:
+            migrations.downgrade(database.url, args.down)
+            print(f"timeline: downgraded {database.described} to {args.down}")
+        else:
+            migrations.upgrade(database.url)
+            print(f"timeline: {database.described} is at {migrations.head_revision()}")
+    except OSError as error:
+        raise DatabaseUnavailable(f"cannot reach {database.described}: {error}") from None
+    return 0
+
+
+async def demo(_: argparse.Namespace) -> int:
+    pool = await create_pool(resolve_database())
+    try:
+        added = await load_demo(ReportService(EventStore(pool)))
+    finally:
+        await pool.close()
+    print(
+        f"timeline: demo loaded, {added} events added" if added else "timeline: demo already loaded"
+    )
+    return 0
+
+
+async def log(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if args.from_position < 0:
+        raise UsageError("--from must not be negative")
+    pool = await create_pool(resolve_database(), min_size=1, max_size=1)
+    store = EventStore(pool)
+    encoder = msgspec.json.Encoder()
+    remaining = args.limit
+    after = args.from_position
+    try:
+        while remaining is None or remaining > 0:
+            page = await store.read_log(after=after, limit=min(LOG_PAGE, remaining or LOG_PAGE))
+            if not page:
+                break
+            for recorded in page:
+                line = _line(recorded)
+                if args.json:
+                    sys.stdout.buffer.write(encoder.encode(line) + b"\n")
+                else:
+                    print(
+                        f"{line.position:>8}  {line.recorded_at}  {line.type:<20}  "
+                        f"{line.report_id}  {line.summary}"
+                    )
+            after = page[-1].position
+            if remaining is not None:
+                remaining -= len(page)
+    finally:
+        await pool.close()
+    return 0
+
+
+def _line(recorded: RecordedEvent) -> LogLine:
+    event = recorded.event
+    return LogLine(
+        position=recorded.position,
+        recorded_at=recorded.recorded_at.isoformat(),
+        type=stored_topic(type(event)),
+        report_id=str(event.originator_id),
+        version=event.originator_version,
+        summary=event_summary(event),
+        event=event,
+    )

@@ -1,0 +1,98 @@
+"""`timeline`: run the service, migrate the database, load the demo, read the log."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from cli import commands
+from store.database import DatabaseUnavailable
+from store.embedded import EmbeddedDatabaseError
+from store.migrate import NotMigrated
+
+DESCRIPTION = """\
+Conflict Timeline: every reported development in a war, kept as an immutable event with its
+source, qualifiers and times.
+
+With no TIMELINE_DATABASE_URL set, each command starts a private embedded PostgreSQL whose
+data lives in ./.timeline (or TIMELINE_DATA_DIR); with it set, that server is used and
+nothing is started.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="timeline",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the HTTP API",
+        description="Serve the HTTP API (GET /health shows the database status and log position). "
+        "The database must be migrated first (`timeline migrate`). Ctrl-C stops it cleanly.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
+    )
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="apply the database migrations",
+        description="Upgrade the database schema to the newest migration, or with --down "
+        "downgrade it to the given alembic revision ('base' removes every table).",
+    )
+    migrate.add_argument("--down", metavar="REVISION", help="downgrade to REVISION instead")
+
+    sub.add_parser(
+        "demo",
+        help="load the demo reports from the seed article",
+        description="Record the claims of the seed article (Reuters, 23 November 2024, on the "
+        "Kursk incursion) as reports. Running it again adds nothing.",
+    )
+
+    log = sub.add_parser(
+        "log",
+        help="print the global event log",
+        description="Print the event log in order: position, recorded-at, type, report id and a "
+        "summary; with --json, one JSON object per event per line.",
+    )
+    log.add_argument(
+        "--from",
+        dest="from_position",
+        type=int,
+        default=0,
+        metavar="POSITION",
+        help="print events after this log position (default: from the start)",
+    )
+    log.add_argument("--limit", type=int, default=None, metavar="N", help="print at most N events")
+    log.add_argument("--json", action="store_true", help="one JSON object per line")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    run: dict[str, Callable[[argparse.Namespace], int]] = {
+        "serve": commands.serve,
+        "migrate": commands.migrate,
+        "demo": lambda a: asyncio.run(commands.demo(a)),
+        "log": lambda a: asyncio.run(commands.log(a)),
+    }
+    try:
+        return run[args.command](args)
+    except (DatabaseUnavailable, NotMigrated, EmbeddedDatabaseError, commands.UsageError) as error:
+        print(f"timeline {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

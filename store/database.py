@@ -1,0 +1,60 @@
+"""Opening the database: the configured server or the embedded one, with one-line errors."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+import asyncpg
+
+from store.embedded import start_embedded
+from store.migrate import NotMigrated, check_at_head
+from store.settings import configured_database_url, data_dir, redact
+
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+class DatabaseUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    url: str
+    embedded: bool
+
+    @property
+    def described(self) -> str:
+        return "the embedded PostgreSQL" if self.embedded else redact(self.url)
+
+
+def resolve_database() -> Database:
+    """TIMELINE_DATABASE_URL if set (nothing is started), else the embedded server."""
+    url = configured_database_url()
+    if url is not None:
+        return Database(url=url, embedded=False)
+    return Database(url=start_embedded(data_dir()), embedded=True)
+
+
+async def create_pool(
+    database: Database, *, min_size: int = 2, max_size: int = 10, require_migrated: bool = True
+) -> asyncpg.Pool:
+    """A pool on the database; DatabaseUnavailable or NotMigrated with a one-line reason."""
+    try:
+        pool = await asyncpg.create_pool(
+            database.url, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT_SECONDS
+        )
+    except (TimeoutError, OSError, asyncpg.PostgresError, socket.gaierror) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DatabaseUnavailable(f"cannot reach {database.described}: {reason}") from None
+    except ValueError as error:
+        raise DatabaseUnavailable(f"the database URL is not valid: {error}") from None
+    assert pool is not None
+    if require_migrated:
+        try:
+            async with pool.acquire() as connection:
+                await check_at_head(connection)
+        except NotMigrated:
+            await pool.close()
+            raise
+    return pool

@@ -1,0 +1,86 @@
+"""`timeline serve` on the embedded database: health over real HTTP, a clean Ctrl-C, and the
+same data on the next start."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.e2e.conftest import TIMELINE, timeline_env
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _postgres_serving(pgdata: Path) -> bool:
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if any(part.endswith("/postgres") for part in cmdline[:1]) and str(pgdata) in cmdline:
+            return True
+    return False
+
+
+def _wait_for_health(url: str, server: subprocess.Popen[str]) -> dict[str, object]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.communicate()
+        try:
+            response = httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+            continue
+        assert response.status_code == 200
+        body: dict[str, object] = response.json()
+        return body
+    raise AssertionError("the service did not answer /health within 60 s")
+
+
+def _serve_once(env: dict[str, str]) -> dict[str, object]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [TIMELINE, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = _wait_for_health(f"http://127.0.0.1:{port}/health", server)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert server.returncode == 0, server.stderr.read() if server.stderr else ""
+    return health
+
+
+def test_serve_answers_health_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> None:
+    env = timeline_env({"TIMELINE_DATA_DIR": str(tmp_path / "data")})
+    for command in (["migrate"], ["demo"]):
+        done = subprocess.run(
+            [TIMELINE, *command], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+
+    first = _serve_once(env)
+    assert first["status"] == "ok"
+    assert first["database"] == "ok"
+    assert isinstance(first["position"], int)
+    assert first["position"] > 12
+
+    pgdata = (tmp_path / "data" / "pgdata").resolve()
+    deadline = time.monotonic() + 15
+    while _postgres_serving(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _postgres_serving(pgdata), "Ctrl-C left the embedded PostgreSQL running"
+
+    second = _serve_once(env)
+    assert second["position"] == first["position"]

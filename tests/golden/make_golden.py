@@ -1,0 +1,443 @@
+"""Write the golden encoded event of every sample below that has no golden file yet.
+
+Run by hand only, from the project root:
+
+    .venv/bin/python tests/golden/make_golden.py
+
+The files in `tests/golden/events/` are the forever schema of the log: each holds a stored
+topic, the state exactly as the code encoded it on the day the file was written, and a few
+field values that decoding must still produce. `tests/unit/test_golden_events.py` decodes
+every one of them with the current code, and fails when a stored topic or a claim kind has
+no golden file.
+
+This script never overwrites a golden file: an existing one is kept as it is, byte for byte,
+even when the sample that produced it has changed since. So:
+- a new event type or claim kind: add a sample to `SAMPLES`, run the script, read the new file
+  by eye, commit it;
+- a class moved to `class_version` 2: keep the old files (they now prove the upcaster), run the
+  script to write the files of the new topic (`report-filed@v2.<variant>.json`);
+- a golden that no longer decodes is a break of the stored schema, never a file to regenerate.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a script: make `domain` and `store` importable
+    sys.path.insert(0, str(ROOT))
+
+from domain.attribution import Attribution, Caveat, Side, Stance  # noqa: E402
+from domain.claims import (  # noqa: E402
+    Counterattack,
+    DamageTally,
+    Extent,
+    ForceStrength,
+    FrontAdvance,
+    OccupationShare,
+    OffensiveLaunched,
+    Place,
+    Strike,
+    StrikeEffects,
+    TerritoryControl,
+    TroopDeployment,
+)
+from domain.events import DomainEvent, ReportFiled  # noqa: E402
+from domain.occurrence import Day, Instant, Interval, Month  # noqa: E402
+from domain.quantities import Qualifier, Quantity, Unit, about, between, exactly  # noqa: E402
+from domain.report import (  # noqa: E402
+    Report,
+    correct,
+    corroborate,
+    deny,
+    dispute,
+    evolve,
+    file_report,
+    retract,
+)
+from store.mapper import encode_event  # noqa: E402
+
+EVENTS_DIR = Path(__file__).resolve().parent / "events"
+
+# Every event carries the moment it was made; goldens fix it so the files are stable.
+FILED_AT = datetime(2024, 11, 23, 10, 15, tzinfo=UTC)
+SATURDAY = Day(on=date(2024, 11, 23))
+MOSCOW_TIME = timezone(timedelta(hours=3))
+
+GENERAL_STAFF = Attribution(
+    source="Ukrainian General Staff source",
+    side=Side.UKRAINE,
+    outlet="Reuters",
+)
+REUTERS_UNVERIFIED = Caveat(party="Reuters", stance=Stance.COULD_NOT_VERIFY)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One event to keep forever, and the dotted paths whose decoded values the test checks."""
+
+    variant: str | None
+    event: DomainEvent
+    expected: tuple[str, ...]
+
+
+def _filed(report_id: str, minutes: int = 0, **fields: Any) -> ReportFiled:
+    event = file_report(report_id=UUID(report_id), **fields)
+    return msgspec.structs.replace(event, timestamp=FILED_AT + timedelta(minutes=minutes))
+
+
+def _later(event: DomainEvent, days: int) -> Any:
+    return msgspec.structs.replace(event, timestamp=FILED_AT + timedelta(days=days))
+
+
+def _report(filed: ReportFiled) -> Report:
+    return evolve(None, filed)
+
+
+KURSK_NOW = _filed(
+    "0b6f9a2e-4c1d-4e8a-9b7f-3d2c1a0e5f11",
+    claim=TerritoryControl(
+        actor="Ukraine",
+        region="Kursk region",
+        country="Russia",
+        area=about(800, Unit.KM2),
+        share_lost_from_peak=Quantity(unit=Unit.PERCENT, low=40, qualifier=Qualifier.MORE_THAN),
+    ),
+    attribution=GENERAL_STAFF,
+    occurred=SATURDAY,
+    reported=SATURDAY,
+    caveats=(REUTERS_UNVERIFIED,),
+    notes='"Now we control approximately 800 square kilometres."',
+)
+KURSK_PEAK = _filed(
+    "7c3e5d1a-2b4f-4a6c-8e9d-0f1a2b3c4d52",
+    minutes=1,
+    claim=TerritoryControl(
+        actor="Ukraine",
+        region="Kursk region",
+        country="Russia",
+        area=Quantity(unit=Unit.KM2, value=1376, qualifier=Qualifier.AT_MOST),
+        extent=Extent.PEAK,
+    ),
+    attribution=GENERAL_STAFF,
+    occurred=Interval(start=Month(year=2024, month=8), end=SATURDAY),
+    reported=SATURDAY,
+    caveats=(REUTERS_UNVERIFIED,),
+)
+INCURSION = _filed(
+    "a41d8c7e-5f2b-4d3a-9c6e-1b0a9f8e7d63",
+    minutes=2,
+    claim=OffensiveLaunched(
+        actor="Ukraine",
+        region="Kursk region",
+        country="Russia",
+        mode="incursion",
+        objectives=(
+            "stem Russian attacks in eastern and northeastern Ukraine",
+            "force Russia to pull back forces advancing in the east",
+            "gain leverage in any future peace negotiations",
+        ),
+        description="the first ground invasion of Russia by a foreign power since World War II",
+    ),
+    attribution=Attribution(source="Reuters", side=Side.THIRD_PARTY),
+    occurred=Month(year=2024, month=8),
+    reported=SATURDAY,
+)
+COUNTER_ASSAULTS = _filed(
+    "c93b1e6f-8a2d-4b7c-a5e4-2d1c0b9a8e74",
+    minutes=3,
+    claim=Counterattack(
+        actor="Russia",
+        against="Ukraine",
+        region="Kursk region",
+        country="Russia",
+        intensity="waves of counter-assaults, increasing",
+    ),
+    attribution=GENERAL_STAFF,
+    occurred=Interval(start=Month(year=2024, month=8)),
+    reported=SATURDAY,
+)
+NORTH_KOREANS = _filed(
+    "e25f7a3b-9c1e-4f8d-b6a2-3e2d1c0b9f85",
+    minutes=4,
+    claim=TroopDeployment(
+        actor="North Korea",
+        theatre="Kursk region",
+        country="Russia",
+        troops=about(11_000, Unit.TROOPS),
+        in_support_of="Russia",
+        status="most still finalising their training",
+    ),
+    attribution=GENERAL_STAFF,
+    occurred=Interval(end=SATURDAY),
+    reported=SATURDAY,
+    caveats=(
+        Caveat(party="Russian authorities", stance=Stance.NEITHER_CONFIRMED_NOR_DENIED),
+        REUTERS_UNVERIFIED,
+    ),
+)
+RUSSIAN_FORCE = _filed(
+    "f36a8b4c-0d2f-4a9e-87b3-4f3e2d1c0a96",
+    minutes=5,
+    claim=ForceStrength(
+        actor="Russia",
+        theatre="Ukraine",
+        troops=about(575_000, Unit.TROOPS),
+        target=about(690_000, Unit.TROOPS),
+    ),
+    attribution=GENERAL_STAFF,
+    occurred=SATURDAY,
+    reported=SATURDAY,
+    caveats=(Caveat(party="Russia", stance=Stance.DOES_NOT_DISCLOSE), REUTERS_UNVERIFIED),
+)
+KURAKHOVE = _filed(
+    "1a4b9c5d-1e3a-4b0f-98c4-5a4f3e2d1b07",
+    minutes=6,
+    claim=FrontAdvance(
+        actor="Russia",
+        direction="Kurakhove",
+        region="Donetsk region",
+        country="Ukraine",
+        rate=between(200, 300, Unit.METRES_PER_DAY),
+        description="broke through in some areas with armoured vehicles and anti-drone defences",
+    ),
+    attribution=GENERAL_STAFF,
+    occurred=SATURDAY,
+    reported=SATURDAY,
+)
+BERDIANSK = _filed(
+    "2b5cad6e-2f4b-4c1a-a9d5-6b5a4f3e2c18",
+    minutes=7,
+    claim=Strike(
+        attacker="Ukraine",
+        target="port of Berdiansk",
+        place=Place(
+            name="Berdiansk",
+            region="Zaporizhzhia region",
+            country="Ukraine",
+            latitude=46.7553,
+            longitude=36.7885,
+        ),
+        weapon="guided missile",
+        effects=StrikeEffects(
+            injured=exactly(0, Unit.PEOPLE),
+            operations_affected=False,
+            fires="extinguished",
+        ),
+    ),
+    attribution=Attribution(
+        source="Yevgeny Balitsky, Kremlin-installed governor", side=Side.RUSSIA, outlet="Reuters"
+    ),
+    occurred=Instant(at=datetime(2024, 11, 22, 23, 50, tzinfo=MOSCOW_TIME)),
+    reported=SATURDAY,
+    notes="Ukrainian Telegram channels reported a loud explosion shortly before midnight.",
+)
+PORT_FACILITIES = _filed(
+    "3c6dbe7f-3a5c-4d2b-bae6-7c6b5a4f3d29",
+    minutes=8,
+    claim=DamageTally(
+        category="port infrastructure facilities",
+        count=exactly(321, Unit.FACILITIES),
+        responsible="Russia",
+        country="Ukraine",
+        cause="drone and missile attacks",
+    ),
+    attribution=Attribution(
+        source="President Volodymyr Zelenskiy", side=Side.UKRAINE, outlet="Reuters"
+    ),
+    occurred=Interval(start=Month(year=2023, month=7), end=SATURDAY),
+    reported=SATURDAY,
+)
+OCCUPIED_FIFTH = _filed(
+    "4d7ecf8a-4b6d-4e3c-8bf7-8d7c6b5a4e3a",
+    minutes=9,
+    claim=OccupationShare(occupier="Russia", country="Ukraine", share=about(20, Unit.PERCENT)),
+    attribution=Attribution(source="Reuters", side=Side.THIRD_PARTY),
+    occurred=SATURDAY,
+    reported=SATURDAY,
+)
+
+KURSK_MISENTERED = _filed(
+    "5e8fd09b-5c7e-4f4d-9c08-9e8d7c6b5f4b",
+    minutes=10,
+    claim=TerritoryControl(
+        actor="Ukraine", region="Kursk region", country="Russia", area=about(1376, Unit.KM2)
+    ),
+    attribution=GENERAL_STAFF,
+    occurred=Interval(start=Month(year=2024, month=8), end=SATURDAY),
+    reported=SATURDAY,
+)
+
+NIS = Attribution(
+    source="South Korea's National Intelligence Service", side=Side.THIRD_PARTY, outlet="Yonhap"
+)
+
+FILED_EXPECTED = ("originator_id", "originator_version", "claim.kind", "attribution.source")
+
+SAMPLES: tuple[Sample, ...] = (
+    Sample(
+        "territory_control",
+        KURSK_NOW,
+        (
+            *FILED_EXPECTED,
+            "claim.area.value",
+            "claim.area.qualifier",
+            "claim.share_lost_from_peak.low",
+            "occurred.on",
+            "caveats.0.stance",
+        ),
+    ),
+    Sample(
+        "territory_control_peak",
+        KURSK_PEAK,
+        (*FILED_EXPECTED, "claim.area.value", "claim.extent", "occurred.start.month"),
+    ),
+    Sample("offensive", INCURSION, (*FILED_EXPECTED, "claim.mode", "occurred.month")),
+    Sample("counterattack", COUNTER_ASSAULTS, (*FILED_EXPECTED, "claim.against", "occurred.end")),
+    Sample(
+        "deployment",
+        NORTH_KOREANS,
+        (*FILED_EXPECTED, "claim.troops.value", "claim.in_support_of", "caveats.0.stance"),
+    ),
+    Sample(
+        "force_strength",
+        RUSSIAN_FORCE,
+        (*FILED_EXPECTED, "claim.troops.value", "claim.target.value"),
+    ),
+    Sample(
+        "front_advance",
+        KURAKHOVE,
+        (*FILED_EXPECTED, "claim.rate.low", "claim.rate.high", "claim.rate.unit"),
+    ),
+    Sample(
+        "strike",
+        BERDIANSK,
+        (
+            *FILED_EXPECTED,
+            "attribution.side",
+            "claim.place.name",
+            "claim.effects.injured.value",
+            "claim.effects.operations_affected",
+            "occurred.at",
+        ),
+    ),
+    Sample(
+        "damage_tally",
+        PORT_FACILITIES,
+        (*FILED_EXPECTED, "claim.count.value", "claim.count.unit", "occurred.start.year"),
+    ),
+    Sample("occupation_share", OCCUPIED_FIFTH, (*FILED_EXPECTED, "claim.share.value")),
+    Sample(
+        None,
+        _later(
+            corroborate(
+                _report(NORTH_KOREANS),
+                by=NIS,
+                note="estimates that about 11,000 North Korean soldiers are in Kursk region",
+            ),
+            days=1,
+        ),
+        ("originator_id", "originator_version", "by.source", "by.side"),
+    ),
+    Sample(
+        None,
+        _later(
+            dispute(
+                _report(KURSK_NOW),
+                by=Attribution(source="Russian Defence Ministry", side=Side.RUSSIA),
+                reason="says Ukrainian units hold far less of the region than 800 km²",
+            ),
+            days=2,
+        ),
+        ("originator_id", "originator_version", "by.source", "reason"),
+    ),
+    Sample(
+        None,
+        _later(
+            deny(
+                _report(NORTH_KOREANS),
+                by=Attribution(source="Kremlin spokesman Dmitry Peskov", side=Side.RUSSIA),
+                statement="called reports of North Korean troops in Russia 'another fake'",
+            ),
+            days=1,
+        ),
+        ("originator_id", "by.source", "statement"),
+    ),
+    Sample(
+        None,
+        _later(
+            correct(
+                _report(KURSK_MISENTERED),
+                claim=TerritoryControl(
+                    actor="Ukraine",
+                    region="Kursk region",
+                    country="Russia",
+                    area=about(800, Unit.KM2),
+                ),
+                reason="the peak (1,376 km²) was entered as the current area; the source said 800",
+                occurred=SATURDAY,
+                by=GENERAL_STAFF,
+            ),
+            days=1,
+        ),
+        ("originator_id", "originator_version", "claim.kind", "claim.area.value", "occurred.on"),
+    ),
+    Sample(
+        None,
+        _later(
+            retract(
+                _report(BERDIANSK),
+                reason="the Telegram timing was put on the governor; refiled as two reports",
+            ),
+            days=3,
+        ),
+        ("originator_id", "originator_version", "reason"),
+    ),
+)
+
+
+def _value_at(state: Any, path: str) -> Any:
+    for step in path.split("."):
+        state = state[int(step)] if isinstance(state, list | tuple) else state[step]
+    return state
+
+
+def golden_path(sample: Sample) -> Path:
+    topic, _ = encode_event(sample.event)
+    suffix = "" if sample.variant is None else f".{sample.variant}"
+    return EVENTS_DIR / f"{topic}{suffix}.json"
+
+
+def golden_document(sample: Sample) -> dict[str, Any]:
+    topic, state_bytes = encode_event(sample.event)
+    state = json.loads(state_bytes)
+    builtins = msgspec.to_builtins(sample.event)
+    expected = {path: _value_at(builtins, path) for path in sample.expected}
+    return {"topic": topic, "state": state, "expected": expected}
+
+
+def main() -> int:
+    EVENTS_DIR.mkdir(parents=True, exist_ok=True)
+    for sample in SAMPLES:
+        path = golden_path(sample)
+        if path.exists():
+            print(f"kept    {path.relative_to(ROOT)} (golden files are never overwritten)")
+            continue
+        text = json.dumps(golden_document(sample), indent=2, ensure_ascii=False) + "\n"
+        # "x" refuses to open a file that appeared since the check above.
+        with path.open("x", encoding="utf-8") as golden:
+            golden.write(text)
+        print(f"wrote   {path.relative_to(ROOT)}: review it by eye before committing")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,173 @@
+"""Reports from the seed article (Reuters, about 23 November 2024), ready to file.
+
+Builders return fresh values so a test can file the same story twice under new ids.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from application.commands import CorroborateReport, DisputeReport, FileReport, RetractReport
+from domain import report as rules
+from domain.attribution import Attribution, Caveat, Side, Stance
+from domain.claims import (
+    DamageTally,
+    Extent,
+    Place,
+    Strike,
+    StrikeEffects,
+    TerritoryControl,
+)
+from domain.events import ReportEvent, ReportFiled
+from domain.occurrence import Day, Instant, Interval, Month
+from domain.quantities import Qualifier, Quantity, Unit, about, exactly
+
+ARTICLE_DAY = Day(on=date(2024, 11, 23))
+
+GENERAL_STAFF_VIA_REUTERS = Attribution(
+    source="Ukrainian General Staff source", side=Side.UKRAINE, outlet="Reuters"
+)
+GOVERNOR_BALITSKY = Attribution(
+    source="Governor Yevgeny Balitsky", side=Side.RUSSIA, outlet="Reuters"
+)
+PRESIDENT_ZELENSKIY = Attribution(
+    source="President Volodymyr Zelenskiy", side=Side.UKRAINE, outlet="Reuters"
+)
+# Who might later corroborate or dispute a claim: not in the article, but the kind of
+# party that does (an analysts' desk, the other side's ministry).
+INSTITUTE_FOR_THE_STUDY_OF_WAR = Attribution(
+    source="Institute for the Study of War", side=Side.THIRD_PARTY
+)
+RUSSIAN_DEFENCE_MINISTRY = Attribution(source="Russian Defence Ministry", side=Side.RUSSIA)
+
+REUTERS_COULD_NOT_VERIFY = Caveat(party="Reuters", stance=Stance.COULD_NOT_VERIFY)
+
+
+def kursk_held_now(report_id: UUID | None = None) -> FileReport:
+    """Ukraine now holds about 800 km² of Russia's Kursk region."""
+    return FileReport(
+        claim=TerritoryControl(
+            actor="Ukraine",
+            region="Kursk Oblast",
+            country="RU",
+            area=about(800, Unit.KM2),
+        ),
+        attribution=GENERAL_STAFF_VIA_REUTERS,
+        occurred=ARTICLE_DAY,
+        reported=ARTICLE_DAY,
+        caveats=(REUTERS_COULD_NOT_VERIFY,),
+        report_id=report_id,
+    )
+
+
+def kursk_held_now_with_share_lost() -> TerritoryControl:
+    """The same claim as the source gave it in full: "more than 40 per cent" lost."""
+    return TerritoryControl(
+        actor="Ukraine",
+        region="Kursk Oblast",
+        country="RU",
+        area=about(800, Unit.KM2),
+        share_lost_from_peak=Quantity(unit=Unit.PERCENT, low=40, qualifier=Qualifier.MORE_THAN),
+    )
+
+
+def kursk_at_peak(report_id: UUID | None = None) -> FileReport:
+    """At most about 1,376 km² at the height of the August 2024 incursion."""
+    return FileReport(
+        claim=TerritoryControl(
+            actor="Ukraine",
+            region="Kursk Oblast",
+            country="RU",
+            area=Quantity(unit=Unit.KM2, value=1376, qualifier=Qualifier.AT_MOST),
+            extent=Extent.PEAK,
+        ),
+        attribution=GENERAL_STAFF_VIA_REUTERS,
+        occurred=Month(year=2024, month=8),
+        reported=ARTICLE_DAY,
+        caveats=(REUTERS_COULD_NOT_VERIFY,),
+        report_id=report_id,
+    )
+
+
+def berdiansk_strike(report_id: UUID | None = None) -> FileReport:
+    """A guided-missile attack on the port of Berdiansk shortly before midnight on Friday."""
+    return FileReport(
+        claim=Strike(
+            attacker="Ukraine",
+            target="port of Berdiansk",
+            place=Place(name="Berdiansk", region="Zaporizhzhia Oblast", country="UA"),
+            weapon="guided missile",
+            effects=StrikeEffects(
+                injured=exactly(0, Unit.PEOPLE),
+                operations_affected=False,
+                fires="extinguished",
+            ),
+        ),
+        attribution=GOVERNOR_BALITSKY,
+        occurred=Instant(at=datetime(2024, 11, 22, 20, 50, tzinfo=UTC)),
+        reported=ARTICLE_DAY,
+        notes="Ukrainian Telegram channels reported a loud explosion.",
+        report_id=report_id,
+    )
+
+
+def port_damage_since_july_2023(report_id: UUID | None = None) -> FileReport:
+    """321 port infrastructure facilities damaged since July 2023: a running total."""
+    return FileReport(
+        claim=DamageTally(
+            category="port infrastructure facilities",
+            count=exactly(321, Unit.FACILITIES),
+            responsible="Russia",
+            country="UA",
+        ),
+        attribution=PRESIDENT_ZELENSKIY,
+        occurred=Interval(start=Month(year=2023, month=7)),
+        reported=ARTICLE_DAY,
+        report_id=report_id,
+    )
+
+
+def corroborate_by_analysts() -> CorroborateReport:
+    return CorroborateReport(
+        by=INSTITUTE_FOR_THE_STUDY_OF_WAR, note="geolocated footage matches the line"
+    )
+
+
+def dispute_by_moscow() -> DisputeReport:
+    return DisputeReport(
+        by=RUSSIAN_DEFENCE_MINISTRY, reason="says Ukrainian forces hold far less of the region"
+    )
+
+
+def retract_unconfirmed() -> RetractReport:
+    return RetractReport(reason="the source withdrew the figure")
+
+
+def filed(command: FileReport) -> ReportFiled:
+    """The event a filing decides, without going through the service."""
+    return rules.file_report(
+        claim=command.claim,
+        attribution=command.attribution,
+        occurred=command.occurred,
+        reported=command.reported,
+        caveats=command.caveats,
+        notes=command.notes,
+        verification=command.verification,
+        report_id=command.report_id,
+    )
+
+
+def kursk_story() -> list[ReportEvent]:
+    """The Kursk report's life: filed, corroborated by analysts, then corrected to carry
+    the share lost since the peak, as the source gave it in full."""
+    filing = filed(kursk_held_now())
+    report = rules.evolve(None, filing)
+    corroboration = rules.corroborate(report, by=INSTITUTE_FOR_THE_STUDY_OF_WAR)
+    report = rules.evolve(report, corroboration)
+    correction = rules.correct(
+        report,
+        claim=kursk_held_now_with_share_lost(),
+        reason="the source also said more than 40 per cent was lost since the peak",
+    )
+    return [filing, corroboration, correction]
