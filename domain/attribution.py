@@ -37,7 +37,14 @@ class Stance(StrEnum):
     DOES_NOT_DISCLOSE = "does_not_disclose"
 
 
-class Attribution(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+class Attribution(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
+    omit_defaults=True,
+):
     """The chain of custody of a claim: `source` said it, `outlet` relayed it."""
 
     source: str
@@ -54,7 +61,7 @@ class Attribution(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defa
             )
 
 
-class Caveat(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Caveat(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, gc=False):
     """A party's stance recorded with the report ("Reuters could not independently verify")."""
 
     party: str

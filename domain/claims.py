@@ -179,7 +179,14 @@ class FrontAdvance(
         _require_unit(self.rate, frozenset({Unit.METRES_PER_DAY}), "claim.rate")
 
 
-class Place(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+class Place(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
+    omit_defaults=True,
+):
     name: str
     region: str | None = None
     country: str | None = None
@@ -200,7 +207,14 @@ class Place(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=T
             raise InvalidReport(field, "give both latitude and longitude, or neither")
 
 
-class StrikeEffects(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+class StrikeEffects(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
+    omit_defaults=True,
+):
     """What the claimant says a strike did; None means the claim is silent on it."""
 
     killed: Quantity | None = None

@@ -26,7 +26,15 @@ class Instant(
         return self.at
 
 
-class Day(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="day", tag_field="precision"):
+class Day(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
+    tag="day",
+    tag_field="precision",
+):
     on: date
 
     def earliest(self) -> datetime:

@@ -34,7 +34,14 @@ class Unit(StrEnum):
     COUNT = "count"
 
 
-class Quantity(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+class Quantity(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
+    omit_defaults=True,
+):
     """A figure with its hedging.
 
     `value` is the point figure when the source gave one; `low`/`high` bound it when the
