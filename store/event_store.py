@@ -50,6 +50,23 @@ class VersionConflict(StoreError):
         self.actual = actual
 
 
+class MalformedAppend(StoreError, ValueError):
+    """The events handed to one append do not tell a report's story in order."""
+
+
+def _check_follows(event: DomainEvent, previous: int | None) -> None:
+    """Within one append, a report's versions start at 1 or more and go up one by one; how
+    the first one follows what is stored is the database's check, under the lock."""
+    version = event.originator_version
+    if previous is None and version < 1:
+        raise MalformedAppend(f"report {event.originator_id}: versions start at 1, got {version}")
+    if previous is not None and version != previous + 1:
+        raise MalformedAppend(
+            f"report {event.originator_id}: version {version} cannot follow {previous} "
+            "in the same append"
+        )
+
+
 class IdempotencyKeyReused(StoreError):
     def __init__(self, key: str) -> None:
         super().__init__(f"idempotency key {key!r} was already used with different content")
@@ -104,7 +121,10 @@ class EventStore:
         if not events:
             raise ValueError("nothing to append")
         ids, versions, topics, states = [], [], [], []
+        last_version: dict[UUID, int] = {}
         for event in events:
+            _check_follows(event, last_version.get(event.originator_id))
+            last_version[event.originator_id] = event.originator_version
             topic, state = encode_event(event)
             ids.append(event.originator_id)
             versions.append(event.originator_version)
@@ -114,7 +134,7 @@ class EventStore:
             (idempotency.key, idempotency.fingerprint) if idempotency else (None, None)
         )
         try:
-            rows = await self._pool.fetch(APPEND, ids, versions, topics, states, key, fingerprint)
+            row = await self._pool.fetchrow(APPEND, ids, versions, topics, states, key, fingerprint)
         except asyncpg.UniqueViolationError:
             raise await self._conflict(events) from None
         except asyncpg.PostgresError as error:
@@ -123,9 +143,20 @@ class EventStore:
             if error.sqlstate == "TL409":
                 raise await self._conflict(events) from None
             raise
+        # One row whatever the batch size. A fresh append's events got the contiguous
+        # positions first, first + 1, ... in the order given; a replay carries the first
+        # append's positions, report ids and versions (a retry may bring fresh ids).
+        first, recorded_at, replayed, positions, report_ids, report_versions = row
+        if not replayed:
+            positions, report_ids, report_versions = range(first, first + len(ids)), ids, versions
         return AppendResult(
-            events=tuple(Appended(row[0], row[1], row[2], row[3]) for row in rows),
-            replayed=bool(rows[0][4]),
+            events=tuple(
+                Appended(position, report_id, version, recorded_at)
+                for position, report_id, version in zip(
+                    positions, report_ids, report_versions, strict=True
+                )
+            ),
+            replayed=replayed,
         )
 
     async def replay(self, idempotency: Idempotency) -> AppendResult | None:

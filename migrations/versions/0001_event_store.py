@@ -56,22 +56,29 @@ CREATE TABLE timeline_idempotency_keys (
 )
 """
 
-# One round trip per append. Under the library's EXCLUSIVE table lock, appends are
-# serialised, so notification ids follow commit order and a tailing reader never skips
-# one; the idempotency check runs under the same lock, so two retries cannot both write.
+# One round trip per append, answered with one row whatever the batch size. Under the
+# library's EXCLUSIVE table lock, appends are serialised, so notification ids follow commit
+# order and a tailing reader never skips one; the idempotency check runs under the same
+# lock, so two retries cannot both write. An append's events get the contiguous positions
+# first_position, first_position + 1, ... in the order given (a block reserved from the
+# table's own sequence, which the library's recorder also draws from under the same lock),
+# so the caller can pair positions with its events without the rows being sent back.
 # recorded_at never goes backwards along the log, even if the wall clock does.
+#
+# A retry with a known key and the same fingerprint writes nothing and returns the first
+# append's positions, report ids and versions (a retry may carry fresh ids, e.g. a report
+# filed without a caller-chosen id).
 CREATE_APPEND_FUNCTION = """
 CREATE FUNCTION timeline_append(
     p_ids uuid[], p_versions bigint[], p_topics text[], p_states bytea[],
-    p_key text, p_fingerprint bytea
-) RETURNS TABLE (
-    out_position bigint, out_report_id uuid, out_version bigint,
-    out_recorded_at timestamptz, out_replayed boolean
+    p_key text, p_fingerprint bytea,
+    OUT out_first_position bigint, OUT out_recorded_at timestamptz, OUT out_replayed boolean,
+    OUT out_positions bigint[], OUT out_report_ids uuid[], OUT out_versions bigint[]
 ) LANGUAGE plpgsql AS $$
 #variable_conflict error
 DECLARE
     v_known timeline_idempotency_keys%ROWTYPE;
-    v_at timestamptz;
+    v_count integer := cardinality(p_ids);
     v_gap record;
 BEGIN
     LOCK TABLE timeline_events IN EXCLUSIVE MODE;
@@ -83,17 +90,25 @@ BEGIN
                 RAISE EXCEPTION 'idempotency key "%" was already used with different content', p_key
                     USING ERRCODE = 'TL422';
             END IF;
-            RETURN QUERY
-                SELECT e.notification_id, e.originator_id, e.originator_version, e.recorded_at, true
-                FROM timeline_events e
-                WHERE e.notification_id BETWEEN v_known.first_position AND v_known.last_position
-                ORDER BY e.notification_id;
+            SELECT v_known.first_position, v_known.recorded_at, true,
+                   array_agg(e.notification_id ORDER BY e.notification_id),
+                   array_agg(e.originator_id ORDER BY e.notification_id),
+                   array_agg(e.originator_version ORDER BY e.notification_id)
+            INTO out_first_position, out_recorded_at, out_replayed,
+                 out_positions, out_report_ids, out_versions
+            FROM timeline_events e
+            WHERE e.notification_id BETWEEN v_known.first_position AND v_known.last_position;
             RETURN;
         END IF;
     END IF;
 
+    IF coalesce(v_count, 0) = 0 OR v_count <> cardinality(p_versions)
+            OR v_count <> cardinality(p_topics) OR v_count <> cardinality(p_states) THEN
+        RAISE EXCEPTION 'timeline_append needs arrays of one equal, non-zero length';
+    END IF;
+
     -- A first event at version v > 1 must follow version v - 1: no gaps in a report's story.
-    IF EXISTS (SELECT 1 FROM unnest(p_versions) v WHERE v > 1) THEN
+    IF 1 < ANY (p_versions) THEN
         SELECT b.id, b.version INTO v_gap
         FROM (SELECT t.id, min(t.version) AS version
               FROM unnest(p_ids, p_versions) AS t(id, version) GROUP BY t.id) b
@@ -107,27 +122,29 @@ BEGIN
         END IF;
     END IF;
 
-    v_at := greatest(clock_timestamp(), (
+    out_recorded_at := greatest(clock_timestamp(), (
         SELECT e.recorded_at FROM timeline_events e ORDER BY e.notification_id DESC LIMIT 1));
+    out_replayed := false;
+
+    -- Reserve the block: nobody else draws from the sequence while we hold the lock.
+    out_first_position := nextval('timeline_events_notification_id_seq');
+    IF v_count > 1 THEN
+        PERFORM setval('timeline_events_notification_id_seq', out_first_position + v_count - 1);
+    END IF;
+
+    INSERT INTO timeline_events
+        (notification_id, originator_id, originator_version, topic, state, recorded_at)
+    SELECT out_first_position + t.n - 1, t.id, t.version, t.topic, t.state, out_recorded_at
+    FROM unnest(p_ids, p_versions, p_topics, p_states) WITH ORDINALITY
+        AS t(id, version, topic, state, n);
+
+    IF p_key IS NOT NULL THEN
+        INSERT INTO timeline_idempotency_keys
+        VALUES (p_key, p_fingerprint, out_first_position, out_first_position + v_count - 1,
+                out_recorded_at);
+    END IF;
 
     NOTIFY timeline_events;
-
-    RETURN QUERY
-    WITH inserted AS (
-        INSERT INTO timeline_events AS e
-            (originator_id, originator_version, topic, state, recorded_at)
-        SELECT t.id, t.version, t.topic, t.state, v_at
-        FROM unnest(p_ids, p_versions, p_topics, p_states) AS t(id, version, topic, state)
-        RETURNING e.notification_id, e.originator_id, e.originator_version, e.recorded_at
-    ), remembered AS (
-        INSERT INTO timeline_idempotency_keys
-        SELECT p_key, p_fingerprint, min(i.notification_id), max(i.notification_id), v_at
-        FROM inserted i
-        WHERE p_key IS NOT NULL
-        HAVING count(*) > 0
-    )
-    SELECT i.notification_id, i.originator_id, i.originator_version, i.recorded_at, false
-    FROM inserted i ORDER BY i.notification_id;
 END
 $$
 """
