@@ -19,7 +19,7 @@ from application.commands import (
     RetractReport,
 )
 from domain import report as rules
-from domain.events import DomainEvent, ReportEvent
+from domain.events import ReportEvent, ReportFiled
 from domain.report import Report
 from store.event_store import AppendResult, EventStore, Idempotency, RecordedEvent, VersionConflict
 
@@ -55,36 +55,12 @@ class ReportService:
     async def file(
         self, command: FileReport, *, idempotency_key: str | None = None
     ) -> AppendResult:
-        event = rules.file_report(
-            claim=command.claim,
-            attribution=command.attribution,
-            occurred=command.occurred,
-            reported=command.reported,
-            caveats=command.caveats,
-            notes=command.notes,
-            verification=command.verification,
-            report_id=command.report_id,
-        )
-        return await self._store.append(
-            [event], idempotency=_idempotency(idempotency_key, "file", command)
-        )
+        idempotency = _idempotency(idempotency_key, "file", command)
+        return await self._store.append([decide_filing(command)], idempotency=idempotency)
 
     async def file_many(self, commands: list[FileReport]) -> AppendResult:
         """File every report in one transaction, or none."""
-        events = [
-            rules.file_report(
-                claim=c.claim,
-                attribution=c.attribution,
-                occurred=c.occurred,
-                reported=c.reported,
-                caveats=c.caveats,
-                notes=c.notes,
-                verification=c.verification,
-                report_id=c.report_id,
-            )
-            for c in commands
-        ]
-        return await self._store.append(events)
+        return await self._store.append([decide_filing(command) for command in commands])
 
     async def history(self, report_id: UUID) -> ReportHistory:
         recorded = await self._store.read_report(report_id)
@@ -119,11 +95,26 @@ class ReportService:
         report = await self.get(report_id)
         if expected_version is not None and expected_version != report.version:
             raise VersionConflict(report_id, expected=expected_version, actual=report.version)
-        event = _decide(report, command)
+        event = decide(report, command)
         return await self._store.append([event], idempotency=idempotency)
 
 
-def _decide(report: Report, command: LifeCycleCommand) -> ReportEvent | DomainEvent:
+def decide_filing(command: FileReport) -> ReportFiled:
+    """The event that files the report `command` describes (the domain checks its rules)."""
+    return rules.file_report(
+        claim=command.claim,
+        attribution=command.attribution,
+        occurred=command.occurred,
+        reported=command.reported,
+        caveats=command.caveats,
+        notes=command.notes,
+        verification=command.verification,
+        report_id=command.report_id,
+    )
+
+
+def decide(report: Report, command: LifeCycleCommand) -> ReportEvent:
+    """The event a life-cycle command records on `report` (the domain checks its rules)."""
     match command:
         case CorroborateReport(by=by, note=note):
             return rules.corroborate(report, by=by, note=note)
