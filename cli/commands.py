@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 
 import msgspec
@@ -15,6 +16,9 @@ from application.demo import load_demo
 from application.reports import ReportService
 from application.summaries import event_summary
 from domain.events import DomainEvent
+from projections.registry import VIEWS
+from projections.status import view_statuses
+from projections.workers import run_views
 from store import migrate as migrations
 from store.database import Database, DatabaseUnavailable, create_pool, resolve_database
 from store.event_store import EventStore, RecordedEvent
@@ -42,7 +46,11 @@ def serve(args: argparse.Namespace) -> int:
     # Fail with one line before the server starts, not with a lifespan traceback.
     asyncio.run(_check_ready(database, require_migrated=True))
     config = uvicorn.Config(
-        create_app(database), host=args.host, port=args.port, log_level="info", lifespan="on"
+        create_app(database, run_projections=args.projections),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     print(f"timeline: serving on http://{args.host}:{args.port} using {database.described}")
@@ -128,3 +136,37 @@ def _line(recorded: RecordedEvent) -> LogLine:
         summary=event_summary(event),
         event=event,
     )
+
+
+async def project(args: argparse.Namespace) -> int:
+    database = resolve_database()
+    pool = await create_pool(database)
+    views = [VIEWS[name] for name in (args.view or VIEWS)]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print(f"timeline: projecting {', '.join(v.name for v in views)} from {database.described}")
+    try:
+        await run_views(views, pool, database.url, stop)
+    finally:
+        await pool.close()
+    return 0
+
+
+async def status(args: argparse.Namespace) -> int:
+    pool = await create_pool(resolve_database(), min_size=1, max_size=1)
+    try:
+        statuses = await view_statuses(pool, VIEWS)
+    finally:
+        await pool.close()
+    encoder = msgspec.json.Encoder()
+    if not args.json:
+        print(f"{'view':<10} {'generation':>10} {'position':>9} {'lag':>7}  state")
+    for row in statuses:
+        if args.json:
+            sys.stdout.buffer.write(encoder.encode(row) + b"\n")
+        else:
+            generation = "-" if row.generation is None else str(row.generation)
+            print(f"{row.view:<10} {generation:>10} {row.position:>9} {row.lag:>7}  {row.state}")
+    return 0

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cli import commands
+from projections.registry import VIEWS
 from store.database import DatabaseUnavailable
 from store.embedded import EmbeddedDatabaseError
 from store.migrate import NotMigrated
@@ -33,14 +34,21 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="serve the HTTP API",
-        description="Serve the HTTP API (GET /health shows the database status and log position). "
-        "The database must be migrated first (`timeline migrate`). Ctrl-C stops it cleanly.",
+        description="Serve the HTTP API (GET /health shows the database status and log position) "
+        "and keep the projection views up to date in the same process. The database must be "
+        "migrated first (`timeline migrate`). Ctrl-C stops it cleanly.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
     serve.add_argument(
         "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--no-projections",
+        dest="projections",
+        action="store_false",
+        help="do not run the projection runners here (run `timeline project` elsewhere)",
     )
 
     migrate = sub.add_parser(
@@ -74,6 +82,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     log.add_argument("--limit", type=int, default=None, metavar="N", help="print at most N events")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    project = sub.add_parser(
+        "project",
+        help="keep the projection views up to date (a worker)",
+        description="Run the projection runners until Ctrl-C: each view is folded from the log "
+        f"and kept up to date as events are recorded. Views: {', '.join(VIEWS)}. Any number of "
+        "workers may run; one runner per view is active at a time, the others wait to take over.",
+    )
+    project.add_argument(
+        "--view", action="append", choices=sorted(VIEWS), help="only this view (repeatable)"
+    )
+
+    status = sub.add_parser(
+        "status",
+        help="show each view's position, lag and state",
+        description="Show each projection view's serving generation, its position in the log, "
+        "how many events it lags behind, and whether a runner is working on it.",
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object per view per line")
     return parser
 
 
@@ -84,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": commands.migrate,
         "demo": lambda a: asyncio.run(commands.demo(a)),
         "log": lambda a: asyncio.run(commands.log(a)),
+        "project": lambda a: asyncio.run(commands.project(a)),
+        "status": lambda a: asyncio.run(commands.status(a)),
     }
     try:
         return run[args.command](args)

@@ -1,5 +1,6 @@
-"""Read views folded from the event log (holdings, damage, forces, front, strikes, timeline).
+"""Read views folded from the event log: holdings, damage, forces, front, strikes, timeline.
 
-Each view will be a pure fold over domain events plus a thin persistence layer; see the
-projections issue. Nothing lives here yet.
+`core` is the pure fold engine every view shares; each view module says which reports it
+follows, which rows they feed and how a row is rendered. `runner` keeps a view's rows in
+PostgreSQL (`persistence`), exactly once; `registry` lists the views the service keeps.
 """

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar, Protocol, cast
 from uuid import UUID
 
@@ -23,8 +23,30 @@ import msgspec
 
 from domain.claims import Claim
 from domain.events import ReportEvent, ReportFiled
+from domain.occurrence import Interval, Occurrence
 from domain.report import Report, evolve
 from store.event_store import RecordedEvent
+
+
+def anchor(when: Occurrence) -> datetime:
+    """The moment a claim is placed at on a time axis: its start, or, when the source gave
+    only an end ("had arrived by Saturday"), the start of that end."""
+    start = when.earliest()
+    if start is not None:
+        return start
+    assert isinstance(when, Interval)
+    assert when.end is not None  # an interval always has a start or an end
+    return when.end.earliest()
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC, as msgspec writes a row's other times ("2024-11-22T00:00:00Z")."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def occurred_date(report: Report) -> str:
+    """Where a report sits on a time axis, as an ISO instant in UTC."""
+    return iso(anchor(report.occurred))
 
 
 def slug(*parts: str) -> str:
@@ -64,11 +86,7 @@ class Tracked:
     def sort_key(self) -> tuple[datetime, datetime, int]:
         """Order of occurrence, then of reporting, then of the log: a stable total order."""
         report = self.report
-        occurred = report.occurred.earliest() or report.occurred.latest()
-        reported = report.reported.earliest()
-        assert occurred is not None
-        assert reported is not None
-        return occurred, reported, self.filed_at_position
+        return anchor(report.occurred), anchor(report.reported), self.filed_at_position
 
 
 class View(Protocol):

@@ -19,7 +19,8 @@ from store.event_store import EventStore
 from store.settings import with_database
 
 TEST_DATABASE_URL_VARIABLE = "TIMELINE_TEST_DATABASE_URL"
-APPEND_ONLY_TABLES = ("timeline_events", "timeline_idempotency_keys")
+# Emptied before each test: the log, and every view derived from it.
+TABLES = ("timeline_events", "timeline_idempotency_keys", "projection_generations", "view_rows")
 
 
 async def _execute(url: str, statement: str) -> None:
@@ -55,7 +56,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool on the session database, with the log emptied before the test."""
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
     assert pool is not None
-    await pool.execute(f"TRUNCATE {', '.join(APPEND_ONLY_TABLES)} RESTART IDENTITY")
+    await pool.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
     yield pool
     await pool.close()
 

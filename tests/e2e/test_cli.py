@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
+import subprocess
 
 import asyncpg
 import pytest
 
 from store.event_store import EventStore
 from store.settings import with_database
-from tests.e2e.conftest import RunTimeline
+from tests.e2e.conftest import TIMELINE, RunTimeline, timeline_env
 
 
 def test_every_subcommand_explains_itself_in_help(run_timeline: RunTimeline) -> None:
@@ -110,3 +112,48 @@ async def test_an_unmigrated_database_asks_for_timeline_migrate(
     finally:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_a_project_worker_brings_every_view_to_the_log_head_and_stops_on_ctrl_c(
+    run_timeline: RunTimeline, store: EventStore, database_url: str
+) -> None:
+    # Given the demo recorded and no view built yet
+    assert (await asyncio.to_thread(run_timeline, "demo")).returncode == 0
+    head = await store.position()
+    before = await asyncio.to_thread(run_timeline, "status", "--json")
+    assert {json.loads(line)["state"] for line in before.stdout.splitlines()} == {"new"}
+
+    # When a worker runs
+    worker = subprocess.Popen(  # noqa: ASYNC220 (a long-running child, polled below)
+        [TIMELINE, "project"],
+        env=timeline_env({"TIMELINE_DATABASE_URL": database_url}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                status = await asyncio.to_thread(run_timeline, "status", "--json")
+                views = [json.loads(line) for line in status.stdout.splitlines()]
+                if all(v["position"] == head and v["state"] == "running" for v in views):
+                    break
+                await asyncio.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGINT)
+        await asyncio.to_thread(worker.wait, 30)
+
+    # Then every view reached the head, with no lag, and Ctrl-C stopped the worker cleanly
+    assert worker.returncode == 0, worker.stderr.read() if worker.stderr else ""
+    assert {v["view"] for v in views} == {
+        "holdings",
+        "damage",
+        "forces",
+        "front",
+        "strikes",
+        "timeline",
+    }
+    assert all(v["lag"] == 0 for v in views)
+    after = await asyncio.to_thread(run_timeline, "status")
+    assert "stopped" in after.stdout
+    assert "running" not in after.stdout

@@ -3,6 +3,7 @@ same data on the next start."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -44,6 +45,28 @@ def _wait_for_health(url: str, server: subprocess.Popen[str]) -> dict[str, objec
     raise AssertionError("the service did not answer /health within 60 s")
 
 
+def _wait_for_views(env: dict[str, str], position: object) -> None:
+    """serve keeps the views in its own process: each reaches the position it served."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = subprocess.run(
+            [TIMELINE, "status", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert status.returncode == 0, status.stderr
+        views = [json.loads(line) for line in status.stdout.splitlines()]
+        if {v["view"] for v in views} >= {"holdings", "timeline"} and all(
+            v["position"] == position and v["state"] == "running" for v in views
+        ):
+            return
+        time.sleep(0.2)
+    raise AssertionError("serve did not bring the views to the log position within 30 s")
+
+
 def _serve_once(env: dict[str, str]) -> dict[str, object]:
     port = _free_port()
     server = subprocess.Popen(
@@ -55,6 +78,7 @@ def _serve_once(env: dict[str, str]) -> dict[str, object]:
     )
     try:
         health = _wait_for_health(f"http://127.0.0.1:{port}/health", server)
+        _wait_for_views(env, health["position"])
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)

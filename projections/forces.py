@@ -1,0 +1,179 @@
+"""Forces: how many troops an actor has in a theatre, what it aims for, and who it sent.
+
+One row per actor and theatre (key `slug(actor, theatre)`, "north-korea/kursk-oblast"), fed by
+`ForceStrength` reports (the size of a force and its target: 575,000 aiming for 690,000) and
+`TroopDeployment` reports (troops sent: 59,000 Russians to Kursk since August). The latest
+standing strength and target are shown; deployments are listed one by one and never summed,
+because two reports of a deployment are as likely to be two accounts of the same troops as
+two waves of them. Each deployment carries its report's caveats ("neither confirmed nor
+denied"), since a figure nobody will confirm reads differently from one nobody asked about.
+
+Retracted reports never count (the previous standing one shows instead); when every report
+about a force has been withdrawn the row goes (render returns None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+import msgspec
+
+from domain.attribution import Attribution, Caveat, Verification
+from domain.claims import Claim, ForceStrength, TroopDeployment
+from domain.occurrence import Occurrence
+from domain.quantities import Quantity
+from domain.report import Report
+from projections.core import Source, Tracked, occurred_date, slug
+
+
+class Measure(StrEnum):
+    STRENGTH = "strength"
+    DEPLOYMENT = "deployment"
+
+
+class TroopFigure(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A strength or a target with everything a reader needs to judge it."""
+
+    troops: Quantity
+    occurred: Occurrence
+    date: str
+    verification: Verification
+    attribution: Attribution
+    caveats: tuple[Caveat, ...]
+    source: Source
+
+
+class Deployment(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Troops sent to the theatre, as one report tells it."""
+
+    troops: Quantity
+    in_support_of: str | None
+    status: str | None
+    # The ISO day the deployment began, None when the source gave only an end ("had arrived").
+    since: str | None
+    occurred: Occurrence
+    verification: Verification
+    attribution: Attribution
+    caveats: tuple[Caveat, ...]
+    source: Source
+
+
+class ForcePoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One standing report for the chart."""
+
+    date: str
+    measure: Measure
+    troops: Quantity
+    target: Quantity | None
+    verification: Verification
+    report_id: UUID
+
+
+class ForcesRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An actor's force in one theatre: its size, its target and the troops sent there."""
+
+    actor: str
+    theatre: str
+    country: str | None  # only deployments name one; a strength's theatre may be a country
+    strength: TroopFigure | None
+    target: TroopFigure | None
+    deployments: tuple[Deployment, ...]
+    history: tuple[ForcePoint, ...]
+    retracted: tuple[Source, ...]
+
+
+def _force(report: Report) -> ForceStrength | TroopDeployment:
+    claim = report.claim
+    # The engine only hands this view reports it follows, and a correction keeps the kind.
+    assert isinstance(claim, ForceStrength | TroopDeployment)
+    return claim
+
+
+def _figure(tracked: Tracked, troops: Quantity) -> TroopFigure:
+    report = tracked.report
+    return TroopFigure(
+        troops=troops,
+        occurred=report.occurred,
+        date=occurred_date(report),
+        verification=report.verification,
+        attribution=report.attribution,
+        caveats=report.caveats,
+        source=tracked.source,
+    )
+
+
+def _deployment(tracked: Tracked, claim: TroopDeployment) -> Deployment:
+    report = tracked.report
+    start = report.occurred.earliest()
+    return Deployment(
+        troops=claim.troops,
+        in_support_of=claim.in_support_of,
+        status=claim.status,
+        since=None if start is None else start.astimezone(UTC).date().isoformat(),
+        occurred=report.occurred,
+        verification=report.verification,
+        attribution=report.attribution,
+        caveats=report.caveats,
+        source=tracked.source,
+    )
+
+
+def _point(tracked: Tracked) -> ForcePoint:
+    report = tracked.report
+    claim = _force(report)
+    return ForcePoint(
+        date=occurred_date(report),
+        measure=Measure.STRENGTH if isinstance(claim, ForceStrength) else Measure.DEPLOYMENT,
+        troops=claim.troops,
+        target=claim.target if isinstance(claim, ForceStrength) else None,
+        verification=report.verification,
+        report_id=report.id,
+    )
+
+
+class ForcesView:
+    name: ClassVar[str] = "forces"
+
+    def follows(self, claim: Claim) -> bool:
+        return isinstance(claim, ForceStrength | TroopDeployment)
+
+    def keys(self, report: Report) -> tuple[str, ...]:
+        claim = _force(report)
+        return (slug(claim.actor, claim.theatre),)
+
+    def render(
+        self, key: str, reports: Sequence[Tracked], as_of: datetime | None
+    ) -> ForcesRow | None:
+        standing = [t for t in reports if not t.report.is_retracted]
+        if not standing:
+            return None
+        # `reports` come in order of occurrence, then reporting, then log: the last standing
+        # report of a kind is the most recent one.
+        strengths: list[tuple[Tracked, Quantity]] = []
+        targets: list[tuple[Tracked, Quantity]] = []
+        deployments: list[Deployment] = []
+        country: str | None = None
+        for tracked in standing:
+            claim = _force(tracked.report)
+            if isinstance(claim, ForceStrength):
+                strengths.append((tracked, claim.troops))
+                if claim.target is not None:
+                    targets.append((tracked, claim.target))
+            else:
+                deployments.append(_deployment(tracked, claim))
+                country = claim.country
+        names = _force(standing[-1].report)
+        return ForcesRow(
+            actor=names.actor,
+            theatre=names.theatre,
+            country=country,
+            strength=_figure(*strengths[-1]) if strengths else None,
+            target=_figure(*targets[-1]) if targets else None,
+            deployments=tuple(deployments),
+            history=tuple(_point(t) for t in standing),
+            retracted=tuple(t.source for t in reports if t.report.is_retracted),
+        )

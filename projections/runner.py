@@ -1,0 +1,115 @@
+"""Keeps one view's serving generation up to date with the log.
+
+- One runner per view across processes: it works only while holding a PostgreSQL advisory
+  lock on its own connection; a second runner waits, and takes over when the first dies
+  (the lock goes with its connection).
+- Woken by LISTEN on the log's NOTIFY channel, with a polling fallback, because a
+  notification is lost whenever the listening connection is.
+- On start it folds the log up to the stored tracking position in memory (no writes), then
+  applies new events in batches, each batch's rows written with its position (exactly once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import asyncpg
+
+from projections.core import View, ViewState, apply, render
+from projections.persistence import Generation, serving_generation, write_batch
+from store.event_store import EventStore
+
+log = logging.getLogger("timeline.projections")
+
+NOTIFY_CHANNEL = "timeline_events"
+LOCK_NAMESPACE = "timeline-projection:"
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        view: View,
+        pool: asyncpg.Pool,
+        database_url: str,
+        *,
+        batch_size: int = 2000,
+        poll_interval: float = 1.0,
+        on_batch: Callable[[Generation], None] | None = None,
+    ) -> None:
+        self.view = view
+        self._pool = pool
+        self._store = EventStore(pool)
+        self._url = database_url
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._on_batch = on_batch
+        self._wake = asyncio.Event()
+        self.active = False
+        self.generation: Generation | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set; standby while another process holds the view."""
+        connection = await asyncpg.connect(self._url)
+        try:
+            await connection.add_listener(NOTIFY_CHANNEL, self._notified)
+            while not stop.is_set():
+                if await connection.fetchval(
+                    "SELECT pg_try_advisory_lock(hashtext($1))", LOCK_NAMESPACE + self.view.name
+                ):
+                    self.active = True
+                    try:
+                        await self._follow(connection, stop)
+                    finally:
+                        self.active = False
+                    return
+                await self._sleep(stop)
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        """Until a NOTIFY, `stop`, or the poll interval, whichever comes first."""
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=self._poll_interval, return_when="FIRST_COMPLETED")
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        self._wake.clear()
+
+    async def _follow(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
+        generation = await serving_generation(connection, self.view.name)
+        state = await self._catch_up(generation.position)
+        self.generation = generation
+        while not stop.is_set():
+            page = await self._store.read_log(after=state.position, limit=self._batch_size)
+            if not page:
+                await self._sleep(stop)
+                continue
+            touched: dict[str, None] = {}
+            for recorded in page:
+                touched.update(dict.fromkeys(apply(self.view, state, recorded)))
+            rows = {key: render(self.view, state, key) for key in touched}
+            generation = await write_batch(self._pool, generation, state.position, rows)
+            self.generation = generation
+            if self._on_batch is not None:
+                self._on_batch(generation)
+
+    async def _catch_up(self, position: int) -> ViewState:
+        """The fold's state at `position`, from the log, writing nothing."""
+        state = ViewState()
+        while state.position < position:
+            page = await self._store.read_log(after=state.position, limit=self._batch_size)
+            page = [recorded for recorded in page if recorded.position <= position]
+            if not page:
+                break
+            for recorded in page:
+                apply(self.view, state, recorded)
+        state.position = position
+        return state

@@ -1,0 +1,68 @@
+"""How far each view has come, and whether a runner is working on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import asyncpg
+import msgspec
+
+from projections.runner import LOCK_NAMESPACE
+
+STATUS = """
+SELECT g.generation, g.position,
+       (SELECT count(*) FROM timeline_events e WHERE e.notification_id > g.position) AS lag
+FROM projection_generations g WHERE g.view = $1 AND g.state = 'serving'
+"""
+# A session advisory lock on one bigint shows in pg_locks split into two 32-bit halves.
+LOCK_HELD = """
+WITH k AS (SELECT hashtext($1)::bigint AS key)
+SELECT EXISTS (
+    SELECT 1 FROM pg_locks l, k
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.classid::text::bigint = (k.key >> 32) & 4294967295
+      AND l.objid::text::bigint = k.key & 4294967295)
+"""
+
+
+class ViewStatus(msgspec.Struct, frozen=True, kw_only=True):
+    view: str
+    generation: int | None
+    position: int
+    log_position: int
+    lag: int
+    state: str  # "running" (a runner holds the view), "stopped", or "new" (never run)
+
+
+async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewStatus]:
+    log_position = int(
+        await pool.fetchval("SELECT coalesce(max(notification_id), 0) FROM timeline_events")
+    )
+    statuses = []
+    for view in views:
+        row = await pool.fetchrow(STATUS, view)
+        running = bool(await pool.fetchval(LOCK_HELD, LOCK_NAMESPACE + view))
+        if row is None:
+            total = int(await pool.fetchval("SELECT count(*) FROM timeline_events"))
+            statuses.append(
+                ViewStatus(
+                    view=view,
+                    generation=None,
+                    position=0,
+                    log_position=log_position,
+                    lag=total,
+                    state="running" if running else "new",
+                )
+            )
+            continue
+        statuses.append(
+            ViewStatus(
+                view=view,
+                generation=row["generation"],
+                position=row["position"],
+                log_position=log_position,
+                lag=row["lag"],
+                state="running" if running else "stopped",
+            )
+        )
+    return statuses

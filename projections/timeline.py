@@ -1,0 +1,200 @@
+"""The timeline: every report, one row each, in the order things happened.
+
+Keys are report ids, not the timeline order. A correction may move when a report says
+something happened, and the runner replaces a row only under a key that stays put; a key
+holding the order would leave the old row behind. The order lives in the row's `sort_key`, a
+string that sorts as text into occurrence, then reporting, then log order (the engine's
+`Tracked.sort_key`, written out at fixed width in UTC).
+
+Retracted reports stay, with `retracted: true`, so an auditor sees what was withdrawn;
+`timeline_matches` hides them unless asked. The filter fields are plain: `kind` is the claim's
+tag, `region_key` and `actor_keys` are `slug`s of the names, times are ISO 8601 in UTC
+(compare them as timestamps; only `sort_key` is meant to be compared as text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import ClassVar, assert_never
+from uuid import UUID
+
+import msgspec
+
+from application.summaries import claim_text
+from domain.attribution import Caveat, Side, Verification
+from domain.claims import (
+    Claim,
+    Counterattack,
+    DamageTally,
+    ForceStrength,
+    FrontAdvance,
+    OccupationShare,
+    OffensiveLaunched,
+    Strike,
+    TerritoryControl,
+    TroopDeployment,
+)
+from domain.occurrence import Occurrence
+from domain.report import Report
+from projections.core import Tracked, iso, slug
+
+
+class TimelineRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    report_id: UUID
+    sort_key: str
+    kind: str
+    summary: str
+    region: str | None
+    region_key: str | None
+    country: str | None
+    actors: tuple[str, ...]
+    actor_keys: tuple[str, ...]
+    source: str
+    outlet: str | None
+    side: Side
+    verification: Verification
+    occurred: Occurrence
+    occurred_from: str | None
+    occurred_to: str | None
+    reported: Occurrence
+    reported_on: str
+    caveats: tuple[Caveat, ...]
+    corrections: int
+    retracted: bool
+    filed_at_position: int
+    last_changed_at_position: int
+    recorded_at: datetime
+
+
+def _sortable(moment: datetime) -> str:
+    # Fixed width, so that text order is time order (isoformat drops zero microseconds).
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def where_and_who(claim: Claim) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """The region, the country and the actors a claim is about, for filtering.
+
+    A deployment's or a force's theatre stands in for its region; a tally or an occupation
+    share covers a whole country. A strike's target is a thing, not an actor.
+    """
+    match claim:
+        case TerritoryControl() | OffensiveLaunched() | FrontAdvance():
+            return claim.region, claim.country, (claim.actor,)
+        case Counterattack():
+            return claim.region, claim.country, (claim.actor, claim.against)
+        case TroopDeployment():
+            allies = (claim.in_support_of,) if claim.in_support_of else ()
+            return claim.theatre, claim.country, (claim.actor, *allies)
+        case ForceStrength():
+            return claim.theatre, None, (claim.actor,)
+        case Strike():
+            return claim.place.region, claim.place.country, (claim.attacker,)
+        case DamageTally():
+            return None, claim.country, (claim.responsible,)
+        case OccupationShare():
+            return None, claim.country, (claim.occupier,)
+        case _:
+            assert_never(claim)
+
+
+class TimelineView:
+    name: ClassVar[str] = "timeline"
+
+    def follows(self, claim: Claim) -> bool:
+        return True
+
+    def keys(self, report: Report) -> tuple[str, ...]:
+        return (str(report.id),)
+
+    def render(
+        self, key: str, reports: Sequence[Tracked], as_of: datetime | None
+    ) -> TimelineRow | None:
+        # The key is the report id, so exactly one report feeds each row.
+        (tracked,) = reports
+        report = tracked.report
+        occurred, reported, position = tracked.sort_key()
+        region, country, actors = where_and_who(report.claim)
+        actors = tuple(dict.fromkeys(actors))
+        earliest, latest = report.occurred.earliest(), report.occurred.latest()
+        return TimelineRow(
+            report_id=report.id,
+            sort_key=f"{_sortable(occurred)}|{_sortable(reported)}|{position:012d}",
+            kind=report.kind,
+            summary=claim_text(report.claim),
+            region=region,
+            region_key=slug(region) if region else None,
+            country=country,
+            actors=actors,
+            actor_keys=tuple(slug(actor) for actor in actors),
+            source=report.attribution.source,
+            outlet=report.attribution.outlet,
+            side=report.attribution.side,
+            verification=report.verification,
+            occurred=report.occurred,
+            occurred_from=iso(earliest) if earliest is not None else None,
+            occurred_to=iso(latest) if latest is not None else None,
+            reported=report.reported,
+            reported_on=iso(reported),
+            caveats=report.caveats,
+            corrections=report.corrections,
+            retracted=report.is_retracted,
+            filed_at_position=tracked.filed_at_position,
+            last_changed_at_position=tracked.last_position,
+            recorded_at=tracked.filed_recorded_at,
+        )
+
+
+def _overlaps(when: Occurrence, since: datetime | None, until: datetime | None) -> bool:
+    """Whether something that happened `when` may have happened within [since, until).
+
+    An open end of the occurrence reaches as far as it can ("since July 2023" overlaps any
+    later range). A day or a month ends at the first moment after it, so a day that ends at
+    `since` is out; an instant at `since` is in.
+    """
+    start, end = when.earliest(), when.latest()
+    if until is not None and start is not None and start >= until:
+        return False
+    if since is not None and end is not None:
+        is_point = start == end
+        if end < since or (end == since and not is_point):
+            return False
+    return True
+
+
+def timeline_matches(
+    row: TimelineRow,
+    *,
+    kinds: Collection[str] | None = None,
+    region: str | None = None,
+    actor: str | None = None,
+    source: str | None = None,
+    verification: str | None = None,
+    occurred_from: datetime | None = None,
+    occurred_to: datetime | None = None,
+    reported_from: datetime | None = None,
+    reported_to: datetime | None = None,
+    include_retracted: bool = False,
+) -> bool:
+    """The timeline's filters, one place for the API and the tests.
+
+    `region` and `actor` accept names or slugs ("Kursk Oblast" or "kursk-oblast"); `source`
+    is the source's name, in any case. Date ranges are half-open, [from, to), and match a
+    report whose occurrence (or reporting) overlaps them. Retracted reports are hidden unless
+    `include_retracted`, or unless the filter asks for verification "retracted".
+    """
+    if row.retracted and not include_retracted and verification != Verification.RETRACTED:
+        return False
+    if kinds is not None and row.kind not in kinds:
+        return False
+    if region is not None and row.region_key != slug(region):
+        return False
+    if actor is not None and slug(actor) not in row.actor_keys:
+        return False
+    if source is not None and row.source.casefold() != source.casefold():
+        return False
+    if verification is not None and row.verification != verification:
+        return False
+    if not _overlaps(row.occurred, occurred_from, occurred_to):
+        return False
+    return _overlaps(row.reported, reported_from, reported_to)
