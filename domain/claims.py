@@ -22,20 +22,24 @@ def _require_unit(quantity: Quantity, units: frozenset[Unit], field: str) -> Non
         raise InvalidReport(f"{field}.unit", f"expected {expected}, got {quantity.unit}")
 
 
+class ClaimStruct(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
+    omit_defaults=True,
+    tag_field="kind",
+):
+    """What every claim kind shares: immutable, strict about unknown fields, tagged by `kind`."""
+
+
 class Extent(StrEnum):
     CURRENT = "current"
     PEAK = "peak"
 
 
-class TerritoryControl(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    gc=False,
-    tag="territory_control",
-    tag_field="kind",
-    omit_defaults=True,
-):
+class TerritoryControl(ClaimStruct, frozen=True, tag="territory_control"):
     """An actor holds an area of a region ("now about 800 km² of Kursk region")."""
 
     actor: str
@@ -56,15 +60,7 @@ class TerritoryControl(
             )
 
 
-class OffensiveLaunched(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    gc=False,
-    tag="offensive",
-    tag_field="kind",
-    omit_defaults=True,
-):
+class OffensiveLaunched(ClaimStruct, frozen=True, tag="offensive"):
     """An actor launched an offensive or an incursion into a region."""
 
     actor: str
@@ -84,15 +80,7 @@ class OffensiveLaunched(
             )
 
 
-class Counterattack(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    gc=False,
-    tag="counterattack",
-    tag_field="kind",
-    omit_defaults=True,
-):
+class Counterattack(ClaimStruct, frozen=True, tag="counterattack"):
     """An actor counter-attacks against another in a region ("waves of counter-assaults")."""
 
     actor: str
@@ -107,15 +95,7 @@ class Counterattack(
             _require_text(getattr(self, name), f"claim.{name}")
 
 
-class TroopDeployment(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    gc=False,
-    tag="deployment",
-    tag_field="kind",
-    omit_defaults=True,
-):
+class TroopDeployment(ClaimStruct, frozen=True, tag="deployment"):
     """Troops of an actor sent to a theatre, in support of an ally or not."""
 
     actor: str
@@ -131,15 +111,7 @@ class TroopDeployment(
         _require_unit(self.troops, frozenset({Unit.TROOPS}), "claim.troops")
 
 
-class ForceStrength(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    gc=False,
-    tag="force_strength",
-    tag_field="kind",
-    omit_defaults=True,
-):
+class ForceStrength(ClaimStruct, frozen=True, tag="force_strength"):
     """The size of an actor's force in a theatre, and the size it aims for."""
 
     actor: str
@@ -155,15 +127,7 @@ class ForceStrength(
             _require_unit(self.target, frozenset({Unit.TROOPS}), "claim.target")
 
 
-class FrontAdvance(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    gc=False,
-    tag="front_advance",
-    tag_field="kind",
-    omit_defaults=True,
-):
+class FrontAdvance(ClaimStruct, frozen=True, tag="front_advance"):
     """An actor advancing on a direction at a rate ("200-300 metres a day towards Kurakhove")."""
 
     actor: str
@@ -230,15 +194,7 @@ class StrikeEffects(
                 _require_unit(quantity, frozenset({Unit.PEOPLE}), f"{field}.{name}")
 
 
-class Strike(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    gc=False,
-    tag="strike",
-    tag_field="kind",
-    omit_defaults=True,
-):
+class Strike(ClaimStruct, frozen=True, tag="strike"):
     """An attack on a target ("a guided missile attack on the port of Berdiansk")."""
 
     attacker: str
@@ -254,15 +210,7 @@ class Strike(
         self.effects.validate("claim.effects")
 
 
-class DamageTally(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    gc=False,
-    tag="damage_tally",
-    tag_field="kind",
-    omit_defaults=True,
-):
+class DamageTally(ClaimStruct, frozen=True, tag="damage_tally"):
     """A running total of damage since a date ("321 port facilities since July 2023").
 
     A tally replaces the same source's earlier tally for the category; it is never an
@@ -283,9 +231,7 @@ class DamageTally(
             raise InvalidReport("claim.count.unit", f"a tally counts things, got {self.count.unit}")
 
 
-class OccupationShare(
-    msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="occupation_share", tag_field="kind"
-):
+class OccupationShare(ClaimStruct, frozen=True, tag="occupation_share"):
     """The share of a country an occupier holds ("Russia occupies a fifth of Ukraine")."""
 
     occupier: str

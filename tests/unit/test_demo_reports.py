@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TypeVar, assert_never
+from typing import TypeVar
 from uuid import uuid5
 
 import pytest
 
 from application.commands import (
-    CorrectReport,
     CorroborateReport,
-    DenyReport,
-    DisputeReport,
     FileReport,
-    LifeCycleCommand,
-    RetractReport,
 )
 from application.demo import ARTICLE_DATE, DEMO_NAMESPACE, DemoReport, demo_reports
+from application.reports import decide
 from domain import report as rules
 from domain.attribution import Caveat, Side, Stance
 from domain.claims import (
@@ -32,7 +28,6 @@ from domain.claims import (
     TerritoryControl,
     TroopDeployment,
 )
-from domain.events import ReportEvent
 from domain.occurrence import Day, Interval, Month
 from domain.quantities import Qualifier, Quantity, Unit
 
@@ -51,22 +46,6 @@ def claim_of(slug: str, kind: type[T]) -> T:
     claim: Claim = filing(slug).claim
     assert isinstance(claim, kind)
     return claim
-
-
-def decide(report: rules.Report, command: LifeCycleCommand) -> ReportEvent:
-    match command:
-        case CorroborateReport(by=by, note=note):
-            return rules.corroborate(report, by=by, note=note)
-        case DisputeReport(by=by, reason=reason):
-            return rules.dispute(report, by=by, reason=reason)
-        case DenyReport(by=by, statement=statement):
-            return rules.deny(report, by=by, statement=statement)
-        case CorrectReport(claim=claim, reason=reason, occurred=occurred, by=by):
-            return rules.correct(report, claim=claim, reason=reason, occurred=occurred, by=by)
-        case RetractReport(reason=reason, by=by):
-            return rules.retract(report, reason=reason, by=by)
-        case _:
-            assert_never(command)
 
 
 @pytest.mark.parametrize("demo", DEMO, ids=[demo.slug for demo in DEMO])
