@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
+from datetime import date, datetime
 
 import msgspec
 import uvicorn
@@ -16,7 +18,10 @@ from application.demo import load_demo
 from application.reports import ReportService
 from application.summaries import event_summary
 from domain.events import DomainEvent
+from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.replay import encode_answer
+from projections.replay import replay as replay_view
 from projections.status import view_statuses
 from projections.workers import run_views
 from store import migrate as migrations
@@ -169,4 +174,59 @@ async def status(args: argparse.Namespace) -> int:
         else:
             generation = "-" if row.generation is None else str(row.generation)
             print(f"{row.view:<10} {generation:>10} {row.position:>9} {row.lag:>7}  {row.state}")
+    return 0
+
+
+async def rebuild(args: argparse.Namespace) -> int:
+    names = list(VIEWS) if args.all else args.views
+    if not names:
+        raise UsageError(f"name the views to rebuild ({', '.join(VIEWS)}) or give --all")
+    unknown = [name for name in names if name not in VIEWS]
+    if unknown:
+        raise UsageError(f"no view named {', '.join(unknown)}; views: {', '.join(VIEWS)}")
+    pool = await create_pool(resolve_database(), min_size=2, max_size=4)
+    try:
+        started = time.perf_counter()
+        generations = await rebuild_views(pool, [VIEWS[name] for name in names])
+    finally:
+        await pool.close()
+    seconds = time.perf_counter() - started
+    for generation in generations:
+        print(
+            f"timeline: {generation.view} now serves generation {generation.generation} "
+            f"at position {generation.position}"
+        )
+    print(f"timeline: rebuilt {len(generations)} views in {seconds:.1f} s")
+    return 0
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} expects an ISO 8601 time, e.g. 2024-11-24T00:00:00Z") from None
+
+
+def _day_or_moment(text: str | None) -> date | datetime | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return _moment(text, "--as-of")
+
+
+async def replay(args: argparse.Namespace) -> int:
+    known_at = _moment(args.known_at, "--known-at")
+    as_of = _day_or_moment(args.as_of)
+    pool = await create_pool(resolve_database(), min_size=1, max_size=2)
+    try:
+        answer = await replay_view(
+            pool, args.view, known_at=known_at, position=args.position, as_of=as_of
+        )
+    finally:
+        await pool.close()
+    sys.stdout.buffer.write(encode_answer(answer) + b"\n")
     return 0

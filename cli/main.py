@@ -8,7 +8,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cli import commands
+from projections.rebuild import RebuildInProgress
 from projections.registry import VIEWS
+from projections.replay import InvalidReplayQuestion
 from store.database import DatabaseUnavailable
 from store.embedded import EmbeddedDatabaseError
 from store.migrate import NotMigrated
@@ -101,6 +103,32 @@ def _parser() -> argparse.ArgumentParser:
         "how many events it lags behind, and whether a runner is working on it.",
     )
     status.add_argument("--json", action="store_true", help="one JSON object per view per line")
+
+    rebuild = sub.add_parser(
+        "rebuild",
+        help="rebuild views from the whole log under a new generation",
+        description="Fold the whole log anew into a new generation of each named view while the "
+        "current one keeps serving, then switch to it in one transaction. Use after a change "
+        "to a view's code.",
+    )
+    rebuild.add_argument("views", nargs="*", metavar="VIEW", help=f"views: {', '.join(VIEWS)}")
+    rebuild.add_argument("--all", action="store_true", help="rebuild every view")
+
+    replay = sub.add_parser(
+        "replay",
+        help="a view as known at a time or log position, as it was on a date",
+        description="Rebuild one view in memory from the log as it stood when it held only the "
+        "events recorded at or before --known-at (transaction time) or --position, and show it "
+        "as it was on --as-of (valid time: what had happened by then). The same question gives "
+        "byte-identical output every time.",
+    )
+    replay.add_argument("--view", required=True, choices=sorted(VIEWS), help="the view")
+    replay.add_argument(
+        "--known-at", metavar="TIME", help="e.g. 2024-11-24T00:00:00Z (with a time zone)"
+    )
+    replay.add_argument("--position", type=int, metavar="N", help="a log position")
+    replay.add_argument("--as-of", metavar="DATE", help="e.g. 2024-09-01 or a time with a zone")
+    replay.add_argument("--json", action="store_true", help="canonical JSON (the default)")
     return parser
 
 
@@ -113,10 +141,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "log": lambda a: asyncio.run(commands.log(a)),
         "project": lambda a: asyncio.run(commands.project(a)),
         "status": lambda a: asyncio.run(commands.status(a)),
+        "rebuild": lambda a: asyncio.run(commands.rebuild(a)),
+        "replay": lambda a: asyncio.run(commands.replay(a)),
     }
     try:
         return run[args.command](args)
-    except (DatabaseUnavailable, NotMigrated, EmbeddedDatabaseError, commands.UsageError) as error:
+    except (
+        DatabaseUnavailable,
+        NotMigrated,
+        EmbeddedDatabaseError,
+        commands.UsageError,
+        InvalidReplayQuestion,
+        RebuildInProgress,
+    ) as error:
         print(f"timeline {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

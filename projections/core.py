@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
+from functools import lru_cache
 from typing import ClassVar, Protocol, cast
 from uuid import UUID
 
@@ -41,7 +42,18 @@ def anchor(when: Occurrence) -> datetime:
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC, as msgspec writes a row's other times ("2024-11-22T00:00:00Z")."""
+    # Rows repeat the same days over and over, and a rebuild renders hundreds of thousands
+    # of rows. Only fixed offsets are remembered: equal times then are the same instant.
+    if type(moment.tzinfo) is timezone:
+        return _iso_remembered(moment)
+    return _iso(moment)
+
+
+def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_iso_remembered = lru_cache(maxsize=1 << 16)(_iso)
 
 
 def occurred_date(report: Report) -> str:
@@ -49,6 +61,7 @@ def occurred_date(report: Report) -> str:
     return iso(anchor(report.occurred))
 
 
+@lru_cache(maxsize=1 << 14)  # a few thousand names, over and over
 def slug(*parts: str) -> str:
     """A stable row key from human names: ("Kursk Oblast", "Ukraine") -> "kursk-oblast/ukraine"."""
     return "/".join("-".join(part.lower().split()) for part in parts)
@@ -165,13 +178,86 @@ def fold(
     return state, touched
 
 
+class Folds:
+    """Several views folded in one pass over the log, as a rebuild reads it: each event is
+    folded into the report once (`evolve`), and the report is shared by every view that
+    follows it. Each view's state is the one `fold` gives for that view alone."""
+
+    def __init__(self, views: Sequence[View]) -> None:
+        self.views = tuple(views)
+        self.states = tuple(ViewState() for _ in self.views)
+        # Per report (by its id's number: hashed in C, a UUID hashes in Python), the views
+        # that follow it, with their states and entries.
+        self._followers: dict[int, list[tuple[View, ViewState, Tracked]]] = {}
+
+    def feed(self, events: Iterable[RecordedEvent]) -> None:
+        # The hot loop of a rebuild, once per event of the log: no per-view work for the
+        # views a report does not feed.
+        pairs = tuple(zip(self.views, self.states, strict=True))
+        followers_of = self._followers
+        position = None
+        for recorded in events:
+            position = recorded.position
+            event = recorded.event
+            if isinstance(event, ReportFiled):
+                claim = event.claim
+                followers = [pair for pair in pairs if pair[0].follows(claim)]
+                if followers:
+                    self._file(followers, recorded, event)
+                continue
+            entries = followers_of.get(event.originator_id.int)
+            if entries is None:
+                continue
+            report = evolve(entries[0][2].report, cast(ReportEvent, event))
+            for view, state, tracked in entries:
+                tracked.report = report
+                tracked.last_position = position
+                keys = view.keys(report)
+                if keys != tracked.keys:
+                    _move(state, report.id, tracked.keys, keys)
+                    tracked.keys = keys
+        if position is not None:
+            for state in self.states:
+                state.position = position
+
+    def _file(
+        self, followers: list[tuple[View, ViewState]], recorded: RecordedEvent, event: ReportFiled
+    ) -> None:
+        report = evolve(None, event)
+        report_id, position, recorded_at = report.id, recorded.position, recorded.recorded_at
+        entries = []
+        for view, state in followers:
+            keys = view.keys(report)
+            tracked = Tracked(report, position, position, recorded_at, keys)
+            state.reports[report_id] = tracked
+            by_key = state.by_key
+            for key in keys:
+                ids = by_key.get(key)
+                if ids is None:
+                    by_key[key] = {report_id}
+                else:
+                    ids.add(report_id)
+            entries.append((view, state, tracked))
+        self._followers[report_id.int] = entries
+
+
+def _move(state: ViewState, report_id: UUID, old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    for key in old:
+        state.by_key[key].discard(report_id)
+    for key in new:
+        state.by_key.setdefault(key, set()).add(report_id)
+
+
 def render(
     view: View, state: ViewState, key: str, as_of: datetime | None = None
 ) -> msgspec.Struct | None:
     ids = state.by_key.get(key)
     if not ids:
         return None
-    reports = sorted((state.reports[i] for i in ids), key=Tracked.sort_key)
+    if len(ids) == 1:  # most rows: one report each (the timeline's, the strikes')
+        reports = [state.reports[i] for i in ids]
+    else:
+        reports = sorted((state.reports[i] for i in ids), key=Tracked.sort_key)
     if as_of is not None:
         reports = [t for t in reports if t.sort_key()[0] <= as_of]
         if not reports:

@@ -1,13 +1,17 @@
 """The thin persistence beside the folds: view rows and tracking positions in PostgreSQL.
 
 Exactly once: a batch's rows and the generation's new tracking position are written in one
-transaction, and the position only moves from the value the writer started from. After any
-crash the rows hold the effects of exactly the events up to the stored position.
+transaction, and the position only moves from the value the writer started from, and only
+while the generation is not retired. After any crash the rows hold the effects of exactly
+the events up to the stored position.
+
+Generations (see projections/rebuild.py): one 'serving' generation per view answers reads;
+a rebuild fills a 'building' one beside it, then swaps which one serves and retires the old.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
 
 import asyncpg
@@ -22,9 +26,11 @@ CREATE_FIRST = """
 INSERT INTO projection_generations (view, generation, state) VALUES ($1, 1, 'serving')
 ON CONFLICT DO NOTHING
 """
+# A retired generation's position never moves again: a runner still writing to it learns
+# (TrackingMoved) that a rebuild switched the view to another generation.
 MOVE_POSITION = """
 UPDATE projection_generations SET position = $4, updated_at = now()
-WHERE view = $1 AND generation = $2 AND position = $3
+WHERE view = $1 AND generation = $2 AND position = $3 AND state <> 'retired'
 """
 UPSERT_ROWS = """
 INSERT INTO view_rows (view, generation, key, doc, position)
@@ -39,8 +45,40 @@ WHERE r.view = $1 AND g.state = 'serving' ORDER BY r.key
 """
 
 
+# Rebuilds: a new generation beside the serving one, its rows loaded in bulk, the swap.
+RETIRE_BUILDING = """
+UPDATE projection_generations SET state = 'retired', updated_at = now()
+WHERE view = $1 AND state = 'building' RETURNING generation
+"""
+START_BUILDING = """
+INSERT INTO projection_generations (view, generation, state)
+SELECT $1, coalesce(max(generation), 0) + 1, 'building' FROM projection_generations
+WHERE view = $1 RETURNING generation, position
+"""
+# Both of the view's live generations, locked in one order. A runner's `write_batch` locks
+# the serving row too (MOVE_POSITION), so a swap and a batch never interleave.
+LOCK_LIVE = """
+SELECT generation, state, position FROM projection_generations
+WHERE view = $1 AND state IN ('serving', 'building') ORDER BY generation FOR UPDATE
+"""
+# Two statements, old one first: the one-serving index is checked row by row.
+RETIRE = """
+UPDATE projection_generations SET state = 'retired', updated_at = now()
+WHERE view = $1 AND generation = $2
+"""
+SERVE = """
+UPDATE projection_generations SET state = 'serving', updated_at = now()
+WHERE view = $1 AND generation = $2
+"""
+RETIRED = "SELECT generation FROM projection_generations WHERE view = $1 AND state = 'retired'"
+# By primary key prefix, one generation at a time (a join would scan every view's rows).
+DELETE_GENERATION_ROWS = "DELETE FROM view_rows WHERE view = $1 AND generation = $2"
+ROW_COLUMNS = ("view", "generation", "key", "doc", "position")
+
+
 class TrackingMoved(RuntimeError):
-    """Another writer moved the generation's position: this writer must stop."""
+    """Another writer moved the generation's position, or a rebuild retired the generation:
+    this writer must stop (a restarted runner follows the serving generation)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,31 +105,83 @@ async def write_batch(
     rows: Mapping[str, msgspec.Struct | None],
 ) -> Generation:
     """Write changed rows (None deletes a row) and move the position, in one transaction."""
+    async with pool.acquire() as connection, connection.transaction():
+        return await write_rows(connection, generation, to_position, rows)
+
+
+async def write_rows(
+    connection: asyncpg.Connection,
+    generation: Generation,
+    to_position: int,
+    rows: Mapping[str, msgspec.Struct | None],
+) -> Generation:
+    """`write_batch` inside the caller's transaction."""
+    moved = await connection.execute(
+        MOVE_POSITION, generation.view, generation.generation, generation.position, to_position
+    )
+    if moved != "UPDATE 1":
+        raise TrackingMoved(
+            f"{generation.view} generation {generation.generation} is no longer at "
+            f"position {generation.position}, or no longer current"
+        )
     upserts = {key: row for key, row in rows.items() if row is not None}
     gone = [key for key, row in rows.items() if row is None]
-    async with pool.acquire() as connection, connection.transaction():
-        moved = await connection.execute(
-            MOVE_POSITION, generation.view, generation.generation, generation.position, to_position
+    if upserts:
+        await connection.execute(
+            UPSERT_ROWS,
+            generation.view,
+            generation.generation,
+            list(upserts),
+            [_encoder.encode(row).decode() for row in upserts.values()],
+            to_position,
         )
-        if moved != "UPDATE 1":
-            raise TrackingMoved(
-                f"{generation.view} generation {generation.generation} is no longer at "
-                f"position {generation.position}"
-            )
-        if upserts:
-            await connection.execute(
-                UPSERT_ROWS,
-                generation.view,
-                generation.generation,
-                list(upserts),
-                [_encoder.encode(row).decode() for row in upserts.values()],
-                to_position,
-            )
-        if gone:
-            await connection.execute(DELETE_ROWS, generation.view, generation.generation, gone)
+    if gone:
+        await connection.execute(DELETE_ROWS, generation.view, generation.generation, gone)
     return Generation(generation.view, generation.generation, to_position)
 
 
 async def read_rows(pool: asyncpg.Pool, view: str) -> list[tuple[str, str]]:
     """The serving generation's rows as (key, JSON text), in key order."""
     return [(row[0], row[1]) for row in await pool.fetch(READ_ROWS, view)]
+
+
+# --- rebuilds ---------------------------------------------------------------------------
+
+
+async def start_building(connection: asyncpg.Connection, view: str) -> Generation:
+    """A new, empty generation of `view` in state 'building', numbered after every earlier
+    one; a building generation left by an interrupted rebuild is retired first. The caller
+    holds the view's rebuild lock."""
+    await connection.execute(RETIRE_BUILDING, view)
+    row = await connection.fetchrow(START_BUILDING, view)
+    return Generation(view, row["generation"], row["position"])
+
+
+async def copy_rows(
+    connection: asyncpg.Connection, rows: AsyncIterable[tuple[str, int, str, str, int]]
+) -> None:
+    """Load (view, generation, key, JSON text, position) rows with one COPY, streamed."""
+    await connection.copy_records_to_table("view_rows", records=rows, columns=ROW_COLUMNS)
+
+
+async def lock_live(connection: asyncpg.Connection, view: str) -> dict[str, Generation]:
+    """The view's serving and building generations by state, locked until the caller's
+    transaction ends; a runner's next batch waits for it."""
+    rows = await connection.fetch(LOCK_LIVE, view)
+    return {row["state"]: Generation(view, row["generation"], row["position"]) for row in rows}
+
+
+async def switch_serving(
+    connection: asyncpg.Connection, serving: Generation | None, building: Generation
+) -> None:
+    """Retire `serving` and serve `building` instead, inside the caller's transaction (which
+    holds both rows, `lock_live`). A read sees one or the other, never a mix of the two."""
+    if serving is not None:
+        await connection.execute(RETIRE, serving.view, serving.generation)
+    await connection.execute(SERVE, building.view, building.generation)
+
+
+async def delete_retired_rows(pool: asyncpg.Pool, view: str) -> None:
+    """Drop the rows of every retired generation of `view` (no read ever sees them)."""
+    for row in await pool.fetch(RETIRED, view):
+        await pool.execute(DELETE_GENERATION_ROWS, view, row["generation"])

@@ -1,5 +1,5 @@
 """The event store on asyncpg: append with optimistic concurrency and idempotency keys,
-read one report's events, read the global log in pages."""
+read one report's events, read the global log in pages (up to a position, for replays)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,17 @@ WHERE originator_id = $1 ORDER BY originator_version
 READ_LOG = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE notification_id > $1 ORDER BY notification_id LIMIT $2
+"""
+READ_LOG_THROUGH = """
+SELECT notification_id, recorded_at, topic, state FROM timeline_events
+WHERE notification_id > $1 AND notification_id <= $2 ORDER BY notification_id LIMIT $3
+"""
+# recorded_at never goes backwards along the log (timeline_append), so the newest event
+# recorded by then is found scanning back from the head, and the log up to it is exactly
+# what had been recorded by then.
+POSITION_AT = """
+SELECT notification_id FROM timeline_events WHERE recorded_at <= $1
+ORDER BY notification_id DESC LIMIT 1
 """
 REPLAY = """
 SELECT k.fingerprint, e.notification_id, e.originator_id, e.originator_version, e.recorded_at
@@ -194,6 +205,24 @@ class EventStore:
         rows = await self._pool.fetch(READ_LOG, after, limit)
         return [_recorded(row) for row in rows]
 
+    async def read_log_through(
+        self, through: int, after: int = 0, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        """Events with positions after `after` and at most `through`, in log order, at most
+        `limit` of them."""
+        rows = await self._pool.fetch(READ_LOG_THROUGH, after, through, limit)
+        return [_recorded(row) for row in rows]
+
     async def position(self) -> int:
         value = await self._pool.fetchval("SELECT max(notification_id) FROM timeline_events")
         return int(value or 0)
+
+    async def position_at(self, moment: datetime) -> int:
+        """The position of the last event recorded at or before `moment`; 0 if none was."""
+        value = await self._pool.fetchval(POSITION_AT, moment)
+        return int(value or 0)
+
+    async def clock(self) -> datetime:
+        """The database's clock, the one that stamps `recorded_at`."""
+        now: datetime = await self._pool.fetchval("SELECT clock_timestamp()")
+        return now

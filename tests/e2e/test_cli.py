@@ -157,3 +157,66 @@ async def test_a_project_worker_brings_every_view_to_the_log_head_and_stops_on_c
     after = await asyncio.to_thread(run_timeline, "status")
     assert "stopped" in after.stdout
     assert "running" not in after.stdout
+
+
+async def test_replay_answers_as_known_at_a_position_byte_for_byte_the_same_each_time(
+    run_timeline: RunTimeline, store: EventStore
+) -> None:
+    # Given the demo recorded: the Kursk peak is filed at position 3, the current holding at 4
+    assert (await asyncio.to_thread(run_timeline, "demo")).returncode == 0
+
+    # When the holdings are asked for as known at position 3, twice
+    first = await asyncio.to_thread(
+        run_timeline, "replay", "--view", "holdings", "--position", "3", "--json"
+    )
+    second = await asyncio.to_thread(
+        run_timeline, "replay", "--view", "holdings", "--position", "3", "--json"
+    )
+
+    # Then the answers are byte-identical, and only the peak was known then
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    answer = json.loads(first.stdout)
+    assert answer["position"] == 3
+    kursk = answer["rows"][0]["row"]
+    assert kursk["peak"]["area"]["value"] == 1376
+    assert kursk["current"] is None
+
+    # And at the head the 800 km² is current
+    head = json.loads(
+        (await asyncio.to_thread(run_timeline, "replay", "--view", "holdings")).stdout
+    )
+    assert head["position"] == await store.position()
+    assert head["rows"][0]["row"]["current"]["area"]["value"] == 800
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (("replay", "--view", "holdings", "--known-at", "yesterday"), "ISO 8601"),
+        (("replay", "--view", "holdings", "--known-at", "2024-11-24T00:00:00"), "time zone"),
+        (("replay", "--view", "holdings", "--position", "-1"), "position"),
+        (("rebuild", "nope"), "no view named nope"),
+        (("rebuild",), "--all"),
+    ],
+)
+def test_bad_replay_and_rebuild_questions_are_one_line_errors(
+    run_timeline: RunTimeline, args: tuple[str, ...], phrase: str
+) -> None:
+    result = run_timeline(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert phrase in result.stderr
+
+
+async def test_rebuild_all_switches_every_view_to_a_new_generation(
+    run_timeline: RunTimeline,
+) -> None:
+    assert (await asyncio.to_thread(run_timeline, "demo")).returncode == 0
+    result = await asyncio.to_thread(run_timeline, "rebuild", "--all")
+    assert result.returncode == 0, result.stderr
+    status = await asyncio.to_thread(run_timeline, "status", "--json")
+    views = [json.loads(line) for line in status.stdout.splitlines()]
+    assert len(views) == 6
+    assert all(v["generation"] == 2 and v["lag"] == 0 for v in views)

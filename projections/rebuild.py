@@ -1,0 +1,310 @@
+"""Rebuilding a view under a new generation while the old one keeps serving, then switching.
+
+A rebuild of a view (or of several at once, each event read and decoded once for all):
+1. takes the view's rebuild lock (one rebuild per view; another one fails fast with
+   `RebuildInProgress`), makes sure a serving generation n exists, and starts generation
+   n+1 in state 'building' (a building generation left by an interrupted rebuild is
+   retired first);
+2. folds the whole log from position zero in memory: big pages, each event decoded once;
+3. writes every rendered row of n+1 with streamed COPYs (two in parallel: the database's
+   JSON parsing and index upkeep is the slowest part of a rebuild), then sets n+1's tracking
+   position. Unlike a runner's batch, rows and position are not one transaction: nobody
+   reads or writes a building generation, and only this rebuild can switch to it, after
+   both are written; if it dies half-way, the next rebuild retires what it left;
+4. catches n+1 up with the events recorded meanwhile, in batches (`write_batch`);
+5. switches, in ONE transaction: it locks the view's serving and building rows of
+   `projection_generations`, applies the last events that arrived, marks n 'retired' and
+   n+1 'serving', and commits; then it deletes the retired generation's rows.
+
+Reads (`read_rows`) join on the serving generation in one statement, so they see all of n
+until the switch commits and all of n+1 after it, never a mix.
+
+Coexisting with a live runner, in this process or another: the runner holds the view's
+advisory lock for as long as it runs, not per batch, so a rebuild that waited for that lock
+would wait for the runner to stop. What a runner does hold per batch is the row of its
+generation: `write_batch` moves the position with an UPDATE of that row, which succeeds only
+from the position the runner started from and only while the generation is not retired. The
+switch locks the same row (SELECT ... FOR UPDATE), so it waits for a batch in flight to
+commit and a batch that comes later waits for the switch. Then that batch finds its
+generation retired and raises `TrackingMoved` before writing anything; the runner stops, its
+supervisor (projections/workers.py) restarts it, and it follows the serving generation n+1
+from n+1's tracking position. Every event up to that position is in n+1's rows (the switch
+folded the log up to its head while holding the lock) and every later one is the restarted
+runner's: nothing is applied twice or lost. With no runner at all, the switch still leaves
+the view complete up to the head of the log.
+
+Speed: the fold keeps every report of the log alive, millions of objects that the cyclic
+garbage collector would scan again and again for nothing (none of them is in a cycle), so the
+collector is paused while a rebuild folds and writes. This is process-wide: other tasks of the
+process run without cyclic collection meanwhile (reference counting still frees memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+import msgspec
+
+from projections.core import Folds, View, ViewState, apply, render
+from projections.persistence import (
+    Generation,
+    TrackingMoved,
+    copy_rows,
+    delete_retired_rows,
+    lock_live,
+    serving_generation,
+    start_building,
+    switch_serving,
+    write_batch,
+    write_rows,
+)
+from store.event_store import READ_LOG, RecordedEvent
+from store.mapper import decode_event
+
+REBUILD_LOCK_NAMESPACE = "timeline-rebuild:"
+PAGE_SIZE = 20_000
+# Events folded between two turns of the event loop, so the next page arrives meanwhile.
+FOLD_SLICE = 1_000
+# Rows rendered between two turns of the event loop, so the COPY streams keep sending.
+RENDER_SLICE = 50
+QUEUED_SLICES = 1_000  # per stream: up to 50,000 rows waiting
+# Parallel COPY streams: the database's JSON parsing and index upkeep is the slowest part
+# of a rebuild, and one stream keeps only one server process busy.
+COPY_STREAMS = 2
+
+_encoder = msgspec.json.Encoder()
+
+_Row = tuple[str, int, str, str, int]  # view, generation, key, JSON document, position
+
+
+class RebuildInProgress(RuntimeError):
+    def __init__(self, view: str) -> None:
+        super().__init__(f"a rebuild of {view} is already running")
+        self.view = view
+
+
+async def rebuild(pool: asyncpg.Pool, view: View, *, page_size: int = PAGE_SIZE) -> Generation:
+    """Rebuild `view` from the whole log under a new generation and switch to it; returns
+    the generation now serving."""
+    (generation,) = await rebuild_views(pool, [view], page_size=page_size)
+    return generation
+
+
+async def rebuild_views(
+    pool: asyncpg.Pool, views: Sequence[View], *, page_size: int = PAGE_SIZE
+) -> list[Generation]:
+    """Rebuild several views in one pass over the log (each event read and decoded once),
+    then switch each of them; returns their serving generations, in order.
+
+    Uses up to 1 + COPY_STREAMS of the pool's connections at once; needs at least two."""
+    names = [view.name for view in views]
+    if not names:
+        return []
+    if len(set(names)) != len(names):
+        raise ValueError(f"each view once, please: {names}")
+    if pool.get_max_size() < 2:
+        raise ValueError("a rebuild needs a pool of at least two connections")
+    # The rebuild locks are transaction locks on a connection of their own, held until the
+    # last switch: released by PostgreSQL whatever happens to this process.
+    async with pool.acquire() as lock_connection, lock_connection.transaction():
+        for name in sorted(names):
+            if not await lock_connection.fetchval(
+                "SELECT pg_try_advisory_xact_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + name
+            ):
+                raise RebuildInProgress(name)
+        with _collector_paused:
+            # Everything folded is gone when this returns, before the collector comes back.
+            serving = await _build_and_switch(pool, views, page_size)
+        for name in names:
+            await delete_retired_rows(pool, name)
+    return serving
+
+
+async def _build_and_switch(
+    pool: asyncpg.Pool, views: Sequence[View], page_size: int
+) -> list[Generation]:
+    building = await _start_building(pool, [view.name for view in views])
+    folds = Folds(views)
+    await _fold_log(pool, folds, page_size)
+    building = await _load(
+        pool, folds, building, streams=min(COPY_STREAMS, pool.get_max_size() - 1)
+    )
+    serving = []
+    for view, state, generation in zip(views, folds.states, building, strict=True):
+        caught_up = await _catch_up(pool, view, state, generation, page_size)
+        serving.append(await _switch(pool, view, state, caught_up, page_size))
+    return serving
+
+
+class _CollectorPause:
+    """No cyclic garbage collection inside: a rebuild keeps millions of objects alive, none
+    of them in a cycle, which the collector would otherwise scan again and again. Nests,
+    and restores the collector as it was."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._enable_after = False
+
+    def __enter__(self) -> None:
+        if self._depth == 0:
+            self._enable_after = gc.isenabled()
+            gc.disable()
+        self._depth += 1
+
+    def __exit__(self, *_: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._enable_after:
+            gc.enable()
+
+
+_collector_paused = _CollectorPause()
+
+
+async def _start_building(pool: asyncpg.Pool, names: Sequence[str]) -> list[Generation]:
+    async with pool.acquire() as connection:
+        building = []
+        for name in names:
+            await serving_generation(connection, name)  # a view never run gets its first
+            building.append(await start_building(connection, name))
+        return building
+
+
+# --- 2. the fold ------------------------------------------------------------------------
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
+
+
+async def _pages(
+    pool: asyncpg.Pool, after: int, page_size: int
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The log after `after` in pages of raw rows, the next page asked for as soon as one
+    arrives, so that the database reads it while this one is folded."""
+    upcoming = asyncio.ensure_future(pool.fetch(READ_LOG, after, page_size))
+    try:
+        while rows := await upcoming:
+            upcoming = asyncio.ensure_future(pool.fetch(READ_LOG, rows[-1][0], page_size))
+            yield rows
+    finally:
+        upcoming.cancel()
+
+
+async def _fold_log(pool: asyncpg.Pool, folds: Folds, page_size: int) -> None:
+    async for rows in _pages(pool, 0, page_size):
+        for start in range(0, len(rows), FOLD_SLICE):
+            folds.feed([_recorded(row) for row in rows[start : start + FOLD_SLICE]])
+            await asyncio.sleep(0)
+
+
+# --- 3. the bulk write --------------------------------------------------------------------
+
+
+async def _load(
+    pool: asyncpg.Pool, folds: Folds, building: list[Generation], *, streams: int
+) -> list[Generation]:
+    """Every row of every building generation, then their tracking positions.
+
+    Rows are rendered by one task and sent by `streams` COPY streams, each on a connection
+    and in a transaction of its own, while the next ones are rendered. The positions are set
+    once every stream has committed. Until the switch nobody reads or writes a building
+    generation, so if this process dies half-way, the rows it left are never served: the
+    next rebuild retires the generation and deletes them."""
+    queues: list[asyncio.Queue[list[_Row] | None]] = [
+        asyncio.Queue(maxsize=QUEUED_SLICES) for _ in range(streams)
+    ]
+    tasks = [asyncio.ensure_future(_render_rows(folds, building, queues))]
+    tasks += [asyncio.ensure_future(_copy_stream(pool, queue)) for queue in queues]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+    async with pool.acquire() as connection, connection.transaction():
+        return [
+            await write_rows(connection, generation, state.position, {})
+            for generation, state in zip(building, folds.states, strict=True)
+        ]
+
+
+async def _render_rows(
+    folds: Folds, building: list[Generation], queues: list[asyncio.Queue[list[_Row] | None]]
+) -> None:
+    """Every view's rows, a slice at a time to each stream in turn; each stream gets its
+    rows in key order (the primary key's)."""
+    encode = _encoder.encode
+    turn = 0
+    # Views with many small rows first: they keep the database busy from the start, and the
+    # backlog they leave it covers the few big rows the last views take long to render.
+    views = sorted(
+        zip(folds.views, folds.states, building, strict=True),
+        key=lambda triple: -len(triple[1].by_key),
+    )
+    for view, state, generation in views:
+        name, number, position = view.name, generation.generation, state.position
+        keys = sorted(state.by_key)
+        for start in range(0, len(keys), RENDER_SLICE):
+            rows = []
+            for key in keys[start : start + RENDER_SLICE]:
+                row = render(view, state, key)
+                if row is not None:
+                    rows.append((name, number, key, encode(row).decode(), position))
+            await queues[turn % len(queues)].put(rows)
+            turn += 1
+            await asyncio.sleep(0)
+    for queue in queues:
+        await queue.put(None)
+
+
+async def _copy_stream(pool: asyncpg.Pool, rendered: asyncio.Queue[list[_Row] | None]) -> None:
+    async with pool.acquire() as connection, connection.transaction():
+        await copy_rows(connection, _drain(rendered))
+
+
+async def _drain(rendered: asyncio.Queue[list[_Row] | None]) -> AsyncIterator[_Row]:
+    while (rows := await rendered.get()) is not None:
+        for row in rows:
+            yield row
+
+
+# --- 4. and 5. catching up, switching -------------------------------------------------------
+
+
+def _fold_page(view: View, state: ViewState, page: list[RecordedEvent]) -> dict[str, None]:
+    touched: dict[str, None] = {}
+    for recorded in page:
+        touched.update(dict.fromkeys(apply(view, state, recorded)))
+    return touched
+
+
+async def _catch_up(
+    pool: asyncpg.Pool, view: View, state: ViewState, generation: Generation, page_size: int
+) -> Generation:
+    """The events recorded while the generation was built, batch by batch, as a runner
+    applies them."""
+    while rows := await pool.fetch(READ_LOG, state.position, page_size):
+        touched = _fold_page(view, state, [_recorded(row) for row in rows])
+        changed = {key: render(view, state, key) for key in touched}
+        generation = await write_batch(pool, generation, state.position, changed)
+    return generation
+
+
+async def _switch(
+    pool: asyncpg.Pool, view: View, state: ViewState, building: Generation, page_size: int
+) -> Generation:
+    """Catch up with the head of the log and serve `building` instead, in one transaction
+    that holds the view's generation rows, so no runner's batch lands in between."""
+    async with pool.acquire() as connection, connection.transaction():
+        live = await lock_live(connection, view.name)
+        if live.get("building") != building:
+            raise TrackingMoved(f"{view.name} generation {building.generation} was taken over")
+        touched: dict[str, None] = {}
+        while rows := await connection.fetch(READ_LOG, state.position, page_size):
+            touched.update(_fold_page(view, state, [_recorded(row) for row in rows]))
+        changed = {key: render(view, state, key) for key in touched}
+        building = await write_rows(connection, building, state.position, changed)
+        await switch_serving(connection, live.get("serving"), building)
+        return building

@@ -1,0 +1,169 @@
+"""As-of answers for audits: a view as it stood at a point of the log, as it was on a date.
+
+Two times, as the brief asks them:
+- *known at* (transaction time): only the events recorded at or before T, or at or before a
+  log position. `recorded_at` never goes backwards along the log, so either cut is a prefix
+  of the log: exactly what the views held when the log ended there.
+- *as of* (valid time): only what had happened by then, as each view's `render` reads it.
+  A date means the whole of that day in UTC ("as it was on 1 September 2024").
+Both together ask "what did we believe on 20 November about the state of things on 1 September".
+
+The answer is the same `fold` and `render_all` the runner keeps the live views with, so an
+audit and a dashboard cannot disagree. `encode_answer` gives its one canonical byte form,
+for the CLI and the API alike: the same question about the same log is the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+from itertools import takewhile
+
+import asyncpg
+import msgspec
+
+from projections.core import View, ViewState, fold, iso, render_all
+from projections.registry import VIEWS
+from store.event_store import EventStore, RecordedEvent
+
+READ_PAGE = 5_000
+
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+class InvalidReplayQuestion(ValueError):
+    """The question cannot be answered as asked; the message says why and what would do."""
+
+
+class ReplayRow(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    row: msgspec.Struct  # the view's own row, as the live view stores it
+
+
+class ReplayAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """The question, as understood, and the view's rows in key order."""
+
+    view: str
+    known_at: datetime | None  # in UTC
+    # The last log position the answer reflects: it holds the events 1..position.
+    position: int
+    as_of: str | None  # as asked, in UTC: "2024-09-01" (a day) or "2024-09-01T12:00:00Z"
+    rows: tuple[ReplayRow, ...]
+
+
+def encode_answer(answer: ReplayAnswer) -> bytes:
+    """Canonical JSON (keys sorted at every level, no spaces, no trailing newline)."""
+    return _encoder.encode(answer)
+
+
+def answer(
+    view_name: str,
+    log: Iterable[RecordedEvent],
+    *,
+    known_at: datetime | None = None,
+    position: int | None = None,
+    as_of: datetime | date | None = None,
+) -> ReplayAnswer:
+    """The answer from `log` (events in log order), cut where the question says: pure."""
+    view = _checked(view_name, known_at, position, as_of)
+
+    def within(recorded: RecordedEvent) -> bool:
+        return (position is None or recorded.position <= position) and (
+            known_at is None or recorded.recorded_at <= known_at
+        )
+
+    state, _ = fold(view, takewhile(within, log))
+    return _rendered(view, state, known_at, as_of)
+
+
+async def replay(
+    source: EventStore | asyncpg.Pool,
+    view_name: str,
+    *,
+    known_at: datetime | None = None,
+    position: int | None = None,
+    as_of: datetime | date | None = None,
+) -> ReplayAnswer:
+    """The answer from the stored log. Without `known_at` or `position`, at its head; with
+    both, at whichever cut comes first.
+
+    Raises InvalidReplayQuestion for an unknown view, a negative position or one beyond the
+    head, a time without a time zone, or a `known_at` later than the database's clock (what
+    will be known then is not known yet, and the answer must not change once given).
+    """
+    view = _checked(view_name, known_at, position, as_of)
+    store = source if isinstance(source, EventStore) else EventStore(source)
+    cut = await _cut(store, known_at, position)
+    state = ViewState()
+    while page := await store.read_log_through(cut, after=state.position, limit=READ_PAGE):
+        fold(view, page, state)
+    return _rendered(view, state, known_at, as_of)
+
+
+async def _cut(store: EventStore, known_at: datetime | None, position: int | None) -> int:
+    """The last position the answer may reflect."""
+    if known_at is not None:
+        clock = await store.clock()
+        if known_at > clock:
+            raise InvalidReplayQuestion(
+                f"known_at {iso(known_at)} is later than the database's clock ({iso(clock)}): "
+                "what will be known then is not known yet"
+            )
+    # An append in flight right now was stamped before it commits: a `known_at` of the last
+    # few milliseconds may not have settled yet. Audits ask about moments long past.
+    head = await store.position()
+    if position is not None and position > head:
+        raise InvalidReplayQuestion(f"position {position} is beyond the head of the log ({head})")
+    cut = head if position is None else position
+    if known_at is not None:
+        cut = min(cut, await store.position_at(known_at))
+    return cut
+
+
+def _checked(
+    view_name: str,
+    known_at: datetime | None,
+    position: int | None,
+    as_of: datetime | date | None,
+) -> View:
+    view = VIEWS.get(view_name)
+    if view is None:
+        raise InvalidReplayQuestion(
+            f"no view is named {view_name!r}; the views are: {', '.join(sorted(VIEWS))}"
+        )
+    if position is not None and position < 0:
+        raise InvalidReplayQuestion(f"position must not be negative, got {position}")
+    for name, moment in (("known_at", known_at), ("as_of", as_of)):
+        if isinstance(moment, datetime) and moment.utcoffset() is None:
+            raise InvalidReplayQuestion(
+                f"{name} needs a time zone (as in 2024-11-24T00:00:00Z), got {moment.isoformat()}"
+            )
+    return view
+
+
+def _rendered(
+    view: View, state: ViewState, known_at: datetime | None, as_of: datetime | date | None
+) -> ReplayAnswer:
+    rows = render_all(view, state, _valid_time(as_of))
+    return ReplayAnswer(
+        view=view.name,
+        known_at=None if known_at is None else known_at.astimezone(UTC),
+        position=state.position,
+        as_of=_as_asked(as_of),
+        rows=tuple(ReplayRow(key=key, row=row) for key, row in rows.items()),
+    )
+
+
+def _valid_time(as_of: datetime | date | None) -> datetime | None:
+    """The moment `render` filters by: a date stands for its last instant (UTC)."""
+    if as_of is None or isinstance(as_of, datetime):
+        return as_of
+    return datetime.combine(as_of, time.max, tzinfo=UTC)
+
+
+def _as_asked(as_of: datetime | date | None) -> str | None:
+    if as_of is None:
+        return None
+    if isinstance(as_of, datetime):
+        return iso(as_of)
+    return as_of.isoformat()
