@@ -35,6 +35,8 @@ pytest: $(STAMP)
 # Benchmarks (not part of `make test`): each prints its figures and target ratios.
 bench: $(STAMP)
 	$(BIN)/python bench/append.py
+	$(BIN)/python bench/lag.py
+	$(BIN)/python bench/rebuild.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
