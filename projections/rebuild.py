@@ -61,8 +61,7 @@ from projections.persistence import (
     write_batch,
     write_rows,
 )
-from store.event_store import READ_LOG, RecordedEvent
-from store.mapper import decode_event
+from store.event_store import READ_LOG, RecordedEvent, recorded_from_row
 
 REBUILD_LOCK_NAMESPACE = "timeline-rebuild:"
 PAGE_SIZE = 20_000
@@ -175,10 +174,6 @@ async def _start_building(pool: asyncpg.Pool, names: Sequence[str]) -> list[Gene
 # --- 2. the fold ------------------------------------------------------------------------
 
 
-def _recorded(row: asyncpg.Record) -> RecordedEvent:
-    return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
-
-
 async def _pages(
     pool: asyncpg.Pool, after: int, page_size: int
 ) -> AsyncIterator[list[asyncpg.Record]]:
@@ -196,7 +191,7 @@ async def _pages(
 async def _fold_log(pool: asyncpg.Pool, folds: Folds, page_size: int) -> None:
     async for rows in _pages(pool, 0, page_size):
         for start in range(0, len(rows), FOLD_SLICE):
-            folds.feed([_recorded(row) for row in rows[start : start + FOLD_SLICE]])
+            folds.feed([recorded_from_row(row) for row in rows[start : start + FOLD_SLICE]])
             await asyncio.sleep(0)
 
 
@@ -286,7 +281,7 @@ async def _catch_up(
     """The events recorded while the generation was built, batch by batch, as a runner
     applies them."""
     while rows := await pool.fetch(READ_LOG, state.position, page_size):
-        touched = _fold_page(view, state, [_recorded(row) for row in rows])
+        touched = _fold_page(view, state, [recorded_from_row(row) for row in rows])
         changed = {key: render(view, state, key) for key in touched}
         generation = await write_batch(pool, generation, state.position, changed)
     return generation
@@ -303,7 +298,7 @@ async def _switch(
             raise TrackingMoved(f"{view.name} generation {building.generation} was taken over")
         touched: dict[str, None] = {}
         while rows := await connection.fetch(READ_LOG, state.position, page_size):
-            touched.update(_fold_page(view, state, [_recorded(row) for row in rows]))
+            touched.update(_fold_page(view, state, [recorded_from_row(row) for row in rows]))
         changed = {key: render(view, state, key) for key in touched}
         building = await write_rows(connection, building, state.position, changed)
         await switch_serving(connection, live.get("serving"), building)

@@ -118,8 +118,9 @@ class ProjectionRunner:
         """The fold's state at `position`, from the log, writing nothing."""
         state = ViewState()
         while state.position < position:
-            page = await self._store.read_log(after=state.position, limit=self._batch_size)
-            page = [recorded for recorded in page if recorded.position <= position]
+            page = await self._store.read_log_through(
+                position, after=state.position, limit=self._batch_size
+            )
             if not page:
                 break
             for recorded in page:

@@ -117,7 +117,8 @@ class RecordedEvent:
     event: DomainEvent
 
 
-def _recorded(row: asyncpg.Record) -> RecordedEvent:
+def recorded_from_row(row: asyncpg.Record) -> RecordedEvent:
+    """A (notification_id, recorded_at, topic, state) row, decoded."""
     return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
 
 
@@ -198,12 +199,12 @@ class EventStore:
 
     async def read_report(self, report_id: UUID) -> list[RecordedEvent]:
         rows = await self._pool.fetch(READ_REPORT, report_id)
-        return [_recorded(row) for row in rows]
+        return [recorded_from_row(row) for row in rows]
 
     async def read_log(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         """Events with positions after `after`, in log order, at most `limit` of them."""
         rows = await self._pool.fetch(READ_LOG, after, limit)
-        return [_recorded(row) for row in rows]
+        return [recorded_from_row(row) for row in rows]
 
     async def read_log_through(
         self, through: int, after: int = 0, limit: int = 1000
@@ -211,7 +212,7 @@ class EventStore:
         """Events with positions after `after` and at most `through`, in log order, at most
         `limit` of them."""
         rows = await self._pool.fetch(READ_LOG_THROUGH, after, through, limit)
-        return [_recorded(row) for row in rows]
+        return [recorded_from_row(row) for row in rows]
 
     async def position(self) -> int:
         value = await self._pool.fetchval("SELECT max(notification_id) FROM timeline_events")
