@@ -248,20 +248,27 @@ def _move(state: ViewState, report_id: UUID, old: tuple[str, ...], new: tuple[st
         state.by_key.setdefault(key, set()).add(report_id)
 
 
-def render(
-    view: View, state: ViewState, key: str, as_of: datetime | None = None
-) -> msgspec.Struct | None:
+def feeding(state: ViewState, key: str, as_of: datetime | None = None) -> list[Tracked]:
+    """The reports `render` hands the view for `key`: in `Tracked.sort_key` order and, with
+    `as_of`, only those that had begun by then. An explanation reads the same list."""
     ids = state.by_key.get(key)
     if not ids:
-        return None
+        return []
     if len(ids) == 1:  # most rows: one report each (the timeline's, the strikes')
         reports = [state.reports[i] for i in ids]
     else:
         reports = sorted((state.reports[i] for i in ids), key=Tracked.sort_key)
     if as_of is not None:
         reports = [t for t in reports if t.sort_key()[0] <= as_of]
-        if not reports:
-            return None
+    return reports
+
+
+def render(
+    view: View, state: ViewState, key: str, as_of: datetime | None = None
+) -> msgspec.Struct | None:
+    reports = feeding(state, key, as_of)
+    if not reports:
+        return None
     return view.render(key, reports, as_of)
 
 

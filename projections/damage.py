@@ -98,7 +98,9 @@ def _total(tracked: Tracked) -> SourceTotal:
     )
 
 
-def _recency(tracked: Tracked) -> tuple[date, datetime, int]:
+def recency(tracked: Tracked) -> tuple[date, datetime, int]:
+    """The order in which a source's totals replace one another (an explanation reads which
+    tally superseded which in the same order)."""
     # A total is as recent as the day it counts up to, not the day its counting began:
     # "321 since July 2023" said on Saturday is newer than "300 since February 2022" said
     # in August, although the engine's order (by occurrence start) puts it first.
@@ -132,10 +134,10 @@ class DamageView:
         if not standing:
             return None
         latest_by_source: dict[str, Tracked] = {}
-        for tracked in sorted(standing, key=_recency):
+        for tracked in sorted(standing, key=recency):
             latest_by_source[tracked.report.attribution.source] = tracked
         totals = tuple(_total(latest_by_source[name]) for name in sorted(latest_by_source))
-        newest = max(standing, key=_recency)
+        newest = max(standing, key=recency)
         names = _tally(newest.report)
         return DamageRow(
             category=names.category,

@@ -15,7 +15,7 @@ for the CLI and the API alike: the same question about the same log is the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from itertools import takewhile
 
@@ -65,15 +65,22 @@ def answer(
     as_of: datetime | date | None = None,
 ) -> ReplayAnswer:
     """The answer from `log` (events in log order), cut where the question says: pure."""
-    view = _checked(view_name, known_at, position, as_of)
+    view = check_question(view_name, known_at, position, as_of)
+    state, _ = fold(view, known_by(log, known_at=known_at, position=position))
+    return _rendered(view, state, known_at, as_of)
+
+
+def known_by(
+    log: Iterable[RecordedEvent], *, known_at: datetime | None, position: int | None
+) -> Iterator[RecordedEvent]:
+    """The prefix of `log` (events in log order) recorded by `known_at` and up to `position`."""
 
     def within(recorded: RecordedEvent) -> bool:
         return (position is None or recorded.position <= position) and (
             known_at is None or recorded.recorded_at <= known_at
         )
 
-    state, _ = fold(view, takewhile(within, log))
-    return _rendered(view, state, known_at, as_of)
+    return takewhile(within, log)
 
 
 async def replay(
@@ -91,13 +98,33 @@ async def replay(
     head, a time without a time zone, or a `known_at` later than the database's clock (what
     will be known then is not known yet, and the answer must not change once given).
     """
-    view = _checked(view_name, known_at, position, as_of)
+    view = check_question(view_name, known_at, position, as_of)
+    state = await fold_stored(source, view, known_at=known_at, position=position)
+    return _rendered(view, state, known_at, as_of)
+
+
+async def fold_stored(
+    source: EventStore | asyncpg.Pool,
+    view: View,
+    *,
+    known_at: datetime | None = None,
+    position: int | None = None,
+    after_each_page: Callable[[ViewState, Sequence[RecordedEvent]], None] | None = None,
+) -> ViewState:
+    """`fold` over the stored log up to the question's cut, a page at a time: the one fold
+    from the store behind every as-of answer. `after_each_page` sees each page once it is
+    folded (an explanation notes there what happened to the reports the view follows).
+
+    Raises InvalidReplayQuestion as `replay` does for a cut that cannot be answered.
+    """
     store = source if isinstance(source, EventStore) else EventStore(source)
     cut = await _cut(store, known_at, position)
     state = ViewState()
     while page := await store.read_log_through(cut, after=state.position, limit=READ_PAGE):
         fold(view, page, state)
-    return _rendered(view, state, known_at, as_of)
+        if after_each_page is not None:
+            after_each_page(state, page)
+    return state
 
 
 async def _cut(store: EventStore, known_at: datetime | None, position: int | None) -> int:
@@ -120,12 +147,13 @@ async def _cut(store: EventStore, known_at: datetime | None, position: int | Non
     return cut
 
 
-def _checked(
+def check_question(
     view_name: str,
     known_at: datetime | None,
     position: int | None,
     as_of: datetime | date | None,
 ) -> View:
+    """The view asked about, once the question's parts are known to make sense."""
     view = VIEWS.get(view_name)
     if view is None:
         raise InvalidReplayQuestion(
@@ -144,24 +172,25 @@ def _checked(
 def _rendered(
     view: View, state: ViewState, known_at: datetime | None, as_of: datetime | date | None
 ) -> ReplayAnswer:
-    rows = render_all(view, state, _valid_time(as_of))
+    rows = render_all(view, state, valid_time(as_of))
     return ReplayAnswer(
         view=view.name,
         known_at=None if known_at is None else known_at.astimezone(UTC),
         position=state.position,
-        as_of=_as_asked(as_of),
+        as_of=as_asked(as_of),
         rows=tuple(ReplayRow(key=key, row=row) for key, row in rows.items()),
     )
 
 
-def _valid_time(as_of: datetime | date | None) -> datetime | None:
+def valid_time(as_of: datetime | date | None) -> datetime | None:
     """The moment `render` filters by: a date stands for its last instant (UTC)."""
     if as_of is None or isinstance(as_of, datetime):
         return as_of
     return datetime.combine(as_of, time.max, tzinfo=UTC)
 
 
-def _as_asked(as_of: datetime | date | None) -> str | None:
+def as_asked(as_of: datetime | date | None) -> str | None:
+    """`as_of` as the answer repeats it: a day, or an instant in UTC."""
     if as_of is None:
         return None
     if isinstance(as_of, datetime):

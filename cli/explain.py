@@ -1,0 +1,129 @@
+"""`timeline explain VIEW [KEY]`: which reports produced each figure of a view, as text for a
+reader or as the canonical JSON the API gives."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from uuid import UUID
+
+from cli.commands import _day_or_moment, _moment
+from projections.core import iso
+from projections.explain import (
+    Contribution,
+    Explanation,
+    Role,
+    RowExplanation,
+    encode_explanation,
+)
+from projections.explain import explain as explain_view
+from projections.figures import Figure
+from store.database import create_pool, resolve_database
+
+# Who a reader looks at first: the reports behind the figures, then the ones they replaced.
+ROLE_ORDER = tuple(Role)
+ROLE_WIDTH = max(len(role) for role in Role) + 2
+INDENT = "  "
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    explain = sub.add_parser(
+        "explain",
+        help="which reports produced each figure of a view",
+        description="List, for each row of a view (or the rows KEY picks), the figures it shows "
+        "and the reports behind them: their log positions, source, relaying outlet, "
+        "verification, and what superseded, corrected or retracted them. KEY is a row key "
+        "(kursk-oblast/ukraine) or what a reader would type: 'kursk' picks every row with a "
+        "part starting 'kursk'; a report id's first characters pick that report's row. "
+        "--known-at, --position and --as-of ask as `timeline replay` does.",
+    )
+    explain.add_argument("view", metavar="VIEW", help="holdings, damage, forces, front, ...")
+    explain.add_argument("key", metavar="KEY", nargs="?", help="a row key, or its start")
+    when = explain.add_mutually_exclusive_group()
+    when.add_argument(
+        "--known-at", metavar="TIME", help="e.g. 2024-11-24T00:00:00Z (with a time zone)"
+    )
+    when.add_argument("--position", type=int, metavar="N", help="a log position")
+    explain.add_argument("--as-of", metavar="DATE", help="e.g. 2024-09-01 or a time with a zone")
+    explain.add_argument("--json", action="store_true", help="canonical JSON")
+
+
+async def explain(args: argparse.Namespace) -> int:
+    known_at = _moment(args.known_at, "--known-at")
+    as_of = _day_or_moment(args.as_of)
+    pool = await create_pool(resolve_database(), min_size=1, max_size=2)
+    try:
+        explanation = await explain_view(
+            pool, args.view, args.key, known_at=known_at, position=args.position, as_of=as_of
+        )
+    finally:
+        await pool.close()
+    if args.json:
+        sys.stdout.buffer.write(encode_explanation(explanation) + b"\n")
+    else:
+        print("\n".join(text_lines(explanation)))
+    return 0
+
+
+def text_lines(explanation: Explanation) -> Iterator[str]:
+    """The explanation for a reader: each row's figures, then its reports, current first."""
+    asked = [f"as the log stood at position {explanation.position}"]
+    if explanation.known_at is not None:
+        asked.append(f"known at {iso(explanation.known_at)}")
+    if explanation.as_of is not None:
+        asked.append(f"as of {explanation.as_of}")
+    yield f"{explanation.view}, {', '.join(asked)}"
+    if not explanation.rows:
+        yield f"{INDENT}(no rows)"
+    for row in explanation.rows:
+        yield ""
+        yield from _row_lines(row)
+
+
+def _row_lines(row: RowExplanation) -> Iterator[str]:
+    yield row.key
+    if not row.shown:
+        yield f"{INDENT}(the view shows no row: no report about it counts)"
+    if row.figures:
+        yield f"{INDENT}figures"
+    field_width = max((len(figure.field) for figure in row.figures), default=0)
+    text_width = max((len(figure.text) for figure in row.figures), default=0)
+    for figure in row.figures:
+        yield (
+            f"{INDENT * 2}{figure.field:<{field_width}}  {figure.text:<{text_width}}  "
+            f"{_from(figure)}"
+        )
+    supersedes: dict[UUID, list[UUID]] = {}
+    for report in row.reports:
+        if report.superseded_by is not None:
+            supersedes.setdefault(report.superseded_by, []).append(report.report_id)
+    yield f"{INDENT}reports"
+    for report in sorted(row.reports, key=lambda r: ROLE_ORDER.index(r.role)):
+        yield from _report_lines(report, supersedes.get(report.report_id, []))
+
+
+def _from(figure: Figure) -> str:
+    noun = "report" if len(figure.report_ids) == 1 else "reports"
+    return f"{noun} {', '.join(str(report_id) for report_id in figure.report_ids)}"
+
+
+def _report_lines(report: Contribution, supersedes: list[UUID]) -> Iterator[str]:
+    role = report.role.value.replace("_", " ")
+    yield (
+        f"{INDENT * 2}{role:<{ROLE_WIDTH}}report {report.report_id}, filed at position "
+        f"{report.filed_at_position}, recorded {iso(report.recorded_at)}"
+    )
+    more = INDENT * 2 + " " * ROLE_WIDTH
+    yield f"{more}{report.summary} (on {report.date[:10]})"
+    via = f" via {report.outlet}" if report.outlet else ""
+    yield f"{more}per {report.source}{via} ({report.side}), {report.verification}"
+    if report.shown_as:
+        yield f"{more}shown as {', '.join(report.shown_as)}"
+    for change in report.changes:
+        what = change.type.removeprefix("report-")
+        yield f"{more}{what} at position {change.position}: {change.summary}"
+    for replaced in supersedes:
+        yield f"{more}supersedes report {replaced}"
+    if report.superseded_by is not None:
+        yield f"{more}superseded by report {report.superseded_by}"

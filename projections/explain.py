@@ -1,0 +1,371 @@
+"""Provenance: which reports, at which log positions, produced each figure a view shows.
+
+An explanation is read off the view's own output, never recomputed: each row is rendered by
+the view, and the report ids in its `Source` fields say which reports its figures come from
+(`projections.figures`). Every report feeding the row (`core.feeding`, the very list
+`render` was handed) is then placed by role:
+
+- `current`: behind the figure the row leads with (holdings: the current area, or the peak
+  when nobody gave a current one; damage: each source's latest total; forces: strength,
+  target and every deployment; front: the latest rate; strikes and timeline: the report);
+- `superseded`: still standing, but a later report of the same measure replaced it (the
+  `current` one, else a later one the row still shows), as the 800 km² replaced the 1,376 km²
+  peak as what Ukraine holds of Kursk Oblast. A superseded report may still back another
+  figure (the peak): `shown_as` says which;
+- `shown`: behind another figure only, with nothing later in its place;
+- `retracted`: withdrawn, never counted;
+- `not_counted`: standing, yet the view does not count it (a running total not yet known on
+  the date asked).
+
+"Later" is the order in which the view itself lets one report replace another: the engine's
+order of occurrence, except for damage, where a total is as recent as the day it counts up
+to (`damage.recency`). Each report also lists every change after its filing (corroborations,
+disputes, denials, corrections, retractions) with its log position, so "corrected at 18" is
+read off the log.
+
+A KEY picks rows as a reader would type it: written as a row key (lower case, spaces as
+hyphens: "Kursk Oblast" -> "kursk-oblast"), it picks the row of exactly that key; failing
+that, every row in whose key its '/'-separated parts begin consecutive parts: "kursk" picks
+"kursk-oblast/ukraine" (and, in forces, both "russia/kursk-oblast" and
+"north-korea/kursk-oblast"), "kursk/ukr" picks "kursk-oblast/ukraine", and a report id's first
+characters pick that report's row. A KEY that picks nothing is an `UnknownRow` naming the
+nearest keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from application.summaries import claim_text, event_summary
+from domain.attribution import Side, Verification
+from domain.events import ReportFiled
+from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
+from projections.figures import Figure, RowReading, read_row
+from projections.replay import (
+    InvalidReplayQuestion,
+    as_asked,
+    check_question,
+    fold_stored,
+    known_by,
+    valid_time,
+)
+from store.event_store import EventStore, RecordedEvent
+from store.mapper import stored_topic
+
+_encoder = msgspec.json.Encoder(order="sorted")
+NEAREST = 5
+
+
+class UnknownRow(InvalidReplayQuestion):
+    """The KEY picks no row of the view; the message names the nearest keys."""
+
+
+class Role(StrEnum):
+    """What a report does in a row (the module's docstring says how each is decided)."""
+
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+    SHOWN = "shown"
+    RETRACTED = "retracted"
+    NOT_COUNTED = "not_counted"
+
+
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    """Something that happened to a report after it was filed, where the log has it."""
+
+    position: int
+    recorded_at: datetime
+    type: str  # the stored event name, as `timeline log` prints it: "report-corrected"
+    summary: str
+
+
+class Contribution(msgspec.Struct, frozen=True, kw_only=True):
+    """One report feeding the row: who said it, how it stands, what it does in the row."""
+
+    report_id: UUID
+    role: Role
+    shown_as: tuple[str, ...]  # the `Figure.field`s it is behind
+    superseded_by: UUID | None
+    summary: str
+    date: str  # where it sits on the time axis (ISO, UTC)
+    source: str
+    outlet: str | None
+    side: Side
+    verification: Verification
+    corrections: int
+    retracted: bool
+    filed_at_position: int
+    last_changed_at_position: int
+    recorded_at: datetime
+    changes: tuple[Change, ...]
+
+
+class RowExplanation(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    shown: bool  # False when the view shows no row (every report about it withdrawn)
+    figures: tuple[Figure, ...]
+    reports: tuple[Contribution, ...]  # in the engine's order of occurrence
+
+
+class Explanation(msgspec.Struct, frozen=True, kw_only=True):
+    """The question, as understood (as `replay.ReplayAnswer` carries it), and the rows."""
+
+    view: str
+    key: str | None  # as asked
+    known_at: datetime | None  # in UTC
+    position: int  # the answer reflects the events 1..position
+    as_of: str | None
+    rows: tuple[RowExplanation, ...]
+
+
+def encode_explanation(explanation: Explanation) -> bytes:
+    """Canonical JSON (keys sorted at every level, no spaces, no trailing newline)."""
+    return _encoder.encode(explanation)
+
+
+# --- the pure part ------------------------------------------------------------------------
+
+
+def note_changes(
+    changes: dict[UUID, list[Change]], state: ViewState, events: Iterable[RecordedEvent]
+) -> None:
+    """Add to `changes` the life-cycle events (all but filings) of reports the view follows.
+
+    Called with events already folded into `state`, so their reports are known to it."""
+    for recorded in events:
+        event = recorded.event
+        if isinstance(event, ReportFiled) or event.originator_id not in state.reports:
+            continue
+        changes.setdefault(event.originator_id, []).append(
+            Change(
+                position=recorded.position,
+                recorded_at=recorded.recorded_at,
+                type=stored_topic(type(event)),
+                summary=event_summary(event),
+            )
+        )
+
+
+def explain_rows(
+    view: View,
+    state: ViewState,
+    key: str | None = None,
+    *,
+    as_of: datetime | None = None,
+    changes: Mapping[UUID, Sequence[Change]] | None = None,
+) -> tuple[RowExplanation, ...]:
+    """Every row of the folded `state` (or those `key` picks, see the module's rule), in key
+    order, explained as of the valid time `as_of`. Without `changes` (see `note_changes`)
+    each report's list of changes is empty; its counts and state are still shown."""
+    keys = [k for k in sorted(state.by_key) if feeding(state, k, as_of)]
+    if key is not None:
+        keys = picked(view.name, keys, key)
+    return tuple(_explained(view, state, k, as_of, changes or {}) for k in keys)
+
+
+def explain_log(
+    view_name: str,
+    log: Iterable[RecordedEvent],
+    key: str | None = None,
+    *,
+    known_at: datetime | None = None,
+    position: int | None = None,
+    as_of: datetime | date | None = None,
+) -> Explanation:
+    """The explanation from `log` (events in log order), cut as `replay.answer` cuts it."""
+    view = check_question(view_name, known_at, position, as_of)
+    events = list(known_by(log, known_at=known_at, position=position))
+    state, _ = fold(view, events)
+    changes: dict[UUID, list[Change]] = {}
+    note_changes(changes, state, events)
+    return _explanation(view, state, key=key, changes=changes, known_at=known_at, as_of=as_of)
+
+
+def picked(view_name: str, keys: Sequence[str], asked: str) -> list[str]:
+    """The keys `asked` picks (see the module's rule), or UnknownRow."""
+    wanted = "/".join("-".join(part.lower().split()) for part in asked.split("/"))
+    if wanted in keys:
+        return [wanted]
+    parts = wanted.split("/")
+    hits = [key for key in keys if _begins(parts, key.split("/"))]
+    if hits:
+        return hits
+    if not keys:
+        raise UnknownRow(f"{view_name} has no rows to explain")
+    nearest = (
+        difflib.get_close_matches(wanted, keys, n=NEAREST, cutoff=0.6)
+        or [key for key in keys if _near(wanted, key)][:NEAREST]
+    )
+    if nearest:
+        raise UnknownRow(
+            f"no row of {view_name} matches {asked!r}; did you mean {' or '.join(nearest)}?"
+        )
+    listed = ", ".join(keys[:NEAREST]) + (", ..." if len(keys) > NEAREST else "")
+    raise UnknownRow(f"no row of {view_name} matches {asked!r}; its keys: {listed}")
+
+
+def _words(key: str) -> list[str]:
+    return key.replace("/", "-").split("-")
+
+
+def _near(wanted: str, key: str) -> bool:
+    """Whether a word of `wanted` is a likely misspelling of a word of `key` ("kurks")."""
+    words = _words(key)
+    return any(difflib.get_close_matches(word, words, cutoff=0.75) for word in _words(wanted))
+
+
+def _begins(parts: Sequence[str], key_parts: Sequence[str]) -> bool:
+    return any(
+        all(k.startswith(p) for p, k in zip(parts, key_parts[start:], strict=False))
+        for start in range(len(key_parts) - len(parts) + 1)
+    )
+
+
+def _explained(
+    view: View,
+    state: ViewState,
+    key: str,
+    as_of: datetime | None,
+    changes: Mapping[UUID, Sequence[Change]],
+) -> RowExplanation:
+    reports = feeding(state, key, as_of)
+    row = render(view, state, key, as_of)
+    reading = None if row is None else read_row(row, reports)
+    figures = () if reading is None else reading.figures
+    shown_as: dict[UUID, list[str]] = {}
+    for figure in figures:
+        for report_id in figure.report_ids:
+            shown_as.setdefault(report_id, []).append(figure.field)
+    placed = {} if reading is None else _placed(reports, reading, shown_as)
+    return RowExplanation(
+        key=key,
+        shown=row is not None,
+        figures=figures,
+        reports=tuple(
+            _contribution(
+                tracked,
+                placed.get(tracked.report.id, (_unplaced(tracked), None)),
+                tuple(shown_as.get(tracked.report.id, ())),
+                tuple(changes.get(tracked.report.id, ())),
+            )
+            for tracked in reports
+        ),
+    )
+
+
+def _unplaced(tracked: Tracked) -> Role:
+    return Role.RETRACTED if tracked.report.is_retracted else Role.NOT_COUNTED
+
+
+def _placed(
+    reports: Sequence[Tracked], reading: RowReading, shown_as: Mapping[UUID, list[str]]
+) -> dict[UUID, tuple[Role, UUID | None]]:
+    ordered = sorted(reports, key=reading.order)
+    placed: dict[UUID, tuple[Role, UUID | None]] = {}
+    for index, tracked in enumerate(ordered):
+        report = tracked.report
+        if report.is_retracted:
+            placed[report.id] = Role.RETRACTED, None
+            continue
+        if report.id in reading.leading:
+            placed[report.id] = Role.CURRENT, None
+            continue
+        measure = reading.measure(report)
+        later = [
+            t.report.id
+            for t in ordered[index + 1 :]
+            if not t.report.is_retracted and reading.measure(t.report) == measure
+        ]
+        replacement = next((i for i in later if i in reading.leading), None) or next(
+            (i for i in later if i in shown_as), None
+        )
+        if replacement is not None:
+            placed[report.id] = Role.SUPERSEDED, replacement
+        elif report.id in shown_as:
+            placed[report.id] = Role.SHOWN, None
+        else:
+            placed[report.id] = Role.NOT_COUNTED, None
+    return placed
+
+
+def _contribution(
+    tracked: Tracked,
+    role: tuple[Role, UUID | None],
+    shown_as: tuple[str, ...],
+    changes: tuple[Change, ...],
+) -> Contribution:
+    report = tracked.report
+    attribution = report.attribution
+    return Contribution(
+        report_id=report.id,
+        role=role[0],
+        shown_as=shown_as,
+        superseded_by=role[1],
+        summary=claim_text(report.claim),
+        date=occurred_date(report),
+        source=attribution.source,
+        outlet=attribution.outlet,
+        side=attribution.side,
+        verification=report.verification,
+        corrections=report.corrections,
+        retracted=report.is_retracted,
+        filed_at_position=tracked.filed_at_position,
+        last_changed_at_position=tracked.last_position,
+        recorded_at=tracked.filed_recorded_at,
+        changes=changes,
+    )
+
+
+# --- from the store -------------------------------------------------------------------------
+
+
+async def explain(
+    source: EventStore | asyncpg.Pool,
+    view_name: str,
+    key: str | None = None,
+    *,
+    known_at: datetime | None = None,
+    position: int | None = None,
+    as_of: datetime | date | None = None,
+) -> Explanation:
+    """The explanation of a view's rows (or those `key` picks) from the stored log, asked as
+    `replay.replay` is asked: known at a time or a log position, as of a date.
+
+    Raises InvalidReplayQuestion as `replay` does, and its UnknownRow when `key` picks no row.
+    """
+    view = check_question(view_name, known_at, position, as_of)
+    changes: dict[UUID, list[Change]] = {}
+
+    def note(state: ViewState, page: Sequence[RecordedEvent]) -> None:
+        note_changes(changes, state, page)
+
+    state = await fold_stored(
+        source, view, known_at=known_at, position=position, after_each_page=note
+    )
+    return _explanation(view, state, key=key, changes=changes, known_at=known_at, as_of=as_of)
+
+
+def _explanation(
+    view: View,
+    state: ViewState,
+    *,
+    key: str | None,
+    changes: Mapping[UUID, Sequence[Change]],
+    known_at: datetime | None,
+    as_of: datetime | date | None,
+) -> Explanation:
+    return Explanation(
+        view=view.name,
+        key=key,
+        known_at=None if known_at is None else known_at.astimezone(UTC),
+        position=state.position,
+        as_of=as_asked(as_of),
+        rows=explain_rows(view, state, key, as_of=valid_time(as_of), changes=changes),
+    )

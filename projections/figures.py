@@ -1,0 +1,148 @@
+"""The figures each view's rows show, and which reports they come from: read off the
+rendered row (its `Source` fields), never worked out again, so an explanation cannot tell a
+different story from the view. One case per row type; a view added without one fails
+loudly (and `tests/unit/test_explain.py` runs every registered view).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from application.summaries import claim_text, quantity_text
+from domain.claims import ForceStrength
+from domain.quantities import Quantity
+from domain.report import Report
+from projections.core import Source, Tracked
+from projections.damage import DamageRow, recency
+from projections.forces import ForcesRow
+from projections.front import FrontRow
+from projections.holdings import Holding
+from projections.strikes import StrikeRow
+from projections.timeline import TimelineRow
+
+
+class Figure(msgspec.Struct, frozen=True, kw_only=True):
+    """One figure the row shows, and the reports it comes from."""
+
+    field: str  # where in the row: "current", "peak", "totals_by_source[0]", "deployments[1]"
+    text: str  # "about 800 km2"
+    quantity: Quantity | None
+    report_ids: tuple[UUID, ...]  # one, or the two a computed share was worked out from
+
+
+@dataclass(frozen=True, slots=True)
+class RowReading:
+    """What one rendered row says about its reports."""
+
+    figures: tuple[Figure, ...]
+    leading: frozenset[UUID]  # the reports whose role is `current`
+    # Reports of the same measure replace one another (a strength another strength, a
+    # source's total its own earlier one); a deployment is a measure of its own.
+    measure: Callable[[Report], object]
+    order: Callable[[Tracked], Any]  # the order in which they replace one another
+
+
+def _figure(field: str, quantity: Quantity, source: Source) -> Figure:
+    return Figure(
+        field=field,
+        text=quantity_text(quantity),
+        quantity=quantity,
+        report_ids=(source.report_id,),
+    )
+
+
+def _one_measure(_: Report) -> object:
+    return None
+
+
+def _own_measure(report: Report) -> object:
+    return report.id
+
+
+def _force_measure(report: Report) -> object:
+    return "strength" if isinstance(report.claim, ForceStrength) else report.id
+
+
+def read_row(row: msgspec.Struct, reports: Sequence[Tracked]) -> RowReading:
+    """The figures a row shows and the reports behind them: one case per view's row type."""
+    by_occurrence = Tracked.sort_key
+    match row:
+        case Holding():
+            return _read_holding(row)
+        case DamageRow():
+            figures = tuple(
+                _figure(f"totals_by_source[{i}]", total.count, total.source)
+                for i, total in enumerate(row.totals_by_source)
+            )
+            return RowReading(figures, _ids(figures), lambda r: r.attribution.source, recency)
+        case ForcesRow():
+            return _read_forces(row)
+        case FrontRow():
+            figures = (_figure("rate", row.rate, row.source),)
+            return RowReading(figures, _ids(figures), _one_measure, by_occurrence)
+        case StrikeRow():
+            (tracked,) = reports  # the key is the report id
+            strike = Figure(
+                field="strike",
+                text=claim_text(tracked.report.claim),
+                quantity=None,
+                report_ids=(row.report_id,),
+            )
+            return RowReading((strike,), _ids((strike,)), _own_measure, by_occurrence)
+        case TimelineRow():
+            summary = Figure(
+                field="summary", text=row.summary, quantity=None, report_ids=(row.report_id,)
+            )
+            return RowReading((summary,), _ids((summary,)), _own_measure, by_occurrence)
+    raise TypeError(
+        f"no explanation reads rows of type {type(row).__name__}: add a case to "
+        "projections/figures.py `read_row`"
+    )
+
+
+def _ids(figures: Iterable[Figure]) -> frozenset[UUID]:
+    return frozenset(report_id for figure in figures for report_id in figure.report_ids)
+
+
+def _read_holding(row: Holding) -> RowReading:
+    figures: list[Figure] = []
+    current, peak = row.current, row.peak
+    if current is not None:
+        figures.append(_figure("current", current.area, current.source))
+    if peak is not None:
+        figures.append(_figure("peak", peak.area, peak.source))
+    if current is not None and row.share_lost_from_peak is not None:
+        # As the current claim's source put it.
+        figures.append(_figure("share_lost_from_peak", row.share_lost_from_peak, current.source))
+    if row.computed_share_lost_percent is not None and current and peak:
+        figures.append(
+            Figure(
+                field="computed_share_lost_percent",
+                text=f"{row.computed_share_lost_percent:g} percent, from peak and current",
+                quantity=None,
+                report_ids=(peak.source.report_id, current.source.report_id),
+            )
+        )
+    leading = current or peak
+    assert leading is not None  # a holding is rendered only with a claim standing
+    return RowReading(
+        tuple(figures), frozenset((leading.source.report_id,)), _one_measure, Tracked.sort_key
+    )
+
+
+def _read_forces(row: ForcesRow) -> RowReading:
+    figures: list[Figure] = []
+    if row.strength is not None:
+        figures.append(_figure("strength", row.strength.troops, row.strength.source))
+    if row.target is not None:
+        figures.append(_figure("target", row.target.troops, row.target.source))
+    figures.extend(
+        _figure(f"deployments[{i}]", deployment.troops, deployment.source)
+        for i, deployment in enumerate(row.deployments)
+    )
+    return RowReading(tuple(figures), _ids(figures), _force_measure, Tracked.sort_key)
