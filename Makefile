@@ -13,10 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Migrate the database, load the seed article's reports if absent, and serve on :8000.
+# Migrate the database, load the seed article's reports if absent, print a local editor
+# key, and serve on :8000.
 run: $(STAMP)
 	$(BIN)/timeline migrate
 	$(BIN)/timeline demo
+	$(BIN)/timeline keys local
 	$(BIN)/timeline serve
 
 # Lint, type-check and run the whole suite against a real PostgreSQL.
@@ -37,6 +39,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/append.py
 	$(BIN)/python bench/lag.py
 	$(BIN)/python bench/rebuild.py
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/http.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,36 +1,128 @@
-"""The composition root of the web service: `create_app()` wires the pool and the routes."""
+"""The composition root of the web service: `create_app()` wires the pool, the in-memory
+views, the API keys and the routes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+import asyncpg
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
 
+from api.admin import ADMIN_ROUTES
+from api.audit import AUDIT_ROUTES
+from api.auth import KeyCache
 from api.health import HealthController
+from api.live_views import LiveViews
+from api.openapi_structs import UninspectableStructPlugin
+from api.problems import EXCEPTION_HANDLERS
+from api.reads import READ_ROUTES
+from api.settings import ApiSettings
+from api.stream import STREAM_ROUTES, tail_log
+from api.writes import WRITE_ROUTES
 from projections.registry import VIEWS
 from projections.workers import run_views
+from store.api_keys import KEYS_CHANNEL
 from store.database import Database, create_pool
 from store.event_store import EventStore
 
 PROJECTIONS_SHUTDOWN_SECONDS = 10.0
+API_VERSION = "1.0.0"
+
+DESCRIPTION = """\
+Every reported development in a war, recorded as an immutable event with its source, its
+qualifiers and its three times (when it happened, when it was reported, when it was recorded).
+Views (holdings, damage, forces, front, strikes, the timeline) are folded from the log and can
+be asked *as known at* a time or log position and *as of* a date.
+
+Authenticate with `Authorization: Bearer <key>` (or `X-API-Key: <key>`); create keys with
+`timeline keys create --role reader|editor|admin --name NAME`. Every error is an RFC 9457
+`application/problem+json` document. Every read carries `X-Timeline-Position`, the log position
+it reflects; pass `?min_position=N` to wait until the views include your own write.
+"""
 
 
-def create_app(database: Database, *, run_projections: bool = True) -> Litestar:
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Conflict Timeline API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        path="/schema",
+        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http", scheme="bearer", description="An API key as a bearer token"
+                ),
+                "apiKey": SecurityScheme(
+                    type="apiKey", name="X-API-Key", security_scheme_in="header"
+                ),
+            }
+        ),
+        security=[{"bearer": []}, {"apiKey": []}],
+        tags=[
+            Tag(name="views", description="Current-state views folded from the log"),
+            Tag(name="reports", description="Filing and assessing reports"),
+            Tag(name="audit", description="Provenance and tamper evidence"),
+            Tag(name="stream", description="New events as they are recorded (Server-Sent Events)"),
+            Tag(name="service", description="Health and status"),
+        ],
+    )
+
+
+def create_app(
+    database: Database,
+    *,
+    run_projections: bool = True,
+    settings: ApiSettings | None = None,
+) -> Litestar:
     """The app for `database`; nothing connects until the app starts. With
     `run_projections`, the views are kept up to date inside this process (one runner per
     view across all processes, whichever takes each view first)."""
+    settings = settings or ApiSettings.from_environment()
 
     @asynccontextmanager
     async def open_pool(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(database)
         app.state.pool = pool
         app.state.store = EventStore(pool)
+        app.state.settings = settings
+        app.state.database_url = database.url
+        app.state.api_keys = KeyCache(pool)
         try:
             yield
         finally:
             await pool.close()
+
+    @asynccontextmanager
+    async def listen_for_keys(app: Litestar) -> AsyncIterator[None]:
+        # One connection that only hears "a key changed"; without it, a revoked key still
+        # works for up to a minute in this process (api/auth.py).
+        connection: asyncpg.Connection = await asyncpg.connect(database.url)
+        await connection.add_listener(KEYS_CHANNEL, app.state.api_keys.clear)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    @asynccontextmanager
+    async def keep_live_views(app: Litestar) -> AsyncIterator[None]:
+        live = LiveViews(app.state.pool, database.url)
+        app.state.views = live
+        stop = asyncio.Event()
+        task = asyncio.create_task(live.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=PROJECTIONS_SHUTDOWN_SECONDS)
 
     @asynccontextmanager
     async def keep_views(app: Litestar) -> AsyncIterator[None]:
@@ -44,5 +136,43 @@ def create_app(database: Database, *, run_projections: bool = True) -> Litestar:
             stop.set()
             await asyncio.wait_for(workers, timeout=PROJECTIONS_SHUTDOWN_SECONDS)
 
-    lifespan = [open_pool, keep_views] if run_projections else [open_pool]
-    return Litestar(route_handlers=[HealthController], lifespan=lifespan, debug=False)
+    lifespan = [open_pool, listen_for_keys, keep_live_views, tail_log]
+    if run_projections:
+        lifespan.append(keep_views)
+    cors = (
+        CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "Last-Event-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Timeline-Position",
+                "Retry-After",
+                "Idempotent-Replayed",
+            ],
+        )
+        if settings.cors_origins
+        else None
+    )
+    v1 = Router(
+        path="/v1",
+        route_handlers=[*ADMIN_ROUTES, *AUDIT_ROUTES, *READ_ROUTES, *STREAM_ROUTES, *WRITE_ROUTES],
+    )
+    return Litestar(
+        route_handlers=[HealthController, v1],
+        lifespan=lifespan,
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        openapi_config=_openapi(),
+        plugins=[UninspectableStructPlugin()],
+        cors_config=cors,
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )

@@ -20,6 +20,7 @@ from application.commands import (
     FileReport,
     RetractReport,
 )
+from domain.claims import CLAIM_KINDS
 from domain.errors import InvalidReport
 
 Command = TypeVar(
@@ -45,7 +46,7 @@ def _decoder(command_type: type[Command]) -> msgspec.json.Decoder[Command]:
     return decoder  # type: ignore[return-value]
 
 
-def _field_of(message: str) -> tuple[str, str]:
+def field_of(message: str) -> tuple[str, str]:
     """('claim.area.value', 'Expected `float`, got `str`') from msgspec's message."""
     path = ""
     match = _PATH.search(message)
@@ -65,9 +66,9 @@ def decode_command(command_type: type[Command], body: bytes) -> Command:
     try:
         return _decoder(command_type).decode(body)
     except msgspec.ValidationError as error:
-        field, message = _field_of(str(error))
+        field, message = field_of(str(error))
         if field.endswith("kind") and message.startswith("Invalid value"):
-            message = f"{message}; expected one of the claim kinds"
+            message = f"{message}; expected one of: {', '.join(CLAIM_KINDS)}"
         raise InvalidReport(field, message) from None
     except msgspec.DecodeError as error:
         raise InvalidReport("body", f"malformed JSON: {error}") from None

@@ -58,9 +58,14 @@ class ReportService:
         idempotency = _idempotency(idempotency_key, "file", command)
         return await self._store.append([decide_filing(command)], idempotency=idempotency)
 
-    async def file_many(self, commands: list[FileReport]) -> AppendResult:
-        """File every report in one transaction, or none."""
-        return await self._store.append([decide_filing(command) for command in commands])
+    async def file_many(
+        self, commands: list[FileReport], *, idempotency_key: str | None = None
+    ) -> AppendResult:
+        """File every report in one transaction, or none; a retry with the same key and the
+        same commands gets the first answer (the first append's ids and positions)."""
+        idempotency = _idempotency(idempotency_key, "file_many", commands)
+        events = [decide_filing(command) for command in commands]
+        return await self._store.append(events, idempotency=idempotency)
 
     async def history(self, report_id: UUID) -> ReportHistory:
         recorded = await self._store.read_report(report_id)

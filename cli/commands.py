@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import functools
 import signal
 import sys
 import time
 from datetime import date, datetime
 
 import msgspec
-import uvicorn
+from litestar import Litestar
 
 from api.app import create_app
 from application.demo import load_demo
 from application.reports import ReportService
 from application.summaries import event_summary
+from cli import servers
 from domain.events import DomainEvent
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
@@ -47,23 +48,38 @@ class LogLine(msgspec.Struct, frozen=True):
 
 
 def serve(args: argparse.Namespace) -> int:
+    server = servers.AsgiServer(args.server)
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if server is servers.AsgiServer.UVICORN and args.workers != 1:
+        raise UsageError("uvicorn serves with one worker here; use --server granian for more")
     database = resolve_database()
     # Fail with one line before the server starts, not with a lifespan traceback.
     asyncio.run(_check_ready(database, require_migrated=True))
-    config = uvicorn.Config(
-        create_app(database, run_projections=args.projections),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        lifespan="on",
+    workers = "1 worker" if args.workers == 1 else f"{args.workers} workers"
+    print(
+        f"timeline: serving on http://{args.host}:{args.port} using {database.described} "
+        f"({server.value}, {workers})",
+        flush=True,
     )
-    server = uvicorn.Server(config)
-    print(f"timeline: serving on http://{args.host}:{args.port} using {database.described}")
-    # uvicorn re-raises the Ctrl-C it handled once it has shut down gracefully.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
-    # uvicorn logs a failed startup (lifespan error) and returns without raising.
-    return 0 if server.started else 2
+    try:
+        # Each worker builds its own app from the database found here: with the embedded
+        # server, this process started it, keeps it running and stops it on the way out.
+        servers.run(
+            functools.partial(service_app, database, args.projections),
+            server=server,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+        )
+    except servers.ServerFailed:
+        return 2  # the server has logged why
+    return 0
+
+
+def service_app(database: Database, run_projections: bool) -> Litestar:
+    """The app one worker serves (a module-level function, so a spawned worker can load it)."""
+    return create_app(database, run_projections=run_projections)
 
 
 async def _check_ready(database: Database, *, require_migrated: bool) -> None:

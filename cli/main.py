@@ -7,12 +7,14 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 
-from cli import commands
+from cli import audit, commands, explain, keys, servers
 from projections.rebuild import RebuildInProgress
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion
+from store.api_keys import UnknownKey
 from store.database import DatabaseUnavailable
 from store.embedded import EmbeddedDatabaseError
+from store.export import ExportRefused, RestoreRefused
 from store.migrate import NotMigrated
 
 DESCRIPTION = """\
@@ -51,6 +53,20 @@ def _parser() -> argparse.ArgumentParser:
         dest="projections",
         action="store_false",
         help="do not run the projection runners here (run `timeline project` elsewhere)",
+    )
+    serve.add_argument(
+        "--server",
+        choices=[server.value for server in servers.AsgiServer],
+        default=servers.DEFAULT_SERVER.value,
+        help="the ASGI server (default: %(default)s, the faster one here: bench/http.py)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own pool and in-memory views (granian only; "
+        "default: %(default)s)",
     )
 
     migrate = sub.add_parser(
@@ -129,6 +145,10 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--position", type=int, metavar="N", help="a log position")
     replay.add_argument("--as-of", metavar="DATE", help="e.g. 2024-09-01 or a time with a zone")
     replay.add_argument("--json", action="store_true", help="canonical JSON (the default)")
+
+    explain.add_parser(sub)
+    keys.add_parser(sub)
+    audit.add_parsers(sub)
     return parser
 
 
@@ -143,6 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": lambda a: asyncio.run(commands.status(a)),
         "rebuild": lambda a: asyncio.run(commands.rebuild(a)),
         "replay": lambda a: asyncio.run(commands.replay(a)),
+        "explain": lambda a: asyncio.run(explain.explain(a)),
+        "keys": lambda a: asyncio.run(keys.run(a)),
+        "verify": lambda a: asyncio.run(audit.verify(a)),
+        "export": lambda a: asyncio.run(audit.export(a)),
+        "restore": audit.restore,
     }
     try:
         return run[args.command](args)
@@ -153,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands.UsageError,
         InvalidReplayQuestion,
         RebuildInProgress,
+        UnknownKey,
+        ExportRefused,
+        RestoreRefused,
     ) as error:
         print(f"timeline {args.command}: {error}", file=sys.stderr)
         return 2

@@ -28,10 +28,18 @@ ON CONFLICT DO NOTHING
 """
 # A retired generation's position never moves again: a runner still writing to it learns
 # (TrackingMoved) that a rebuild switched the view to another generation.
+# The same statement tells readers (NOTIFY on VIEWS_CHANNEL: "view generation position
+# deleted") what changed; a notification is sent only if the transaction commits.
 MOVE_POSITION = """
-UPDATE projection_generations SET position = $4, updated_at = now()
-WHERE view = $1 AND generation = $2 AND position = $3 AND state <> 'retired'
+WITH moved AS (
+    UPDATE projection_generations SET position = $4, updated_at = now()
+    WHERE view = $1 AND generation = $2 AND position = $3 AND state <> 'retired'
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM moved),
+    pg_notify('timeline_views', concat_ws(' ', $1::text, $2::int, $4::bigint, $5::boolean::text))
 """
+VIEWS_CHANNEL = "timeline_views"
 UPSERT_ROWS = """
 INSERT INTO view_rows (view, generation, key, doc, position)
 SELECT $1, $2, r.key, r.doc::jsonb, $5 FROM unnest($3::text[], $4::text[]) AS r(key, doc)
@@ -116,16 +124,21 @@ async def write_rows(
     rows: Mapping[str, msgspec.Struct | None],
 ) -> Generation:
     """`write_batch` inside the caller's transaction."""
-    moved = await connection.execute(
-        MOVE_POSITION, generation.view, generation.generation, generation.position, to_position
+    upserts = {key: row for key, row in rows.items() if row is not None}
+    gone = [key for key, row in rows.items() if row is None]
+    moved = await connection.fetchval(
+        MOVE_POSITION,
+        generation.view,
+        generation.generation,
+        generation.position,
+        to_position,
+        bool(gone),
     )
-    if moved != "UPDATE 1":
+    if moved != 1:
         raise TrackingMoved(
             f"{generation.view} generation {generation.generation} is no longer at "
             f"position {generation.position}, or no longer current"
         )
-    upserts = {key: row for key, row in rows.items() if row is not None}
-    gone = [key for key, row in rows.items() if row is None]
     if upserts:
         await connection.execute(
             UPSERT_ROWS,
@@ -179,6 +192,11 @@ async def switch_serving(
     if serving is not None:
         await connection.execute(RETIRE, serving.view, serving.generation)
     await connection.execute(SERVE, building.view, building.generation)
+    await connection.execute(
+        "SELECT pg_notify($1, $2)",
+        VIEWS_CHANNEL,
+        f"{building.view} {building.generation} {building.position} true",
+    )
 
 
 async def delete_retired_rows(pool: asyncpg.Pool, view: str) -> None:

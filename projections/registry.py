@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from projections.core import View
-from projections.damage import DamageView
-from projections.forces import ForcesView
-from projections.front import FrontView
-from projections.holdings import HoldingsView
-from projections.strikes import StrikesView
-from projections.timeline import TimelineView
+from projections.damage import DamageRow, DamageView
+from projections.forces import ForcesRow, ForcesView
+from projections.front import FrontRow, FrontView
+from projections.holdings import Holding, HoldingsView
+from projections.strikes import StrikeRow, StrikesView
+from projections.timeline import TimelineRow, TimelineView
 
 VIEWS: dict[str, View] = {
     view.name: view
@@ -20,4 +22,14 @@ VIEWS: dict[str, View] = {
         StrikesView(),
         TimelineView(),
     )
+}
+
+# The type of each view's rows, to read them back from `view_rows`.
+ROW_TYPES: dict[str, type[msgspec.Struct]] = {
+    "holdings": Holding,
+    "damage": DamageRow,
+    "forces": ForcesRow,
+    "front": FrontRow,
+    "strikes": StrikeRow,
+    "timeline": TimelineRow,
 }

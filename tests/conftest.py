@@ -20,7 +20,13 @@ from store.settings import with_database
 
 TEST_DATABASE_URL_VARIABLE = "TIMELINE_TEST_DATABASE_URL"
 # Emptied before each test: the log, and every view derived from it.
-TABLES = ("timeline_events", "timeline_idempotency_keys", "projection_generations", "view_rows")
+TABLES = (
+    "timeline_events",
+    "timeline_idempotency_keys",
+    "projection_generations",
+    "view_rows",
+    "api_keys",
+)
 
 
 async def _execute(url: str, statement: str) -> None:

@@ -67,10 +67,10 @@ def _wait_for_views(env: dict[str, str], position: object) -> None:
     raise AssertionError("serve did not bring the views to the log position within 30 s")
 
 
-def _serve_once(env: dict[str, str]) -> dict[str, object]:
+def _serve_once(env: dict[str, str], *options: str, workers: int = 1) -> dict[str, object]:
     port = _free_port()
     server = subprocess.Popen(
-        [TIMELINE, "serve", "--port", str(port)],
+        [TIMELINE, "serve", "--port", str(port), *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -79,6 +79,8 @@ def _serve_once(env: dict[str, str]) -> dict[str, object]:
     try:
         health = _wait_for_health(f"http://127.0.0.1:{port}/health", server)
         _wait_for_views(env, health["position"])
+        # granian serves from worker processes under the one we started.
+        assert len(psutil.Process(server.pid).children()) == workers
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -108,3 +110,25 @@ def test_serve_answers_health_stops_cleanly_and_keeps_its_data(tmp_path: Path) -
 
     second = _serve_once(env)
     assert second["position"] == first["position"]
+
+
+def test_two_workers_share_the_embedded_database(tmp_path: Path) -> None:
+    """Each worker opens its own pool on the server the parent started; Ctrl-C to the parent
+    stops both workers and then the embedded PostgreSQL."""
+    env = timeline_env({"TIMELINE_DATA_DIR": str(tmp_path / "data")})
+    for command in (["migrate"], ["demo"]):
+        done = subprocess.run(
+            [TIMELINE, *command], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+
+    health = _serve_once(env, "--workers", "2", workers=2)
+    assert health["status"] == "ok"
+    assert isinstance(health["position"], int)
+    assert health["position"] > 12
+
+    pgdata = (tmp_path / "data" / "pgdata").resolve()
+    deadline = time.monotonic() + 15
+    while _postgres_serving(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _postgres_serving(pgdata), "Ctrl-C left the embedded PostgreSQL running"

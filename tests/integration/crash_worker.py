@@ -35,16 +35,26 @@ class DiesAtCommit(asyncpg.Connection):  # type: ignore[misc]
         *args: Any,
         timeout: float | None = None,  # noqa: ASYNC109 (asyncpg's)
     ) -> str:
-        if query == MOVE_POSITION:
-            self._moving = args  # (view, generation, from position, to position)
-        elif query == "COMMIT;" and DiesAtCommit.commits_left is not None:
+        if query == "COMMIT;" and DiesAtCommit.commits_left is not None:
             DiesAtCommit.commits_left -= 1
             if DiesAtCommit.commits_left == 0:
-                view, _, from_position, to_position = self._moving
+                view, _, from_position, to_position, *_ = self._moving
                 print(f"dying {view} {from_position} {to_position}", flush=True)
                 os.kill(os.getpid(), signal.SIGKILL)
         result: str = await super().execute(query, *args, timeout=timeout)
         return result
+
+    async def fetchval(
+        self,
+        query: str,
+        *args: Any,
+        column: int = 0,
+        timeout: float | None = None,  # noqa: ASYNC109 (asyncpg's)
+    ) -> Any:
+        if query == MOVE_POSITION:
+            # (view, generation, from position, to position, deleted anything)
+            self._moving = args
+        return await super().fetchval(query, *args, column=column, timeout=timeout)
 
 
 async def work(database_url: str, batch_size: int) -> None:

@@ -1,0 +1,99 @@
+"""Request bodies, decoded the way `timeline` and a batch line are: strictly, in one pass.
+
+litestar's own decoding turns the JSON into Python values and converts those to the Struct
+with `strict=False`, which would take `"value": "800"` for a figure and `"true"` for a flag.
+A report is a forever record, so a body here goes through `application.decoding` (msgspec,
+strict, forbidding unknown fields) and a mistake is an `InvalidReport` naming the field, the
+same answer whichever way the report came in. These are litestar DTOs only so that litestar
+hands over the raw bytes and still documents the body in the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, TypeVar
+
+from litestar.dto import AbstractDTO, DTOFieldDefinition
+from litestar.openapi.spec import OpenAPIType, Reference, Schema
+from litestar.typing import FieldDefinition
+
+from application.decoding import decode_command
+
+T = TypeVar("T")
+
+# Only litestar's machinery is at stake here: its `SchemaCreator` is not public API.
+SchemaCreator = Any
+
+
+class _BodyDTO(AbstractDTO[T]):
+    """What every body DTO here shares: no transfer models, no encoding of answers."""
+
+    @classmethod
+    def create_for_field_definition(
+        cls,
+        field_definition: FieldDefinition,
+        handler_id: str,
+        backend_cls: Any = None,
+    ) -> None:
+        return None
+
+    @classmethod
+    def generate_field_definitions(
+        cls, model_type: type[Any]
+    ) -> Generator[DTOFieldDefinition, None, None]:
+        yield from ()
+
+    @classmethod
+    def detect_nested_field(cls, field_definition: FieldDefinition) -> bool:
+        return False
+
+    def decode_builtins(self, value: dict[str, Any]) -> Any:
+        raise NotImplementedError("bodies are decoded from bytes")
+
+
+class StrictJson(_BodyDTO[T]):
+    """`data` decoded from the JSON body as the command type the DTO is narrowed to
+    (`dto=StrictJson[FileReport]`); the schema is the annotation's, examples included."""
+
+    @classmethod
+    def create_openapi_schema(
+        cls,
+        field_definition: FieldDefinition,
+        handler_id: str,
+        schema_creator: SchemaCreator,
+    ) -> Reference | Schema:
+        schema: Reference | Schema = schema_creator.for_field_definition(field_definition)
+        return schema
+
+    def decode_bytes(self, value: bytes) -> Any:
+        command_type: Any = self.model_type  # one of the command types, by construction
+        return decode_command(command_type, value)
+
+
+class Ndjson(_BodyDTO[T]):
+    """`data` as the raw bytes of an NDJSON body, one document a line, for the handler to
+    read line by line (so it can name the line of every mistake); documented as text whose
+    lines are each the type the DTO is narrowed to (`dto=Ndjson[FileReport]`)."""
+
+    @classmethod
+    def create_openapi_schema(
+        cls,
+        field_definition: FieldDefinition,
+        handler_id: str,
+        schema_creator: SchemaCreator,
+    ) -> Reference | Schema:
+        # Registers the line's schema among the components, which the description names.
+        schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
+        body = field_definition.kwarg_definition
+        described = getattr(body, "description", None) or ""
+        line = f"Each non-empty line is one {cls.model_type.__name__} JSON document."
+        return Schema(
+            type=OpenAPIType.STRING,
+            content_media_type="application/x-ndjson",
+            title=getattr(body, "title", None),
+            description=f"{described}\n\n{line}".strip(),
+            examples=[example.value for example in getattr(body, "examples", None) or ()],
+        )
+
+    def decode_bytes(self, value: bytes) -> Any:
+        return value

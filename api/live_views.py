@@ -1,0 +1,258 @@
+"""The views, held in memory by each API process and answered from there.
+
+Views change only when the log moves, so a read need not ask PostgreSQL: each API process
+keeps every view's serving rows (as canonical JSON bytes) and their tracking position, and
+catches up when a runner's batch commits. The runner's write sends NOTIFY on
+`timeline_views` ("view generation position deleted") in the batch's own transaction; the
+catch-up reads, in one snapshot, the generation's position and only the rows written after
+the position held (index `view_rows_changed`). A batch that deleted rows, a rebuild's switch
+to another generation, and a lost listening connection all cause a full reload instead. A
+poll every second is the fallback for notifications lost in other ways.
+
+Each view's answer is encoded once per position, so a dashboard polling the same URL is
+served bytes from memory. The bytes are those `projections.replay.encode_answer` gives for
+the same view at the same position: a live read and an audit's replay cannot differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import asyncpg
+import msgspec
+
+from projections.persistence import VIEWS_CHANNEL
+from projections.registry import ROW_TYPES, VIEWS
+from projections.timeline import TimelineRow
+
+log = logging.getLogger("timeline.api.views")
+
+POLL_SECONDS = 1.0
+RECONNECT_SECONDS = 1.0
+
+SERVING = """
+SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
+"""
+ALL_ROWS = "SELECT key, doc::text FROM view_rows WHERE view = $1 AND generation = $2"
+CHANGED_ROWS = """
+SELECT key, doc::text FROM view_rows WHERE view = $1 AND generation = $2 AND position > $3
+"""
+
+_canonical = msgspec.json.Encoder(order="sorted")
+
+
+class LiveRow(msgspec.Struct, frozen=True):
+    key: str
+    row: msgspec.Raw
+
+
+class LiveAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """The shape of `projections.replay.ReplayAnswer`, with rows already encoded."""
+
+    view: str
+    known_at: None
+    position: int
+    as_of: None
+    rows: tuple[LiveRow, ...]
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+@dataclass(slots=True)
+class Encoded:
+    body: bytes
+    etag: str
+
+
+@dataclass(slots=True)
+class LiveView:
+    """One view's serving rows at `position`, as canonical JSON by key."""
+
+    name: str
+    row_type: type[msgspec.Struct]
+    generation: int = 0
+    position: int = -1  # -1: not loaded yet
+    docs: dict[str, bytes] = field(default_factory=dict)
+    # The timeline also keeps its rows decoded, and their order, for filters and pages.
+    rows: dict[str, TimelineRow] = field(default_factory=dict)
+    order: list[tuple[str, str]] = field(default_factory=list)  # (sort_key, key), sorted
+    _answer: Encoded | None = None
+    _memo: dict[object, object] = field(default_factory=dict)
+    moved: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def loaded(self) -> bool:
+        return self.position >= 0
+
+    def answer(self, pick: Callable[[str], bool] | None = None) -> Encoded:
+        """The view (or the rows whose keys `pick` keeps), encoded as a replay answer at this
+        position; the whole view's is kept until the view moves."""
+        if pick is None and self._answer is not None:
+            return self._answer
+        keys = sorted(key for key in self.docs if pick is None or pick(key))
+        body = _canonical.encode(
+            LiveAnswer(
+                view=self.name,
+                known_at=None,
+                position=self.position,
+                as_of=None,
+                rows=tuple(LiveRow(key, msgspec.Raw(self.docs[key])) for key in keys),
+            )
+        )
+        encoded = Encoded(body, etag_of(body))
+        if pick is None:
+            self._answer = encoded
+        return encoded
+
+    def memo(self, question: object) -> object | None:
+        """An answer worked out before at this position (cleared whenever the view moves)."""
+        return self._memo.get(question)
+
+    def remember(self, question: object, answer: object) -> None:
+        if len(self._memo) > 1024:
+            self._memo.clear()
+        self._memo[question] = answer
+
+    def _put(self, key: str, text: str) -> None:
+        row = msgspec.json.decode(text, type=self.row_type)
+        self.docs[key] = _canonical.encode(row)
+        if isinstance(row, TimelineRow):
+            old = self.rows.get(key)
+            if old is not None:
+                index = bisect.bisect_left(self.order, (old.sort_key, key))
+                if index < len(self.order) and self.order[index] == (old.sort_key, key):
+                    del self.order[index]
+            self.rows[key] = row
+            bisect.insort(self.order, (row.sort_key, key))
+
+    def replace_all(self, generation: int, position: int, rows: Iterable[tuple[str, str]]) -> None:
+        self.docs.clear()
+        self.rows.clear()
+        self.order.clear()
+        for key, text in rows:
+            self._put(key, text)
+        self._moved_to(generation, position)
+
+    def update(self, position: int, rows: Iterable[tuple[str, str]]) -> None:
+        for key, text in rows:
+            self._put(key, text)
+        self._moved_to(self.generation, position)
+
+    def _moved_to(self, generation: int, position: int) -> None:
+        self.generation = generation
+        self.position = position
+        self._answer = None
+        self._memo.clear()
+
+
+class LiveViews:
+    """Every view, kept up to date in this process while `run` runs."""
+
+    def __init__(self, pool: asyncpg.Pool, database_url: str) -> None:
+        self._pool = pool
+        self._url = database_url
+        self.views = {name: LiveView(name, ROW_TYPES[name]) for name in VIEWS}
+        self._full: set[str] = set(VIEWS)  # views to reload from scratch
+        self._pending: set[str] = set(VIEWS)  # views a notification named since the last look
+        self._dirty = asyncio.Event()
+        self._dirty.set()
+        self.ready = asyncio.Event()
+
+    def __getitem__(self, name: str) -> LiveView:
+        return self.views[name]
+
+    async def wait_for(self, view: LiveView, position: int, seconds: float) -> bool:
+        """Whether `view` reached `position` within `seconds`."""
+        if view.position >= position:
+            return True
+
+        async def reached() -> None:
+            async with view.moved:
+                await view.moved.wait_for(lambda: view.position >= position)
+
+        try:
+            await asyncio.wait_for(reached(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        name, _, rest = payload.partition(" ")
+        view = self.views.get(name)
+        if view is None:
+            return
+        parts = rest.split(" ")
+        if len(parts) != 3:
+            self._full.add(name)
+        else:
+            generation, _position, deleted = parts
+            if deleted == "true" or int(generation) != view.generation:
+                self._full.add(name)
+        self._pending.add(name)
+        self._dirty.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Listen and catch up until `stop`; reconnect (and reload everything) on failure."""
+        while not stop.is_set():
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(self._url)
+                await connection.add_listener(VIEWS_CHANNEL, self._notified)
+                self._full.update(self.views)  # what happened while nobody listened
+                self._pending.update(self.views)
+                while not stop.is_set() and not connection.is_closed():
+                    await self._refresh()
+                    self.ready.set()
+                    if not await self._sleep(stop):
+                        self._pending.update(self.views)  # the poll: look at every view
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("live views: %s; reconnecting", error)
+                await asyncio.sleep(RECONNECT_SECONDS)
+            finally:
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+
+    async def _sleep(self, stop: asyncio.Event) -> bool:
+        """Until a notification or `stop` (True), or the poll interval (False)."""
+        waiters = [asyncio.ensure_future(self._dirty.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            done, _ = await asyncio.wait(
+                waiters, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        return bool(done)
+
+    async def _refresh(self) -> None:
+        self._dirty.clear()
+        pending, self._pending = self._pending, set()
+        for name in sorted(pending):
+            view = self.views[name]
+            full = name in self._full
+            self._full.discard(name)
+            async with (
+                self._pool.acquire() as connection,
+                connection.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                serving = await connection.fetchrow(SERVING, name)
+                generation, position = (0, 0) if serving is None else tuple(serving)
+                if full or generation != view.generation:
+                    rows = await connection.fetch(ALL_ROWS, name, generation)
+                    view.replace_all(generation, position, ((r[0], r[1]) for r in rows))
+                elif position != view.position:
+                    rows = await connection.fetch(CHANGED_ROWS, name, generation, view.position)
+                    view.update(position, ((r[0], r[1]) for r in rows))
+                else:
+                    continue
+            async with view.moved:
+                view.moved.notify_all()

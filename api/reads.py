@@ -1,0 +1,841 @@
+"""Reads for dashboards: the views, the timeline feed, sources, regions and single reports.
+
+Every read answers from the in-memory views (api/live_views.py) unless the question names a
+past: `known_at` (transaction time), `position` (a log position) or `as_of` (valid time),
+which are answered by replaying the log with the same folds (projections/replay.py). Each
+answer carries `X-Timeline-Position` (the log position it reflects) and an `ETag`;
+`If-None-Match` gives 304, and `min_position=N` waits, boundedly, until the views reach N.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from api.auth import requires_reader
+from api.live_views import Encoded, LiveView, LiveViews, etag_of
+from api.problems import ApiProblem, Documented, Problem
+from api.read_cache import answered_before
+from api.schemas import (
+    ANSWER_TYPES,
+    HistoryEntry,
+    PointGeometry,
+    RegionsAnswer,
+    RegionSummary,
+    ReportAnswer,
+    SourcesAnswer,
+    SourceSummary,
+    StrikeFeature,
+    StrikeFeatures,
+    TimelinePage,
+)
+from application.reports import ReportService
+from domain.attribution import Verification
+from domain.claims import CLAIM_KINDS
+from projections.core import slug
+from projections.explain import Explanation, encode_explanation, explain
+from projections.replay import encode_answer, replay
+from projections.strikes import StrikeRow
+from projections.timeline import TimelineRow, timeline_matches
+
+POSITION_HEADER = "X-Timeline-Position"
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+
+_canonical = msgspec.json.Encoder(order="sorted")
+
+# --- the question every read may ask ------------------------------------------------------
+
+KnownAt = Annotated[
+    str | None,
+    QueryParameter(
+        description="Answer as known at this time (transaction time), ISO 8601 with a zone",
+        examples=[],
+    ),
+]
+AtPosition = Annotated[
+    int | None,
+    QueryParameter(ge=0, description="Answer as the log stood at this position"),
+]
+AsOf = Annotated[
+    str | None,
+    QueryParameter(
+        description="Answer as things were on this date or at this time (valid time): "
+        "2024-09-01 or 2024-09-01T12:00:00Z"
+    ),
+]
+MinPosition = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        description="Wait (a few seconds at most, then 503) until the views include this "
+        "log position: pass the position your write returned to read your own write",
+    ),
+]
+
+
+Explain = Annotated[
+    bool,
+    QueryParameter(
+        description="Instead of the rows, the reports and log positions behind each figure: "
+        "source, outlet, verification, and what superseded, corrected or retracted them"
+    ),
+]
+
+
+class Question(msgspec.Struct, frozen=True):
+    known_at: datetime | None
+    position: int | None
+    as_of: datetime | date | None
+
+    @property
+    def about_the_past(self) -> bool:
+        return self.known_at is not None or self.position is not None or self.as_of is not None
+
+
+def _moment(name: str, text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise _bad_parameter(name, f"expected an ISO 8601 time with a zone, got {text!r}") from None
+    if moment.utcoffset() is None:
+        raise _bad_parameter(name, f"needs a time zone (as in 2024-11-24T00:00:00Z), got {text!r}")
+    return moment
+
+
+def _date_or_moment(name: str, text: str) -> datetime | date:
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise _bad_parameter(name, f"expected a date (2024-09-01), got {text!r}") from None
+    return _moment(name, text)
+
+
+def _bad_parameter(name: str, message: str) -> ApiProblem:
+    return ApiProblem(
+        400,
+        "invalid-parameter",
+        "A query parameter is not valid",
+        f"{name}: {message}",
+        field=name,
+    )
+
+
+def question(known_at: str | None, position: int | None, as_of: str | None) -> Question:
+    return Question(
+        known_at=None if known_at is None else _moment("known_at", known_at),
+        position=position,
+        as_of=None if as_of is None else _date_or_moment("as_of", as_of),
+    )
+
+
+# --- answering ------------------------------------------------------------------------------
+
+
+def _fresh(request: Request[Any, Any, Any], etag: str) -> bool:
+    """Whether the client's If-None-Match already names this answer."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+def respond(
+    request: Request[Any, Any, Any],
+    encoded: Encoded,
+    position: int,
+    media_type: str = "application/json",
+) -> Response[bytes]:
+    headers = {
+        POSITION_HEADER: str(position),
+        "ETag": encoded.etag,
+        "Cache-Control": "no-cache",
+    }
+    if _fresh(request, encoded.etag):
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(encoded.body, media_type=media_type, headers=headers)
+
+
+async def live_view(state: State, name: str, min_position: int | None) -> LiveView:
+    """The view in memory, once it has loaded and reached `min_position` (or 503)."""
+    views: LiveViews = state.views
+    view = views[name]
+    settings = state.settings
+    wanted = max(min_position or 0, 0)
+    if view.loaded and view.position >= wanted:
+        return view
+    if wanted > 0:
+        head = await state.store.position()
+        if wanted > head:
+            # No write has returned this position yet: waiting would not help.
+            raise _bad_parameter(
+                "min_position",
+                f"position {wanted} is beyond the head of the log ({head}); pass the "
+                "position a write returned",
+            )
+    if await views.wait_for(view, wanted, settings.default_wait_seconds):
+        return view
+    detail = (
+        f"the {name} view is at position {view.position}, not yet at {wanted}"
+        if view.loaded
+        else f"the {name} view is still loading"
+    )
+    raise ApiProblem(
+        503,
+        "views-behind",
+        "The views have not caught up yet",
+        f"{detail}; try again shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def answer_view(
+    request: Request[Any, Any, Any],
+    state: State,
+    name: str,
+    asked: Question,
+    *,
+    min_position: int | None,
+    pick: Callable[[str], bool] | None = None,
+    memo_key: object = None,
+    explain_key: str | None = None,
+    explained: bool = False,
+) -> Response[bytes]:
+    """A whole view (or the rows `pick` keeps), live or as the question asks; with
+    `explained`, the reports and log positions behind every figure instead."""
+    view = await live_view(state, name, min_position)
+    key = ("view", asked, memo_key, explained)
+    cached = view.memo(key)
+    if not isinstance(cached, tuple):
+        if explained:
+            explanation = await explain(
+                state.pool,
+                name,
+                explain_key,
+                known_at=asked.known_at,
+                # Live: exactly the rows this process serves, at their position.
+                position=view.position if not asked.about_the_past else asked.position,
+                as_of=asked.as_of,
+            )
+            body = encode_explanation(explanation)
+            cached = (Encoded(body, etag_of(body)), explanation.position)
+        elif asked.about_the_past:
+            answer = await replay(
+                state.pool,
+                name,
+                known_at=asked.known_at,
+                position=asked.position,
+                as_of=asked.as_of,
+            )
+            if pick is not None:
+                answer = msgspec.structs.replace(
+                    answer, rows=tuple(row for row in answer.rows if pick(row.key))
+                )
+            body = encode_answer(answer)
+            cached = (Encoded(body, etag_of(body)), answer.position)
+        else:
+            cached = (view.answer() if pick is None else view.answer(pick), view.position)
+        view.remember(key, cached)
+    return respond(request, cached[0], cached[1])
+
+
+VIEW_ERRORS = {
+    400: Documented(
+        Problem, description="A parameter is not valid", media_type="application/problem+json"
+    ),
+    401: Documented(
+        Problem, description="An API key is needed", media_type="application/problem+json"
+    ),
+    403: Documented(
+        Problem,
+        description="The key's role does not allow this",
+        media_type="application/problem+json",
+    ),
+    503: Documented(
+        Problem,
+        description="The views have not reached min_position",
+        media_type="application/problem+json",
+    ),
+}
+
+
+def _view_route(name: str, summary: str, description: str) -> Any:
+    @get(
+        f"/{name}",
+        operation_id=f"get{name.title()}",
+        summary=summary,
+        description=description,
+        tags=["views"],
+        guards=[requires_reader],
+        middleware=[answered_before(name)],
+        responses={
+            200: Documented(
+                ANSWER_TYPES[name] | Explanation,
+                description=f"The {name} view (with explain=true: the reports behind it)",
+            ),
+            **VIEW_ERRORS,
+        },
+        name=f"view-{name}",
+    )
+    async def read_view(
+        *,
+        request: Request[Any, Any, Any],
+        state: State,
+        known_at: KnownAt = None,
+        position: AtPosition = None,
+        as_of: AsOf = None,
+        min_position: MinPosition = None,
+        explain: Explain = False,
+    ) -> Response[bytes]:
+        return await answer_view(
+            request,
+            state,
+            name,
+            question(known_at, position, as_of),
+            min_position=min_position,
+            explained=explain,
+        )
+
+    return read_view
+
+
+VIEW_ROUTES = [
+    _view_route(
+        "holdings",
+        "Territory held per region and actor",
+        "For each region and actor: the area held now (with qualifier and source), its peak, "
+        "the share lost from the peak, and the dated series of claims. From the seed article: "
+        "Ukraine holds about 800 km² of Kursk Oblast, at most 1,376 km² at the peak.",
+    ),
+    _view_route(
+        "damage",
+        "Cumulative damage per category, place and responsible side",
+        "The latest running total per source (321 port infrastructure facilities since July "
+        "2023, per Zelenskiy) kept apart from the sum of incident increments: a total is never "
+        "added to another total.",
+    ),
+    _view_route(
+        "forces",
+        "Troop strength per actor and theatre",
+        "Deployments (59,000 Russian troops to Kursk; about 11,000 North Korean troops, neither "
+        "confirmed nor denied by Russia) and strengths with their targets (575,000, aiming "
+        "for 690,000).",
+    ),
+    _view_route(
+        "front",
+        "Advance rates per direction over time",
+        "How fast each side advances in each direction (Kurakhove: 200-300 m/day).",
+    ),
+    _view_route(
+        "strikes",
+        "Each strike with place, weapon, claimed effects and claimant",
+        "Berdiansk: a guided-missile attack; no injuries, port working, fires extinguished - "
+        "per the Kremlin-installed governor. GeoJSON at /v1/strikes.geojson.",
+    ),
+]
+
+
+@get(
+    "/holdings/{region:str}",
+    operation_id="getHoldingsOfRegion",
+    summary="Holdings in one region (current figure and series per actor)",
+    description="`region` is a name or its key: `Kursk Oblast` or `kursk-oblast`.",
+    tags=["views"],
+    guards=[requires_reader],
+    middleware=[answered_before("holdings")],
+    responses={
+        200: Documented(
+            ANSWER_TYPES["holdings"] | Explanation,
+            description="The region's holdings (with explain=true: the reports behind them)",
+        ),
+        404: Documented(
+            Problem,
+            description="No holdings are known for the region",
+            media_type="application/problem+json",
+        ),
+        **VIEW_ERRORS,
+    },
+)
+async def holdings_of_region(
+    *,
+    request: Request[Any, Any, Any],
+    state: State,
+    region: FromPath[str],
+    known_at: KnownAt = None,
+    position: AtPosition = None,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+    explain: Explain = False,
+) -> Response[bytes]:
+    prefix = slug(region) + "/"
+    view = await live_view(state, "holdings", min_position)
+    asked = question(known_at, position, as_of)
+    if not asked.about_the_past and not any(key.startswith(prefix) for key in view.docs):
+        known = sorted({key.split("/", 1)[0] for key in view.docs})
+        raise ApiProblem(
+            404,
+            "region-not-found",
+            "No holdings for that region",
+            f"no holdings are known for region {region!r}; regions with holdings: "
+            f"{', '.join(known) or 'none yet'}",
+        )
+    return await answer_view(
+        request,
+        state,
+        "holdings",
+        asked,
+        min_position=min_position,
+        pick=lambda key: key.startswith(prefix),
+        memo_key=("region", prefix),
+        explain_key=slug(region),
+        explained=explain,
+    )
+
+
+# --- the timeline ---------------------------------------------------------------------------
+
+
+def _cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    if text.count("|") != 2:
+        raise _bad_parameter("cursor", "not a cursor this service gave; pass next_cursor as is")
+    return text
+
+
+class TimelineFilter(msgspec.Struct, frozen=True):
+    kinds: frozenset[str] | None
+    region: str | None
+    actor: str | None
+    source: str | None
+    verification: str | None
+    occurred_from: datetime | None
+    occurred_to: datetime | None
+    reported_from: datetime | None
+    reported_to: datetime | None
+    include_retracted: bool
+
+    def matches(self, row: TimelineRow) -> bool:
+        return timeline_matches(
+            row,
+            kinds=self.kinds,
+            region=self.region,
+            actor=self.actor,
+            source=self.source,
+            verification=self.verification,
+            occurred_from=self.occurred_from,
+            occurred_to=self.occurred_to,
+            reported_from=self.reported_from,
+            reported_to=self.reported_to,
+            include_retracted=self.include_retracted,
+        )
+
+
+def _range_end(name: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    when = _date_or_moment(name, text)
+    if isinstance(when, datetime):
+        return when
+    return datetime(when.year, when.month, when.day, tzinfo=UTC)
+
+
+def _kinds(kind: list[str] | None) -> frozenset[str] | None:
+    if not kind:
+        return None
+    kinds = frozenset(k.strip() for value in kind for k in value.split(",") if k.strip())
+    unknown = sorted(kinds - set(CLAIM_KINDS))
+    if unknown:
+        raise _bad_parameter(
+            "kind", f"unknown kind {unknown[0]!r}; expected one of {', '.join(CLAIM_KINDS)}"
+        )
+    return kinds
+
+
+def _page(
+    *,
+    rows: dict[str, TimelineRow],
+    order: Sequence[tuple[str, str]],
+    after: str | None,
+    wanted: TimelineFilter,
+    limit: int,
+) -> tuple[list[str], str | None]:
+    """Up to `limit` keys after the cursor that pass the filter, and the next cursor."""
+    start = 0 if after is None else bisect.bisect_right(order, (after, "\U0010ffff"))
+    keys: list[str] = []
+    for index in range(start, len(order)):
+        key = order[index][1]
+        if wanted.matches(rows[key]):
+            if len(keys) == limit:
+                return keys, _cursor(rows[keys[-1]].sort_key)
+            keys.append(key)
+    return keys, None
+
+
+class _RawPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: tuple[msgspec.Raw, ...]
+    next_cursor: str | None
+    limit: int
+    position: int
+
+
+@get(
+    "/timeline",
+    operation_id="getTimeline",
+    summary="Every report in order of when it happened, filtered, a page at a time",
+    description="In order of occurrence, then of reporting, then of recording. Filters combine; "
+    "date ranges are half-open [from, to) and match reports whose time overlaps them. Pages "
+    "are bounded (limit 1-200); follow `next_cursor` until it is null. Retracted reports are "
+    "left out unless include_retracted=true.",
+    tags=["views"],
+    guards=[requires_reader],
+    middleware=[answered_before("timeline")],
+    responses={200: Documented(TimelinePage, description="One page"), **VIEW_ERRORS},
+)
+async def timeline(
+    *,
+    request: Request[Any, Any, Any],
+    state: State,
+    kind: Annotated[
+        list[str] | None,
+        QueryParameter(
+            description="Claim kind(s), repeatable or comma-separated: strike,damage_tally"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None, QueryParameter(description="Region name or key: kursk-oblast")
+    ] = None,
+    actor: Annotated[str | None, QueryParameter(description="Actor name or key: ukraine")] = None,
+    source: Annotated[str | None, QueryParameter(description="Source name, any case")] = None,
+    verification: Annotated[
+        Verification | None, QueryParameter(description="Verification state")
+    ] = None,
+    occurred_from: Annotated[
+        str | None, QueryParameter(description="Date or time with zone")
+    ] = None,
+    occurred_to: Annotated[str | None, QueryParameter(description="Date or time with zone")] = None,
+    reported_from: Annotated[
+        str | None, QueryParameter(description="Date or time with zone")
+    ] = None,
+    reported_to: Annotated[str | None, QueryParameter(description="Date or time with zone")] = None,
+    include_retracted: Annotated[
+        bool, QueryParameter(description="Include retracted reports (marked retracted: true)")
+    ] = False,
+    limit: Annotated[
+        int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size")
+    ] = DEFAULT_PAGE,
+    cursor: Annotated[
+        str | None, QueryParameter(description="next_cursor of the previous page")
+    ] = None,
+    known_at: KnownAt = None,
+    position: AtPosition = None,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+) -> Response[bytes]:
+    view = await live_view(state, "timeline", min_position)
+    memo_key = ("timeline", tuple(sorted(request.query_params.multi_items())))
+    cached = view.memo(memo_key)
+    if isinstance(cached, tuple):
+        encoded, at = cached
+        return respond(request, encoded, at)
+    wanted = TimelineFilter(
+        kinds=_kinds(kind),
+        region=region,
+        actor=actor,
+        source=source,
+        verification=None if verification is None else verification.value,
+        occurred_from=_range_end("occurred_from", occurred_from),
+        occurred_to=_range_end("occurred_to", occurred_to),
+        reported_from=_range_end("reported_from", reported_from),
+        reported_to=_range_end("reported_to", reported_to),
+        include_retracted=include_retracted,
+    )
+    after = None if cursor is None else _after(cursor)
+    asked = question(known_at, position, as_of)
+    if asked.about_the_past:
+        answer = await replay(
+            state.pool,
+            "timeline",
+            known_at=asked.known_at,
+            position=asked.position,
+            as_of=asked.as_of,
+        )
+        rows = {entry.key: entry.row for entry in answer.rows if isinstance(entry.row, TimelineRow)}
+        order = sorted((row.sort_key, key) for key, row in rows.items())
+        keys, next_cursor = _page(rows=rows, order=order, after=after, wanted=wanted, limit=limit)
+        docs = tuple(msgspec.Raw(_canonical.encode(rows[key])) for key in keys)
+        at = answer.position
+    else:
+        keys, next_cursor = _page(
+            rows=view.rows, order=view.order, after=after, wanted=wanted, limit=limit
+        )
+        docs = tuple(msgspec.Raw(view.docs[key]) for key in keys)
+        at = view.position
+    body = _canonical.encode(
+        _RawPage(items=docs, next_cursor=next_cursor, limit=limit, position=at)
+    )
+    encoded = Encoded(body, etag_of(body))
+    view.remember(memo_key, (encoded, at))
+    return respond(request, encoded, at)
+
+
+# --- sources and regions (from the timeline) -------------------------------------------------
+
+
+async def _timeline_rows(
+    state: State, view: LiveView, asked: Question
+) -> tuple[Iterable[TimelineRow], int]:
+    if not asked.about_the_past:
+        return view.rows.values(), view.position
+    answer = await replay(
+        state.pool, "timeline", known_at=asked.known_at, position=asked.position, as_of=asked.as_of
+    )
+    return [e.row for e in answer.rows if isinstance(e.row, TimelineRow)], answer.position
+
+
+def _sources(rows: Iterable[TimelineRow]) -> tuple[SourceSummary, ...]:
+    by_source: dict[str, list[TimelineRow]] = {}
+    for row in rows:
+        by_source.setdefault(row.source, []).append(row)
+    return tuple(
+        SourceSummary(
+            source=source,
+            sides=tuple(sorted({row.side.value for row in rows})),
+            outlets=tuple(sorted({row.outlet for row in rows if row.outlet})),
+            reports=len(rows),
+            retracted=sum(row.retracted for row in rows),
+            kinds=dict(sorted(Counter(row.kind for row in rows).items())),
+            verification=dict(sorted(Counter(row.verification.value for row in rows).items())),
+        )
+        for source, rows in sorted(by_source.items(), key=lambda item: item[0].casefold())
+    )
+
+
+def _regions(rows: Iterable[TimelineRow]) -> tuple[RegionSummary, ...]:
+    by_region: dict[str, list[TimelineRow]] = {}
+    for row in rows:
+        if row.region_key is not None and not row.retracted:
+            by_region.setdefault(row.region_key, []).append(row)
+    return tuple(
+        RegionSummary(
+            key=key,
+            region=rows[0].region or key,
+            country=next((row.country for row in rows if row.country), None),
+            reports=len(rows),
+            kinds=dict(sorted(Counter(row.kind for row in rows).items())),
+            actors=tuple(sorted({actor for row in rows for actor in row.actors})),
+        )
+        for key, rows in sorted(by_region.items())
+    )
+
+
+@get(
+    "/sources",
+    operation_id="getSources",
+    summary="Every source, with what it reported and how its reports stand",
+    tags=["views"],
+    guards=[requires_reader],
+    middleware=[answered_before("timeline")],
+    responses={200: Documented(SourcesAnswer, description="The sources"), **VIEW_ERRORS},
+)
+async def sources(
+    *,
+    request: Request[Any, Any, Any],
+    state: State,
+    known_at: KnownAt = None,
+    position: AtPosition = None,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+) -> Response[bytes]:
+    view = await live_view(state, "timeline", min_position)
+    asked = question(known_at, position, as_of)
+    memo_key = ("sources", asked)
+    cached = view.memo(memo_key)
+    if not isinstance(cached, tuple):
+        rows, at = await _timeline_rows(state, view, asked)
+        body = _canonical.encode(SourcesAnswer(position=at, sources=_sources(rows)))
+        cached = (Encoded(body, etag_of(body)), at)
+        view.remember(memo_key, cached)
+    return respond(request, cached[0], cached[1])
+
+
+@get(
+    "/regions",
+    operation_id="getRegions",
+    summary="Every region reports are about, with counts by kind and the actors named",
+    tags=["views"],
+    guards=[requires_reader],
+    middleware=[answered_before("timeline")],
+    responses={200: Documented(RegionsAnswer, description="The regions"), **VIEW_ERRORS},
+)
+async def regions(
+    *,
+    request: Request[Any, Any, Any],
+    state: State,
+    known_at: KnownAt = None,
+    position: AtPosition = None,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+) -> Response[bytes]:
+    view = await live_view(state, "timeline", min_position)
+    asked = question(known_at, position, as_of)
+    memo_key = ("regions", asked)
+    cached = view.memo(memo_key)
+    if not isinstance(cached, tuple):
+        rows, at = await _timeline_rows(state, view, asked)
+        body = _canonical.encode(RegionsAnswer(position=at, regions=_regions(rows)))
+        cached = (Encoded(body, etag_of(body)), at)
+        view.remember(memo_key, cached)
+    return respond(request, cached[0], cached[1])
+
+
+# --- strikes as GeoJSON ----------------------------------------------------------------------
+
+
+def _features(rows: Iterable[StrikeRow]) -> tuple[StrikeFeature, ...]:
+    features = []
+    for row in rows:
+        place = row.place
+        if place.latitude is None or place.longitude is None:
+            continue
+        features.append(
+            StrikeFeature(
+                id=row.report_id,
+                geometry=PointGeometry((place.longitude, place.latitude)),
+                properties={
+                    "place": place.name,
+                    "region": place.region,
+                    "country": place.country,
+                    "attacker": row.attacker,
+                    "target": row.target,
+                    "weapon": row.weapon,
+                    "claimant": row.claimant.source,
+                    "verification": row.verification.value,
+                    "occurred": msgspec.to_builtins(row.occurred),
+                    "effects": msgspec.to_builtins(row.effects),
+                },
+            )
+        )
+    return tuple(features)
+
+
+@get(
+    "/strikes.geojson",
+    operation_id="getStrikesGeoJSON",
+    summary="Strikes whose place has coordinates, as a GeoJSON FeatureCollection",
+    tags=["views"],
+    guards=[requires_reader],
+    middleware=[answered_before("strikes")],
+    media_type="application/geo+json",
+    responses={
+        200: Documented(
+            StrikeFeatures, description="The strikes", media_type="application/geo+json"
+        ),
+        **VIEW_ERRORS,
+    },
+)
+async def strikes_geojson(
+    *,
+    request: Request[Any, Any, Any],
+    state: State,
+    known_at: KnownAt = None,
+    position: AtPosition = None,
+    as_of: AsOf = None,
+    min_position: MinPosition = None,
+) -> Response[bytes]:
+    view = await live_view(state, "strikes", min_position)
+    asked = question(known_at, position, as_of)
+    memo_key = ("geojson", asked)
+    cached = view.memo(memo_key)
+    if not isinstance(cached, tuple):
+        if asked.about_the_past:
+            answer = await replay(
+                state.pool,
+                "strikes",
+                known_at=asked.known_at,
+                position=asked.position,
+                as_of=asked.as_of,
+            )
+            rows = [e.row for e in answer.rows if isinstance(e.row, StrikeRow)]
+            at = answer.position
+        else:
+            rows = [msgspec.json.decode(doc, type=StrikeRow) for doc in view.docs.values()]
+            at = view.position
+        body = _canonical.encode(StrikeFeatures(features=_features(rows), position=at))
+        cached = (Encoded(body, etag_of(body)), at)
+        view.remember(memo_key, cached)
+    return respond(request, cached[0], cached[1], media_type="application/geo+json")
+
+
+# --- one report -------------------------------------------------------------------------------
+
+
+@get(
+    "/reports/{report_id:uuid}",
+    operation_id="getReport",
+    summary="A report as it stands now, with its full event history",
+    description="The report's `version` is what If-Match takes on its life-cycle routes; the "
+    "ETag is the version too.",
+    tags=["reports"],
+    guards=[requires_reader],
+    responses={
+        200: Documented(ReportAnswer, description="The report"),
+        404: Documented(
+            Problem, description="No report has this id", media_type="application/problem+json"
+        ),
+        **VIEW_ERRORS,
+    },
+)
+async def report(
+    request: Request[Any, Any, Any], state: State, report_id: FromPath[UUID]
+) -> Response[bytes]:
+    history = await ReportService(state.store).history(report_id)
+    position = history.events[-1].position
+    body = _canonical.encode(
+        ReportAnswer(
+            report=history.report,
+            position=position,
+            history=tuple(
+                HistoryEntry(
+                    position=recorded.position,
+                    recorded_at=recorded.recorded_at,
+                    type=recorded.event.stored_name,
+                    version=recorded.event.originator_version,
+                    event=recorded.event,  # type: ignore[arg-type]
+                )
+                for recorded in history.events
+            ),
+        )
+    )
+    return respond(request, Encoded(body, f'"{history.report.version}"'), position)
+
+
+READ_ROUTES = [
+    *VIEW_ROUTES,
+    holdings_of_region,
+    timeline,
+    sources,
+    regions,
+    strikes_geojson,
+    report,
+]

@@ -1,0 +1,150 @@
+"""The API's response shapes, as msgspec Structs (separate from the domain's events).
+
+View answers share one shape with `timeline replay --json` (projections.replay.ReplayAnswer):
+`{view, known_at, position, as_of, rows: [{key, row}]}`; the row types are the views' own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from domain.events import ReportEvent
+from domain.report import Report
+from projections.registry import ROW_TYPES
+from projections.timeline import TimelineRow
+
+
+def _answer_type(view: str) -> type[msgspec.Struct]:
+    row_type: Any = ROW_TYPES[view]
+    title = "".join(part.title() for part in view.split("_"))
+    entry = msgspec.defstruct(f"{title}Entry", [("key", str), ("row", row_type)], frozen=True)
+    return msgspec.defstruct(
+        f"{title}Answer",
+        [
+            ("view", str),
+            ("known_at", datetime | None),
+            ("position", int),
+            ("as_of", str | None),
+            ("rows", tuple[entry, ...]),  # type: ignore[valid-type]
+        ],
+        frozen=True,
+        kw_only=True,
+    )
+
+
+# For the OpenAPI document: what GET /v1/<view> answers, per view.
+ANSWER_TYPES: dict[str, type[msgspec.Struct]] = {view: _answer_type(view) for view in ROW_TYPES}
+
+
+class TimelinePage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of the timeline, in order of occurrence; pass `next_cursor` as `cursor` for
+    the next page (null on the last one)."""
+
+    items: tuple[TimelineRow, ...]
+    next_cursor: str | None
+    limit: int
+    position: int
+
+
+class SourceSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A source as the timeline knows it: what it reported, relayed by whom, how it stands."""
+
+    source: str
+    sides: tuple[str, ...]
+    outlets: tuple[str, ...]
+    reports: int
+    retracted: int
+    kinds: dict[str, int]
+    verification: dict[str, int]
+
+
+class RegionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A region reports are about; `key` is what /v1/holdings/{region} and ?region= take."""
+
+    key: str
+    region: str
+    country: str | None
+    reports: int
+    kinds: dict[str, int]
+    actors: tuple[str, ...]
+
+
+class SourcesAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    sources: tuple[SourceSummary, ...]
+
+
+class RegionsAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    regions: tuple[RegionSummary, ...]
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    recorded_at: datetime
+    type: str
+    version: int
+    event: ReportEvent
+
+
+class ReportAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A report as it stands now, and every event that made it so."""
+
+    report: Report
+    position: int
+    history: tuple[HistoryEntry, ...]
+
+
+class PointGeometry(msgspec.Struct, frozen=True):
+    coordinates: tuple[float, float]  # longitude, latitude (GeoJSON order)
+    type: Literal["Point"] = "Point"
+
+
+class StrikeFeature(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    geometry: PointGeometry
+    properties: dict[str, Any]
+    type: Literal["Feature"] = "Feature"
+
+
+class StrikeFeatures(msgspec.Struct, frozen=True, kw_only=True):
+    features: tuple[StrikeFeature, ...]
+    position: int
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+
+
+# --- answers to writes ---------------------------------------------------------------------
+
+
+class Filed(msgspec.Struct, frozen=True, kw_only=True):
+    """What a write recorded: the report, its version now (what If-Match takes next), and the
+    log position of the write (pass it as `min_position` to read your own write). A retry
+    with the same Idempotency-Key gets the first answer again, with `replayed: true`."""
+
+    report_id: UUID
+    version: int
+    position: int
+    recorded_at: datetime
+    replayed: bool
+
+
+class FiledLine(msgspec.Struct, frozen=True, kw_only=True):
+    """The report filed from one line of a batch (`line` is 1-based, as in the body)."""
+
+    line: int
+    report_id: UUID
+    version: int
+    position: int
+
+
+class BatchFiled(msgspec.Struct, frozen=True, kw_only=True):
+    """Every report of a batch, filed in one transaction; `position` is the last one's."""
+
+    reports: tuple[FiledLine, ...]
+    position: int
+    recorded_at: datetime
+    replayed: bool

@@ -1,0 +1,142 @@
+"""Reading the views over HTTP: live answers from memory equal the audit replay's bytes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from application.demo import load_demo
+from application.reports import ReportService
+from projections.replay import encode_answer, replay
+from store.database import Database
+from store.event_store import EventStore
+from tests.api.conftest import Client, Keys
+
+
+async def _settled(client: Client, position: int) -> None:
+    for view in ("holdings", "damage", "forces", "front", "strikes", "timeline"):
+        path = "/v1/timeline" if view == "timeline" else f"/v1/{view}"
+        response = await client.get(path, params={"min_position": position})
+        assert response.status_code == 200, response.text
+
+
+async def test_live_view_equals_replay_bytes(
+    client: Client,
+    store: EventStore,
+    pool: asyncpg.Pool,
+) -> None:
+    await load_demo(ReportService(store))
+    head = await store.position()
+    await _settled(client, head)
+    for view in ("holdings", "damage", "forces", "front", "strikes"):
+        response = await client.get(f"/v1/{view}", params={"min_position": head})
+        assert response.status_code == 200
+        assert response.headers["x-timeline-position"] == str(head)
+        assert response.content == encode_answer(await replay(pool, view))
+
+
+async def test_kursk_holding(client: Client, store: EventStore) -> None:
+    await load_demo(ReportService(store))
+    head = await store.position()
+    response = await client.get("/v1/holdings/Kursk Oblast", params={"min_position": head})
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    assert [row["key"] for row in rows] == ["kursk-oblast/ukraine"]
+    assert rows[0]["row"]["current"]["area"]["value"] == 800.0
+    missing = await client.get("/v1/holdings/atlantis")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert "kursk-oblast" in missing.json()["detail"]
+
+
+async def test_etag_and_not_modified(client: Client, store: EventStore) -> None:
+    await load_demo(ReportService(store))
+    head = await store.position()
+    first = await client.get("/v1/damage", params={"min_position": head})
+    etag = first.headers["etag"]
+    again = await client.get("/v1/damage", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+async def test_min_position_beyond_head_is_400(client: Client, store: EventStore) -> None:
+    await load_demo(ReportService(store))
+    response = await client.get("/v1/holdings", params={"min_position": 10_000})
+    assert response.status_code == 400
+    assert response.json()["field"] == "min_position"
+    assert "beyond the head of the log (16)" in response.json()["detail"]
+
+
+async def test_keys_and_roles(client: Client, keys: Keys) -> None:
+    anonymous = await client.get("/v1/holdings", headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    bad = await client.get("/v1/holdings", headers=Keys.header("tl_nope"))
+    assert bad.status_code == 401
+    via_header = await client.get(
+        "/v1/holdings", headers={"Authorization": "", "X-API-Key": keys.reader}
+    )
+    assert via_header.status_code == 200
+
+
+async def test_timeline_pages(client: Client, store: EventStore) -> None:
+    await load_demo(ReportService(store))
+    head = await store.position()
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"limit": 4, "min_position": head}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/v1/timeline", params=params)).json()
+        seen += [item["report_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 14
+    everything = (await client.get("/v1/timeline", params={"limit": 200})).json()
+    assert [item["report_id"] for item in everything["items"]] == seen
+    await asyncio.sleep(0)
+
+
+async def test_explain_names_the_reports_behind_the_kursk_figure(
+    client: Client,
+    store: EventStore,
+) -> None:
+    await load_demo(ReportService(store))
+    head = await store.position()
+    response = await client.get(
+        "/v1/holdings/kursk-oblast", params={"explain": "true", "min_position": head}
+    )
+    assert response.status_code == 200, response.text
+    assert int(response.headers["x-timeline-position"]) == head
+    text = response.text
+    assert "General Staff" in text
+    assert "Reuters" in text
+    assert "superseded" in text
+    whole = await client.get("/v1/holdings", params={"explain": "true"})
+    assert whole.status_code == 200
+    unknown = await client.get("/v1/damage", params={"explain": "true", "position": 0})
+    assert unknown.status_code == 200
+
+
+async def test_views_behind_a_reachable_position_answer_503_with_retry_after(
+    pool: asyncpg.Pool, database_url: str, keys: Keys, store: EventStore
+) -> None:
+    # No projection runners in this process: the views stay where they are.
+    app = create_app(
+        Database(url=database_url, embedded=False),
+        run_projections=False,
+        settings=ApiSettings(default_wait_seconds=0.2),
+    )
+    async with AsyncTestClient(app=app) as client:
+        client.headers.update(Keys.header(keys.reader))
+        await load_demo(ReportService(store))
+        response = await client.get("/v1/holdings", params={"min_position": 16})
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "not yet at 16" in response.json()["detail"]
