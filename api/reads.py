@@ -13,7 +13,7 @@ import base64
 import binascii
 import bisect
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -251,6 +251,22 @@ async def answer_view(
             cached = (view.answer() if pick is None else view.answer(pick), view.position)
         view.remember(key, cached)
     return respond(request, cached[0], cached[1])
+
+
+async def memoized(
+    request: Request[Any, Any, Any],
+    view: LiveView,
+    question: object,
+    answer: Callable[[], Awaitable[tuple[bytes, int]]],
+    media_type: str = "application/json",
+) -> Response[bytes]:
+    """The answer to `question` worked out once per position of `view` (body, position)."""
+    cached = view.memo(question)
+    if not isinstance(cached, tuple):
+        body, at = await answer()
+        cached = (Encoded(body, etag_of(body)), at)
+        view.remember(question, cached)
+    return respond(request, cached[0], cached[1], media_type=media_type)
 
 
 VIEW_ERRORS = {
@@ -669,14 +685,12 @@ async def sources(
 ) -> Response[bytes]:
     view = await live_view(state, "timeline", min_position)
     asked = question(known_at, position, as_of)
-    memo_key = ("sources", asked)
-    cached = view.memo(memo_key)
-    if not isinstance(cached, tuple):
+
+    async def answer() -> tuple[bytes, int]:
         rows, at = await _timeline_rows(state, view, asked)
-        body = _canonical.encode(SourcesAnswer(position=at, sources=_sources(rows)))
-        cached = (Encoded(body, etag_of(body)), at)
-        view.remember(memo_key, cached)
-    return respond(request, cached[0], cached[1])
+        return _canonical.encode(SourcesAnswer(position=at, sources=_sources(rows))), at
+
+    return await memoized(request, view, ("sources", asked), answer)
 
 
 @get(
@@ -699,14 +713,12 @@ async def regions(
 ) -> Response[bytes]:
     view = await live_view(state, "timeline", min_position)
     asked = question(known_at, position, as_of)
-    memo_key = ("regions", asked)
-    cached = view.memo(memo_key)
-    if not isinstance(cached, tuple):
+
+    async def answer() -> tuple[bytes, int]:
         rows, at = await _timeline_rows(state, view, asked)
-        body = _canonical.encode(RegionsAnswer(position=at, regions=_regions(rows)))
-        cached = (Encoded(body, etag_of(body)), at)
-        view.remember(memo_key, cached)
-    return respond(request, cached[0], cached[1])
+        return _canonical.encode(RegionsAnswer(position=at, regions=_regions(rows))), at
+
+    return await memoized(request, view, ("regions", asked), answer)
 
 
 # --- strikes as GeoJSON ----------------------------------------------------------------------
@@ -765,26 +777,26 @@ async def strikes_geojson(
 ) -> Response[bytes]:
     view = await live_view(state, "strikes", min_position)
     asked = question(known_at, position, as_of)
-    memo_key = ("geojson", asked)
-    cached = view.memo(memo_key)
-    if not isinstance(cached, tuple):
+
+    async def answer() -> tuple[bytes, int]:
         if asked.about_the_past:
-            answer = await replay(
+            replayed = await replay(
                 state.pool,
                 "strikes",
                 known_at=asked.known_at,
                 position=asked.position,
                 as_of=asked.as_of,
             )
-            rows = [e.row for e in answer.rows if isinstance(e.row, StrikeRow)]
-            at = answer.position
+            rows = [e.row for e in replayed.rows if isinstance(e.row, StrikeRow)]
+            at = replayed.position
         else:
             rows = [msgspec.json.decode(doc, type=StrikeRow) for doc in view.docs.values()]
             at = view.position
-        body = _canonical.encode(StrikeFeatures(features=_features(rows), position=at))
-        cached = (Encoded(body, etag_of(body)), at)
-        view.remember(memo_key, cached)
-    return respond(request, cached[0], cached[1], media_type="application/geo+json")
+        return _canonical.encode(StrikeFeatures(features=_features(rows), position=at)), at
+
+    return await memoized(
+        request, view, ("geojson", asked), answer, media_type="application/geo+json"
+    )
 
 
 # --- one report -------------------------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""Reads derived from the views: sources, regions, strikes as GeoJSON, one report's history,
+and the timeline asked about the past."""
+
+from __future__ import annotations
+
+import msgspec
+
+from application.demo import demo_reports, load_demo
+from application.reports import ReportService
+from domain.claims import Strike
+from store.event_store import EventStore
+from tests.api.conftest import Client
+
+
+async def _loaded(store: EventStore) -> int:
+    await load_demo(ReportService(store))
+    return await store.position()
+
+
+async def test_sources_and_regions(client: Client, store: EventStore) -> None:
+    head = await _loaded(store)
+    sources = (await client.get("/v1/sources", params={"min_position": head})).json()
+    assert sources["position"] == head
+    by_name = {source["source"]: source for source in sources["sources"]}
+    zelenskiy = by_name["President Volodymyr Zelenskiy"]
+    assert zelenskiy["kinds"] == {"damage_tally": 2}
+    assert zelenskiy["outlets"] == ["Reuters"]
+    assert sum(source["reports"] for source in sources["sources"]) == 14
+    regions = (await client.get("/v1/regions")).json()["regions"]
+    kursk = next(region for region in regions if region["key"] == "kursk-oblast")
+    assert kursk["country"] == "RU"
+    assert "North Korea" in kursk["actors"]
+    assert kursk["kinds"]["territory_control"] == 2
+
+
+async def test_strikes_geojson_only_where_coordinates_are_known(
+    client: Client, store: EventStore
+) -> None:
+    head = await _loaded(store)
+    empty = (await client.get("/v1/strikes.geojson", params={"min_position": head})).json()
+    assert empty == {"features": [], "position": head, "type": "FeatureCollection"}
+    (berdiansk,) = [d.filing for d in demo_reports() if isinstance(d.filing.claim, Strike)]
+    claim = berdiansk.claim
+    assert isinstance(claim, Strike)
+    placed = msgspec.structs.replace(
+        claim, place=msgspec.structs.replace(claim.place, latitude=46.75, longitude=36.78)
+    )
+    filed = await ReportService(store).file(
+        msgspec.structs.replace(berdiansk, claim=placed, report_id=None)
+    )
+    response = await client.get("/v1/strikes.geojson", params={"min_position": filed.last_position})
+    assert response.headers["content-type"].startswith("application/geo+json")
+    (feature,) = response.json()["features"]
+    assert feature["geometry"] == {"coordinates": [36.78, 46.75], "type": "Point"}
+    assert feature["properties"]["place"] == "Berdiansk"
+    assert feature["id"] == str(filed.events[0].report_id)
+
+
+async def test_one_report_with_its_history_and_its_version_as_etag(
+    client: Client, store: EventStore
+) -> None:
+    await _loaded(store)
+    (berdiansk,) = [d for d in demo_reports() if isinstance(d.filing.claim, Strike)]
+    response = await client.get(f"/v1/reports/{berdiansk.report_id}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["report"]["version"] == 2
+    assert [entry["type"] for entry in body["history"]] == [
+        "report-filed",
+        "report-corroborated",
+    ]
+    assert response.headers["etag"] == '"2"'
+    assert response.headers["x-timeline-position"] == str(body["history"][-1]["position"])
+    same = await client.get(f"/v1/reports/{berdiansk.report_id}", headers={"If-None-Match": '"2"'})
+    assert same.status_code == 304
+    missing = await client.get("/v1/reports/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_timeline_as_known_at_a_position_and_with_filters(
+    client: Client, store: EventStore
+) -> None:
+    head = await _loaded(store)
+    early = (await client.get("/v1/timeline", params={"position": 5, "limit": 200})).json()
+    assert early["position"] == 5
+    assert {item["filed_at_position"] for item in early["items"]} <= {1, 3, 4, 5}
+    strikes = (
+        await client.get("/v1/timeline", params={"kind": "strike", "min_position": head})
+    ).json()
+    assert [item["kind"] for item in strikes["items"]] == ["strike"]
+    bad = await client.get("/v1/timeline", params={"kind": "parade"})
+    assert bad.status_code == 400
+    assert "parade" in bad.json()["detail"]
+    assert "territory_control" in bad.json()["detail"]
+    cursor = await client.get("/v1/timeline", params={"cursor": "not-a-cursor"})
+    assert cursor.status_code == 400
+    assert cursor.json()["field"] == "cursor"
+    future = await client.get("/v1/holdings", params={"known_at": "2999-01-01T00:00:00Z"})
+    assert future.status_code == 400
+    naive = await client.get("/v1/holdings", params={"known_at": "2024-11-24T00:00:00"})
+    assert naive.status_code == 400
+    assert naive.json()["field"] == "known_at"
