@@ -9,8 +9,11 @@ import signal
 import subprocess
 
 import asyncpg
+import msgspec
 import pytest
 
+from application.demo import demo_reports
+from application.reports import ReportService
 from store.event_store import EventStore
 from store.settings import with_database
 from tests.e2e.conftest import TIMELINE, RunTimeline, timeline_env
@@ -220,3 +223,26 @@ async def test_rebuild_all_switches_every_view_to_a_new_generation(
     views = [json.loads(line) for line in status.stdout.splitlines()]
     assert len(views) == 6
     assert all(v["generation"] == 2 and v["lag"] == 0 for v in views)
+
+
+async def test_a_reader_that_stops_early_ends_the_log_quietly(
+    database_url: str, store: EventStore
+) -> None:
+    # More than a pipe's buffer of output, so that the writer meets the closed pipe.
+    filings = [demo.filing for demo in demo_reports()]
+    await ReportService(store).file_many(
+        [msgspec.structs.replace(filing, report_id=None) for filing in filings * 20]
+    )
+    piped = await asyncio.to_thread(
+        subprocess.run,
+        f"{TIMELINE} log --json | head -n 1",
+        shell=True,
+        env=timeline_env({"TIMELINE_DATABASE_URL": database_url}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert piped.stdout.count("\n") == 1
+    assert "Traceback" not in piped.stderr
+    assert "BrokenPipe" not in piped.stderr
