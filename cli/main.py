@@ -39,9 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="serve the HTTP API",
-        description="Serve the HTTP API (GET /health shows the database status and log position) "
-        "and keep the projection views up to date in the same process. The database must be "
-        "migrated first (`timeline migrate`). Ctrl-C stops it cleanly.",
+        description="Serve the HTTP API under /v1 (OpenAPI at /schema/openapi.json, an "
+        "interactive page at /schema/swagger; GET /health shows the database status and log "
+        "position) and keep the projection views up to date in the same process. Requests "
+        "need an API key (`timeline keys create` or `timeline keys local`) unless "
+        "TIMELINE_PUBLIC_READS=1 makes reads public. The database must be migrated first "
+        "(`timeline migrate`). Ctrl-C stops it cleanly.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
