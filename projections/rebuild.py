@@ -106,20 +106,35 @@ async def rebuild_views(
         raise ValueError(f"each view once, please: {names}")
     if pool.get_max_size() < 2:
         raise ValueError("a rebuild needs a pool of at least two connections")
-    # The rebuild locks are transaction locks on a connection of their own, held until the
-    # last switch: released by PostgreSQL whatever happens to this process.
-    async with pool.acquire() as lock_connection, lock_connection.transaction():
-        for name in sorted(names):
-            if not await lock_connection.fetchval(
-                "SELECT pg_try_advisory_xact_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + name
-            ):
-                raise RebuildInProgress(name)
-        with _collector_paused:
-            # Everything folded is gone when this returns, before the collector comes back.
-            serving = await _build_and_switch(pool, views, page_size)
-        for name in names:
-            await delete_retired_rows(pool, name)
+    # The rebuild locks are session locks on a connection of their own, held until the last
+    # switch. The connection sits idle outside any transaction meanwhile, so a server's
+    # idle_in_transaction_session_timeout cannot cut it; if this process dies, PostgreSQL
+    # releases them with the connection.
+    async with pool.acquire() as lock_connection:
+        try:
+            for name in sorted(names):
+                if not await lock_connection.fetchval(
+                    "SELECT pg_try_advisory_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + name
+                ):
+                    raise RebuildInProgress(name)
+            with _collector_paused:
+                # Everything folded is gone when this returns, before the collector comes back.
+                serving = await _build_and_switch(pool, views, page_size)
+            for name in names:
+                await delete_retired_rows(pool, name)
+        finally:
+            await _release_locks(lock_connection)
     return serving
+
+
+async def _release_locks(connection: asyncpg.Connection) -> None:
+    """Release the rebuild's session locks before the connection goes back to the pool
+    (pooled connections carry no session state); one that cannot be told is closed."""
+    try:
+        await asyncio.shield(connection.execute("SELECT pg_advisory_unlock_all()"))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.CancelledError):
+        connection.terminate()
+        raise
 
 
 async def _build_and_switch(

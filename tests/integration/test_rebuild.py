@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import asyncpg
 import msgspec
@@ -319,13 +319,51 @@ async def test_a_second_rebuild_of_the_same_view_is_refused_while_one_runs(
     pool: asyncpg.Pool,
 ) -> None:
     # Given a rebuild of the view under way (its lock held)
-    async with pool.acquire() as connection, connection.transaction():
+    async with pool.acquire() as connection:
         await connection.execute(
-            "SELECT pg_advisory_xact_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + VIEW.name
+            "SELECT pg_advisory_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + VIEW.name
         )
-        # When another one starts, then it is refused at once
-        with pytest.raises(RebuildInProgress, match=VIEW.name):
-            await rebuild(pool, VIEW)
+        try:
+            # When another one starts, then it is refused at once
+            with pytest.raises(RebuildInProgress, match=VIEW.name):
+                await rebuild(pool, VIEW)
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock_all()")
+    # and, once the first is done, the view can be rebuilt again (the refused one left no lock)
+    await rebuild(pool, VIEW)
+    await rebuild(pool, VIEW)
+
+
+async def test_a_rebuild_holds_no_transaction_open_while_it_works(
+    store: EventStore, pool: asyncpg.Pool, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a server that ends sessions idle in a transaction for 50 ms
+    await store.append([filed(berdiansk_strike())])
+    strict = await asyncpg.create_pool(
+        database_url,
+        min_size=2,
+        max_size=4,
+        server_settings={"idle_in_transaction_session_timeout": "50"},
+    )
+    # and a rebuild slowed so that it holds its lock for longer than that
+    build_and_switch = rebuilding._build_and_switch
+
+    async def slowly(*args: Any, **kwargs: Any) -> list[Generation]:
+        await asyncio.sleep(0.2)
+        return await build_and_switch(*args, **kwargs)
+
+    monkeypatch.setattr(rebuilding, "_build_and_switch", slowly)
+    try:
+        # When it runs, then it completes
+        (generation,) = await rebuild_views(strict, [VIEW])
+        assert generation.generation == 2
+        # and no rebuild lock is left behind on the pooled connections
+        held = await pool.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        )
+        assert held == 0
+    finally:
+        await strict.close()
 
 
 async def test_what_an_interrupted_rebuild_left_is_retired_and_deleted_by_the_next(
