@@ -27,8 +27,12 @@ from domain.events import (
 from domain.occurrence import Occurrence, validate_occurrence, validate_reported
 
 
-class Report(msgspec.Struct, frozen=True, kw_only=True):
+class Report(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A claim as it stands after every event about it."""
+
+    # gc=False: a view keeps one per report of the log, and nothing a report holds (frozen,
+    # gc=False structs, tuples of them, times) can lead back to it, so the cyclic collector
+    # need not scan them.
 
     id: UUID
     version: int

@@ -255,7 +255,8 @@ def feeding(state: ViewState, key: str, as_of: datetime | None = None) -> list[T
     if not ids:
         return []
     if len(ids) == 1:  # most rows: one report each (the timeline's, the strikes')
-        reports = [state.reports[i] for i in ids]
+        (only,) = ids
+        reports = [state.reports[only]]
     else:
         reports = sorted((state.reports[i] for i in ids), key=Tracked.sort_key)
     if as_of is not None:

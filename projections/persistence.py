@@ -11,7 +11,7 @@ a rebuild fills a 'building' one beside it, then swaps which one serves and reti
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
 
 import asyncpg
@@ -170,11 +170,31 @@ async def start_building(connection: asyncpg.Connection, view: str) -> Generatio
     return Generation(view, row["generation"], row["position"])
 
 
-async def copy_rows(
-    connection: asyncpg.Connection, rows: AsyncIterable[tuple[str, int, str, str, int]]
-) -> None:
-    """Load (view, generation, key, JSON text, position) rows with one COPY, streamed."""
-    await connection.copy_records_to_table("view_rows", records=rows, columns=ROW_COLUMNS)
+def copy_lines(generation: Generation, position: int, rows: Iterable[tuple[str, bytes]]) -> bytes:
+    """(key, JSON document) rows of `generation` at `position`, as lines of COPY's text
+    format for `copy_rows`: bytes as msgspec wrote them, never decoded to text and back."""
+    head = b"%s\t%d\t" % (_escaped(generation.view.encode()), generation.generation)
+    tail = b"\t%d\n" % position
+    parts: list[bytes] = []
+    for key, document in rows:
+        # JSON has no raw tab, newline or carriage return (they are escaped inside strings),
+        # so only its backslashes need doubling.
+        parts += (head, _escaped(key.encode()), b"\t", document.replace(b"\\", b"\\\\"), tail)
+    return b"".join(parts)
+
+
+def _escaped(text: bytes) -> bytes:
+    return (
+        text.replace(b"\\", b"\\\\")
+        .replace(b"\t", b"\\t")
+        .replace(b"\n", b"\\n")
+        .replace(b"\r", b"\\r")
+    )
+
+
+async def copy_rows(connection: asyncpg.Connection, lines: AsyncIterable[bytes]) -> None:
+    """Load rows given as `copy_lines` with one COPY, streamed."""
+    await connection.copy_to_table("view_rows", source=lines, columns=ROW_COLUMNS, format="text")
 
 
 async def lock_live(connection: asyncpg.Connection, view: str) -> dict[str, Generation]:

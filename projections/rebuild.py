@@ -52,6 +52,7 @@ from projections.core import Folds, View, ViewState, apply, render
 from projections.persistence import (
     Generation,
     TrackingMoved,
+    copy_lines,
     copy_rows,
     delete_retired_rows,
     lock_live,
@@ -76,7 +77,7 @@ COPY_STREAMS = 2
 
 _encoder = msgspec.json.Encoder()
 
-_Row = tuple[str, int, str, str, int]  # view, generation, key, JSON document, position
+_Lines = bytes  # rows of COPY's text format (`copy_lines`)
 
 
 class RebuildInProgress(RuntimeError):
@@ -223,7 +224,7 @@ async def _load(
     once every stream has committed. Until the switch nobody reads or writes a building
     generation, so if this process dies half-way, the rows it left are never served: the
     next rebuild retires the generation and deletes them."""
-    queues: list[asyncio.Queue[list[_Row] | None]] = [
+    queues: list[asyncio.Queue[_Lines | None]] = [
         asyncio.Queue(maxsize=QUEUED_SLICES) for _ in range(streams)
     ]
     tasks = [asyncio.ensure_future(_render_rows(folds, building, queues))]
@@ -241,7 +242,7 @@ async def _load(
 
 
 async def _render_rows(
-    folds: Folds, building: list[Generation], queues: list[asyncio.Queue[list[_Row] | None]]
+    folds: Folds, building: list[Generation], queues: list[asyncio.Queue[_Lines | None]]
 ) -> None:
     """Every view's rows, a slice at a time to each stream in turn; each stream gets its
     rows in key order (the primary key's)."""
@@ -254,30 +255,28 @@ async def _render_rows(
         key=lambda triple: -len(triple[1].by_key),
     )
     for view, state, generation in views:
-        name, number, position = view.name, generation.generation, state.position
         keys = sorted(state.by_key)
         for start in range(0, len(keys), RENDER_SLICE):
             rows = []
             for key in keys[start : start + RENDER_SLICE]:
                 row = render(view, state, key)
                 if row is not None:
-                    rows.append((name, number, key, encode(row).decode(), position))
-            await queues[turn % len(queues)].put(rows)
+                    rows.append((key, encode(row)))
+            await queues[turn % len(queues)].put(copy_lines(generation, state.position, rows))
             turn += 1
             await asyncio.sleep(0)
     for queue in queues:
         await queue.put(None)
 
 
-async def _copy_stream(pool: asyncpg.Pool, rendered: asyncio.Queue[list[_Row] | None]) -> None:
+async def _copy_stream(pool: asyncpg.Pool, rendered: asyncio.Queue[_Lines | None]) -> None:
     async with pool.acquire() as connection, connection.transaction():
         await copy_rows(connection, _drain(rendered))
 
 
-async def _drain(rendered: asyncio.Queue[list[_Row] | None]) -> AsyncIterator[_Row]:
-    while (rows := await rendered.get()) is not None:
-        for row in rows:
-            yield row
+async def _drain(rendered: asyncio.Queue[_Lines | None]) -> AsyncIterator[_Lines]:
+    while (lines := await rendered.get()) is not None:
+        yield lines
 
 
 # --- 4. and 5. catching up, switching -------------------------------------------------------

@@ -15,8 +15,9 @@ tag, `region_key` and `actor_keys` are `slug`s of the names, times are ISO 8601 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
-from typing import ClassVar, assert_never
+from datetime import UTC, datetime, timezone
+from functools import lru_cache
+from typing import ClassVar, NamedTuple, assert_never
 from uuid import UUID
 
 import msgspec
@@ -35,9 +36,9 @@ from domain.claims import (
     TerritoryControl,
     TroopDeployment,
 )
-from domain.occurrence import Occurrence
+from domain.occurrence import Instant, Interval, Occurrence
 from domain.report import Report
-from projections.core import Tracked, iso, slug
+from projections.core import Tracked, anchor, iso, slug
 
 
 class TimelineRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -70,6 +71,42 @@ class TimelineRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 def _sortable(moment: datetime) -> str:
     # Fixed width, so that text order is time order (isoformat drops zero microseconds).
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class _Times(NamedTuple):
+    """An occurrence's times as a row spells them."""
+
+    sortable: str  # its anchor, for `sort_key`
+    anchor: str
+    earliest: str | None
+    latest: str | None
+
+
+def _spelled(when: Occurrence) -> _Times:
+    at, earliest, latest = anchor(when), when.earliest(), when.latest()
+    return _Times(
+        _sortable(at),
+        iso(at),
+        iso(earliest) if earliest is not None else None,
+        iso(latest) if latest is not None else None,
+    )
+
+
+# A rebuild renders one row per report, and reports repeat the same days over and over.
+_spelled_remembered = lru_cache(maxsize=1 << 16)(_spelled)
+
+
+def _times(when: Occurrence) -> _Times:
+    # Only occurrences at fixed offsets are remembered, as `iso` does: two equal times in a
+    # named zone may be different instants (a clock set back).
+    match when:
+        case Instant(at=at) if type(at.tzinfo) is not timezone:
+            return _spelled(when)
+        case Interval(start=Instant(at=at)) if type(at.tzinfo) is not timezone:
+            return _spelled(when)
+        case Interval(end=Instant(at=at)) if type(at.tzinfo) is not timezone:
+            return _spelled(when)
+    return _spelled_remembered(when)
 
 
 def where_and_who(claim: Claim) -> tuple[str | None, str | None, tuple[str, ...]]:
@@ -113,29 +150,31 @@ class TimelineView:
         # The key is the report id, so exactly one report feeds each row.
         (tracked,) = reports
         report = tracked.report
-        occurred, reported, position = tracked.sort_key()
-        region, country, actors = where_and_who(report.claim)
-        actors = tuple(dict.fromkeys(actors))
-        earliest, latest = report.occurred.earliest(), report.occurred.latest()
+        claim, attribution = report.claim, report.attribution
+        # `Tracked.sort_key` written out: occurrence, then reporting, then log order.
+        occurred, reported = _times(report.occurred), _times(report.reported)
+        region, country, actors = where_and_who(claim)
+        if len(actors) > 1:
+            actors = tuple(dict.fromkeys(actors))
         return TimelineRow(
             report_id=report.id,
-            sort_key=f"{_sortable(occurred)}|{_sortable(reported)}|{position:012d}",
+            sort_key=f"{occurred.sortable}|{reported.sortable}|{tracked.filed_at_position:012d}",
             kind=report.kind,
-            summary=claim_text(report.claim),
+            summary=claim_text(claim),
             region=region,
             region_key=slug(region) if region else None,
             country=country,
             actors=actors,
             actor_keys=tuple(slug(actor) for actor in actors),
-            source=report.attribution.source,
-            outlet=report.attribution.outlet,
-            side=report.attribution.side,
+            source=attribution.source,
+            outlet=attribution.outlet,
+            side=attribution.side,
             verification=report.verification,
             occurred=report.occurred,
-            occurred_from=iso(earliest) if earliest is not None else None,
-            occurred_to=iso(latest) if latest is not None else None,
+            occurred_from=occurred.earliest,
+            occurred_to=occurred.latest,
             reported=report.reported,
-            reported_on=iso(reported),
+            reported_on=reported.anchor,
             caveats=report.caveats,
             corrections=report.corrections,
             retracted=report.is_retracted,

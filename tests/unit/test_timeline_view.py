@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
@@ -136,6 +137,25 @@ def test_a_correction_of_when_it_happened_moves_the_report_but_keeps_its_row() -
     assert (row.occurred_from, row.occurred_to) == ("2024-11-22T21:45:00Z", "2024-11-22T21:45:00Z")
     assert (row.corrections, row.last_changed_at_position) == (1, 17)
     assert slugs(rows) == IN_ORDER_OF_OCCURRENCE
+
+
+def test_a_time_in_a_named_zone_is_the_instant_it_names_even_when_clocks_go_back() -> None:
+    # Given the strike timed at 03:30 Kyiv time on the night the clocks went back, when
+    # 03:30 came twice: once in summer time, then again an hour later (equal as Python
+    # compares times in one zone, so a row must not reuse what it spelled for the other),
+    demo = demo_events()
+    report = report_after(demo, "berdiansk-strike")
+    occurred_from = []
+    for second_time in (0, 1):
+        when = datetime(2024, 10, 27, 3, 30, tzinfo=ZoneInfo("Europe/Kyiv"), fold=second_time)
+        correction = correct(
+            report, claim=report.claim, occurred=Instant(at=when), reason="timed in Kyiv"
+        )
+        row = row_of(timeline([*demo, correction]), "berdiansk-strike")
+        occurred_from.append(row.occurred_from)
+
+    # then each row names its own instant, in UTC.
+    assert occurred_from == ["2024-10-27T00:30:00Z", "2024-10-27T01:30:00Z"]
 
 
 def test_a_retracted_report_stays_in_the_timeline_but_is_hidden_by_default() -> None:
