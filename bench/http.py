@@ -61,8 +61,11 @@ import msgspec
 from application.demo import demo_reports, load_demo
 from application.reports import ReportService
 from bench._database import fresh_database, open_pool
-from bench.rebuild import LOG_COLUMNS, SEED
-from bench.rebuild import _log as generated_log  # the rebuild benchmark's war, reused
+from bench.rebuild import (
+    LOG_COLUMNS,
+    SEED,
+    generated_log,  # the rebuild benchmark's war, reused
+)
 from cli.servers import DEFAULT_SERVER, AsgiServer
 from projections.registry import VIEWS
 from store.api_keys import Role, create_key

@@ -323,7 +323,7 @@ def _stories(rng: random.Random) -> tuple[list[_Story], list[tuple[float, int, i
 Row = tuple[UUID, int, str, bytes, int, datetime]
 
 
-def _log(rng: random.Random, chunk: int) -> Iterator[list[Row]]:
+def generated_log(rng: random.Random, chunk: int) -> Iterator[list[Row]]:
     """The log's rows in position order, `chunk` at a time, ready for COPY."""
     templates, follow_ups = _templates()
     stories, order = _stories(rng)
@@ -362,12 +362,12 @@ def _log(rng: random.Random, chunk: int) -> Iterator[list[Row]]:
 # --- the measurements ---------------------------------------------------------------------
 
 
-async def _load_log(url: str) -> None:
+async def load_log(url: str) -> None:
     """The generated log, by COPY (not measured), then vacuumed and checkpointed so every
     reader finds the same clean table."""
     connection = await asyncpg.connect(url)
     try:
-        for rows in _log(random.Random(SEED), chunk=50_000):
+        for rows in generated_log(random.Random(SEED), chunk=50_000):
             await connection.copy_records_to_table(
                 "timeline_events", records=rows, columns=LOG_COLUMNS
             )
@@ -484,7 +484,7 @@ class Bench:
 
 
 async def _measure(url: str) -> dict[str, tuple[float, str]]:
-    await _load_log(url)
+    await load_log(url)
     pool = await open_pool(url, size=1 + COPY_STREAMS)
     recorder = _library_recorder(url)
     try:

@@ -29,7 +29,7 @@ from pathlib import Path
 import asyncpg
 
 from bench._database import fresh_database, open_pool
-from bench.rebuild import EVENTS, _load_log
+from bench.rebuild import EVENTS, load_log
 from store.chain import chain_head, read_chain, verify_chain
 from store.export import export_log, restore_log
 
@@ -99,7 +99,7 @@ class Bench:
 
 
 async def _measure(url: str, folder: Path) -> dict[str, float]:
-    await _load_log(url)
+    await load_log(url)
     pool = await open_pool(url)
     try:
         bench = Bench(pool, folder)

@@ -216,7 +216,7 @@ async def rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
-def _moment(text: str | None, option: str) -> datetime | None:
+def moment(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
     try:
@@ -225,18 +225,18 @@ def _moment(text: str | None, option: str) -> datetime | None:
         raise UsageError(f"{option} expects an ISO 8601 time, e.g. 2024-11-24T00:00:00Z") from None
 
 
-def _day_or_moment(text: str | None) -> date | datetime | None:
+def day_or_moment(text: str | None) -> date | datetime | None:
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        return _moment(text, "--as-of")
+        return moment(text, "--as-of")
 
 
 async def replay(args: argparse.Namespace) -> int:
-    known_at = _moment(args.known_at, "--known-at")
-    as_of = _day_or_moment(args.as_of)
+    known_at = moment(args.known_at, "--known-at")
+    as_of = day_or_moment(args.as_of)
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
     try:
         answer = await replay_view(

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from uuid import UUID
 
-from cli.commands import _day_or_moment, _moment
+from cli.commands import day_or_moment, moment
 from projections.core import iso
 from projections.explain import (
     Contribution,
@@ -50,8 +50,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 async def explain(args: argparse.Namespace) -> int:
-    known_at = _moment(args.known_at, "--known-at")
-    as_of = _day_or_moment(args.as_of)
+    known_at = moment(args.known_at, "--known-at")
+    as_of = day_or_moment(args.as_of)
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
     try:
         explanation = await explain_view(
