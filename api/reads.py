@@ -665,60 +665,57 @@ def _regions(rows: Iterable[TimelineRow]) -> tuple[RegionSummary, ...]:
     )
 
 
-@get(
-    "/sources",
-    operation_id="getSources",
-    summary="Every source, with what it reported and how its reports stand",
-    tags=["views"],
-    guards=[requires_reader],
-    middleware=[answered_before("timeline")],
-    responses={200: Documented(SourcesAnswer, description="The sources"), **VIEW_ERRORS},
+def _timeline_summary_route(
+    name: str,
+    summary: str,
+    answer_type: type[msgspec.Struct],
+    summarize: Callable[[Iterable[TimelineRow], int], msgspec.Struct],
+) -> Any:
+    """A read that sums the timeline up (sources, regions), live or as the question asks."""
+
+    @get(
+        f"/{name}",
+        operation_id=f"get{name.title()}",
+        summary=summary,
+        tags=["views"],
+        guards=[requires_reader],
+        middleware=[answered_before("timeline")],
+        responses={200: Documented(answer_type, description=f"The {name}"), **VIEW_ERRORS},
+        name=name,
+    )
+    async def read_summary(
+        *,
+        request: Request[Any, Any, Any],
+        state: State,
+        known_at: KnownAt = None,
+        position: AtPosition = None,
+        as_of: AsOf = None,
+        min_position: MinPosition = None,
+    ) -> Response[bytes]:
+        view = await live_view(state, "timeline", min_position)
+        asked = question(known_at, position, as_of)
+
+        async def answer() -> tuple[bytes, int]:
+            rows, at = await _timeline_rows(state, view, asked)
+            return _canonical.encode(summarize(rows, at)), at
+
+        return await memoized(request, view, (name, asked), answer)
+
+    return read_summary
+
+
+sources = _timeline_summary_route(
+    "sources",
+    "Every source, with what it reported and how its reports stand",
+    SourcesAnswer,
+    lambda rows, at: SourcesAnswer(position=at, sources=_sources(rows)),
 )
-async def sources(
-    *,
-    request: Request[Any, Any, Any],
-    state: State,
-    known_at: KnownAt = None,
-    position: AtPosition = None,
-    as_of: AsOf = None,
-    min_position: MinPosition = None,
-) -> Response[bytes]:
-    view = await live_view(state, "timeline", min_position)
-    asked = question(known_at, position, as_of)
-
-    async def answer() -> tuple[bytes, int]:
-        rows, at = await _timeline_rows(state, view, asked)
-        return _canonical.encode(SourcesAnswer(position=at, sources=_sources(rows))), at
-
-    return await memoized(request, view, ("sources", asked), answer)
-
-
-@get(
-    "/regions",
-    operation_id="getRegions",
-    summary="Every region reports are about, with counts by kind and the actors named",
-    tags=["views"],
-    guards=[requires_reader],
-    middleware=[answered_before("timeline")],
-    responses={200: Documented(RegionsAnswer, description="The regions"), **VIEW_ERRORS},
+regions = _timeline_summary_route(
+    "regions",
+    "Every region reports are about, with counts by kind and the actors named",
+    RegionsAnswer,
+    lambda rows, at: RegionsAnswer(position=at, regions=_regions(rows)),
 )
-async def regions(
-    *,
-    request: Request[Any, Any, Any],
-    state: State,
-    known_at: KnownAt = None,
-    position: AtPosition = None,
-    as_of: AsOf = None,
-    min_position: MinPosition = None,
-) -> Response[bytes]:
-    view = await live_view(state, "timeline", min_position)
-    asked = question(known_at, position, as_of)
-
-    async def answer() -> tuple[bytes, int]:
-        rows, at = await _timeline_rows(state, view, asked)
-        return _canonical.encode(RegionsAnswer(position=at, regions=_regions(rows))), at
-
-    return await memoized(request, view, ("regions", asked), answer)
 
 
 # --- strikes as GeoJSON ----------------------------------------------------------------------
