@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -31,6 +32,7 @@ from litestar.status_codes import (
     HTTP_412_PRECONDITION_FAILED,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 
 from application.decoding import field_of
@@ -259,6 +261,20 @@ def _simple(
     return handle
 
 
+def _database_unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """The database is down or out of connections: the client may retry; nothing was written
+    (an append is one statement in one transaction)."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
+    return problem_response(
+        request,
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "database-unavailable",
+        "The database is unavailable",
+        "the service cannot reach its database just now; nothing was written; try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
 def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(
@@ -285,5 +301,10 @@ EXCEPTION_HANDLERS: Mapping[type[Exception] | int, Any] = {
     MalformedAppend: _simple(422, "malformed-append", "The events do not follow each other"),
     UnknownRow: _simple(HTTP_404_NOT_FOUND, "row-not-found", "No such row"),
     InvalidReplayQuestion: _simple(HTTP_400_BAD_REQUEST, "invalid-question", "Invalid question"),
+    OSError: _database_unavailable,  # the connection could not be made
+    asyncpg.PostgresConnectionError: _database_unavailable,
+    asyncpg.InterfaceError: _database_unavailable,  # a closed pool or connection
+    asyncpg.TooManyConnectionsError: _database_unavailable,
+    asyncpg.CannotConnectNowError: _database_unavailable,
     Exception: _unexpected,
 }

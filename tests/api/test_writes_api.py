@@ -12,7 +12,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.write_examples import body
-from application.demo import demo_reports
+from application.demo import demo_reports, load_demo
+from application.reports import ReportService
 from domain.quantities import Unit, about
 from store.event_store import EventStore
 from tests.api.conftest import Keys
@@ -384,3 +385,27 @@ async def test_every_write_route_is_documented(client: Client) -> None:
         content = operation["requestBody"]["content"]
         (media,) = content.values()
         assert media["schema"]["examples"], path
+
+
+async def test_an_unreachable_database_is_a_503_and_reads_keep_answering_from_memory(
+    client: AsyncTestClient[Litestar], store: EventStore
+) -> None:
+    await load_demo(ReportService(store))
+    head = await store.position()
+    assert (await client.get("/v1/holdings", params={"min_position": head})).status_code == 200
+    # The service's own pool goes away (the database is down, as far as the app can tell).
+    client.app.state.pool.terminate()
+    write = await client.post("/v1/reports", json=_kursk_example_for_outage())
+    assert write.status_code == 503
+    assert write.headers["retry-after"] == "5"
+    assert write.headers["content-type"].startswith("application/problem+json")
+    assert "nothing was written" in write.json()["detail"]
+    assert await store.position() == head
+    read = await client.get("/v1/holdings")
+    assert read.status_code == 200
+    assert read.headers["x-timeline-position"] == str(head)
+
+
+def _kursk_example_for_outage() -> dict[str, object]:
+    filing = demo_reports()[0].filing
+    return msgspec.to_builtins(msgspec.structs.replace(filing, report_id=None))  # type: ignore[no-any-return]
