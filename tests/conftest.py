@@ -8,6 +8,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -46,15 +47,25 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return start_embedded(Path(tmp_path_factory.mktemp("timeline")))
 
 
+@contextmanager
+def scratch_database(server_url: str, prefix: str, *, migrated: bool = True) -> Iterator[str]:
+    """A new database on the server (migrated to head unless asked not to), dropped after."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        url = with_database(server_url, name)
+        if migrated:
+            migrate.upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_execute(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh database for this session, migrated to head, dropped afterwards."""
-    name = f"timeline_test_{secrets.token_hex(4)}"
-    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
-    url = with_database(server_url, name)
-    migrate.upgrade(url)
-    yield url
-    asyncio.run(_execute(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with scratch_database(server_url, "timeline_test") as url:
+        yield url
 
 
 @pytest.fixture

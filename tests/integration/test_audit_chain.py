@@ -6,7 +6,6 @@ DELETE."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -24,7 +23,7 @@ from store import migrate
 from store.chain import GENESIS, canonical_bytes, chain_head, link, verify_chain
 from store.event_store import EventStore, VersionConflict
 from store.mapper import encode_event
-from store.settings import with_database
+from tests.conftest import scratch_database
 from tests.integration.test_library_interop import TimelineLibraryApp, library_env
 from tests.seed_values import (
     INSTITUTE_FOR_THE_STUDY_OF_WAR,
@@ -331,20 +330,8 @@ async def test_a_row_inserted_below_the_head_is_refused(
 
 @pytest.fixture
 def fresh_database(server_url: str) -> Iterator[str]:
-    name = f"timeline_test_chain_{secrets.token_hex(4)}"
-    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield with_database(server_url, name)
-    finally:
-        asyncio.run(_execute(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
-
-
-async def _execute(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+    with scratch_database(server_url, "timeline_test_chain", migrated=False) as url:
+        yield url
 
 
 def run_on(url: str, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:

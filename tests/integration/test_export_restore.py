@@ -4,10 +4,8 @@ store that already holds events, is refused with nothing written."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -18,12 +16,10 @@ from application.reports import ReportService
 from projections.persistence import read_rows
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
-from store import migrate
 from store.chain import chain_head, verify_chain
 from store.event_store import EventStore
 from store.export import RestoreRefused, export_log, restore_log
-from store.settings import with_database
-from tests.conftest import TABLES
+from tests.conftest import TABLES, scratch_database
 from tests.seed_values import berdiansk_strike, filed, kursk_story
 
 ROWS = """
@@ -33,23 +29,11 @@ FROM timeline_events ORDER BY notification_id
 SEQUENCE = "SELECT last_value, is_called FROM timeline_events_notification_id_seq"
 
 
-async def _execute(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="module")
 def other_database_url(server_url: str) -> Iterator[str]:
     """A second database, migrated, to restore into."""
-    name = f"timeline_test_restore_{secrets.token_hex(4)}"
-    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
-    url = with_database(server_url, name)
-    migrate.upgrade(url)
-    yield url
-    asyncio.run(_execute(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with scratch_database(server_url, "timeline_test_restore") as url:
+        yield url
 
 
 @pytest.fixture
