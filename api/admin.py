@@ -13,7 +13,7 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_admin, requires_reader
-from api.problems import ApiProblem, Documented, Problem
+from api.problems import ApiProblem, Documented, problem
 from projections.rebuild import RebuildInProgress, rebuild_views
 from projections.registry import VIEWS
 from projections.status import ViewStatus, view_statuses
@@ -31,10 +31,7 @@ def _problems(*statuses: int) -> dict[int, Documented]:
         409: "A rebuild of one of the views is already running",
         422: "The body is not valid",
     }
-    return {
-        status: Documented(Problem, description=described[status], media_type=PROBLEM)
-        for status in statuses
-    }
+    return {status: problem(described[status]) for status in statuses}
 
 
 class StatusAnswer(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,16 +15,14 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from api.auth import requires_reader
-from api.problems import PROBLEM_MEDIA_TYPE, Documented, Problem
+from api.problems import problem
 from api.reads import POSITION_HEADER
 from store.chain import ChainHead, ChainVerification, chain_head, verify_chain
 
 _ERRORS = {
-    400: Documented(Problem, description="A parameter is not valid", media_type=PROBLEM_MEDIA_TYPE),
-    401: Documented(Problem, description="An API key is needed", media_type=PROBLEM_MEDIA_TYPE),
-    403: Documented(
-        Problem, description="The key's role does not allow this", media_type=PROBLEM_MEDIA_TYPE
-    ),
+    400: problem("A parameter is not valid"),
+    401: problem("An API key is needed"),
+    403: problem("The key's role does not allow this"),
 }
 
 

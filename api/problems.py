@@ -56,6 +56,11 @@ class Documented(ResponseSpec):
     generate_examples: bool = False
 
 
+def problem(description: str) -> Documented:
+    """An error response in the OpenAPI document: a problem, with what causes it."""
+    return Documented(Problem, description=description, media_type=PROBLEM_MEDIA_TYPE)
+
+
 class FieldError(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One thing wrong with a request: where, and what was expected."""
 

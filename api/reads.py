@@ -26,7 +26,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.auth import requires_reader
 from api.live_views import Encoded, LiveView, LiveViews, etag_of
-from api.problems import ApiProblem, Documented, Problem
+from api.problems import ApiProblem, Documented, problem
 from api.read_cache import answered_before
 from api.schemas import (
     ANSWER_TYPES,
@@ -270,22 +270,10 @@ async def memoized(
 
 
 VIEW_ERRORS = {
-    400: Documented(
-        Problem, description="A parameter is not valid", media_type="application/problem+json"
-    ),
-    401: Documented(
-        Problem, description="An API key is needed", media_type="application/problem+json"
-    ),
-    403: Documented(
-        Problem,
-        description="The key's role does not allow this",
-        media_type="application/problem+json",
-    ),
-    503: Documented(
-        Problem,
-        description="The views have not reached min_position",
-        media_type="application/problem+json",
-    ),
+    400: problem("A parameter is not valid"),
+    401: problem("An API key is needed"),
+    403: problem("The key's role does not allow this"),
+    503: problem("The views have not reached min_position"),
 }
 
 
@@ -378,11 +366,7 @@ VIEW_ROUTES = [
             ANSWER_TYPES["holdings"] | Explanation,
             description="The region's holdings (with explain=true: the reports behind them)",
         ),
-        404: Documented(
-            Problem,
-            description="No holdings are known for the region",
-            media_type="application/problem+json",
-        ),
+        404: problem("No holdings are known for the region"),
         **VIEW_ERRORS,
     },
 )
@@ -809,9 +793,7 @@ async def strikes_geojson(
     guards=[requires_reader],
     responses={
         200: Documented(ReportAnswer, description="The report"),
-        404: Documented(
-            Problem, description="No report has this id", media_type="application/problem+json"
-        ),
+        404: problem("No report has this id"),
         **VIEW_ERRORS,
     },
 )

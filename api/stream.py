@@ -42,7 +42,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.auth import requires_reader
-from api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, Documented, Problem
+from api.problems import ApiProblem, Documented, problem
 from application.summaries import event_summary
 from domain.events import DomainEvent
 from projections.runner import NOTIFY_CHANNEL
@@ -405,17 +405,9 @@ Last-Event-ID: N`.
             generate_examples=False,
             examples=[Example(summary="A report filed, then a heartbeat", value=EXAMPLE)],
         ),
-        400: Documented(
-            Problem,
-            description="Last-Event-ID or after is not a log position this log has reached",
-            media_type=PROBLEM_MEDIA_TYPE,
-        ),
-        401: Documented(Problem, description="An API key is needed", media_type=PROBLEM_MEDIA_TYPE),
-        403: Documented(
-            Problem,
-            description="The key's role does not allow this",
-            media_type=PROBLEM_MEDIA_TYPE,
-        ),
+        400: problem("Last-Event-ID or after is not a log position this log has reached"),
+        401: problem("An API key is needed"),
+        403: problem("The key's role does not allow this"),
     },
 )
 async def stream(

@@ -25,7 +25,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from api import write_examples
 from api.auth import requires_editor
 from api.bodies import Ndjson, StrictJson
-from api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, Documented, FieldError, Problem
+from api.problems import ApiProblem, FieldError, problem
 from api.reads import POSITION_HEADER
 from api.schemas import BatchFiled, Filed, FiledLine
 from api.settings import DEFAULT_MAX_BATCH_BYTES
@@ -165,26 +165,22 @@ def _already_filed(line: int | None, report_id: UUID) -> ApiProblem:
     )
 
 
-def _problem(description: str) -> Documented:
-    return Documented(Problem, description=description, media_type=PROBLEM_MEDIA_TYPE)
-
-
 WRITE_ERRORS = {
-    400: _problem("Malformed JSON, or a malformed Idempotency-Key or If-Match header"),
-    401: _problem("An API key is needed"),
-    403: _problem("The key's role is not editor or admin"),
-    413: _problem("The body is larger than the limit"),
-    422: _problem(
+    400: problem("Malformed JSON, or a malformed Idempotency-Key or If-Match header"),
+    401: problem("An API key is needed"),
+    403: problem("The key's role is not editor or admin"),
+    413: problem("The body is larger than the limit"),
+    422: problem(
         "The body breaks the schema or a rule (every field at fault is named), or the "
         "Idempotency-Key was used with another body"
     ),
 }
 LIFE_CYCLE_ERRORS = {
     **WRITE_ERRORS,
-    404: _problem("No report has this id"),
-    409: _problem("The report is retracted: it takes nothing more"),
-    412: _problem("The report has changed since the version in If-Match (see current_version)"),
-    428: _problem("If-Match is missing"),
+    404: problem("No report has this id"),
+    409: problem("The report is retracted: it takes nothing more"),
+    412: problem("The report has changed since the version in If-Match (see current_version)"),
+    428: problem("If-Match is missing"),
 }
 ANSWER_HEADERS = [
     ResponseHeader(name="Location", description="The report: GET it", documentation_only=True),
@@ -220,7 +216,7 @@ ANSWER_HEADERS = [
     return_dto=None,
     response_description="Filed",
     response_headers=ANSWER_HEADERS,
-    responses={**WRITE_ERRORS, 409: _problem("A report with this report_id is already filed")},
+    responses={**WRITE_ERRORS, 409: problem("A report with this report_id is already filed")},
 )
 async def file_report(
     *,
@@ -339,9 +335,9 @@ def batch_filed(
     response_headers=[h for h in ANSWER_HEADERS if h.name in (POSITION_HEADER, REPLAYED_HEADER)],
     responses={
         **WRITE_ERRORS,
-        409: _problem("A line's report_id is already filed"),
-        413: _problem(f"The body is too large: {BATCH_LIMITS}"),
-        422: _problem(
+        409: problem("A line's report_id is already filed"),
+        413: problem(f"The body is too large: {BATCH_LIMITS}"),
+        422: problem(
             "A line breaks the schema or a rule (every line at fault is named), the batch is "
             "empty, or the Idempotency-Key was used with another body"
         ),
