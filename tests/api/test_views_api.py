@@ -119,8 +119,14 @@ async def test_explain_names_the_reports_behind_the_kursk_figure(
     assert "superseded" in text
     whole = await client.get("/v1/holdings", params={"explain": "true"})
     assert whole.status_code == 200
-    unknown = await client.get("/v1/damage", params={"explain": "true", "position": 0})
-    assert unknown.status_code == 200
+    empty_log = await client.get("/v1/damage", params={"explain": "true", "position": 0})
+    assert empty_log.status_code == 200
+    assert empty_log.json()["position"] == 0
+    no_row = await client.get(
+        "/v1/holdings/kursk-oblast", params={"explain": "true", "position": 2}
+    )
+    assert no_row.status_code == 404
+    assert no_row.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_views_behind_a_reachable_position_answer_503_with_retry_after(
