@@ -13,11 +13,13 @@ only on the events folded, never on the clock or the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from bisect import insort
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone
 from functools import lru_cache
-from typing import ClassVar, Protocol, cast
+from operator import attrgetter
+from typing import ClassVar, Protocol, TypeVar, cast
 from uuid import UUID
 
 import msgspec
@@ -77,29 +79,80 @@ class Source(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     recorded_at: datetime
 
 
-@dataclass(slots=True)
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True, eq=False)
 class Tracked:
-    """A report as a view sees it: its current state and where in the log it stands."""
+    """A report as a view sees it: its current state and where in the log it stands.
+
+    It also remembers what a view derives from the report alone (`derived`), so that a row
+    fed by thousands of reports re-renders from pieces already made: only the reports that
+    changed since are worked out again. `update` forgets them when the report changes."""
 
     report: Report
     filed_at_position: int
     last_position: int
     filed_recorded_at: datetime
     keys: tuple[str, ...]
+    _order: tuple[datetime, datetime, int] | None = field(init=False, default=None, repr=False)
+    _derived: dict[Callable[[Tracked], object], object] | None = field(
+        init=False, default=None, repr=False
+    )
+    _source: Source | None = field(init=False, default=None, repr=False)
+
+    def update(self, report: Report, position: int) -> bool:
+        """The report after an event at `position`; returns whether its `order` changed
+        (never, if nothing asked for it yet: then nothing was sorted by it)."""
+        self.report = report
+        self.last_position = position
+        self._derived = None
+        self._source = None
+        before = self._order
+        if before is None:
+            return False
+        self._order = after = self.sort_key()
+        return after != before
+
+    @property
+    def order(self) -> tuple[datetime, datetime, int]:
+        """`sort_key()`, remembered: sorting a row's reports is the engine's most repeated
+        work, and most reports never change."""
+        order = self._order
+        if order is None:
+            order = self._order = self.sort_key()
+        return order
 
     @property
     def source(self) -> Source:
-        return Source(
-            report_id=self.report.id,
-            filed_at_position=self.filed_at_position,
-            last_changed_at_position=self.last_position,
-            recorded_at=self.filed_recorded_at,
-        )
+        source = self._source
+        if source is None:
+            source = self._source = Source(
+                report_id=self.report.id,
+                filed_at_position=self.filed_at_position,
+                last_changed_at_position=self.last_position,
+                recorded_at=self.filed_recorded_at,
+            )
+        return source
+
+    def derived(self, make: Callable[[Tracked], _T]) -> _T:
+        """`make(self)`, made once until the report changes. `make` must depend on this
+        entry alone (its report and positions), like a row's point for one report."""
+        remembered = self._derived
+        if remembered is None:
+            remembered = self._derived = {}
+        elif make in remembered:
+            return cast(_T, remembered[make])
+        value = remembered[make] = make(self)
+        return value
 
     def sort_key(self) -> tuple[datetime, datetime, int]:
         """Order of occurrence, then of reporting, then of the log: a stable total order."""
         report = self.report
         return anchor(report.occurred), anchor(report.reported), self.filed_at_position
+
+
+_order = attrgetter("order")
 
 
 class View(Protocol):
@@ -129,6 +182,29 @@ class ViewState:
     reports: dict[UUID, Tracked] = field(default_factory=dict)
     by_key: dict[str, set[UUID]] = field(default_factory=dict)
     position: int = 0
+    # The reports of a key in `order`, as `feeding` last sorted them, kept while they stay
+    # valid: a filing is inserted in place; a report leaving a key or moving in its order
+    # drops the key's list (corrections are rare). A live runner then re-renders a row fed
+    # by thousands of reports without sorting them again on every batch.
+    ordered: dict[str, list[Tracked]] = field(default_factory=dict)
+
+    def add(self, key: str, tracked: Tracked) -> None:
+        ids = self.by_key.get(key)
+        if ids is None:
+            self.by_key[key] = {tracked.report.id}
+            return
+        ids.add(tracked.report.id)
+        ordered = self.ordered.get(key)
+        if ordered is not None:
+            insort(ordered, tracked, key=_order)
+
+    def remove(self, key: str, tracked: Tracked) -> None:
+        self.by_key[key].discard(tracked.report.id)
+        self.ordered.pop(key, None)
+
+    def reordered(self, tracked: Tracked) -> None:
+        for key in tracked.keys:
+            self.ordered.pop(key, None)
 
 
 def apply(view: View, state: ViewState, recorded: RecordedEvent) -> tuple[str, ...]:
@@ -148,22 +224,18 @@ def apply(view: View, state: ViewState, recorded: RecordedEvent) -> tuple[str, .
         )
         state.reports[report.id] = tracked
         for key in tracked.keys:
-            state.by_key.setdefault(key, set()).add(report.id)
+            state.add(key, tracked)
         return tracked.keys
     tracked_or_none = state.reports.get(event.originator_id)
     if tracked_or_none is None:
         return ()
     tracked = tracked_or_none
-    tracked.report = evolve(tracked.report, cast(ReportEvent, event))
-    tracked.last_position = recorded.position
-    old_keys, new_keys = tracked.keys, view.keys(tracked.report)
-    if new_keys != old_keys:
-        for key in old_keys:
-            state.by_key[key].discard(tracked.report.id)
-        for key in new_keys:
-            state.by_key.setdefault(key, set()).add(tracked.report.id)
-        tracked.keys = new_keys
-        return tuple(dict.fromkeys((*old_keys, *new_keys)))
+    old_keys = tracked.keys
+    _change(
+        view, state, tracked, evolve(tracked.report, cast(ReportEvent, event)), recorded.position
+    )
+    if tracked.keys != old_keys:
+        return tuple(dict.fromkeys((*old_keys, *tracked.keys)))
     return old_keys
 
 
@@ -210,12 +282,7 @@ class Folds:
                 continue
             report = evolve(entries[0][2].report, cast(ReportEvent, event))
             for view, state, tracked in entries:
-                tracked.report = report
-                tracked.last_position = position
-                keys = view.keys(report)
-                if keys != tracked.keys:
-                    _move(state, report.id, tracked.keys, keys)
-                    tracked.keys = keys
+                _change(view, state, tracked, report, position)
         if position is not None:
             for state in self.states:
                 state.position = position
@@ -230,22 +297,23 @@ class Folds:
             keys = view.keys(report)
             tracked = Tracked(report, position, position, recorded_at, keys)
             state.reports[report_id] = tracked
-            by_key = state.by_key
             for key in keys:
-                ids = by_key.get(key)
-                if ids is None:
-                    by_key[key] = {report_id}
-                else:
-                    ids.add(report_id)
+                state.add(key, tracked)
             entries.append((view, state, tracked))
         self._followers[report_id.int] = entries
 
 
-def _move(state: ViewState, report_id: UUID, old: tuple[str, ...], new: tuple[str, ...]) -> None:
-    for key in old:
-        state.by_key[key].discard(report_id)
-    for key in new:
-        state.by_key.setdefault(key, set()).add(report_id)
+def _change(view: View, state: ViewState, tracked: Tracked, report: Report, position: int) -> None:
+    """A followed report changed at `position`: its entry, its keys, the keys' order."""
+    if tracked.update(report, position):
+        state.reordered(tracked)
+    keys = view.keys(report)
+    if keys != tracked.keys:
+        for key in tracked.keys:
+            state.remove(key, tracked)
+        tracked.keys = keys
+        for key in keys:
+            state.add(key, tracked)
 
 
 def feeding(state: ViewState, key: str, as_of: datetime | None = None) -> list[Tracked]:
@@ -256,12 +324,17 @@ def feeding(state: ViewState, key: str, as_of: datetime | None = None) -> list[T
         return []
     if len(ids) == 1:  # most rows: one report each (the timeline's, the strikes')
         (only,) = ids
-        reports = [state.reports[only]]
-    else:
-        reports = sorted((state.reports[i] for i in ids), key=Tracked.sort_key)
+        return [state.reports[only]] if as_of is None or _begun(state.reports[only], as_of) else []
+    reports = state.ordered.get(key)
+    if reports is None:
+        reports = state.ordered[key] = sorted((state.reports[i] for i in ids), key=_order)
     if as_of is not None:
-        reports = [t for t in reports if t.sort_key()[0] <= as_of]
-    return reports
+        return [t for t in reports if _begun(t, as_of)]
+    return list(reports)
+
+
+def _begun(tracked: Tracked, as_of: datetime) -> bool:
+    return tracked.order[0] <= as_of
 
 
 def render(

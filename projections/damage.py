@@ -109,6 +109,10 @@ def recency(tracked: Tracked) -> tuple[date, datetime, int]:
     return as_of_day(tracked.report), reported, tracked.filed_at_position
 
 
+def _recency(tracked: Tracked) -> tuple[date, datetime, int]:
+    return tracked.derived(recency)
+
+
 class DamageView:
     name: ClassVar[str] = "damage"
 
@@ -134,10 +138,10 @@ class DamageView:
         if not standing:
             return None
         latest_by_source: dict[str, Tracked] = {}
-        for tracked in sorted(standing, key=recency):
+        for tracked in sorted(standing, key=_recency):
             latest_by_source[tracked.report.attribution.source] = tracked
         totals = tuple(_total(latest_by_source[name]) for name in sorted(latest_by_source))
-        newest = max(standing, key=recency)
+        newest = max(standing, key=_recency)
         names = _tally(newest.report)
         return DamageRow(
             category=names.category,

@@ -106,8 +106,10 @@ def _figure(tracked: Tracked, troops: Quantity) -> TroopFigure:
     )
 
 
-def _deployment(tracked: Tracked, claim: TroopDeployment) -> Deployment:
+def _deployment(tracked: Tracked) -> Deployment:
     report = tracked.report
+    claim = _force(report)
+    assert isinstance(claim, TroopDeployment)
     start = report.occurred.earliest()
     return Deployment(
         troops=claim.troops,
@@ -164,7 +166,7 @@ class ForcesView:
                 if claim.target is not None:
                     targets.append((tracked, claim.target))
             else:
-                deployments.append(_deployment(tracked, claim))
+                deployments.append(tracked.derived(_deployment))
                 country = claim.country
         names = _force(standing[-1].report)
         return ForcesRow(
@@ -174,6 +176,6 @@ class ForcesView:
             strength=_figure(*strengths[-1]) if strengths else None,
             target=_figure(*targets[-1]) if targets else None,
             deployments=tuple(deployments),
-            history=tuple(_point(t) for t in standing),
+            history=tuple(t.derived(_point) for t in standing),
             retracted=tuple(t.source for t in reports if t.report.is_retracted),
         )

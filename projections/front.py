@@ -61,6 +61,17 @@ def _advance(report: Report) -> FrontAdvance:
     return claim
 
 
+def _point(tracked: Tracked) -> FrontPoint:
+    report = tracked.report
+    return FrontPoint(
+        date=occurred_date(report),
+        rate=_advance(report).rate,
+        verification=report.verification,
+        report_id=report.id,
+        source=report.attribution.source,
+    )
+
+
 class FrontView:
     name: ClassVar[str] = "front"
 
@@ -93,14 +104,5 @@ class FrontView:
             occurred=report.occurred,
             date=occurred_date(report),
             source=latest.source,
-            series=tuple(
-                FrontPoint(
-                    date=occurred_date(tracked.report),
-                    rate=_advance(tracked.report).rate,
-                    verification=tracked.report.verification,
-                    report_id=tracked.report.id,
-                    source=tracked.report.attribution.source,
-                )
-                for tracked in standing
-            ),
+            series=tuple(tracked.derived(_point) for tracked in standing),
         )

@@ -95,6 +95,18 @@ def _held(tracked: Tracked) -> HeldArea:
     )
 
 
+def _point(tracked: Tracked) -> HoldingPoint:
+    report = tracked.report
+    claim = _territory(report)
+    return HoldingPoint(
+        date=occurred_date(report),
+        area=claim.area,
+        extent=claim.extent,
+        verification=report.verification,
+        report_id=report.id,
+    )
+
+
 def _size(area: Quantity) -> float:
     """A figure to compare areas by: the point value, else the bound the source gave."""
     for figure in (area.value, area.high, area.low):
@@ -163,15 +175,6 @@ class HoldingsView:
             computed_share_lost_percent=_share_lost_percent(
                 peak_area, None if current_claim is None else current_claim.area
             ),
-            series=tuple(
-                HoldingPoint(
-                    date=occurred_date(t.report),
-                    area=_territory(t.report).area,
-                    extent=_territory(t.report).extent,
-                    verification=t.report.verification,
-                    report_id=t.report.id,
-                )
-                for t in standing
-            ),
+            series=tuple(t.derived(_point) for t in standing),
             retracted=tuple(t.source for t in reports if t.report.is_retracted),
         )

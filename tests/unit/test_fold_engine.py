@@ -1,0 +1,190 @@
+"""The fold engine as a live runner drives it: events applied a few at a time, the touched
+rows rendered after each batch, on one long-lived state.
+
+The engine remembers, between batches, each key's reports in order and each report's
+derived pieces (a series point, a deployment). These tests change a report after its row
+was rendered — a later filing that sorts before it, a correction that moves its date or its
+region, a corroboration, a retraction — and check that the next render equals a fresh fold
+of the same events, where nothing was remembered.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+
+from domain.attribution import Attribution, Side
+from domain.claims import TerritoryControl, TroopDeployment
+from domain.events import DomainEvent
+from domain.occurrence import Day
+from domain.quantities import Unit, about
+from domain.report import Report, correct, corroborate, evolve, file_report, retract
+from projections.core import View, ViewState, apply, fold, render, render_all
+from projections.forces import ForcesView
+from projections.holdings import Holding, HoldingsView
+from tests.projection_support import recorded
+from tests.seed_values import GENERAL_STAFF_VIA_REUTERS, INSTITUTE_FOR_THE_STUDY_OF_WAR
+
+HOLDINGS = HoldingsView()
+KURSK = "kursk-oblast/ukraine"
+BELGOROD = "belgorod-oblast/ukraine"
+
+
+def held(
+    area: float, day: int, *, reported_day: int | None = None, region: str = "Kursk Oblast"
+) -> DomainEvent:
+    return file_report(
+        claim=TerritoryControl(
+            actor="Ukraine", region=region, country="RU", area=about(area, Unit.KM2)
+        ),
+        attribution=GENERAL_STAFF_VIA_REUTERS,
+        occurred=Day(on=date(2024, 8, day)),
+        reported=Day(on=date(2024, 8, reported_day or day)),
+    )
+
+
+class Runner:
+    """One state, events applied in batches, touched rows rendered after each: the runner's
+    loop without the database."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self.state = ViewState()
+        self.rows: dict[str, bytes] = {}
+        self.events: list[DomainEvent] = []
+        self.reports: dict[object, Report] = {}
+
+    def batch(self, *events: DomainEvent) -> None:
+        log = recorded([*self.events, *events])[len(self.events) :]
+        self.events.extend(events)
+        touched: dict[str, None] = {}
+        for entry in log:
+            self.reports[entry.event.originator_id] = evolve(
+                self.reports.get(entry.event.originator_id),
+                entry.event,  # type: ignore[arg-type]
+            )
+            touched.update(dict.fromkeys(apply(self.view, self.state, entry)))
+        for key in touched:
+            row = render(self.view, self.state, key)
+            if row is None:
+                self.rows.pop(key, None)
+            else:
+                self.rows[key] = msgspec.json.encode(row)
+
+    def report(self, event: DomainEvent) -> Report:
+        return self.reports[event.originator_id]
+
+    def fresh(self) -> dict[str, bytes]:
+        """Every row from a fold of the same events, in a state that remembers nothing."""
+        state, _ = fold(self.view, recorded(self.events))
+        return {key: msgspec.json.encode(row) for key, row in render_all(self.view, state).items()}
+
+
+def series_areas(runner: Runner, key: str) -> list[float | None]:
+    row = msgspec.json.decode(runner.rows[key], type=Holding)
+    return [point.area.value for point in row.series]
+
+
+def test_a_later_filing_that_happened_earlier_takes_its_place_in_the_remembered_order() -> None:
+    runner = Runner(HOLDINGS)
+    runner.batch(held(1000, 10), held(1200, 20))
+    runner.batch(held(1100, 15))  # recorded last, happened in between
+
+    assert series_areas(runner, KURSK) == [1000, 1100, 1200]
+    assert runner.rows == runner.fresh()
+
+
+def test_a_correction_that_moves_a_date_reorders_the_row_and_changes_the_current_figure() -> None:
+    runner = Runner(HOLDINGS)
+    early, late = held(1000, 10, reported_day=26), held(1200, 20)
+    runner.batch(early, late)
+    assert msgspec.json.decode(runner.rows[KURSK])["current"]["area"]["value"] == 1200
+
+    runner.batch(
+        correct(
+            runner.report(early),
+            claim=runner.report(early).claim,
+            occurred=Day(on=date(2024, 8, 25)),
+            reason="the figure was for late August",
+        )
+    )
+
+    assert series_areas(runner, KURSK) == [1200, 1000]
+    assert msgspec.json.decode(runner.rows[KURSK])["current"]["area"]["value"] == 1000
+    assert runner.rows == runner.fresh()
+
+
+def test_a_corroboration_reaches_the_series_point_made_before_it() -> None:
+    runner = Runner(HOLDINGS)
+    filed = held(1000, 10)
+    runner.batch(filed, held(1200, 20))
+    runner.batch(corroborate(runner.report(filed), by=INSTITUTE_FOR_THE_STUDY_OF_WAR))
+
+    row = msgspec.json.decode(runner.rows[KURSK])
+    assert [point["verification"] for point in row["series"]] == ["corroborated", "unverified"]
+    assert runner.rows == runner.fresh()
+
+
+def test_a_correction_that_moves_a_claim_to_another_region_leaves_the_first_row() -> None:
+    runner = Runner(HOLDINGS)
+    moved = held(1000, 10)
+    runner.batch(moved, held(1200, 20))
+    wrong_region = runner.report(moved).claim
+    assert isinstance(wrong_region, TerritoryControl)
+
+    runner.batch(
+        correct(
+            runner.report(moved),
+            claim=msgspec.structs.replace(wrong_region, region="Belgorod Oblast"),
+            reason="the area is in Belgorod region",
+        )
+    )
+
+    assert series_areas(runner, KURSK) == [1200]
+    assert series_areas(runner, BELGOROD) == [1000]
+    assert runner.rows == runner.fresh()
+
+
+def test_a_retraction_after_a_render_drops_the_point_and_the_row_falls_back() -> None:
+    runner = Runner(HOLDINGS)
+    first, second = held(1000, 10), held(1200, 20)
+    runner.batch(first, second)
+    runner.batch(retract(runner.report(second), reason="withdrawn"))
+
+    assert series_areas(runner, KURSK) == [1000]
+    assert runner.rows == runner.fresh()
+    runner.batch(retract(runner.report(first), reason="withdrawn too"))
+    assert runner.rows == {} == runner.fresh()
+
+
+def test_a_deployment_remembered_for_the_forces_row_shows_its_correction() -> None:
+    runner = Runner(ForcesView())
+    deployed = file_report(
+        claim=TroopDeployment(
+            actor="North Korea",
+            theatre="Kursk Oblast",
+            country="RU",
+            troops=about(11_000, Unit.TROOPS),
+            in_support_of="Russia",
+        ),
+        attribution=Attribution(source="US State Department", side=Side.THIRD_PARTY),
+        occurred=Day(on=date(2024, 11, 1)),
+        reported=Day(on=date(2024, 11, 1)),
+    )
+    runner.batch(deployed)
+    claim = runner.report(deployed).claim
+    assert isinstance(claim, TroopDeployment)
+    runner.batch(
+        correct(
+            runner.report(deployed),
+            claim=msgspec.structs.replace(claim, troops=about(12_000, Unit.TROOPS)),
+            reason="updated estimate",
+        )
+    )
+
+    (key,) = runner.rows
+    row = msgspec.json.decode(runner.rows[key])
+    assert [d["troops"]["value"] for d in row["deployments"]] == [12_000]
+    assert [p["troops"]["value"] for p in row["history"]] == [12_000]
+    assert runner.rows == runner.fresh()
