@@ -86,6 +86,21 @@ MinPosition = Annotated[
 ]
 
 
+RowKey = Annotated[
+    str | None,
+    QueryParameter(
+        description="Only the rows whose key is this or begins with it, part by part: "
+        "`kursk-oblast` picks `kursk-oblast/ukraine` and `kursk-oblast/ukraine/2024-08`. "
+        "Names are accepted as written (`Kursk Oblast/Ukraine`)"
+    ),
+]
+
+
+def row_key(text: str) -> str:
+    """A key as a reader may type it, written as the views write keys."""
+    return "/".join(slug(part) for part in text.split("/"))
+
+
 Explain = Annotated[
     bool,
     QueryParameter(
@@ -280,7 +295,7 @@ VIEW_ERRORS = {
 def _view_route(name: str, summary: str, description: str) -> Any:
     @get(
         f"/{name}",
-        operation_id=f"get{name.title()}",
+        operation_id="get" + "".join(part.title() for part in name.split("-")),
         summary=summary,
         description=description,
         tags=["views"],
@@ -291,6 +306,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
                 ANSWER_TYPES[name] | Explanation,
                 description=f"The {name} view (with explain=true: the reports behind it)",
             ),
+            404: problem("With explain=true: no row matches `key` (the nearest keys are named)"),
             **VIEW_ERRORS,
         },
         name=f"view-{name}",
@@ -304,13 +320,27 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         as_of: AsOf = None,
         min_position: MinPosition = None,
         explain: Explain = False,
+        key: RowKey = None,
     ) -> Response[bytes]:
+        if key is None:
+            return await answer_view(
+                request,
+                state,
+                name,
+                question(known_at, position, as_of),
+                min_position=min_position,
+                explained=explain,
+            )
+        wanted = row_key(key)
         return await answer_view(
             request,
             state,
             name,
             question(known_at, position, as_of),
             min_position=min_position,
+            pick=lambda row: row == wanted or row.startswith(wanted + "/"),
+            memo_key=("key", wanted),
+            explain_key=wanted,
             explained=explain,
         )
 
@@ -321,9 +351,10 @@ VIEW_ROUTES = [
     _view_route(
         "holdings",
         "Territory held per region and actor",
-        "For each region and actor: the area held now (with qualifier and source), its peak, "
-        "the share lost from the peak, and the dated series of claims. From the seed article: "
-        "Ukraine holds about 800 km² of Kursk Oblast, at most 1,376 km² at the peak.",
+        "For each region and actor: the area held now (with qualifier and source), its peak "
+        "and the share lost from the peak. From the seed article: Ukraine holds about 800 km² "
+        "of Kursk Oblast, at most 1,376 km² at the peak. The dated series of claims is "
+        "/v1/holdings-series.",
     ),
     _view_route(
         "damage",
@@ -335,20 +366,41 @@ VIEW_ROUTES = [
     _view_route(
         "forces",
         "Troop strength per actor and theatre",
-        "Deployments (59,000 Russian troops to Kursk; about 11,000 North Korean troops, neither "
-        "confirmed nor denied by Russia) and strengths with their targets (575,000, aiming "
-        "for 690,000).",
+        "The latest deployment (59,000 Russian troops to Kursk; about 11,000 North Korean "
+        "troops, neither confirmed nor denied by Russia) and the latest strength with its "
+        "target (575,000, aiming for 690,000). Every deployment and strength, month by month, "
+        "is /v1/forces-history.",
     ),
     _view_route(
         "front",
-        "Advance rates per direction over time",
-        "How fast each side advances in each direction (Kurakhove: 200-300 m/day).",
+        "Advance rates per direction",
+        "How fast each side advances in each direction, by the latest standing claim "
+        "(Kurakhove: 200-300 m/day). The rates over time are /v1/front-series.",
     ),
     _view_route(
         "strikes",
         "Each strike with place, weapon, claimed effects and claimant",
         "Berdiansk: a guided-missile attack; no injuries, port working, fires extinguished - "
         "per the Kremlin-installed governor. GeoJSON at /v1/strikes.geojson.",
+    ),
+    _view_route(
+        "holdings-series",
+        "Territory held over time, one row per region, actor and month",
+        "Every standing area claim as a dated point for charts, and the month's withdrawn "
+        "claims, keyed `kursk-oblast/ukraine/2024-08`. `?key=kursk-oblast/ukraine` gives one "
+        "holding's whole series.",
+    ),
+    _view_route(
+        "forces-history",
+        "Troop strengths and deployments over time, one row per actor, theatre and month",
+        "A point per standing strength or deployment for charts, the month's deployments in "
+        "full (with caveats), and its withdrawn reports, keyed "
+        "`north-korea/kursk-oblast/2024-11`.",
+    ),
+    _view_route(
+        "front-series",
+        "Advance rates over time, one row per direction, actor and month",
+        "Every standing rate as a dated point, keyed `kurakhove/russia/2024-11`.",
     ),
 ]
 

@@ -182,14 +182,17 @@ async def status(args: argparse.Namespace) -> int:
     finally:
         await pool.close()
     encoder = msgspec.json.Encoder()
+    width = max([len("view"), *(len(row.view) for row in statuses)])
     if not args.json:
-        print(f"{'view':<10} {'generation':>10} {'position':>9} {'lag':>7}  state")
+        print(f"{'view':<{width}} {'generation':>10} {'position':>9} {'lag':>7}  state")
     for row in statuses:
         if args.json:
             sys.stdout.buffer.write(encoder.encode(row) + b"\n")
         else:
             generation = "-" if row.generation is None else str(row.generation)
-            print(f"{row.view:<10} {generation:>10} {row.position:>9} {row.lag:>7}  {row.state}")
+            print(
+                f"{row.view:<{width}} {generation:>10} {row.position:>9} {row.lag:>7}  {row.state}"
+            )
     return 0
 
 

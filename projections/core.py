@@ -63,6 +63,22 @@ def occurred_date(report: Report) -> str:
     return iso(anchor(report.occurred))
 
 
+def month_of(report: Report) -> str:
+    """The month a report sits in on a time axis, in UTC: "2024-08". Aggregate views keep
+    their history one row per key and month, so that a row stays small however long the
+    war lasts, and a batch rewrites only the months it touched."""
+    return occurred_date(report)[:7]
+
+
+def monthly_key(key: str, report: Report) -> str:
+    """The key of `report`'s month row beside an aggregate row: "kursk-oblast/ukraine/2024-08"."""
+    return f"{key}/{month_of(report)}"
+
+
+def month_in(key: str) -> str:
+    return key.rsplit("/", 1)[1]
+
+
 @lru_cache(maxsize=1 << 14)  # a few thousand names, over and over
 def slug(*parts: str) -> str:
     """A stable row key from human names: ("Kursk Oblast", "Ukraine") -> "kursk-oblast/ukraine"."""

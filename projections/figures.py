@@ -19,9 +19,9 @@ from domain.quantities import Quantity
 from domain.report import Report
 from projections.core import Source, Tracked
 from projections.damage import DamageRow, recency
-from projections.forces import ForcesRow
-from projections.front import FrontRow
-from projections.holdings import Holding
+from projections.forces import ForcesHistory, ForcesRow
+from projections.front import FrontRow, FrontSeries
+from projections.holdings import Holding, HoldingSeries
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
 
@@ -29,7 +29,7 @@ from projections.timeline import TimelineRow
 class Figure(msgspec.Struct, frozen=True, kw_only=True):
     """One figure the row shows, and the reports it comes from."""
 
-    field: str  # where in the row: "current", "peak", "totals_by_source[0]", "deployments[1]"
+    field: str  # where in the row: "current", "peak", "totals_by_source[0]", "points[3]"
     text: str  # "about 800 km2"
     quantity: Quantity | None
     report_ids: tuple[UUID, ...]  # one, or the two a computed share was worked out from
@@ -65,7 +65,8 @@ def _own_measure(report: Report) -> object:
 
 
 def _force_measure(report: Report) -> object:
-    return "strength" if isinstance(report.claim, ForceStrength) else report.id
+    # The row shows the latest strength and the latest deployment: each replaces the last.
+    return "strength" if isinstance(report.claim, ForceStrength) else "deployment"
 
 
 def read_row(row: msgspec.Struct, reports: Sequence[Tracked]) -> RowReading:
@@ -85,6 +86,12 @@ def read_row(row: msgspec.Struct, reports: Sequence[Tracked]) -> RowReading:
         case FrontRow():
             figures = (_figure("rate", row.rate, row.source),)
             return RowReading(figures, _ids(figures), _one_measure, by_occurrence)
+        case HoldingSeries():
+            return _points((point.area, point.report_id) for point in row.points)
+        case ForcesHistory():
+            return _points((point.troops, point.report_id) for point in row.points)
+        case FrontSeries():
+            return _points((point.rate, point.report_id) for point in row.points)
         case StrikeRow():
             (tracked,) = reports  # the key is the report id
             strike = Figure(
@@ -141,8 +148,20 @@ def _read_forces(row: ForcesRow) -> RowReading:
         figures.append(_figure("strength", row.strength.troops, row.strength.source))
     if row.target is not None:
         figures.append(_figure("target", row.target.troops, row.target.source))
-    figures.extend(
-        _figure(f"deployments[{i}]", deployment.troops, deployment.source)
-        for i, deployment in enumerate(row.deployments)
-    )
+    if row.deployment is not None:
+        figures.append(_figure("deployment", row.deployment.troops, row.deployment.source))
     return RowReading(tuple(figures), _ids(figures), _force_measure, Tracked.sort_key)
+
+
+def _points(quantities: Iterable[tuple[Quantity, UUID]]) -> RowReading:
+    """A month of a history: every point is shown, none leads, none replaces another."""
+    figures = tuple(
+        Figure(
+            field=f"points[{i}]",
+            text=quantity_text(quantity),
+            quantity=quantity,
+            report_ids=(report_id,),
+        )
+        for i, (quantity, report_id) in enumerate(quantities)
+    )
+    return RowReading(figures, frozenset(), _own_measure, Tracked.sort_key)

@@ -3,10 +3,13 @@
 One row per actor and theatre (key `slug(actor, theatre)`, "north-korea/kursk-oblast"), fed by
 `ForceStrength` reports (the size of a force and its target: 575,000 aiming for 690,000) and
 `TroopDeployment` reports (troops sent: 59,000 Russians to Kursk since August). The latest
-standing strength and target are shown; deployments are listed one by one and never summed,
-because two reports of a deployment are as likely to be two accounts of the same troops as
-two waves of them. Each deployment carries its report's caveats ("neither confirmed nor
-denied"), since a figure nobody will confirm reads differently from one nobody asked about.
+standing strength, target and deployment are shown. Deployments are never summed, because two
+reports of a deployment are as likely to be two accounts of the same troops as two waves of
+them; every one is kept, in full, in the `forces-history` view beside this one (one row per
+actor, theatre and month, "north-korea/kursk-oblast/2024-11", with the chart's points), so
+that no row grows with the length of the war. Each deployment carries its report's caveats
+("neither confirmed nor denied"), since a figure nobody will confirm reads differently from
+one nobody asked about.
 
 Retracted reports never count (the previous standing one shows instead); when every report
 about a force has been withdrawn the row goes (render returns None).
@@ -27,7 +30,7 @@ from domain.claims import Claim, ForceStrength, TroopDeployment
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, occurred_date, slug
+from projections.core import Source, Tracked, month_in, monthly_key, occurred_date, slug
 
 
 class Measure(StrEnum):
@@ -81,8 +84,18 @@ class ForcesRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     country: str | None  # only deployments name one; a strength's theatre may be a country
     strength: TroopFigure | None
     target: TroopFigure | None
+    deployment: Deployment | None  # the latest standing one
+
+
+class ForcesHistory(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One month of a force's history: a point per standing report for the chart, the
+    month's deployments in full, and the reports withdrawn (never plotted)."""
+
+    actor: str
+    theatre: str
+    month: str  # "2024-11": when the reports say it was so, in UTC
+    points: tuple[ForcePoint, ...]
     deployments: tuple[Deployment, ...]
-    history: tuple[ForcePoint, ...]
     retracted: tuple[Source, ...]
 
 
@@ -150,32 +163,65 @@ class ForcesView:
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> ForcesRow | None:
-        standing = [t for t in reports if not t.report.is_retracted]
-        if not standing:
-            return None
         # `reports` come in order of occurrence, then reporting, then log: the last standing
-        # report of a kind is the most recent one.
-        strengths: list[tuple[Tracked, Quantity]] = []
-        targets: list[tuple[Tracked, Quantity]] = []
-        deployments: list[Deployment] = []
+        # report of a kind is the most recent one. Scanning back finds them in a few steps.
+        latest: Tracked | None = None
+        strength: tuple[Tracked, Quantity] | None = None
+        target: tuple[Tracked, Quantity] | None = None
+        deployment: Tracked | None = None
         country: str | None = None
-        for tracked in standing:
+        for tracked in reversed(reports):
+            if tracked.report.is_retracted:
+                continue
+            latest = latest or tracked
             claim = _force(tracked.report)
             if isinstance(claim, ForceStrength):
-                strengths.append((tracked, claim.troops))
-                if claim.target is not None:
-                    targets.append((tracked, claim.target))
-            else:
-                deployments.append(tracked.derived(_deployment))
-                country = claim.country
-        names = _force(standing[-1].report)
+                strength = strength or (tracked, claim.troops)
+                if target is None and claim.target is not None:
+                    target = (tracked, claim.target)
+            elif deployment is None:
+                deployment, country = tracked, claim.country
+            if strength and target and deployment:
+                break
+        if latest is None:
+            return None
+        names = _force(latest.report)
         return ForcesRow(
             actor=names.actor,
             theatre=names.theatre,
             country=country,
-            strength=_figure(*strengths[-1]) if strengths else None,
-            target=_figure(*targets[-1]) if targets else None,
-            deployments=tuple(deployments),
-            history=tuple(t.derived(_point) for t in standing),
+            strength=None if strength is None else _figure(*strength),
+            target=None if target is None else _figure(*target),
+            deployment=None if deployment is None else deployment.derived(_deployment),
+        )
+
+
+class ForcesHistoryView:
+    """The forces' history, one row per actor, theatre and month."""
+
+    name: ClassVar[str] = "forces-history"
+
+    def follows(self, claim: Claim) -> bool:
+        return isinstance(claim, ForceStrength | TroopDeployment)
+
+    def keys(self, report: Report) -> tuple[str, ...]:
+        claim = _force(report)
+        return (monthly_key(slug(claim.actor, claim.theatre), report),)
+
+    def render(
+        self, key: str, reports: Sequence[Tracked], as_of: datetime | None
+    ) -> ForcesHistory | None:
+        standing = [t for t in reports if not t.report.is_retracted]
+        names = _force((standing or reports)[-1].report)
+        return ForcesHistory(
+            actor=names.actor,
+            theatre=names.theatre,
+            month=month_in(key),
+            points=tuple(t.derived(_point) for t in standing),
+            deployments=tuple(
+                t.derived(_deployment)
+                for t in standing
+                if isinstance(t.report.claim, TroopDeployment)
+            ),
             retracted=tuple(t.source for t in reports if t.report.is_retracted),
         )

@@ -1,8 +1,10 @@
 """Front movement: how fast each actor advances on each direction, and how that changed.
 
 One row per direction and actor (key `slug(direction, actor)`, "kurakhove/russia"), fed by
-every `FrontAdvance` report about it. The row shows the latest rate that still stands and,
-for charts, one point per claim in order of when it happened.
+every `FrontAdvance` report about it. The row shows the latest rate that still stands. For
+charts, the `front-series` view beside it has one point per claim in order of when it
+happened, one row per direction, actor and month ("kurakhove/russia/2024-11"), so that no row
+grows with the length of the war.
 
 Retracted claims leave the series and can no longer be the latest rate: a withdrawn figure
 is not a measurement to plot. When every claim about a direction has been withdrawn the row
@@ -25,7 +27,7 @@ from domain.claims import Claim, FrontAdvance
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, occurred_date, slug
+from projections.core import Source, Tracked, month_in, monthly_key, occurred_date, slug
 
 
 class FrontPoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -39,7 +41,7 @@ class FrontPoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class FrontRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """An actor's advance on one direction: the latest standing rate and its history."""
+    """An actor's advance on one direction: the latest standing rate."""
 
     direction: str
     actor: str
@@ -51,7 +53,17 @@ class FrontRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     occurred: Occurrence
     date: str
     source: Source
-    series: tuple[FrontPoint, ...]
+
+
+class FrontSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One month of an advance's history: its standing rates in order of occurrence, and
+    the ones withdrawn (never plotted)."""
+
+    direction: str
+    actor: str
+    month: str  # "2024-11": when the rates were claimed to hold, in UTC
+    points: tuple[FrontPoint, ...]
+    retracted: tuple[Source, ...]
 
 
 def _advance(report: Report) -> FrontAdvance:
@@ -85,12 +97,11 @@ class FrontView:
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> FrontRow | None:
-        standing = [tracked for tracked in reports if not tracked.report.is_retracted]
-        if not standing:
-            return None
         # `reports` come in order of occurrence, then reporting, then log: the last standing
         # claim is the most recent one, and names and region are shown as it gives them.
-        latest = standing[-1]
+        latest = next((t for t in reversed(reports) if not t.report.is_retracted), None)
+        if latest is None:
+            return None
         report = latest.report
         claim = _advance(report)
         return FrontRow(
@@ -104,5 +115,30 @@ class FrontView:
             occurred=report.occurred,
             date=occurred_date(report),
             source=latest.source,
-            series=tuple(tracked.derived(_point) for tracked in standing),
+        )
+
+
+class FrontSeriesView:
+    """The advances' history, one row per direction, actor and month."""
+
+    name: ClassVar[str] = "front-series"
+
+    def follows(self, claim: Claim) -> bool:
+        return isinstance(claim, FrontAdvance)
+
+    def keys(self, report: Report) -> tuple[str, ...]:
+        claim = _advance(report)
+        return (monthly_key(slug(claim.direction, claim.actor), report),)
+
+    def render(
+        self, key: str, reports: Sequence[Tracked], as_of: datetime | None
+    ) -> FrontSeries | None:
+        named = next((t for t in reversed(reports) if not t.report.is_retracted), reports[-1])
+        claim = _advance(named.report)
+        return FrontSeries(
+            direction=claim.direction,
+            actor=claim.actor,
+            month=month_in(key),
+            points=tuple(t.derived(_point) for t in reports if not t.report.is_retracted),
+            retracted=tuple(t.source for t in reports if t.report.is_retracted),
         )

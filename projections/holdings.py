@@ -2,7 +2,10 @@
 
 One row per region and actor (key `slug(region, actor)`, "kursk-oblast/ukraine"), fed by every
 `TerritoryControl` report about it. The row shows the latest standing "current" figure, the
-peak, the share lost between them, and one point per standing claim for charts.
+peak and the share lost between them. The history, one point per standing claim for charts,
+is the `holdings-series` view beside it: one row per region, actor and month
+("kursk-oblast/ukraine/2024-08"), so that neither row grows with the length of the war and a
+new claim rewrites only its own month.
 
 Retracted claims never count: the current figure falls back to the previous standing one,
 and the peak to the previous peak claim (or, failing that, to the highest current figure).
@@ -26,7 +29,14 @@ from domain.claims import Claim, Extent, TerritoryControl
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, occurred_date, slug
+from projections.core import (
+    Source,
+    Tracked,
+    month_in,
+    monthly_key,
+    occurred_date,
+    slug,
+)
 
 
 class PeakBasis(StrEnum):
@@ -71,7 +81,17 @@ class Holding(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     share_lost_from_peak: Quantity | None
     # Ours, from the two point figures; None when either figure is only a bound or missing.
     computed_share_lost_percent: float | None
-    series: tuple[HoldingPoint, ...]
+
+
+class HoldingSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One month of a holding's history: its standing claims in order of occurrence, and
+    the ones withdrawn (kept for auditors, never plotted)."""
+
+    region: str
+    country: str
+    actor: str
+    month: str  # "2024-08": when the claims say the area was held, in UTC
+    points: tuple[HoldingPoint, ...]
     retracted: tuple[Source, ...]
 
 
@@ -115,19 +135,45 @@ def _size(area: Quantity) -> float:
     return 0.0  # unreachable for a validated quantity; keeps the comparison total
 
 
-def _peak(standing: Sequence[Tracked]) -> tuple[Tracked | None, PeakBasis | None]:
-    claimed = [t for t in standing if _territory(t.report).extent is Extent.PEAK]
-    if claimed:
-        return claimed[-1], PeakBasis.CLAIMED
-    current = [t for t in standing if _territory(t.report).extent is Extent.CURRENT]
-    if not current:
-        return None, None
-    highest = current[0]
-    for tracked in current[1:]:
-        # `>=`: among equal figures the most recent claim stands for the peak.
-        if _size(_territory(tracked.report).area) >= _size(_territory(highest.report).area):
-            highest = tracked
-    return highest, PeakBasis.HIGHEST_CURRENT
+class _Reading:
+    """The standing claims a holding is shown from, found scanning back from the most
+    recent: usually a few steps, whatever the length of the row's history."""
+
+    __slots__ = ("current", "latest", "peak", "peak_basis")
+
+    def __init__(self, reports: Sequence[Tracked]) -> None:
+        self.latest: Tracked | None = None
+        self.current: Tracked | None = None
+        claimed: Tracked | None = None
+        highest: Tracked | None = None
+        highest_size = 0.0
+        for tracked in reversed(reports):
+            if tracked.report.is_retracted:
+                continue
+            if self.latest is None:
+                self.latest = tracked
+            claim = _territory(tracked.report)
+            if claim.extent is Extent.PEAK:
+                if claimed is None:
+                    claimed = tracked
+            else:
+                if self.current is None:
+                    self.current = tracked
+                # Strictly larger, scanning back: among equal figures the most recent
+                # claim stands for the peak.
+                size = _size(claim.area)
+                if highest is None or size > highest_size:
+                    highest, highest_size = tracked, size
+            if claimed is not None and self.current is not None:
+                break  # a claimed peak makes the highest current figure moot
+        self.peak: Tracked | None
+        self.peak_basis: PeakBasis | None
+        if claimed is not None:
+            self.peak, self.peak_basis = claimed, PeakBasis.CLAIMED
+        elif highest is not None:
+            self.peak, self.peak_basis = highest, PeakBasis.HIGHEST_CURRENT
+        else:
+            self.peak, self.peak_basis = None, None
 
 
 def _share_lost_percent(peak: Quantity | None, current: Quantity | None) -> float | None:
@@ -151,30 +197,53 @@ class HoldingsView:
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> Holding | None:
-        standing = [t for t in reports if not t.report.is_retracted]
-        if not standing:
-            return None
         # `reports` come in order of occurrence, then reporting, then log: the last standing
         # claim of a kind is the most recent one.
-        currents = [t for t in standing if _territory(t.report).extent is Extent.CURRENT]
-        current = currents[-1] if currents else None
-        peak, peak_basis = _peak(standing)
+        reading = _Reading(reports)
+        if reading.latest is None:
+            return None
+        current, peak = reading.current, reading.peak
         current_claim = None if current is None else _territory(current.report)
         peak_area = None if peak is None else _territory(peak.report).area
-        names = _territory(standing[-1].report)
+        names = _territory(reading.latest.report)
         return Holding(
             region=names.region,
             country=names.country,
             actor=names.actor,
             current=None if current is None else _held(current),
             peak=None if peak is None else _held(peak),
-            peak_basis=peak_basis,
+            peak_basis=reading.peak_basis,
             share_lost_from_peak=(
                 None if current_claim is None else current_claim.share_lost_from_peak
             ),
             computed_share_lost_percent=_share_lost_percent(
                 peak_area, None if current_claim is None else current_claim.area
             ),
-            series=tuple(t.derived(_point) for t in standing),
+        )
+
+
+class HoldingsSeriesView:
+    """The holdings' history, one row per region, actor and month."""
+
+    name: ClassVar[str] = "holdings-series"
+
+    def follows(self, claim: Claim) -> bool:
+        return isinstance(claim, TerritoryControl)
+
+    def keys(self, report: Report) -> tuple[str, ...]:
+        claim = _territory(report)
+        return (monthly_key(slug(claim.region, claim.actor), report),)
+
+    def render(
+        self, key: str, reports: Sequence[Tracked], as_of: datetime | None
+    ) -> HoldingSeries | None:
+        named = next((t for t in reversed(reports) if not t.report.is_retracted), reports[-1])
+        names = _territory(named.report)
+        return HoldingSeries(
+            region=names.region,
+            country=names.country,
+            actor=names.actor,
+            month=month_in(key),
+            points=tuple(t.derived(_point) for t in reports if not t.report.is_retracted),
             retracted=tuple(t.source for t in reports if t.report.is_retracted),
         )

@@ -6,9 +6,9 @@ import msgspec
 
 from projections.core import View
 from projections.damage import DamageRow, DamageView
-from projections.forces import ForcesRow, ForcesView
-from projections.front import FrontRow, FrontView
-from projections.holdings import Holding, HoldingsView
+from projections.forces import ForcesHistory, ForcesHistoryView, ForcesRow, ForcesView
+from projections.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
+from projections.holdings import Holding, HoldingSeries, HoldingsSeriesView, HoldingsView
 from projections.strikes import StrikeRow, StrikesView
 from projections.timeline import TimelineRow, TimelineView
 
@@ -21,6 +21,10 @@ VIEWS: dict[str, View] = {
         FrontView(),
         StrikesView(),
         TimelineView(),
+        # The aggregate views' histories, one row per key and month.
+        HoldingsSeriesView(),
+        ForcesHistoryView(),
+        FrontSeriesView(),
     )
 }
 
@@ -32,4 +36,7 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "front": FrontRow,
     "strikes": StrikeRow,
     "timeline": TimelineRow,
+    "holdings-series": HoldingSeries,
+    "forces-history": ForcesHistory,
+    "front-series": FrontSeries,
 }

@@ -12,7 +12,17 @@ async def test_status_lists_every_view(client: Client, keys: Keys) -> None:
     response = await client.get("/v1/status", headers=Keys.header(keys.reader))
     assert response.status_code == 200
     views = {row["view"] for row in response.json()["views"]}
-    assert views == {"holdings", "damage", "forces", "front", "strikes", "timeline"}
+    assert views == {
+        "holdings",
+        "damage",
+        "forces",
+        "front",
+        "strikes",
+        "timeline",
+        "holdings-series",
+        "forces-history",
+        "front-series",
+    }
 
 
 async def test_rebuild_needs_admin_and_switches_generation(

@@ -14,6 +14,7 @@ import pytest
 
 from application.demo import demo_reports
 from application.reports import ReportService
+from projections.registry import VIEWS
 from store.event_store import EventStore
 from store.settings import with_database
 from tests.e2e.conftest import TIMELINE, RunTimeline, timeline_env
@@ -148,14 +149,7 @@ async def test_a_project_worker_brings_every_view_to_the_log_head_and_stops_on_c
 
     # Then every view reached the head, with no lag, and Ctrl-C stopped the worker cleanly
     assert worker.returncode == 0, worker.stderr.read() if worker.stderr else ""
-    assert {v["view"] for v in views} == {
-        "holdings",
-        "damage",
-        "forces",
-        "front",
-        "strikes",
-        "timeline",
-    }
+    assert {v["view"] for v in views} == set(VIEWS)
     assert all(v["lag"] == 0 for v in views)
     after = await asyncio.to_thread(run_timeline, "status")
     assert "stopped" in after.stdout
@@ -221,7 +215,7 @@ async def test_rebuild_all_switches_every_view_to_a_new_generation(
     assert result.returncode == 0, result.stderr
     status = await asyncio.to_thread(run_timeline, "status", "--json")
     views = [json.loads(line) for line in status.stdout.splitlines()]
-    assert len(views) == 6
+    assert {v["view"] for v in views} == set(VIEWS)
     assert all(v["generation"] == 2 and v["lag"] == 0 for v in views)
 
 

@@ -77,12 +77,27 @@ async def test_the_seed_articles_figures_come_out_of_the_views(
     forces = _documents(await read_rows(pool, "forces"))
     assert forces["russia/ukraine"]["strength"]["troops"]["value"] == 575_000
     assert forces["russia/ukraine"]["target"]["troops"]["value"] == 690_000
-    north_koreans = forces["north-korea/kursk-oblast"]["deployments"][0]
+    north_koreans = forces["north-korea/kursk-oblast"]["deployment"]
     assert north_koreans["troops"]["value"] == 11_000
     assert "neither_confirmed_nor_denied" in [c["stance"] for c in north_koreans["caveats"]]
 
     front = _documents(await read_rows(pool, "front"))["kurakhove/russia"]
     assert (front["rate"]["low"], front["rate"]["high"]) == (200, 300)
+
+    # The histories, a row per key and month: the 1,376 km² peak and the 800 km² now.
+    series = _documents(await read_rows(pool, "holdings-series"))
+    kursk = {key: row for key, row in series.items() if key.startswith("kursk-oblast/ukraine/")}
+    points = [point for _, row in sorted(kursk.items()) for point in row["points"]]
+    assert [point["area"]["value"] for point in points] == [1376, 800]
+    assert all(key.endswith("/" + row["month"]) for key, row in kursk.items())
+    history = _documents(await read_rows(pool, "forces-history"))
+    deployed = [
+        deployment["troops"]["value"]
+        for key, row in history.items()
+        if key.startswith("north-korea/kursk-oblast/")
+        for deployment in row["deployments"]
+    ]
+    assert deployed == [11_000]
 
     timeline = _documents(await read_rows(pool, "timeline"))
     assert len(timeline) == 14

@@ -11,6 +11,7 @@ of the same events, where nothing was remembered.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import msgspec
 
@@ -21,12 +22,13 @@ from domain.occurrence import Day
 from domain.quantities import Unit, about
 from domain.report import Report, correct, corroborate, evolve, file_report, retract
 from projections.core import View, ViewState, apply, fold, render, render_all
-from projections.forces import ForcesView
-from projections.holdings import Holding, HoldingsView
+from projections.forces import ForcesHistoryView, ForcesView
+from projections.holdings import HoldingsSeriesView, HoldingsView
 from tests.projection_support import recorded
 from tests.seed_values import GENERAL_STAFF_VIA_REUTERS, INSTITUTE_FOR_THE_STUDY_OF_WAR
 
 HOLDINGS = HoldingsView()
+HOLDINGS_SERIES = HoldingsSeriesView()
 KURSK = "kursk-oblast/ukraine"
 BELGOROD = "belgorod-oblast/ukraine"
 
@@ -45,49 +47,66 @@ def held(
 
 
 class Runner:
-    """One state, events applied in batches, touched rows rendered after each: the runner's
-    loop without the database."""
+    """Per view, one state, events applied in batches, touched rows rendered after each:
+    the runners' loop without the database. Rows by (view, key)."""
 
-    def __init__(self, view: View) -> None:
-        self.view = view
-        self.state = ViewState()
-        self.rows: dict[str, bytes] = {}
+    def __init__(self, *views: View) -> None:
+        self.views = {view.name: (view, ViewState()) for view in views}
+        self.rows: dict[tuple[str, str], bytes] = {}
         self.events: list[DomainEvent] = []
         self.reports: dict[object, Report] = {}
 
     def batch(self, *events: DomainEvent) -> None:
         log = recorded([*self.events, *events])[len(self.events) :]
         self.events.extend(events)
-        touched: dict[str, None] = {}
         for entry in log:
             self.reports[entry.event.originator_id] = evolve(
                 self.reports.get(entry.event.originator_id),
                 entry.event,  # type: ignore[arg-type]
             )
-            touched.update(dict.fromkeys(apply(self.view, self.state, entry)))
-        for key in touched:
-            row = render(self.view, self.state, key)
-            if row is None:
-                self.rows.pop(key, None)
-            else:
-                self.rows[key] = msgspec.json.encode(row)
+        for name, (view, state) in self.views.items():
+            touched: dict[str, None] = {}
+            for entry in log:
+                touched.update(dict.fromkeys(apply(view, state, entry)))
+            for key in touched:
+                row = render(view, state, key)
+                if row is None:
+                    self.rows.pop((name, key), None)
+                else:
+                    self.rows[name, key] = msgspec.json.encode(row)
 
     def report(self, event: DomainEvent) -> Report:
         return self.reports[event.originator_id]
 
-    def fresh(self) -> dict[str, bytes]:
-        """Every row from a fold of the same events, in a state that remembers nothing."""
-        state, _ = fold(self.view, recorded(self.events))
-        return {key: msgspec.json.encode(row) for key, row in render_all(self.view, state).items()}
+    def row(self, view: str, key: str) -> Any:
+        return msgspec.json.decode(self.rows[view, key])
+
+    def fresh(self) -> dict[tuple[str, str], bytes]:
+        """Every row from a fold of the same events, in states that remember nothing."""
+        rows = {}
+        for name, (view, _) in self.views.items():
+            state, _ = fold(view, recorded(self.events))
+            for key, row in render_all(view, state).items():
+                rows[name, key] = msgspec.json.encode(row)
+        return rows
 
 
-def series_areas(runner: Runner, key: str) -> list[float | None]:
-    row = msgspec.json.decode(runner.rows[key], type=Holding)
-    return [point.area.value for point in row.series]
+def series_areas(runner: Runner, holding: str) -> list[float | None]:
+    """The holding's whole series, month rows in key order."""
+    months = sorted(
+        key
+        for view, key in runner.rows
+        if view == "holdings-series" and key.startswith(holding + "/")
+    )
+    return [
+        point["area"]["value"]
+        for month in months
+        for point in runner.row("holdings-series", month)["points"]
+    ]
 
 
 def test_a_later_filing_that_happened_earlier_takes_its_place_in_the_remembered_order() -> None:
-    runner = Runner(HOLDINGS)
+    runner = Runner(HOLDINGS, HOLDINGS_SERIES)
     runner.batch(held(1000, 10), held(1200, 20))
     runner.batch(held(1100, 15))  # recorded last, happened in between
 
@@ -96,10 +115,10 @@ def test_a_later_filing_that_happened_earlier_takes_its_place_in_the_remembered_
 
 
 def test_a_correction_that_moves_a_date_reorders_the_row_and_changes_the_current_figure() -> None:
-    runner = Runner(HOLDINGS)
+    runner = Runner(HOLDINGS, HOLDINGS_SERIES)
     early, late = held(1000, 10, reported_day=26), held(1200, 20)
     runner.batch(early, late)
-    assert msgspec.json.decode(runner.rows[KURSK])["current"]["area"]["value"] == 1200
+    assert runner.row("holdings", KURSK)["current"]["area"]["value"] == 1200
 
     runner.batch(
         correct(
@@ -111,23 +130,23 @@ def test_a_correction_that_moves_a_date_reorders_the_row_and_changes_the_current
     )
 
     assert series_areas(runner, KURSK) == [1200, 1000]
-    assert msgspec.json.decode(runner.rows[KURSK])["current"]["area"]["value"] == 1000
+    assert runner.row("holdings", KURSK)["current"]["area"]["value"] == 1000
     assert runner.rows == runner.fresh()
 
 
 def test_a_corroboration_reaches_the_series_point_made_before_it() -> None:
-    runner = Runner(HOLDINGS)
+    runner = Runner(HOLDINGS, HOLDINGS_SERIES)
     filed = held(1000, 10)
     runner.batch(filed, held(1200, 20))
     runner.batch(corroborate(runner.report(filed), by=INSTITUTE_FOR_THE_STUDY_OF_WAR))
 
-    row = msgspec.json.decode(runner.rows[KURSK])
-    assert [point["verification"] for point in row["series"]] == ["corroborated", "unverified"]
+    row = runner.row("holdings-series", KURSK + "/2024-08")
+    assert [point["verification"] for point in row["points"]] == ["corroborated", "unverified"]
     assert runner.rows == runner.fresh()
 
 
 def test_a_correction_that_moves_a_claim_to_another_region_leaves_the_first_row() -> None:
-    runner = Runner(HOLDINGS)
+    runner = Runner(HOLDINGS, HOLDINGS_SERIES)
     moved = held(1000, 10)
     runner.batch(moved, held(1200, 20))
     wrong_region = runner.report(moved).claim
@@ -147,19 +166,22 @@ def test_a_correction_that_moves_a_claim_to_another_region_leaves_the_first_row(
 
 
 def test_a_retraction_after_a_render_drops_the_point_and_the_row_falls_back() -> None:
-    runner = Runner(HOLDINGS)
+    runner = Runner(HOLDINGS, HOLDINGS_SERIES)
     first, second = held(1000, 10), held(1200, 20)
     runner.batch(first, second)
     runner.batch(retract(runner.report(second), reason="withdrawn"))
 
     assert series_areas(runner, KURSK) == [1000]
+    assert runner.row("holdings", KURSK)["current"]["area"]["value"] == 1000
     assert runner.rows == runner.fresh()
     runner.batch(retract(runner.report(first), reason="withdrawn too"))
-    assert runner.rows == {} == runner.fresh()
+    assert ("holdings", KURSK) not in runner.rows
+    assert len(runner.row("holdings-series", KURSK + "/2024-08")["retracted"]) == 2
+    assert runner.rows == runner.fresh()
 
 
 def test_a_deployment_remembered_for_the_forces_row_shows_its_correction() -> None:
-    runner = Runner(ForcesView())
+    runner = Runner(ForcesView(), ForcesHistoryView())
     deployed = file_report(
         claim=TroopDeployment(
             actor="North Korea",
@@ -183,8 +205,9 @@ def test_a_deployment_remembered_for_the_forces_row_shows_its_correction() -> No
         )
     )
 
-    (key,) = runner.rows
-    row = msgspec.json.decode(runner.rows[key])
-    assert [d["troops"]["value"] for d in row["deployments"]] == [12_000]
-    assert [p["troops"]["value"] for p in row["history"]] == [12_000]
+    key = "north-korea/kursk-oblast"
+    assert runner.row("forces", key)["deployment"]["troops"]["value"] == 12_000
+    month = runner.row("forces-history", key + "/2024-11")
+    assert [d["troops"]["value"] for d in month["deployments"]] == [12_000]
+    assert [p["troops"]["value"] for p in month["points"]] == [12_000]
     assert runner.rows == runner.fresh()

@@ -1,8 +1,9 @@
 """The forces view: Russia's 575,000 troops aiming for 690,000, and who was sent to Kursk.
 
 Given the seed article's reports and what happened to them later, when the forces view folds
-them, then each actor and theatre shows its latest standing strength and target, and every
-deployment with the caveats it was reported under.
+them, then each actor and theatre shows its latest standing strength, target and deployment,
+with the caveats it was reported under; and the forces-history view beside it lists every
+standing report of each month for the chart and every deployment in full, never summed.
 """
 
 from __future__ import annotations
@@ -21,11 +22,18 @@ from domain.quantities import Unit, about
 from domain.report import Report, correct, corroborate, dispute, file_report, project_report
 from domain.report import retract as retract_report
 from projections.core import fold, render_all
-from projections.forces import ForcesRow, ForcesView, Measure
+from projections.forces import (
+    ForcesHistory,
+    ForcesHistoryView,
+    ForcesRow,
+    ForcesView,
+    Measure,
+)
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import GENERAL_STAFF_VIA_REUTERS, RUSSIAN_DEFENCE_MINISTRY
 
 VIEW = ForcesView()
+HISTORY = ForcesHistoryView()
 RUSSIA_IN_KURSK = "russia/kursk-oblast"
 NORTH_KOREA_IN_KURSK = "north-korea/kursk-oblast"
 RUSSIA_IN_UKRAINE = "russia/ukraine"
@@ -57,6 +65,18 @@ def forces(events: list[DomainEvent], as_of: datetime | None = None) -> dict[str
     rows = render_all(VIEW, state, as_of)
     assert all(isinstance(row, ForcesRow) for row in rows.values())
     return {key: row for key, row in rows.items() if isinstance(row, ForcesRow)}
+
+
+def history(events: list[DomainEvent], as_of: datetime | None = None) -> dict[str, ForcesHistory]:
+    state, _ = fold(HISTORY, recorded(events))
+    rows = render_all(HISTORY, state, as_of)
+    assert all(isinstance(row, ForcesHistory) for row in rows.values())
+    return {key: row for key, row in rows.items() if isinstance(row, ForcesHistory)}
+
+
+def months_of(rows: dict[str, ForcesHistory], force: str) -> dict[str, ForcesHistory]:
+    """The month rows of one actor and theatre ("russia/kursk-oblast"), by key in order."""
+    return {key: row for key, row in rows.items() if key.rsplit("/", 1)[0] == force}
 
 
 def retract(events: list[DomainEvent], report_id: UUID) -> DomainEvent:
@@ -105,19 +125,20 @@ def test_the_demo_shows_russias_strength_and_the_troops_sent_to_kursk() -> None:
     assert overall.strength.source.report_id == FORCE_STRENGTH
     assert overall.target is not None
     assert overall.target.troops == about(690_000, Unit.TROOPS)
-    assert overall.deployments == ()
-    assert [(p.measure, p.troops.value, p.target) for p in overall.history] == [
-        (Measure.STRENGTH, 575_000, about(690_000, Unit.TROOPS))
-    ]
+    assert overall.deployment is None
+    assert overall.country is None  # only deployments name one
 
-    [russians] = rows[RUSSIA_IN_KURSK].deployments
+    russians = rows[RUSSIA_IN_KURSK].deployment
+    assert russians is not None
     assert russians.troops == about(59_000, Unit.TROOPS)
     assert russians.since == "2024-08-01"
     assert russians.attribution == GENERAL_STAFF_VIA_REUTERS
     assert russians.source.report_id == RUSSIAN_DEPLOYMENT
     assert rows[RUSSIA_IN_KURSK].strength is None
+    assert rows[RUSSIA_IN_KURSK].country == "RU"
 
-    [north_koreans] = rows[NORTH_KOREA_IN_KURSK].deployments
+    north_koreans = rows[NORTH_KOREA_IN_KURSK].deployment
+    assert north_koreans is not None
     assert north_koreans.troops == about(11_000, Unit.TROOPS)
     assert north_koreans.in_support_of == "Russia"
     assert north_koreans.status == "arrived; the bulk still finalising training"
@@ -126,16 +147,57 @@ def test_the_demo_shows_russias_strength_and_the_troops_sent_to_kursk() -> None:
     assert north_koreans.verification is Verification.UNVERIFIED
 
 
+def test_the_demo_history_charts_each_report_in_the_month_it_held() -> None:
+    rows = history(demo_events())
+
+    # The deployment to Kursk began in August; the strength and the North Koreans' arrival
+    # are the source's "now", 23 November.
+    assert list(rows) == [
+        f"{NORTH_KOREA_IN_KURSK}/2024-11",
+        f"{RUSSIA_IN_KURSK}/2024-08",
+        f"{RUSSIA_IN_UKRAINE}/2024-11",
+    ]
+    overall = rows[f"{RUSSIA_IN_UKRAINE}/2024-11"]
+    assert (overall.actor, overall.theatre, overall.month) == ("Russia", "Ukraine", "2024-11")
+    assert [(p.measure, p.troops.value, p.target, p.report_id) for p in overall.points] == [
+        (Measure.STRENGTH, 575_000, about(690_000, Unit.TROOPS), FORCE_STRENGTH)
+    ]
+    assert overall.deployments == ()
+    assert overall.retracted == ()
+
+    kursk = rows[f"{RUSSIA_IN_KURSK}/2024-08"]
+    assert (kursk.actor, kursk.theatre, kursk.month) == ("Russia", "Kursk Oblast", "2024-08")
+    assert [(p.measure, p.troops.value, p.target) for p in kursk.points] == [
+        (Measure.DEPLOYMENT, 59_000, None)
+    ]
+    # The month's deployment in full, as the summary shows it.
+    assert kursk.deployments == (forces(demo_events())[RUSSIA_IN_KURSK].deployment,)
+
+
 def test_deployments_are_listed_one_by_one_and_never_summed() -> None:
     # Given the General Staff's 59,000 and Zelenskiy's 50,000 Russians in Kursk,
-    row = forces([*demo_events(), zelenskiy_on_kursk()])[RUSSIA_IN_KURSK]
+    events = [*demo_events(), zelenskiy_on_kursk()]
+    row = forces(events)[RUSSIA_IN_KURSK]
+    months = months_of(history(events), RUSSIA_IN_KURSK)
 
-    # then both accounts are listed, in order of when they held, and nothing adds them up.
-    assert [(d.attribution.source, d.troops.value) for d in row.deployments] == [
-        ("Ukrainian General Staff source", 59_000),
-        ("President Volodymyr Zelenskiy", 50_000),
+    # then the summary shows the latest account as it was given, not a total,
+    assert row.deployment is not None
+    assert row.deployment.troops == about(50_000, Unit.TROOPS)
+    assert row.deployment.source.report_id == ZELENSKIY_ON_KURSK
+    # and the history lists both, each in its month and in order of when they held,
+    # and nothing adds them up.
+    assert [
+        (month.month, d.attribution.source, d.troops.value)
+        for month in months.values()
+        for d in month.deployments
+    ] == [
+        ("2024-08", "Ukrainian General Staff source", 59_000),
+        ("2024-11", "President Volodymyr Zelenskiy", 50_000),
     ]
-    assert [p.troops.value for p in row.history] == [59_000, 50_000]
+    assert [p.troops.value for month in months.values() for p in month.points] == [
+        59_000,
+        50_000,
+    ]
 
 
 def test_a_corrected_figure_replaces_the_old_one() -> None:
@@ -151,28 +213,38 @@ def test_a_corrected_figure_replaces_the_old_one() -> None:
     )
 
     row = forces(events)[NORTH_KOREA_IN_KURSK]
+    month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11"]
 
-    [deployment] = row.deployments
-    assert deployment.troops == about(12_000, Unit.TROOPS)
-    assert deployment.source.last_changed_at_position == len(events)
-    assert [p.troops.value for p in row.history] == [12_000]
+    assert row.deployment is not None
+    assert row.deployment.troops == about(12_000, Unit.TROOPS)
+    assert row.deployment.source.last_changed_at_position == len(events)
+    # The history replaces it too, without a second point or deployment.
+    assert [p.troops.value for p in month.points] == [12_000]
+    assert month.deployments == (row.deployment,)
 
 
 def test_retracting_the_latest_strength_falls_back_to_the_previous_one() -> None:
     # Given a December count of 580,000, when it is retracted,
     events = [*demo_events(), december_strength()]
     before = forces(events)[RUSSIA_IN_UKRAINE]
+    december_before = history(events)[f"{RUSSIA_IN_UKRAINE}/2024-12"]
     events.append(retract(events, DECEMBER_STRENGTH))
     after = forces(events)[RUSSIA_IN_UKRAINE]
+    months_after = months_of(history(events), RUSSIA_IN_UKRAINE)
 
     # then November's 575,000 is the strength again, and the withdrawn count is only listed.
     assert before.strength is not None
     assert before.strength.troops == about(580_000, Unit.TROOPS)
+    assert [p.report_id for p in december_before.points] == [DECEMBER_STRENGTH]
     assert after.strength is not None
     assert after.strength.troops == about(575_000, Unit.TROOPS)
     assert after.strength.source.report_id == FORCE_STRENGTH
-    assert len(after.history) == 1
-    assert [source.report_id for source in after.retracted] == [DECEMBER_STRENGTH]
+    assert [p.report_id for month in months_after.values() for p in month.points] == [
+        FORCE_STRENGTH
+    ]
+    assert [source.report_id for month in months_after.values() for source in month.retracted] == [
+        DECEMBER_STRENGTH
+    ]
 
 
 def test_retracting_the_only_report_removes_the_row() -> None:
@@ -180,6 +252,10 @@ def test_retracting_the_only_report_removes_the_row() -> None:
     events.append(retract(events, NORTH_KOREAN_TROOPS))
 
     assert NORTH_KOREA_IN_KURSK not in forces(events)
+    # Its month of history only lists it as withdrawn: nothing to chart, no deployment.
+    month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11"]
+    assert (month.points, month.deployments) == ((), ())
+    assert [source.report_id for source in month.retracted] == [NORTH_KOREAN_TROOPS]
 
 
 def test_corroboration_then_dispute_changes_the_verification_shown() -> None:
@@ -188,6 +264,7 @@ def test_corroboration_then_dispute_changes_the_verification_shown() -> None:
         corroborate(report_after(events, NORTH_KOREAN_TROOPS), by=SOUTH_KOREAN_INTELLIGENCE)
     )
     corroborated = forces(events)[NORTH_KOREA_IN_KURSK]
+    corroborated_month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11"]
     events.append(
         dispute(
             report_after(events, NORTH_KOREAN_TROOPS),
@@ -196,12 +273,18 @@ def test_corroboration_then_dispute_changes_the_verification_shown() -> None:
         )
     )
     disputed = forces(events)[NORTH_KOREA_IN_KURSK]
+    disputed_month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11"]
 
-    assert corroborated.deployments[0].verification is Verification.CORROBORATED
-    assert corroborated.history[0].verification is Verification.CORROBORATED
-    assert disputed.deployments[0].verification is Verification.DISPUTED
+    assert corroborated.deployment is not None
+    assert corroborated.deployment.verification is Verification.CORROBORATED
+    assert corroborated_month.points[0].verification is Verification.CORROBORATED
+    assert corroborated_month.deployments[0].verification is Verification.CORROBORATED
+    assert disputed.deployment is not None
+    assert disputed.deployment.verification is Verification.DISPUTED
+    assert disputed_month.points[0].verification is Verification.DISPUTED
     # The caveats it was reported under stay with it.
-    assert NEITHER_CONFIRMED_NOR_DENIED in disputed.deployments[0].caveats
+    assert NEITHER_CONFIRMED_NOR_DENIED in disputed.deployment.caveats
+    assert NEITHER_CONFIRMED_NOR_DENIED in disputed_month.deployments[0].caveats
 
 
 def test_the_same_events_render_the_same_bytes() -> None:
@@ -209,13 +292,19 @@ def test_the_same_events_render_the_same_bytes() -> None:
         return [*demo_events(), december_strength(), zelenskiy_on_kursk()]
 
     assert msgspec.json.encode(forces(story())) == msgspec.json.encode(forces(story()))
+    assert msgspec.json.encode(history(story())) == msgspec.json.encode(history(story()))
 
 
 def test_as_of_early_september_only_the_kursk_deployment_had_begun() -> None:
     rows = forces(demo_events(), as_of=datetime(2024, 9, 1, tzinfo=UTC))
 
     assert list(rows) == [RUSSIA_IN_KURSK]
-    assert rows[RUSSIA_IN_KURSK].deployments[0].troops == about(59_000, Unit.TROOPS)
+    deployment = rows[RUSSIA_IN_KURSK].deployment
+    assert deployment is not None
+    assert deployment.troops == about(59_000, Unit.TROOPS)
+    months = history(demo_events(), as_of=datetime(2024, 9, 1, tzinfo=UTC))
+    assert list(months) == [f"{RUSSIA_IN_KURSK}/2024-08"]
+    assert months[f"{RUSSIA_IN_KURSK}/2024-08"].deployments == (deployment,)
 
 
 def test_as_of_a_date_the_strength_is_the_one_counted_by_then() -> None:
@@ -225,3 +314,42 @@ def test_as_of_a_date_the_strength_is_the_one_counted_by_then() -> None:
 
     assert row.strength is not None
     assert row.strength.troops == about(575_000, Unit.TROOPS)
+
+
+def test_the_history_is_split_by_month_and_a_withdrawn_report_stays_in_its_month() -> None:
+    # Given November's 575,000 and December's 580,000, and Zelenskiy's November 50,000 in
+    # Kursk beside the General Staff's 59,000 since August,
+    events = [*demo_events(), december_strength(), zelenskiy_on_kursk()]
+    before = history(events)
+    # when Zelenskiy's figure is retracted,
+    events.append(retract(events, ZELENSKIY_ON_KURSK))
+    after = history(events)
+
+    # then each month of a force is a row of its own, keyed and named by its month,
+    overall = months_of(after, RUSSIA_IN_UKRAINE)
+    assert list(overall) == [f"{RUSSIA_IN_UKRAINE}/2024-11", f"{RUSSIA_IN_UKRAINE}/2024-12"]
+    assert [month.month for month in overall.values()] == ["2024-11", "2024-12"]
+    assert [[p.report_id for p in month.points] for month in overall.values()] == [
+        [FORCE_STRENGTH],
+        [DECEMBER_STRENGTH],
+    ]
+    assert [[p.troops.value for p in month.points] for month in overall.values()] == [
+        [575_000],
+        [580_000],
+    ]
+
+    # and the withdrawn report leaves November's points and deployments for its `retracted`,
+    kursk = months_of(after, RUSSIA_IN_KURSK)
+    assert list(kursk) == [f"{RUSSIA_IN_KURSK}/2024-08", f"{RUSSIA_IN_KURSK}/2024-11"]
+    november_before = before[f"{RUSSIA_IN_KURSK}/2024-11"]
+    november = kursk[f"{RUSSIA_IN_KURSK}/2024-11"]
+    assert [p.report_id for p in november_before.points] == [ZELENSKIY_ON_KURSK]
+    assert november_before.retracted == ()
+    assert (november.points, november.deployments) == ((), ())
+    assert [source.report_id for source in november.retracted] == [ZELENSKIY_ON_KURSK]
+    # while August's is untouched, and the summary falls back to August's deployment.
+    assert kursk[f"{RUSSIA_IN_KURSK}/2024-08"] == before[f"{RUSSIA_IN_KURSK}/2024-08"]
+    assert kursk[f"{RUSSIA_IN_KURSK}/2024-08"].retracted == ()
+    deployment = forces(events)[RUSSIA_IN_KURSK].deployment
+    assert deployment is not None
+    assert deployment.source.report_id == RUSSIAN_DEPLOYMENT

@@ -1,7 +1,8 @@
 """The front view: how fast Russia advances towards Kurakhove, as each source claimed it.
 
 Given the seed article's reports and what happened to them later, when the front view folds
-them, then each direction shows its latest standing rate and a series of every claim.
+them, then each direction shows its latest standing rate, and the front-series view beside it
+a point per standing claim, one row per month.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from domain.occurrence import Day
 from domain.quantities import Qualifier, Quantity, Unit, about, between
 from domain.report import Report, correct, dispute, file_report, project_report, retract
 from projections.core import fold, render_all
-from projections.front import FrontRow, FrontView
+from projections.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import (
     GENERAL_STAFF_VIA_REUTERS,
@@ -28,11 +29,14 @@ from tests.seed_values import (
 )
 
 VIEW = FrontView()
+SERIES = FrontSeriesView()
 KURAKHOVE = "kurakhove/russia"
+KURAKHOVE_NOVEMBER = f"{KURAKHOVE}/2024-11"
 KURAKHOVE_ADVANCE = demo_report_id("kurakhove-advance")
 NOVEMBER_11 = Day(on=date(2024, 11, 11))
 # Fixed, so that two folds of "the same events" really are the same events.
 ANALYSTS_ESTIMATE = UUID("5f0c2a8e-4d1b-4c7a-9a51-3a1f0e6b7c11")
+OCTOBER_ESTIMATE = UUID("9b3e7d21-6a4f-4e8c-b0d5-2c8f1a6e4d93")
 
 
 def report_after(events: list[DomainEvent], report_id: UUID) -> Report:
@@ -46,6 +50,13 @@ def front(events: list[DomainEvent], as_of: datetime | None = None) -> dict[str,
     rows = render_all(VIEW, state, as_of)
     assert all(isinstance(row, FrontRow) for row in rows.values())
     return {key: row for key, row in rows.items() if isinstance(row, FrontRow)}
+
+
+def series(events: list[DomainEvent], as_of: datetime | None = None) -> dict[str, FrontSeries]:
+    state, _ = fold(SERIES, recorded(events))
+    rows = render_all(SERIES, state, as_of)
+    assert all(isinstance(row, FrontSeries) for row in rows.values())
+    return {key: row for key, row in rows.items() if isinstance(row, FrontSeries)}
 
 
 def kurakhove(rate: Quantity, *, direction: str = "Kurakhove") -> FrontAdvance:
@@ -69,6 +80,18 @@ def earlier_estimate_by_analysts() -> DomainEvent:
     )
 
 
+def october_estimate_by_analysts() -> DomainEvent:
+    """The same desk's about 100 m/day on 28 October, a month before."""
+    october_28 = Day(on=date(2024, 10, 28))
+    return file_report(
+        claim=kurakhove(about(100, Unit.METRES_PER_DAY)),
+        attribution=INSTITUTE_FOR_THE_STUDY_OF_WAR,
+        occurred=october_28,
+        reported=october_28,
+        report_id=OCTOBER_ESTIMATE,
+    )
+
+
 def test_the_demo_shows_russia_advancing_200_to_300_metres_a_day_towards_kurakhove() -> None:
     rows = front(demo_events())
 
@@ -88,9 +111,15 @@ def test_the_demo_shows_russia_advancing_200_to_300_metres_a_day_towards_kurakho
     assert row.source.report_id == KURAKHOVE_ADVANCE
     assert row.source.filed_at_position == 9
     assert row.source.recorded_at == datetime(2024, 11, 23, 18, 0, 8, tzinfo=UTC)
-    assert [(p.date, p.rate.low, p.rate.high, p.report_id) for p in row.series] == [
+
+    months = series(demo_events())
+    assert list(months) == [KURAKHOVE_NOVEMBER]
+    month = months[KURAKHOVE_NOVEMBER]
+    assert (month.direction, month.actor, month.month) == ("Kurakhove", "Russia", "2024-11")
+    assert [(p.date, p.rate.low, p.rate.high, p.report_id) for p in month.points] == [
         ("2024-11-23T00:00:00Z", 200, 300, KURAKHOVE_ADVANCE)
     ]
+    assert month.retracted == ()
 
 
 def test_an_earlier_claim_recorded_later_joins_the_series_in_its_place() -> None:
@@ -98,9 +127,12 @@ def test_an_earlier_claim_recorded_later_joins_the_series_in_its_place() -> None
     events = [*demo_events(), earlier_estimate_by_analysts()]
 
     row = front(events)[KURAKHOVE]
+    months = series(events)
 
-    # then it charts before Saturday's claim, and Saturday's stays the latest rate.
-    assert [(p.date, p.source) for p in row.series] == [
+    # then it charts before Saturday's claim, in the same month's row, and Saturday's stays
+    # the latest rate.
+    assert list(months) == [KURAKHOVE_NOVEMBER]
+    assert [(p.date, p.source) for p in months[KURAKHOVE_NOVEMBER].points] == [
         ("2024-11-11T00:00:00Z", "Institute for the Study of War"),
         ("2024-11-23T00:00:00Z", "Ukrainian General Staff source"),
     ]
@@ -112,11 +144,15 @@ def test_as_of_a_date_shows_only_the_claims_about_what_had_happened_by_then() ->
     events = [*demo_events(), earlier_estimate_by_analysts()]
 
     mid_november = front(events, as_of=datetime(2024, 11, 15, tzinfo=UTC))
+    mid_november_series = series(events, as_of=datetime(2024, 11, 15, tzinfo=UTC))
     before_any_claim = front(events, as_of=datetime(2024, 11, 1, tzinfo=UTC))
 
     assert mid_november[KURAKHOVE].rate == about(150, Unit.METRES_PER_DAY)
-    assert len(mid_november[KURAKHOVE].series) == 1
+    assert [p.report_id for p in mid_november_series[KURAKHOVE_NOVEMBER].points] == [
+        ANALYSTS_ESTIMATE
+    ]
     assert before_any_claim == {}
+    assert series(events, as_of=datetime(2024, 11, 1, tzinfo=UTC)) == {}
 
 
 def test_a_corrected_rate_replaces_the_old_one_without_adding_a_point() -> None:
@@ -128,11 +164,11 @@ def test_a_corrected_rate_replaces_the_old_one_without_adding_a_point() -> None:
     )
 
     row = front([*demo, correction])[KURAKHOVE]
+    [point] = series([*demo, correction])[KURAKHOVE_NOVEMBER].points
 
     assert row.rate.qualifier is Qualifier.AT_MOST
     assert (row.rate.low, row.rate.high) == (None, 300)
-    assert len(row.series) == 1
-    assert row.series[0].rate == row.rate
+    assert point.rate == row.rate
     assert (row.source.filed_at_position, row.source.last_changed_at_position) == (9, 17)
 
 
@@ -149,6 +185,12 @@ def test_a_correction_naming_another_direction_moves_the_claim_to_that_row() -> 
     assert touched == {KURAKHOVE, "pokrovsk/russia"}
     assert list(render_all(VIEW, state)) == ["pokrovsk/russia"]
 
+    # Its month of the series moves with it.
+    series_state, series_touched = fold(SERIES, recorded([*demo, correction]))
+
+    assert series_touched == {KURAKHOVE_NOVEMBER, "pokrovsk/russia/2024-11"}
+    assert list(render_all(SERIES, series_state)) == ["pokrovsk/russia/2024-11"]
+
 
 def test_a_retracted_claim_leaves_the_series_and_the_previous_one_is_latest_again() -> None:
     demo = [*demo_events(), earlier_estimate_by_analysts()]
@@ -157,9 +199,11 @@ def test_a_retracted_claim_leaves_the_series_and_the_previous_one_is_latest_agai
     )
 
     row = front([*demo, retraction])[KURAKHOVE]
+    month = series([*demo, retraction])[KURAKHOVE_NOVEMBER]
 
     assert row.rate == about(150, Unit.METRES_PER_DAY)
-    assert [p.source for p in row.series] == ["Institute for the Study of War"]
+    assert [p.source for p in month.points] == ["Institute for the Study of War"]
+    assert [source.report_id for source in month.retracted] == [KURAKHOVE_ADVANCE]
 
 
 def test_when_every_claim_about_a_direction_is_retracted_the_row_goes() -> None:
@@ -180,9 +224,10 @@ def test_a_disputed_rate_stays_marked_as_disputed() -> None:
     )
 
     row = front([*demo, disputed])[KURAKHOVE]
+    [point] = series([*demo, disputed])[KURAKHOVE_NOVEMBER].points
 
     assert row.verification is Verification.DISPUTED
-    assert row.series[0].verification is Verification.DISPUTED
+    assert point.verification is Verification.DISPUTED
 
 
 def test_the_same_events_render_byte_identical_rows() -> None:
@@ -190,8 +235,35 @@ def test_the_same_events_render_byte_identical_rows() -> None:
         # A fresh demo each time: the events' own creation timestamps differ between
         # calls, and must not reach the rows.
         events = [*demo_events(), earlier_estimate_by_analysts()]
-        return msgspec.json.encode(front(events))
+        return msgspec.json.encode(front(events)) + msgspec.json.encode(series(events))
 
     first = encoded()
     assert first == encoded()
     assert b'"qualifier":"between"' in first
+
+
+def test_the_series_is_split_by_month_and_a_withdrawn_claim_stays_in_its_month() -> None:
+    # Given an October estimate as well as November's two claims,
+    events = [*demo_events(), earlier_estimate_by_analysts(), october_estimate_by_analysts()]
+    before = series(events)
+    # when the October one is retracted,
+    events.append(
+        retract(report_after(events, OCTOBER_ESTIMATE), reason="the source withdrew the figure")
+    )
+    after = series(events)
+
+    # then each month is a row of its own, keyed and named by its month,
+    october = f"{KURAKHOVE}/2024-10"
+    assert list(before) == list(after) == [october, KURAKHOVE_NOVEMBER]
+    assert [row.month for row in after.values()] == ["2024-10", "2024-11"]
+    assert [p.report_id for p in before[october].points] == [OCTOBER_ESTIMATE]
+    assert [p.report_id for p in after[KURAKHOVE_NOVEMBER].points] == [
+        ANALYSTS_ESTIMATE,
+        KURAKHOVE_ADVANCE,
+    ]
+    # and the withdrawn claim leaves October's points for October's `retracted`,
+    assert after[october].points == ()
+    assert [source.report_id for source in after[october].retracted] == [OCTOBER_ESTIMATE]
+    # while November's row is untouched.
+    assert after[KURAKHOVE_NOVEMBER] == before[KURAKHOVE_NOVEMBER]
+    assert after[KURAKHOVE_NOVEMBER].retracted == ()
