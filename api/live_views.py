@@ -39,9 +39,9 @@ RECONNECT_SECONDS = 1.0
 SERVING = """
 SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
 """
-ALL_ROWS = "SELECT key, doc::text FROM view_rows WHERE view = $1 AND generation = $2"
+ALL_ROWS = "SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2"
 CHANGED_ROWS = """
-SELECT key, doc::text FROM view_rows WHERE view = $1 AND generation = $2 AND position > $3
+SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2 AND position > $3
 """
 
 _canonical = msgspec.json.Encoder(order="sorted")

@@ -42,12 +42,12 @@ SELECT (SELECT count(*) FROM moved),
 VIEWS_CHANNEL = "timeline_views"
 UPSERT_ROWS = """
 INSERT INTO view_rows (view, generation, key, doc, position)
-SELECT $1, $2, r.key, r.doc::jsonb, $5 FROM unnest($3::text[], $4::text[]) AS r(key, doc)
+SELECT $1, $2, r.key, r.doc, $5 FROM unnest($3::text[], $4::text[]) AS r(key, doc)
 ON CONFLICT (view, generation, key) DO UPDATE SET doc = excluded.doc, position = excluded.position
 """
 DELETE_ROWS = "DELETE FROM view_rows WHERE view = $1 AND generation = $2 AND key = ANY($3::text[])"
 READ_ROWS = """
-SELECT r.key, r.doc::text FROM view_rows r
+SELECT r.key, r.doc FROM view_rows r
 JOIN projection_generations g ON g.view = r.view AND g.generation = r.generation
 WHERE r.view = $1 AND g.state = 'serving' ORDER BY r.key
 """

@@ -1,0 +1,88 @@
+"""Migration 0005: view rows kept as the views' JSON text, no longer parsed into jsonb.
+
+Rows written before it read back the same after it, rows written after it are stored byte
+for byte as the view encoded them, and the downgrade turns them back into jsonb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+
+from application.demo import load_demo
+from application.reports import ReportService
+from projections.core import fold, render_all
+from projections.persistence import read_rows
+from projections.rebuild import rebuild_views
+from projections.registry import VIEWS
+from store import migrate
+from store.event_store import EventStore
+from tests.conftest import scratch_database
+from tests.integration.test_audit_chain import run_on
+
+
+@pytest.fixture
+def fresh_database(server_url: str) -> Iterator[str]:
+    with scratch_database(server_url, "timeline_test_rows", migrated=False) as url:
+        yield url
+
+
+async def _doc_type(pool: asyncpg.Pool) -> str:
+    return str(
+        await pool.fetchval(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'view_rows' AND column_name = 'doc'"
+        )
+    )
+
+
+async def _rows(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
+    return {
+        name: {key: msgspec.json.decode(doc) for key, doc in await read_rows(pool, name)}
+        for name in VIEWS
+    }
+
+
+async def _demo_rebuilt(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
+    await load_demo(ReportService(EventStore(pool)))
+    await rebuild_views(pool, list(VIEWS.values()))
+    return await _rows(pool)
+
+
+async def _stored_as_encoded(pool: asyncpg.Pool) -> bool:
+    """Whether every stored row is exactly the bytes the view encodes for it."""
+    log = await EventStore(pool).read_log(limit=10_000)
+    for name, view in VIEWS.items():
+        state, _ = fold(view, log)
+        rows = render_all(view, state)
+        expected = {key: msgspec.json.encode(row).decode() for key, row in rows.items()}
+        if dict(await read_rows(pool, name)) != expected:
+            return False
+    return True
+
+
+def test_rows_survive_the_change_to_text_and_back(fresh_database: str) -> None:
+    url = fresh_database
+    # Given the demo's views written while rows were jsonb
+    migrate.upgrade(url, "0004")
+    # (the read query casts nothing, so it reads jsonb's own text as it did before)
+    before = run_on(url, _demo_rebuilt)
+    assert run_on(url, _doc_type) == "jsonb"
+
+    # When the migration runs, the rows are text and say the same
+    migrate.upgrade(url)
+    assert run_on(url, _doc_type) == "text"
+    assert run_on(url, _rows) == before
+
+    # and rows written from then on are stored exactly as the views encode them
+    run_on(url, lambda pool: rebuild_views(pool, list(VIEWS.values())))
+    assert run_on(url, _stored_as_encoded)
+
+    # and the downgrade gives jsonb rows that still say the same
+    migrate.downgrade(url, "0004")
+    assert run_on(url, _doc_type) == "jsonb"
+    assert run_on(url, _rows) == before
