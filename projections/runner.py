@@ -7,6 +7,7 @@
   notification is lost whenever the listening connection is.
 - On start it folds the log up to the stored tracking position in memory (no writes), then
   applies new events in batches, each batch's rows written with its position (exactly once).
+  Runners started together share that first fold (`projections.catch_up`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from projections.catch_up import SharedCatchUp
 from projections.core import View, ViewState, apply, render
 from projections.persistence import Generation, serving_generation, write_batch
 from store.event_store import EventStore
@@ -45,6 +47,7 @@ class ProjectionRunner:
         poll_interval: float = 1.0,
         batch_interval: float = BATCH_INTERVAL_SECONDS,
         on_batch: Callable[[Generation], None] | None = None,
+        catch_up: SharedCatchUp | None = None,
     ) -> None:
         self.view = view
         self._pool = pool
@@ -54,6 +57,7 @@ class ProjectionRunner:
         self._poll_interval = poll_interval
         self._batch_interval = batch_interval
         self._on_batch = on_batch
+        self._shared_catch_up = catch_up
         self._wake = asyncio.Event()
         self.active = False
         self.generation: Generation | None = None
@@ -116,6 +120,8 @@ class ProjectionRunner:
 
     async def _catch_up(self, position: int) -> ViewState:
         """The fold's state at `position`, from the log, writing nothing."""
+        if self._shared_catch_up is not None:
+            return await self._shared_catch_up.state_at(self.view, position)
         state = ViewState()
         while state.position < position:
             page = await self._store.read_log_through(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from projections.catch_up import SharedCatchUp
 from projections.core import View
 from projections.runner import ProjectionRunner
 
@@ -31,7 +32,9 @@ async def _supervise(runner: ProjectionRunner, stop: asyncio.Event) -> None:
 async def run_views(
     views: Sequence[View], pool: asyncpg.Pool, database_url: str, stop: asyncio.Event
 ) -> list[ProjectionRunner]:
-    """Run a runner per view until `stop` is set."""
-    runners = [ProjectionRunner(view, pool, database_url) for view in views]
+    """Run a runner per view until `stop` is set; those that start together fold the log
+    once between them."""
+    catch_up = SharedCatchUp(pool)
+    runners = [ProjectionRunner(view, pool, database_url, catch_up=catch_up) for view in views]
     await asyncio.gather(*(_supervise(runner, stop) for runner in runners))
     return runners
