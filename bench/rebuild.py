@@ -20,7 +20,13 @@ Figures, on the same database, medians over interleaved rounds, each after a CHE
                  does the same work
   rebuild_rows_written
                  the rows the rebuild wrote: one per report on the timeline, one per
-                 strike, and a few big ones for the aggregate views
+                 strike, a few for the aggregate views and one per key and month for
+                 their histories
+  rows_write_only
+                 the database's side alone: the same rows, rendered and encoded
+                 beforehand (not timed), loaded by the rebuild's COPY streams into a new
+                 generation, per event of the log. The rebuild cannot be faster than this
+                 on the same machine: for information, not in the ratios
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import random
 import statistics
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
@@ -63,11 +69,14 @@ from domain.events import ReportEvent
 from domain.occurrence import Day, Instant, Interval, Month, Occurrence
 from domain.quantities import Qualifier, Quantity, Unit, about, between, exactly
 from domain.report import correct, corroborate, deny, dispute, evolve, file_report, retract
-from projections.core import Folds
+from projections.core import Folds, render
+from projections.persistence import copy_lines, copy_rows, start_building
 from projections.rebuild import COPY_STREAMS, PAGE_SIZE, rebuild_views
 from projections.registry import VIEWS
 from store.event_store import READ_LOG, RecordedEvent
 from store.mapper import MsgspecMapper, decode_event, encode_event
+
+_encode = msgspec.json.Encoder().encode
 
 EVENTS = 1_000_000
 TEMPLATES = 3_000
@@ -297,12 +306,12 @@ class _Story:
     steps: tuple[Step, ...]
 
 
-def _stories(rng: random.Random) -> tuple[list[_Story], list[tuple[float, int, int]]]:
+def _stories(rng: random.Random, events: int) -> tuple[list[_Story], list[tuple[float, int, int]]]:
     """Reports and the order of their events in the log: each report's follow-ups come
-    later, interleaved with other reports' filings and follow-ups; EVENTS in all."""
+    later, interleaved with other reports' filings and follow-ups; `events` in all."""
     stories: list[_Story] = []
     order: list[tuple[float, int, int]] = []
-    while len(order) < EVENTS * 1.05:
+    while len(order) < events * 1.05:
         steps = [step for step, odds in STEP_ODDS if rng.random() < odds]
         rng.shuffle(steps)
         if rng.random() < RETRACT_ODDS:
@@ -317,16 +326,16 @@ def _stories(rng: random.Random) -> tuple[list[_Story], list[tuple[float, int, i
             order.append((slot, number, step_index + 1))
     order.sort()
     # A prefix of the log keeps every report's versions contiguous.
-    return stories, order[:EVENTS]
+    return stories, order[:events]
 
 
 Row = tuple[UUID, int, str, bytes, int, datetime]
 
 
-def generated_log(rng: random.Random, chunk: int) -> Iterator[list[Row]]:
+def generated_log(rng: random.Random, chunk: int, events: int = EVENTS) -> Iterator[list[Row]]:
     """The log's rows in position order, `chunk` at a time, ready for COPY."""
     templates, follow_ups = _templates()
-    stories, order = _stories(rng)
+    stories, order = _stories(rng, events)
     start = datetime(2024, 11, 23, 18, 0, tzinfo=UTC)
     rows: list[Row] = []
     for position, (_, number, version_index) in enumerate(order, start=1):
@@ -362,12 +371,12 @@ def generated_log(rng: random.Random, chunk: int) -> Iterator[list[Row]]:
 # --- the measurements ---------------------------------------------------------------------
 
 
-async def load_log(url: str) -> None:
+async def load_log(url: str, events: int = EVENTS) -> None:
     """The generated log, by COPY (not measured), then vacuumed and checkpointed so every
     reader finds the same clean table."""
     connection = await asyncpg.connect(url)
     try:
-        for rows in generated_log(random.Random(SEED), chunk=50_000):
+        for rows in generated_log(random.Random(SEED), chunk=50_000, events=events):
             await connection.copy_records_to_table(
                 "timeline_events", records=rows, columns=LOG_COLUMNS
             )
@@ -469,6 +478,46 @@ class Bench:
             gc.enable()
         return EVENTS / elapsed
 
+    async def rows_write_only(self) -> float:
+        """The rebuild's COPY of its rows, with nothing else to do: the rows are folded,
+        rendered and encoded first, untimed."""
+        folds = Folds(list(VIEWS.values()))
+        gc.disable()
+        try:
+            after = 0
+            while rows := await self.pool.fetch(READ_LOG, after, PAGE_SIZE):
+                folds.feed([RecordedEvent(r[0], r[1], decode_event(r[2], r[3])) for r in rows])
+                after = rows[-1][0]
+            await self.pool.execute("TRUNCATE projection_generations, view_rows")
+            async with self.pool.acquire() as connection:
+                building = [await start_building(connection, view.name) for view in folds.views]
+            chunks: list[bytes] = []
+            for view, state, generation in zip(folds.views, folds.states, building, strict=True):
+                keys = sorted(state.by_key)
+                for start in range(0, len(keys), 1_000):
+                    batch = keys[start : start + 1_000]
+                    rendered = [(key, render(view, state, key)) for key in batch]
+                    encoded = [(key, _encode(row)) for key, row in rendered if row is not None]
+                    chunks.append(copy_lines(generation, state.position, encoded))
+        finally:
+            del folds
+            gc.enable()
+        await self._settle()
+
+        async def stream(part: list[bytes]) -> None:
+            async def lines() -> AsyncIterator[bytes]:
+                for chunk in part:
+                    yield chunk
+
+            async with self.pool.acquire() as connection, connection.transaction():
+                await copy_rows(connection, lines())
+
+        started = time.perf_counter()
+        await asyncio.gather(*(stream(chunks[i::COPY_STREAMS]) for i in range(COPY_STREAMS)))
+        elapsed = time.perf_counter() - started
+        await self.pool.execute("TRUNCATE projection_generations, view_rows")
+        return EVENTS / elapsed
+
     async def rebuild(self) -> tuple[float, int]:
         """Every view rebuilt: read, decode, fold, render, write, switch. From views that
         never ran, so each round does the same work (the old generations are empty)."""
@@ -494,6 +543,7 @@ async def _measure(url: str) -> dict[str, tuple[float, str]]:
             "library_read": [],
             "fold_only": [],
             "rebuild": [],
+            "rows_write_only": [],
         }
         rows = 0
         for _ in range(ROUNDS):
@@ -502,6 +552,7 @@ async def _measure(url: str) -> dict[str, tuple[float, str]]:
             samples["fold_only"].append(await bench.fold_only())
             rate, rows = await bench.rebuild()
             samples["rebuild"].append(rate)
+            samples["rows_write_only"].append(await bench.rows_write_only())
         figures = {
             name: (statistics.median(values), "events/s") for name, values in samples.items()
         }
