@@ -101,6 +101,11 @@ def row_key(text: str) -> str:
     return "/".join(slug(part) for part in text.split("/"))
 
 
+def _at_or_under(wanted: str) -> Callable[[str], bool]:
+    """The rows whose key is `wanted` or begins with it, part by part."""
+    return lambda key: key == wanted or key.startswith(wanted + "/")
+
+
 Explain = Annotated[
     bool,
     QueryParameter(
@@ -322,24 +327,15 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         explain: Explain = False,
         key: RowKey = None,
     ) -> Response[bytes]:
-        if key is None:
-            return await answer_view(
-                request,
-                state,
-                name,
-                question(known_at, position, as_of),
-                min_position=min_position,
-                explained=explain,
-            )
-        wanted = row_key(key)
+        wanted = None if key is None else row_key(key)
         return await answer_view(
             request,
             state,
             name,
             question(known_at, position, as_of),
             min_position=min_position,
-            pick=lambda row: row == wanted or row.startswith(wanted + "/"),
-            memo_key=("key", wanted),
+            pick=None if wanted is None else _at_or_under(wanted),
+            memo_key=None if wanted is None else ("key", wanted),
             explain_key=wanted,
             explained=explain,
         )

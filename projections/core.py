@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone
 from functools import lru_cache
 from operator import attrgetter
-from typing import ClassVar, Protocol, TypeVar, cast
+from typing import ClassVar, NamedTuple, Protocol, TypeVar, cast
 from uuid import UUID
 
 import msgspec
@@ -77,6 +77,25 @@ def monthly_key(key: str, report: Report) -> str:
 
 def month_in(key: str) -> str:
     return key.rsplit("/", 1)[1]
+
+
+class Month(NamedTuple):
+    """What a month row of a history is made of, from the reports feeding it."""
+
+    month: str
+    named: Report  # the latest standing report (else the latest): the names to show
+    standing: tuple[Tracked, ...]  # in order; each gives a point
+    retracted: tuple[Source, ...]  # withdrawn, kept for auditors, never plotted
+
+
+def month_row(key: str, reports: Sequence[Tracked]) -> Month:
+    standing = tuple(t for t in reports if not t.report.is_retracted)
+    return Month(
+        month=month_in(key),
+        named=(standing or reports)[-1].report,
+        standing=standing,
+        retracted=tuple(t.source for t in reports if t.report.is_retracted),
+    )
 
 
 @lru_cache(maxsize=1 << 14)  # a few thousand names, over and over

@@ -30,7 +30,7 @@ from domain.claims import Claim, ForceStrength, TroopDeployment
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, month_in, monthly_key, occurred_date, slug
+from projections.core import Source, Tracked, month_row, monthly_key, occurred_date, slug
 
 
 class Measure(StrEnum):
@@ -211,17 +211,17 @@ class ForcesHistoryView:
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> ForcesHistory | None:
-        standing = [t for t in reports if not t.report.is_retracted]
-        names = _force((standing or reports)[-1].report)
+        month = month_row(key, reports)
+        names = _force(month.named)
         return ForcesHistory(
             actor=names.actor,
             theatre=names.theatre,
-            month=month_in(key),
-            points=tuple(t.derived(_point) for t in standing),
+            month=month.month,
+            points=tuple(t.derived(_point) for t in month.standing),
             deployments=tuple(
                 t.derived(_deployment)
-                for t in standing
+                for t in month.standing
                 if isinstance(t.report.claim, TroopDeployment)
             ),
-            retracted=tuple(t.source for t in reports if t.report.is_retracted),
+            retracted=month.retracted,
         )

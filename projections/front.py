@@ -27,7 +27,7 @@ from domain.claims import Claim, FrontAdvance
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, month_in, monthly_key, occurred_date, slug
+from projections.core import Source, Tracked, month_row, monthly_key, occurred_date, slug
 
 
 class FrontPoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -133,12 +133,12 @@ class FrontSeriesView:
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> FrontSeries | None:
-        named = next((t for t in reversed(reports) if not t.report.is_retracted), reports[-1])
-        claim = _advance(named.report)
+        month = month_row(key, reports)
+        claim = _advance(month.named)
         return FrontSeries(
             direction=claim.direction,
             actor=claim.actor,
-            month=month_in(key),
-            points=tuple(t.derived(_point) for t in reports if not t.report.is_retracted),
-            retracted=tuple(t.source for t in reports if t.report.is_retracted),
+            month=month.month,
+            points=tuple(t.derived(_point) for t in month.standing),
+            retracted=month.retracted,
         )

@@ -32,7 +32,7 @@ from domain.report import Report
 from projections.core import (
     Source,
     Tracked,
-    month_in,
+    month_row,
     monthly_key,
     occurred_date,
     slug,
@@ -237,13 +237,13 @@ class HoldingsSeriesView:
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> HoldingSeries | None:
-        named = next((t for t in reversed(reports) if not t.report.is_retracted), reports[-1])
-        names = _territory(named.report)
+        month = month_row(key, reports)
+        names = _territory(month.named)
         return HoldingSeries(
             region=names.region,
             country=names.country,
             actor=names.actor,
-            month=month_in(key),
-            points=tuple(t.derived(_point) for t in reports if not t.report.is_retracted),
-            retracted=tuple(t.source for t in reports if t.report.is_retracted),
+            month=month.month,
+            points=tuple(t.derived(_point) for t in month.standing),
+            retracted=month.retracted,
         )
