@@ -150,6 +150,17 @@ def _point(tracked: Tracked) -> ForcePoint:
     )
 
 
+def _facts(tracked: Tracked) -> tuple[bool, Quantity | None, Quantity | None, str | None]:
+    """What the scan asks of a report, worked out once per version of it (a force that has
+    no strength or no deployment on record is read from every report, on every batch that
+    touches it): standing; a strength's troops and target; a deployment's country."""
+    report = tracked.report
+    claim = _force(report)
+    if isinstance(claim, ForceStrength):
+        return not report.is_retracted, claim.troops, claim.target, None
+    return not report.is_retracted, None, None, claim.country
+
+
 class ForcesView:
     name: ClassVar[str] = "forces"
 
@@ -171,16 +182,16 @@ class ForcesView:
         deployment: Tracked | None = None
         country: str | None = None
         for tracked in reversed(reports):
-            if tracked.report.is_retracted:
+            standing, troops, aim, deployed_in = tracked.derived(_facts)
+            if not standing:
                 continue
             latest = latest or tracked
-            claim = _force(tracked.report)
-            if isinstance(claim, ForceStrength):
-                strength = strength or (tracked, claim.troops)
-                if target is None and claim.target is not None:
-                    target = (tracked, claim.target)
+            if troops is not None:
+                strength = strength or (tracked, troops)
+                if target is None and aim is not None:
+                    target = (tracked, aim)
             elif deployment is None:
-                deployment, country = tracked, claim.country
+                deployment, country = tracked, deployed_in
             if strength and target and deployment:
                 break
         if latest is None:

@@ -135,6 +135,14 @@ def _size(area: Quantity) -> float:
     return 0.0  # unreachable for a validated quantity; keeps the comparison total
 
 
+def _facts(tracked: Tracked) -> tuple[bool, bool, float]:
+    """What the scan asks of a claim, worked out once per version of its report: a holding
+    with no claimed peak is read from every claim, on every batch that touches it."""
+    report = tracked.report
+    claim = _territory(report)
+    return not report.is_retracted, claim.extent is Extent.PEAK, _size(claim.area)
+
+
 class _Reading:
     """The standing claims a holding is shown from, found scanning back from the most
     recent: usually a few steps, whatever the length of the row's history."""
@@ -148,12 +156,12 @@ class _Reading:
         highest: Tracked | None = None
         highest_size = 0.0
         for tracked in reversed(reports):
-            if tracked.report.is_retracted:
+            standing, is_peak, size = tracked.derived(_facts)
+            if not standing:
                 continue
             if self.latest is None:
                 self.latest = tracked
-            claim = _territory(tracked.report)
-            if claim.extent is Extent.PEAK:
+            if is_peak:
                 if claimed is None:
                     claimed = tracked
             else:
@@ -161,7 +169,6 @@ class _Reading:
                     self.current = tracked
                 # Strictly larger, scanning back: among equal figures the most recent
                 # claim stands for the peak.
-                size = _size(claim.area)
                 if highest is None or size > highest_size:
                     highest, highest_size = tracked, size
             if claimed is not None and self.current is not None:
