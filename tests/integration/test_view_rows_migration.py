@@ -1,7 +1,11 @@
-"""Migration 0005: view rows kept as the views' JSON text, no longer parsed into jsonb.
+"""Migrations of the view rows.
 
-Rows written before it read back the same after it, rows written after it are stored byte
-for byte as the view encoded them, and the downgrade turns them back into jsonb.
+0005: rows kept as the views' JSON text, no longer parsed into jsonb. Rows written before it
+read back the same after it, rows written after it are stored byte for byte as the view
+encoded them, and the downgrade turns them back into jsonb.
+
+0006: holdings, forces and front changed shape, so their rows and generations go (the other
+views' stay), and the runners fold them anew from the log.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ def test_rows_survive_the_change_to_text_and_back(fresh_database: str) -> None:
     assert run_on(url, _doc_type) == "jsonb"
 
     # When the migration runs, the rows are text and say the same
-    migrate.upgrade(url)
+    migrate.upgrade(url, "0005")
     assert run_on(url, _doc_type) == "text"
     assert run_on(url, _rows) == before
 
@@ -85,4 +89,32 @@ def test_rows_survive_the_change_to_text_and_back(fresh_database: str) -> None:
     # and the downgrade gives jsonb rows that still say the same
     migrate.downgrade(url, "0004")
     assert run_on(url, _doc_type) == "jsonb"
+    assert run_on(url, _rows) == before
+
+
+async def _views_with_generations(pool: asyncpg.Pool) -> set[str]:
+    return {row[0] for row in await pool.fetch("SELECT DISTINCT view FROM projection_generations")}
+
+
+def test_the_reshaped_views_start_over_and_the_runners_fold_them_again(
+    fresh_database: str,
+) -> None:
+    url = fresh_database
+    # Given every view built before the views were reshaped
+    migrate.upgrade(url, "0005")
+    before = run_on(url, _demo_rebuilt)
+
+    # When the migration runs
+    migrate.upgrade(url)
+
+    # Then holdings, forces and front have no rows and no generation, the others keep theirs
+    reshaped = {"holdings", "forces", "front"}
+    assert run_on(url, _views_with_generations) == set(VIEWS) - reshaped
+    after = run_on(url, _rows)
+    assert all(after[name] == {} for name in reshaped)
+    assert {name: after[name] for name in set(VIEWS) - reshaped} == {
+        name: before[name] for name in set(VIEWS) - reshaped
+    }
+    # and folding them again gives the rows they had
+    run_on(url, lambda pool: rebuild_views(pool, [VIEWS[name] for name in sorted(reshaped)]))
     assert run_on(url, _rows) == before
