@@ -74,11 +74,12 @@ async def test_a_failed_pass_reaches_every_runner_waiting_for_it(database_url: s
     assert broken is not None
     await broken.close()
     shared = SharedCatchUp(broken)
-    results = await asyncio.gather(
-        shared.state_at(VIEWS["holdings"], 3),
-        shared.state_at(VIEWS["timeline"], 3),
-        return_exceptions=True,
-    )
+    async with asyncio.timeout(10):  # an error that reached nobody would leave them waiting
+        results = await asyncio.gather(
+            shared.state_at(VIEWS["holdings"], 3),
+            shared.state_at(VIEWS["timeline"], 3),
+            return_exceptions=True,
+        )
     assert all(isinstance(result, asyncpg.InterfaceError) for result in results)
 
 
