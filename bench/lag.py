@@ -17,8 +17,8 @@ fall behind only there. The target ratio is the store with a history; the empty 
 printed beside it.
 
 - The views are kept by `timeline project` in a process of its own, as an operator runs
-  them. In-process, the six runners would share one event loop (and one GIL) with the
-  appender and the poller on a 2-core machine: each would delay the others, and the figure
+  them. In-process, the runners (one per view) would share one event loop (and one GIL)
+  with the appender and the poller on a 2-core machine: each would delay the others, and the figure
   would measure the benchmark as much as the runners.
 - A poller on its own connection reads the lowest serving position every 2 ms. LISTEN would
   need a NOTIFY from the runner's batch transaction, which it does not send (the log's NOTIFY

@@ -13,9 +13,9 @@ Figures, on the same database, medians over interleaved rounds, each after a CHE
   library_read   the same events through the eventsourcing library's own recorder
                  (PostgresApplicationRecorder.select_notifications, in pages of the same
                  size) and our mapper (MsgspecMapper.to_domain_event)
-  fold_only      what a rebuild does before it writes: read, decode, fold into all six
-                 views (for information; not in the ratios)
-  rebuild        `rebuild_views` of all six views: read, decode, fold, render, write the
+  fold_only      what a rebuild does before it writes: read, decode, fold into every
+                 view (`fold_log`; for information, not in the ratios)
+  rebuild        `rebuild_views` of every view: read, decode, fold, render, write the
                  rows by COPY, catch up, switch; from views that never ran, so every round
                  does the same work
   rebuild_rows_written
@@ -70,11 +70,12 @@ from domain.occurrence import Day, Instant, Interval, Month, Occurrence
 from domain.quantities import Qualifier, Quantity, Unit, about, between, exactly
 from domain.report import correct, corroborate, deny, dispute, evolve, file_report, retract
 from projections.core import Folds, render
+from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import copy_lines, copy_rows, start_building
-from projections.rebuild import COPY_STREAMS, PAGE_SIZE, rebuild_views
+from projections.rebuild import COPY_STREAMS, rebuild_views
 from projections.registry import VIEWS
-from store.event_store import READ_LOG, RecordedEvent
-from store.mapper import MsgspecMapper, decode_event, encode_event
+from store.event_store import READ_LOG
+from store.mapper import MsgspecMapper, encode_event
 
 _encode = msgspec.json.Encoder().encode
 
@@ -461,33 +462,23 @@ class Bench:
         return count / elapsed
 
     async def fold_only(self) -> float:
-        """A rebuild's read, decode and fold of all six views, with nothing written."""
+        """A rebuild's read, decode and fold of every view (`fold_log`), nothing written."""
         await self._settle()
         folds = Folds(list(VIEWS.values()))
-        gc.disable()  # as the rebuild does while it folds
-        try:
-            after = 0
+        with collector_paused:  # as the rebuild does while it folds
             started = time.perf_counter()
-            while rows := await self.pool.fetch(READ_LOG, after, PAGE_SIZE):
-                folds.feed([RecordedEvent(r[0], r[1], decode_event(r[2], r[3])) for r in rows])
-                after = rows[-1][0]
+            await fold_log(self.pool, folds)
             elapsed = time.perf_counter() - started
             self._check_saw_all(folds.states[0].position)
-        finally:
             del folds
-            gc.enable()
         return EVENTS / elapsed
 
     async def rows_write_only(self) -> float:
         """The rebuild's COPY of its rows, with nothing else to do: the rows are folded,
         rendered and encoded first, untimed."""
         folds = Folds(list(VIEWS.values()))
-        gc.disable()
-        try:
-            after = 0
-            while rows := await self.pool.fetch(READ_LOG, after, PAGE_SIZE):
-                folds.feed([RecordedEvent(r[0], r[1], decode_event(r[2], r[3])) for r in rows])
-                after = rows[-1][0]
+        with collector_paused:
+            await fold_log(self.pool, folds)
             await self.pool.execute("TRUNCATE projection_generations, view_rows")
             async with self.pool.acquire() as connection:
                 building = [await start_building(connection, view.name) for view in folds.views]
@@ -499,9 +490,7 @@ class Bench:
                     rendered = [(key, render(view, state, key)) for key in batch]
                     encoded = [(key, _encode(row)) for key, row in rendered if row is not None]
                     chunks.append(copy_lines(generation, state.position, encoded))
-        finally:
             del folds
-            gc.enable()
         await self._settle()
 
         async def stream(part: list[bytes]) -> None:

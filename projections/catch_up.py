@@ -11,9 +11,9 @@ have folded alone). Views at different positions get a pass each, in order.
 
 The fold keeps every report of the log alive in containers the cyclic garbage collector
 would scan again and again, in every collection, for as long as the process runs; none of
-them is in a cycle. So the collector is paused while folding, and what the fold built is
-then moved out of its reach (`gc.freeze`): a runner's batch is then not held up by a
-collection that walks millions of objects.
+them is in a cycle. So the collector is paused while folding (`projections.log_fold`), and
+what the fold built is then moved out of its reach (`gc.freeze`): a runner's batch is then
+not held up by a collection that walks millions of objects.
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ from collections.abc import Sequence
 import asyncpg
 
 from projections.core import Folds, View, ViewState
-from store.event_store import READ_LOG_THROUGH, recorded_from_row
+from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 
 # Requests arriving within this long of the previous one share a pass.
 GATHER_SECONDS = 0.05
 # At most this long after the first request, the pass starts anyway.
 GATHER_AT_MOST_SECONDS = 1.0
-PAGE_SIZE = 20_000
 
 
 async def fold_through(
@@ -39,20 +38,8 @@ async def fold_through(
 ) -> list[ViewState]:
     """Each view's state with the log folded up to `position` (inclusive), in one pass."""
     folds = Folds(views)
-    after = 0
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        while after < position:
-            rows = await pool.fetch(READ_LOG_THROUGH, after, position, page_size)
-            if not rows:
-                break
-            folds.feed([recorded_from_row(row) for row in rows])
-            after = rows[-1][0]
-            await asyncio.sleep(0)  # the process's other tasks go on meanwhile
-    finally:
-        if paused:
-            gc.enable()
+    with collector_paused:
+        await fold_log(pool, folds, through=position, page_size=page_size)
     gc.freeze()
     for state in folds.states:
         state.position = position

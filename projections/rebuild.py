@@ -33,22 +33,21 @@ folded the log up to its head while holding the lock) and every later one is the
 runner's: nothing is applied twice or lost. With no runner at all, the switch still leaves
 the view complete up to the head of the log.
 
-Speed: the fold keeps every report of the log alive, millions of objects that the cyclic
-garbage collector would scan again and again for nothing (none of them is in a cycle), so the
-collector is paused while a rebuild folds and writes. This is process-wide: other tasks of the
-process run without cyclic collection meanwhile (reference counting still frees memory).
+Speed: the log is folded as `projections.log_fold` does it (big pages read ahead, each event
+decoded once for every view), and the cyclic garbage collector is paused while a rebuild folds
+and writes (`collector_paused`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import msgspec
 
 from projections.core import Folds, View, ViewState, apply, render
+from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
     Generation,
     TrackingMoved,
@@ -65,9 +64,6 @@ from projections.persistence import (
 from store.event_store import READ_LOG, RecordedEvent, recorded_from_row
 
 REBUILD_LOCK_NAMESPACE = "timeline-rebuild:"
-PAGE_SIZE = 20_000
-# Events folded between two turns of the event loop, so the next page arrives meanwhile.
-FOLD_SLICE = 1_000
 # Rows rendered between two turns of the event loop, so the COPY streams keep sending.
 RENDER_SLICE = 50
 QUEUED_SLICES = 1_000  # per stream: up to 50,000 rows waiting
@@ -118,7 +114,7 @@ async def rebuild_views(
                     "SELECT pg_try_advisory_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + name
                 ):
                     raise RebuildInProgress(name)
-            with _collector_paused:
+            with collector_paused:
                 # Everything folded is gone when this returns, before the collector comes back.
                 serving = await _build_and_switch(pool, views, page_size)
             for name in names:
@@ -143,7 +139,7 @@ async def _build_and_switch(
 ) -> list[Generation]:
     building = await _start_building(pool, [view.name for view in views])
     folds = Folds(views)
-    await _fold_log(pool, folds, page_size)
+    await fold_log(pool, folds, page_size=page_size)
     building = await _load(
         pool, folds, building, streams=min(COPY_STREAMS, pool.get_max_size() - 1)
     )
@@ -152,30 +148,6 @@ async def _build_and_switch(
         caught_up = await _catch_up(pool, view, state, generation, page_size)
         serving.append(await _switch(pool, view, state, caught_up, page_size))
     return serving
-
-
-class _CollectorPause:
-    """No cyclic garbage collection inside: a rebuild keeps millions of objects alive, none
-    of them in a cycle, which the collector would otherwise scan again and again. Nests,
-    and restores the collector as it was."""
-
-    def __init__(self) -> None:
-        self._depth = 0
-        self._enable_after = False
-
-    def __enter__(self) -> None:
-        if self._depth == 0:
-            self._enable_after = gc.isenabled()
-            gc.disable()
-        self._depth += 1
-
-    def __exit__(self, *_: object) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._enable_after:
-            gc.enable()
-
-
-_collector_paused = _CollectorPause()
 
 
 async def _start_building(pool: asyncpg.Pool, names: Sequence[str]) -> list[Generation]:
@@ -187,31 +159,7 @@ async def _start_building(pool: asyncpg.Pool, names: Sequence[str]) -> list[Gene
         return building
 
 
-# --- 2. the fold ------------------------------------------------------------------------
-
-
-async def _pages(
-    pool: asyncpg.Pool, after: int, page_size: int
-) -> AsyncIterator[list[asyncpg.Record]]:
-    """The log after `after` in pages of raw rows, the next page asked for as soon as one
-    arrives, so that the database reads it while this one is folded."""
-    upcoming = asyncio.ensure_future(pool.fetch(READ_LOG, after, page_size))
-    try:
-        while rows := await upcoming:
-            upcoming = asyncio.ensure_future(pool.fetch(READ_LOG, rows[-1][0], page_size))
-            yield rows
-    finally:
-        upcoming.cancel()
-
-
-async def _fold_log(pool: asyncpg.Pool, folds: Folds, page_size: int) -> None:
-    async for rows in _pages(pool, 0, page_size):
-        for start in range(0, len(rows), FOLD_SLICE):
-            folds.feed([recorded_from_row(row) for row in rows[start : start + FOLD_SLICE]])
-            await asyncio.sleep(0)
-
-
-# --- 3. the bulk write --------------------------------------------------------------------
+# --- 2. the fold (log_fold.fold_log); 3. the bulk write ------------------------------------
 
 
 async def _load(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import asyncpg
 
-from projections.catch_up import SharedCatchUp
+from projections.catch_up import SharedCatchUp, fold_through
 from projections.core import View, ViewState, apply, render
 from projections.persistence import Generation, serving_generation, write_batch
 from store.event_store import EventStore
@@ -122,14 +122,5 @@ class ProjectionRunner:
         """The fold's state at `position`, from the log, writing nothing."""
         if self._shared_catch_up is not None:
             return await self._shared_catch_up.state_at(self.view, position)
-        state = ViewState()
-        while state.position < position:
-            page = await self._store.read_log_through(
-                position, after=state.position, limit=self._batch_size
-            )
-            if not page:
-                break
-            for recorded in page:
-                apply(self.view, state, recorded)
-        state.position = position
+        (state,) = await fold_through(self._pool, [self.view], position)
         return state
