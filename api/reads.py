@@ -15,7 +15,7 @@ import bisect
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -46,7 +46,7 @@ from domain.attribution import Verification
 from domain.claims import CLAIM_KINDS
 from projections.core import slug
 from projections.explain import Explanation, encode_explanation, explain
-from projections.replay import encode_answer, replay
+from projections.replay import ReplayAnswer, encode_answer, replay
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow, timeline_matches
 
@@ -55,6 +55,7 @@ MAX_PAGE = 200
 DEFAULT_PAGE = 50
 
 _canonical = msgspec.json.Encoder(order="sorted")
+_Row = TypeVar("_Row", bound=msgspec.Struct)
 
 # --- the question every read may ask ------------------------------------------------------
 
@@ -223,6 +224,18 @@ async def live_view(state: State, name: str, min_position: int | None) -> LiveVi
     )
 
 
+async def replayed(state: State, name: str, asked: Question) -> ReplayAnswer:
+    """The view as the question asks about the past, folded from the log."""
+    return await replay(
+        state.pool, name, known_at=asked.known_at, position=asked.position, as_of=asked.as_of
+    )
+
+
+def rows_of(answer: ReplayAnswer, row_type: type[_Row]) -> dict[str, _Row]:
+    """A replayed answer's rows by key, as the view's row type."""
+    return {entry.key: entry.row for entry in answer.rows if isinstance(entry.row, row_type)}
+
+
 async def answer_view(
     request: Request[Any, Any, Any],
     state: State,
@@ -254,13 +267,7 @@ async def answer_view(
             body = encode_explanation(explanation)
             cached = (Encoded(body, etag_of(body)), explanation.position)
         elif asked.about_the_past:
-            answer = await replay(
-                state.pool,
-                name,
-                known_at=asked.known_at,
-                position=asked.position,
-                as_of=asked.as_of,
-            )
+            answer = await replayed(state, name, asked)
             if pick is not None:
                 answer = msgspec.structs.replace(
                     answer, rows=tuple(row for row in answer.rows if pick(row.key))
@@ -621,14 +628,8 @@ async def timeline(
     after = None if cursor is None else _after(cursor)
     asked = question(known_at, position, as_of)
     if asked.about_the_past:
-        answer = await replay(
-            state.pool,
-            "timeline",
-            known_at=asked.known_at,
-            position=asked.position,
-            as_of=asked.as_of,
-        )
-        rows = {entry.key: entry.row for entry in answer.rows if isinstance(entry.row, TimelineRow)}
+        answer = await replayed(state, "timeline", asked)
+        rows = rows_of(answer, TimelineRow)
         order = sorted((row.sort_key, key) for key, row in rows.items())
         keys, next_cursor = _page(rows=rows, order=order, after=after, wanted=wanted, limit=limit)
         docs = tuple(msgspec.Raw(_canonical.encode(rows[key])) for key in keys)
@@ -655,10 +656,8 @@ async def _timeline_rows(
 ) -> tuple[Iterable[TimelineRow], int]:
     if not asked.about_the_past:
         return view.rows.values(), view.position
-    answer = await replay(
-        state.pool, "timeline", known_at=asked.known_at, position=asked.position, as_of=asked.as_of
-    )
-    return [e.row for e in answer.rows if isinstance(e.row, TimelineRow)], answer.position
+    answer = await replayed(state, "timeline", asked)
+    return rows_of(answer, TimelineRow).values(), answer.position
 
 
 def _sources(rows: Iterable[TimelineRow]) -> tuple[SourceSummary, ...]:
@@ -808,16 +807,10 @@ async def strikes_geojson(
     asked = question(known_at, position, as_of)
 
     async def answer() -> tuple[bytes, int]:
+        rows: Iterable[StrikeRow]
         if asked.about_the_past:
-            replayed = await replay(
-                state.pool,
-                "strikes",
-                known_at=asked.known_at,
-                position=asked.position,
-                as_of=asked.as_of,
-            )
-            rows = [e.row for e in replayed.rows if isinstance(e.row, StrikeRow)]
-            at = replayed.position
+            past = await replayed(state, "strikes", asked)
+            rows, at = rows_of(past, StrikeRow).values(), past.position
         else:
             rows = [msgspec.json.decode(doc, type=StrikeRow) for doc in view.docs.values()]
             at = view.position

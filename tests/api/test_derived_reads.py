@@ -8,6 +8,7 @@ import msgspec
 from application.demo import demo_reports, load_demo
 from application.reports import ReportService
 from domain.claims import Strike
+from domain.events import ReportFiled
 from store.event_store import EventStore
 from tests.api.conftest import Client
 
@@ -54,6 +55,22 @@ async def test_strikes_geojson_only_where_coordinates_are_known(
     assert feature["geometry"] == {"coordinates": [36.78, 46.75], "type": "Point"}
     assert feature["properties"]["place"] == "Berdiansk"
     assert feature["id"] == str(filed.events[0].report_id)
+    # and asked about the log before that filing (a replay), there was none
+    before = await client.get("/v1/strikes.geojson", params={"position": head})
+    assert before.json() == {"features": [], "position": head, "type": "FeatureCollection"}
+
+
+async def test_sources_asked_about_the_past_are_the_sources_known_then(
+    client: Client, store: EventStore
+) -> None:
+    head = await _loaded(store)
+    live = (await client.get("/v1/sources", params={"min_position": head})).json()
+    early = (await client.get("/v1/sources", params={"position": 3})).json()
+    filed_by_then = [e for e in await store.read_log(limit=3) if isinstance(e.event, ReportFiled)]
+    assert early["position"] == 3
+    assert 0 < sum(source["reports"] for source in early["sources"]) == len(filed_by_then)
+    assert sum(source["reports"] for source in live["sources"]) == 14
+    assert {s["source"] for s in early["sources"]} <= {s["source"] for s in live["sources"]}
 
 
 async def test_one_report_with_its_history_and_its_version_as_etag(
