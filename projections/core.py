@@ -79,7 +79,7 @@ def month_in(key: str) -> str:
     return key.rsplit("/", 1)[1]
 
 
-class Month(NamedTuple):
+class MonthRow(NamedTuple):
     """What a month row of a history is made of, from the reports feeding it."""
 
     month: str
@@ -88,9 +88,9 @@ class Month(NamedTuple):
     retracted: tuple[Source, ...]  # withdrawn, kept for auditors, never plotted
 
 
-def month_row(key: str, reports: Sequence[Tracked]) -> Month:
+def month_row(key: str, reports: Sequence[Tracked]) -> MonthRow:
     standing = tuple(t for t in reports if not t.report.is_retracted)
-    return Month(
+    return MonthRow(
         month=month_in(key),
         named=(standing or reports)[-1].report,
         standing=standing,

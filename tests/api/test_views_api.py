@@ -77,6 +77,12 @@ async def test_a_holdings_series_by_key_gives_one_holdings_months_and_nothing_el
     nothing = await client.get("/v1/holdings-series", params={"key": "atlantis"})
     assert nothing.status_code == 200
     assert nothing.json()["rows"] == []
+    unexplained = await client.get(
+        "/v1/holdings-series", params={"key": "atlantis", "explain": "true"}
+    )
+    assert unexplained.status_code == 404
+    assert unexplained.headers["content-type"].startswith("application/problem+json")
+    assert "kursk-oblast/ukraine/2024-08" in unexplained.json()["detail"]
 
 
 async def test_etag_and_not_modified(client: Client, store: EventStore) -> None:
