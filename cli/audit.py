@@ -145,7 +145,9 @@ def restore(args: argparse.Namespace) -> int:
 
 
 async def _restore(source: BinaryIO) -> int:
-    pool = await create_pool(resolve_database(), min_size=1, max_size=1)
+    # Restoring writes events with their recorded positions and chain hashes, which
+    # timeline_append (the service role's only way in) never does: the owner restores.
+    pool = await create_pool(resolve_database().as_owner(), min_size=1, max_size=1)
     try:
         result = await restore_log(pool, _chunks(source))
     finally:
