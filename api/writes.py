@@ -17,7 +17,7 @@ from uuid import UUID
 
 from litestar import Request, Response, post
 from litestar.datastructures import ResponseHeader, State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, HeaderParameter
@@ -240,7 +240,7 @@ ANSWER_HEADERS = [
 )
 async def file_report(
     *,
-    reports: ReportService,
+    reports: NamedDependency[ReportService],
     data: Annotated[
         FileReport,
         Body(
@@ -367,7 +367,7 @@ def batch_filed(
 async def file_batch(
     *,
     state: State,
-    reports: ReportService,
+    reports: NamedDependency[ReportService],
     data: Annotated[
         bytes,
         Body(
@@ -443,7 +443,7 @@ def _life_cycle(
 )
 async def corroborate_report(
     *,
-    reports: ReportService,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[
         CorroborateReport, Body(examples=[Example(value=write_examples.corroboration_example())])
@@ -466,7 +466,7 @@ async def corroborate_report(
 )
 async def dispute_report(
     *,
-    reports: ReportService,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[
         DisputeReport, Body(examples=[Example(value=write_examples.dispute_example())])
@@ -490,7 +490,7 @@ async def dispute_report(
 )
 async def deny_report(
     *,
-    reports: ReportService,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[DenyReport, Body(examples=[Example(value=write_examples.denial_example())])],
     if_match: IfMatch = None,
@@ -512,7 +512,7 @@ async def deny_report(
 )
 async def correct_report(
     *,
-    reports: ReportService,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[
         CorrectReport, Body(examples=[Example(value=write_examples.correction_example())])
@@ -535,7 +535,7 @@ async def correct_report(
 )
 async def retract_report(
     *,
-    reports: ReportService,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[
         RetractReport, Body(examples=[Example(value=write_examples.retraction_example())])
