@@ -11,12 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+import asyncpg
 import msgspec
 
 from cli.commands import UsageError
 from store.chain import verify_chain
 from store.database import create_pool, resolve_database
-from store.export import export_log, restore_log
+from store.export import RestoreRefused, export_log, restore_log
 
 # Without a terminal, progress is shown only for logs this long (a line per tenth).
 LONG_LOG = 100_000
@@ -150,6 +151,11 @@ async def _restore(source: BinaryIO) -> int:
     pool = await create_pool(resolve_database().as_owner(), min_size=1, max_size=1)
     try:
         result = await restore_log(pool, _chunks(source))
+    except asyncpg.InsufficientPrivilegeError:
+        raise RestoreRefused(
+            "only the schema's owner may restore (it writes events with their recorded "
+            "positions and chain hashes): set TIMELINE_OWNER_DATABASE_URL to the owner's URL"
+        ) from None
     finally:
         await pool.close()
     print(

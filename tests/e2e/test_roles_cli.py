@@ -7,6 +7,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -100,4 +101,18 @@ async def test_one_url_for_both_roles_migrates_with_a_warning(
     assert result.stderr.startswith(
         f"timeline migrate: warning: the service logs in as {deployment.owner}, the role that "
         "migrates and owns the tables"
+    )
+
+
+def test_restore_as_the_service_role_is_refused_in_one_line(
+    run_timeline: RunTimeline, service_url: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "kursk.ndjson"
+    export.write_text("")
+    result = run_timeline("restore", str(export), env={"TIMELINE_DATABASE_URL": service_url})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "timeline restore: only the schema's owner may restore (it writes events with their "
+        "recorded positions and chain hashes): set TIMELINE_OWNER_DATABASE_URL to the owner's "
+        "URL\n"
     )
