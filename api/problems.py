@@ -41,7 +41,12 @@ from domain.claims import CLAIM_KINDS
 from domain.errors import InvalidReport, NothingToCorrect, ReportIsRetracted
 from projections.explain import UnknownRow
 from projections.replay import InvalidReplayQuestion
-from store.event_store import IdempotencyKeyReused, MalformedAppend, VersionConflict
+from store.event_store import (
+    IdempotencyKeyReused,
+    MalformedAppend,
+    VersionConflict,
+    WriteOutcomeUnknown,
+)
 
 log = logging.getLogger("timeline.api")
 
@@ -267,8 +272,9 @@ def _simple(
 
 
 def _database_unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
-    """The database is down or out of connections: the client may retry; nothing was written
-    (an append is one statement in one transaction)."""
+    """The database is down or out of connections: the client may retry; nothing was written.
+    An append that lost its connection once sent is WriteOutcomeUnknown instead; one that
+    fails here failed to get a connection, or in a read before it."""
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
     return problem_response(
         request,
@@ -276,6 +282,21 @@ def _database_unavailable(request: Request[Any, Any, Any], error: Exception) -> 
         "database-unavailable",
         "The database is unavailable",
         "the service cannot reach its database just now; nothing was written; try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _write_outcome_unknown(
+    request: Request[Any, Any, Any], error: WriteOutcomeUnknown
+) -> Response[Problem]:
+    """Not "nothing was written": the append may have committed before the connection went."""
+    log.warning("write outcome unknown on %s %s: %r", request.method, request.url.path, error)
+    return problem_response(
+        request,
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "write-outcome-unknown",
+        "The write may or may not have been recorded",
+        str(error),
         headers={"Retry-After": "5"},
     )
 
@@ -306,10 +327,13 @@ EXCEPTION_HANDLERS: Mapping[type[Exception] | int, Any] = {
     MalformedAppend: _simple(422, "malformed-append", "The events do not follow each other"),
     UnknownRow: _simple(HTTP_404_NOT_FOUND, "row-not-found", "No such row"),
     InvalidReplayQuestion: _simple(HTTP_400_BAD_REQUEST, "invalid-question", "Invalid question"),
+    WriteOutcomeUnknown: _write_outcome_unknown,
     OSError: _database_unavailable,  # the connection could not be made
     asyncpg.PostgresConnectionError: _database_unavailable,
     asyncpg.InterfaceError: _database_unavailable,  # a closed pool or connection
     asyncpg.TooManyConnectionsError: _database_unavailable,
     asyncpg.CannotConnectNowError: _database_unavailable,
+    asyncpg.AdminShutdownError: _database_unavailable,  # the server ended the session
+    asyncpg.CrashShutdownError: _database_unavailable,
     Exception: _unexpected,
 }

@@ -12,11 +12,12 @@ transaction.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Response, post
+from litestar import Request, Response, post
 from litestar.datastructures import ResponseHeader, State
+from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, HeaderParameter
@@ -42,6 +43,7 @@ from application.decoding import decode_command
 from application.reports import ReportService, decide_filing
 from domain.claims import CLAIM_KINDS
 from domain.errors import InvalidReport
+from store.api_keys import ApiKey
 from store.event_store import AppendResult, VersionConflict
 
 REPORTS_PATH = "/v1/reports"
@@ -52,6 +54,18 @@ BATCH_LIMITS = (
     f"a batch takes at most {MAX_BATCH_LINES:,} reports (non-empty lines) and "
     f"{DEFAULT_MAX_BATCH_BYTES:,} bytes"
 )
+
+# --- the caller ------------------------------------------------------------------------------
+
+
+def callers_reports(request: Request[Any, Any, Any]) -> ReportService:
+    """The report use cases for the API key that sent the request (the editor guard has
+    found it): its Idempotency-Keys are its own, and another key's equal key is another."""
+    key: ApiKey = request.state.api_key
+    return ReportService(request.app.state.store, idempotency_scope=str(key.id))
+
+
+CALLER = {"reports": Provide(callers_reports, sync_to_thread=False)}
 
 # --- headers ---------------------------------------------------------------------------------
 
@@ -174,6 +188,11 @@ WRITE_ERRORS = {
         "The body breaks the schema or a rule (every field at fault is named), or the "
         "Idempotency-Key was used with another body"
     ),
+    503: problem(
+        "The database is unavailable and nothing was written (database-unavailable), or the "
+        "connection was lost during the write, which may or may not have been recorded "
+        "(write-outcome-unknown): retry with the same Idempotency-Key"
+    ),
 }
 LIFE_CYCLE_ERRORS = {
     **WRITE_ERRORS,
@@ -212,6 +231,7 @@ ANSWER_HEADERS = [
     "kind; the first is the General Staff source's 800 km² of Kursk Oblast, via Reuters.",
     tags=["reports"],
     guards=[requires_editor],
+    dependencies=CALLER,
     dto=StrictJson[FileReport],
     return_dto=None,
     response_description="Filed",
@@ -220,7 +240,7 @@ ANSWER_HEADERS = [
 )
 async def file_report(
     *,
-    state: State,
+    reports: NamedDependency[ReportService],
     data: Annotated[
         FileReport,
         Body(
@@ -232,7 +252,7 @@ async def file_report(
 ) -> Response[Filed]:
     key = idempotency_key(idempotency_key_header)
     try:
-        result = await ReportService(state.store).file(data, idempotency_key=key)
+        result = await reports.file(data, idempotency_key=key)
     except VersionConflict as conflict:
         raise _already_filed(None, conflict.report_id) from None
     return filed(result)
@@ -327,6 +347,7 @@ def batch_filed(
     f"Limits: {BATCH_LIMITS} (413 beyond). The example is the seed article's Kursk reports.",
     tags=["reports"],
     guards=[requires_editor],
+    dependencies=CALLER,
     dto=Ndjson[FileReport],
     return_dto=None,
     request_max_body_size=DEFAULT_MAX_BATCH_BYTES,
@@ -346,6 +367,7 @@ def batch_filed(
 async def file_batch(
     *,
     state: State,
+    reports: NamedDependency[ReportService],
     data: Annotated[
         bytes,
         Body(
@@ -368,9 +390,7 @@ async def file_batch(
         )
     filings = read_batch(data)
     try:
-        result = await ReportService(state.store).file_many(
-            [command for _, command in filings], idempotency_key=key
-        )
+        result = await reports.file_many([command for _, command in filings], idempotency_key=key)
     except VersionConflict as conflict:
         line = next(n for n, command in filings if command.report_id == conflict.report_id)
         raise _already_filed(line, conflict.report_id) from None
@@ -381,7 +401,7 @@ async def file_batch(
 
 
 async def _apply(
-    state: State,
+    reports: ReportService,
     report_id: UUID,
     command: LifeCycleCommand,
     *,
@@ -390,9 +410,7 @@ async def _apply(
 ) -> Response[Filed]:
     key = idempotency_key(idempotency_key_header)
     version = expected_version(if_match, report_id)
-    result = await ReportService(state.store).apply(
-        report_id, command, expected_version=version, idempotency_key=key
-    )
+    result = await reports.apply(report_id, command, expected_version=version, idempotency_key=key)
     return filed(result)
 
 
@@ -406,6 +424,7 @@ def _life_cycle(
         description=f"{description} Needs If-Match: the version you last read.",
         tags=["reports"],
         guards=[requires_editor],
+        dependencies=CALLER,
         dto=StrictJson[command],  # type: ignore[valid-type]
         return_dto=None,
         response_description="Recorded: the report's new version and the log position",
@@ -424,7 +443,7 @@ def _life_cycle(
 )
 async def corroborate_report(
     *,
-    state: State,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[
         CorroborateReport, Body(examples=[Example(value=write_examples.corroboration_example())])
@@ -433,7 +452,7 @@ async def corroborate_report(
     idempotency_key_header: IdempotencyKey = None,
 ) -> Response[Filed]:
     return await _apply(
-        state, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
+        reports, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
     )
 
 
@@ -447,7 +466,7 @@ async def corroborate_report(
 )
 async def dispute_report(
     *,
-    state: State,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[
         DisputeReport, Body(examples=[Example(value=write_examples.dispute_example())])
@@ -456,7 +475,7 @@ async def dispute_report(
     idempotency_key_header: IdempotencyKey = None,
 ) -> Response[Filed]:
     return await _apply(
-        state, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
+        reports, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
     )
 
 
@@ -471,14 +490,14 @@ async def dispute_report(
 )
 async def deny_report(
     *,
-    state: State,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[DenyReport, Body(examples=[Example(value=write_examples.denial_example())])],
     if_match: IfMatch = None,
     idempotency_key_header: IdempotencyKey = None,
 ) -> Response[Filed]:
     return await _apply(
-        state, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
+        reports, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
     )
 
 
@@ -493,7 +512,7 @@ async def deny_report(
 )
 async def correct_report(
     *,
-    state: State,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[
         CorrectReport, Body(examples=[Example(value=write_examples.correction_example())])
@@ -502,7 +521,7 @@ async def correct_report(
     idempotency_key_header: IdempotencyKey = None,
 ) -> Response[Filed]:
     return await _apply(
-        state, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
+        reports, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
     )
 
 
@@ -516,7 +535,7 @@ async def correct_report(
 )
 async def retract_report(
     *,
-    state: State,
+    reports: NamedDependency[ReportService],
     report_id: FromPath[UUID],
     data: Annotated[
         RetractReport, Body(examples=[Example(value=write_examples.retraction_example())])
@@ -525,7 +544,7 @@ async def retract_report(
     idempotency_key_header: IdempotencyKey = None,
 ) -> Response[Filed]:
     return await _apply(
-        state, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
+        reports, report_id, data, if_match=if_match, idempotency_key_header=idempotency_key_header
     )
 
 

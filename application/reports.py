@@ -21,7 +21,14 @@ from application.commands import (
 from domain import report as rules
 from domain.events import ReportEvent, ReportFiled
 from domain.report import Report
-from store.event_store import AppendResult, EventStore, Idempotency, RecordedEvent, VersionConflict
+from store.event_store import (
+    LOCAL_SCOPE,
+    AppendResult,
+    EventStore,
+    Idempotency,
+    RecordedEvent,
+    VersionConflict,
+)
 
 _encoder = msgspec.json.Encoder(order="deterministic")
 
@@ -38,24 +45,27 @@ class ReportHistory:
     events: list[RecordedEvent]
 
 
-def _idempotency(key: str | None, *parts: object) -> Idempotency | None:
-    if key is None:
-        return None
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(_encoder.encode(part))
-        digest.update(b"\x00")
-    return Idempotency(key=key, fingerprint=digest.digest())
-
-
 class ReportService:
-    def __init__(self, store: EventStore) -> None:
+    """The use cases for one caller: `idempotency_scope` names it, so that its idempotency
+    keys are its own (an API key's id over HTTP; LOCAL_SCOPE for the CLI and the demo)."""
+
+    def __init__(self, store: EventStore, *, idempotency_scope: str = LOCAL_SCOPE) -> None:
         self._store = store
+        self._scope = idempotency_scope
+
+    def _idempotency(self, key: str | None, *parts: object) -> Idempotency | None:
+        if key is None:
+            return None
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(_encoder.encode(part))
+            digest.update(b"\x00")
+        return Idempotency(key=key, fingerprint=digest.digest(), scope=self._scope)
 
     async def file(
         self, command: FileReport, *, idempotency_key: str | None = None
     ) -> AppendResult:
-        idempotency = _idempotency(idempotency_key, "file", command)
+        idempotency = self._idempotency(idempotency_key, "file", command)
         return await self._store.append([decide_filing(command)], idempotency=idempotency)
 
     async def file_many(
@@ -63,7 +73,7 @@ class ReportService:
     ) -> AppendResult:
         """File every report in one transaction, or none; a retry with the same key and the
         same commands gets the first answer (the first append's ids and positions)."""
-        idempotency = _idempotency(idempotency_key, "file_many", commands)
+        idempotency = self._idempotency(idempotency_key, "file_many", commands)
         events = [decide_filing(command) for command in commands]
         return await self._store.append(events, idempotency=idempotency)
 
@@ -90,7 +100,9 @@ class ReportService:
         `expected_version` is the version the caller last saw; a stale one raises
         VersionConflict before anything is written.
         """
-        idempotency = _idempotency(idempotency_key, "apply", report_id, expected_version, command)
+        idempotency = self._idempotency(
+            idempotency_key, "apply", report_id, expected_version, command
+        )
         # A retry whose first attempt landed gets its first answer, even though the report
         # has moved on (or been retracted) since.
         if idempotency is not None:

@@ -11,12 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+import asyncpg
 import msgspec
 
 from cli.commands import UsageError
 from store.chain import verify_chain
 from store.database import create_pool, resolve_database
-from store.export import export_log, restore_log
+from store.export import RestoreRefused, export_log, restore_log
 
 # Without a terminal, progress is shown only for logs this long (a line per tenth).
 LONG_LOG = 100_000
@@ -145,9 +146,16 @@ def restore(args: argparse.Namespace) -> int:
 
 
 async def _restore(source: BinaryIO) -> int:
-    pool = await create_pool(resolve_database(), min_size=1, max_size=1)
+    # Restoring writes events with their recorded positions and chain hashes, which
+    # timeline_append (the service role's only way in) never does: the owner restores.
+    pool = await create_pool(resolve_database().as_owner(), min_size=1, max_size=1)
     try:
         result = await restore_log(pool, _chunks(source))
+    except asyncpg.InsufficientPrivilegeError:
+        raise RestoreRefused(
+            "only the schema's owner may restore (it writes events with their recorded "
+            "positions and chain hashes): set TIMELINE_OWNER_DATABASE_URL to the owner's URL"
+        ) from None
     finally:
         await pool.close()
     print(

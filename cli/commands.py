@@ -26,6 +26,7 @@ from projections.replay import replay as replay_view
 from projections.status import view_statuses
 from projections.workers import run_views
 from store import migrate as migrations
+from store import roles
 from store.database import Database, DatabaseUnavailable, create_pool, resolve_database
 from store.event_store import EventStore, RecordedEvent
 from store.mapper import stored_topic
@@ -89,17 +90,36 @@ async def _check_ready(database: Database, *, require_migrated: bool) -> None:
 
 def migrate(args: argparse.Namespace) -> int:
     database = resolve_database()
-    asyncio.run(_check_ready(database, require_migrated=False))
+    owner = database.as_owner()
+    if not args.down:
+        for warning in asyncio.run(_make_roles(database)):
+            print(f"timeline migrate: warning: {warning}", file=sys.stderr)
+    asyncio.run(_check_ready(owner, require_migrated=False))
     try:
         if args.down:
-            migrations.downgrade(database.url, args.down)
-            print(f"timeline: downgraded {database.described} to {args.down}")
-        else:
-            migrations.upgrade(database.url)
-            print(f"timeline: {database.described} is at {migrations.head_revision()}")
+            migrations.downgrade(owner.url, args.down)
+            print(f"timeline: downgraded {owner.described} to {args.down}")
+            return 0
+        migrations.upgrade(owner.url)
     except OSError as error:
-        raise DatabaseUnavailable(f"cannot reach {database.described}: {error}") from None
+        raise DatabaseUnavailable(f"cannot reach {owner.described}: {error}") from None
+    # The service's own URL logs in now, so a wrong password shows here, not at serve.
+    asyncio.run(_check_ready(database, require_migrated=True))
+    print(f"timeline: {owner.described} is at {migrations.head_revision()}")
     return 0
+
+
+async def _make_roles(database: Database) -> tuple[str, ...]:
+    """Create the service role (and the service URL's login role) if missing and possible;
+    RolesNeeded, with the statements, if not. Returns warnings to show."""
+    pool = await create_pool(database.as_owner(), min_size=1, max_size=1, require_migrated=False)
+    try:
+        async with pool.acquire() as connection:
+            plan = await roles.plan_roles(connection, database.url)
+            await roles.make_roles(connection, plan)
+    finally:
+        await pool.close()
+    return plan.warnings
 
 
 async def demo(_: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from store.database import DatabaseUnavailable
 from store.embedded import EmbeddedDatabaseError
 from store.export import ExportRefused, RestoreRefused
 from store.migrate import NotMigrated
+from store.roles import RolesNeeded
 
 DESCRIPTION = """\
 Conflict Timeline: every reported development in a war, kept as an immutable event with its
@@ -24,7 +25,9 @@ source, qualifiers and times.
 
 With no TIMELINE_DATABASE_URL set, each command starts a private embedded PostgreSQL whose
 data lives in ./.timeline (or TIMELINE_DATA_DIR); with it set, that server is used and
-nothing is started.
+nothing is started. TIMELINE_DATABASE_URL logs in as the service role, which reads the log
+and appends to it only through its append function; `migrate` and `restore` log in with
+TIMELINE_OWNER_DATABASE_URL, the schema's owner (default: TIMELINE_DATABASE_URL).
 """
 
 
@@ -77,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
         "migrate",
         help="apply the database migrations",
         description="Upgrade the database schema to the newest migration, or with --down "
-        "downgrade it to the given alembic revision ('base' removes every table).",
+        "downgrade it to the given alembic revision ('base' removes every table). Runs as "
+        "the owner (TIMELINE_OWNER_DATABASE_URL). First it creates the service role "
+        "timeline_service (and the role TIMELINE_DATABASE_URL logs in as, a member of it) "
+        "if they are missing; if the owner may not create roles, it prints the statements "
+        "to run as a role that may, and exits with status 2 having migrated nothing.",
     )
     migrate.add_argument("--down", metavar="REVISION", help="downgrade to REVISION instead")
 
@@ -185,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         UnknownKey,
         ExportRefused,
         RestoreRefused,
+        RolesNeeded,
     ) as error:
         print(f"timeline {args.command}: {error}", file=sys.stderr)
         return 2

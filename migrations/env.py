@@ -1,7 +1,8 @@
 """Alembic environment: runs migrations over SQLAlchemy's asyncpg dialect.
 
 The URL comes from the config's `sqlalchemy.url` (set by `timeline migrate`) or, for plain
-`alembic` use, from TIMELINE_DATABASE_URL.
+`alembic` use, from TIMELINE_OWNER_DATABASE_URL, else TIMELINE_DATABASE_URL: migrations run
+as the schema's owner.
 """
 
 import asyncio
@@ -15,7 +16,7 @@ from store.migrate import sqlalchemy_url
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or sqlalchemy_url(
-    os.environ["TIMELINE_DATABASE_URL"]
+    os.environ.get("TIMELINE_OWNER_DATABASE_URL") or os.environ["TIMELINE_DATABASE_URL"]
 )
 
 

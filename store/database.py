@@ -9,7 +9,15 @@ import asyncpg
 
 from store.embedded import start_embedded
 from store.migrate import NotMigrated, check_at_head
-from store.settings import configured_database_url, data_dir, redact
+from store.roles import SERVICE_ROLE
+from store.settings import (
+    configured_database_url,
+    configured_owner_database_url,
+    data_dir,
+    redact,
+    user_of,
+    with_user,
+)
 
 CONNECT_TIMEOUT_SECONDS = 5.0
 
@@ -20,20 +28,31 @@ class DatabaseUnavailable(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Database:
+    """The service's URL (`url`) and the schema owner's (`owner_url`, the same unless given)."""
+
     url: str
     embedded: bool
+    owner_url: str | None = None
 
     @property
     def described(self) -> str:
         return "the embedded PostgreSQL" if self.embedded else redact(self.url)
 
+    def as_owner(self) -> Database:
+        """The same database reached as the owner of its schema (to migrate or restore)."""
+        owner_url = self.owner_url or self.url
+        return Database(url=owner_url, embedded=self.embedded, owner_url=owner_url)
+
 
 def resolve_database() -> Database:
-    """TIMELINE_DATABASE_URL if set (nothing is started), else the embedded server."""
+    """TIMELINE_DATABASE_URL and TIMELINE_OWNER_DATABASE_URL if set (nothing is started),
+    else the embedded server: its superuser `postgres` owns the schema and the service
+    logs in as the service role (over the server's private socket, with no password)."""
     url = configured_database_url()
     if url is not None:
-        return Database(url=url, embedded=False)
-    return Database(url=start_embedded(data_dir()), embedded=True)
+        return Database(url=url, embedded=False, owner_url=configured_owner_database_url())
+    owner_url = start_embedded(data_dir())
+    return Database(url=with_user(owner_url, SERVICE_ROLE), embedded=True, owner_url=owner_url)
 
 
 async def release_without_reset(connection: asyncpg.Connection) -> None:
@@ -59,6 +78,13 @@ async def create_pool(
             timeout=CONNECT_TIMEOUT_SECONDS,
             reset=release_without_reset,
         )
+    except asyncpg.InvalidAuthorizationSpecificationError as error:
+        # Most often the service role of a database not yet migrated since roles came in.
+        raise DatabaseUnavailable(
+            f"cannot log in to {database.described} as {user_of(database.url)}: "
+            f"{str(error).splitlines()[0]}; `timeline migrate` creates the service role "
+            "(or prints the statements that do)"
+        ) from None
     except (TimeoutError, OSError, asyncpg.PostgresError, socket.gaierror) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DatabaseUnavailable(f"cannot reach {database.described}: {reason}") from None

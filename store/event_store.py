@@ -13,7 +13,9 @@ import asyncpg
 from domain.events import DomainEvent
 from store.mapper import decode_event, encode_event
 
-APPEND = "SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], $5, $6)"
+APPEND = """
+SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], $5, $6, $7)
+"""
 READ_REPORT = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE originator_id = $1 ORDER BY originator_version
@@ -37,7 +39,7 @@ REPLAY = """
 SELECT k.fingerprint, e.notification_id, e.originator_id, e.originator_version, e.recorded_at
 FROM timeline_idempotency_keys k
 JOIN timeline_events e ON e.notification_id BETWEEN k.first_position AND k.last_position
-WHERE k.key = $1 ORDER BY e.notification_id
+WHERE k.key = $2 AND k.scope IN ($1, '*') ORDER BY e.notification_id
 """
 CURRENT_VERSIONS = """
 SELECT originator_id, max(originator_version) AS version FROM timeline_events
@@ -84,12 +86,52 @@ class IdempotencyKeyReused(StoreError):
         self.key = key
 
 
+# The scope of keys sent from this machine (the CLI, the demo, importers); an API key's
+# scope is its id (api/writes.py), so no HTTP caller shares it.
+LOCAL_SCOPE = "local"
+
+
+class WriteOutcomeUnknown(StoreError):
+    """The connection went down while an append was under way: the events may have been
+    recorded (the commit can land after the connection is gone) or not."""
+
+    def __init__(self, *, keyed: bool) -> None:
+        retry = (
+            "retry with the same Idempotency-Key: if the write was recorded, the retry gets "
+            "its answer (Idempotent-Replayed: true) and records nothing more"
+            if keyed
+            else "this write had no Idempotency-Key, so a retry may record it twice: check "
+            "whether it was recorded first, and send an Idempotency-Key with every write"
+        )
+        super().__init__(
+            "the connection to the database was lost during the write, which may or may not "
+            f"have been recorded; {retry}"
+        )
+        self.keyed = keyed
+
+
+# Losing the connection once the call was sent: the socket fails, asyncpg finds the
+# connection gone, or the server ends the session (terminated, or restarting after a crash)
+# perhaps after the commit. A statement the server refused, or a cancel it obeyed, is an
+# error of its own (a PostgresError): then the transaction certainly rolled back.
+LOST_DURING_CALL = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Idempotency:
-    """A caller's retry key and a fingerprint of what the caller asked for."""
+    """A caller's retry key and a fingerprint of what the caller asked for. A key means
+    something only to the caller that sent it: it is looked up within its `scope`."""
 
     key: str
     fingerprint: bytes
+    scope: str = LOCAL_SCOPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +184,15 @@ class EventStore:
             versions.append(event.originator_version)
             topics.append(topic)
             states.append(state)
-        key, fingerprint = (
-            (idempotency.key, idempotency.fingerprint) if idempotency else (None, None)
+        scope, key, fingerprint = (
+            (idempotency.scope, idempotency.key, idempotency.fingerprint)
+            if idempotency
+            else (None, None, None)
         )
         try:
-            row = await self._pool.fetchrow(APPEND, ids, versions, topics, states, key, fingerprint)
+            row = await self._call_append(
+                (ids, versions, topics, states, scope, key, fingerprint), keyed=bool(idempotency)
+            )
         except asyncpg.UniqueViolationError:
             raise await self._conflict(events) from None
         except asyncpg.PostgresError as error:
@@ -171,11 +217,23 @@ class EventStore:
             replayed=replayed,
         )
 
+    async def _call_append(self, arguments: tuple[object, ...], *, keyed: bool) -> asyncpg.Record:
+        """One call of timeline_append: one statement, so a transaction of its own, which
+        commits when the server has run it, before the answer comes back. A failure to get
+        a connection leaves nothing sent (the error goes up as it is: nothing was written);
+        a connection lost once the call was sent leaves the outcome unknown."""
+        async with self._pool.acquire() as connection:
+            try:
+                row: asyncpg.Record = await connection.fetchrow(APPEND, *arguments)
+            except LOST_DURING_CALL as error:
+                raise WriteOutcomeUnknown(keyed=keyed) from error
+        return row
+
     async def replay(self, idempotency: Idempotency) -> AppendResult | None:
         """The first answer given for this key, None if the key is new; raises if the key
         was used for other content. Appends check keys themselves: this is for callers that
         must answer a retry before they can even build the events."""
-        rows = await self._pool.fetch(REPLAY, idempotency.key)
+        rows = await self._pool.fetch(REPLAY, idempotency.scope, idempotency.key)
         if not rows:
             return None
         if bytes(rows[0][0]) != idempotency.fingerprint:

@@ -1,18 +1,33 @@
-"""Where the database is: a URL from the environment, or the embedded server's."""
+"""Where the database is: URLs from the environment, or the embedded server's.
+
+Two roles reach it (least privilege, migration 0009): the service's role, which reads the
+log and appends to it only through `timeline_append`, and the owner of the schema, which
+migrates and restores. TIMELINE_DATABASE_URL is the service's: the URL every long-running
+process holds keeps the name it always had, so a deployment that sets only it runs as
+before. TIMELINE_OWNER_DATABASE_URL is the owner's, named for the role it must be rather
+than for one command, since `timeline migrate` and `timeline restore` both use it; unset, it
+falls back to TIMELINE_DATABASE_URL (one role does both, and `timeline migrate` warns).
+"""
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 DATABASE_URL_VARIABLE = "TIMELINE_DATABASE_URL"
+OWNER_DATABASE_URL_VARIABLE = "TIMELINE_OWNER_DATABASE_URL"
 DATA_DIR_VARIABLE = "TIMELINE_DATA_DIR"
 DEFAULT_DATA_DIR = Path(".timeline")
 
 
 def configured_database_url() -> str | None:
     return os.environ.get(DATABASE_URL_VARIABLE) or None
+
+
+def configured_owner_database_url() -> str | None:
+    return os.environ.get(OWNER_DATABASE_URL_VARIABLE) or configured_database_url()
 
 
 def data_dir() -> Path:
@@ -33,3 +48,28 @@ def with_database(url: str, database: str) -> str:
     """The same server's URL, naming another database."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def with_user(url: str, user: str, password: str | None = None) -> str:
+    """The same server and database, reached as another role."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    credentials = quote(user, safe="") + (
+        "" if password is None else ":" + quote(password, safe="")
+    )
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}"))
+
+
+def user_of(url: str) -> str:
+    """The role a URL logs in as, found as libpq and asyncpg find it: in the URL, then its
+    `user` parameter, then PGUSER, then the operating system's user."""
+    parts = urlsplit(url)
+    if parts.username:
+        return unquote(parts.username)
+    named = parse_qs(parts.query).get("user")
+    return (named[0] if named else None) or os.environ.get("PGUSER") or getpass.getuser()
+
+
+def password_of(url: str) -> str | None:
+    password = urlsplit(url).password
+    return unquote(password) if password else None

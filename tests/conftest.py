@@ -1,6 +1,10 @@
 """A real PostgreSQL for the suite: TIMELINE_TEST_DATABASE_URL when set, else a private
 embedded server in a temporary folder. Each session gets a fresh database, migrated to
-head; each test starts from an empty log."""
+head; each test starts from an empty log.
+
+Tests set up and inspect the database as the owner (`database_url`, `pool`); the service
+under test (the app, the CLI) logs in as the service role (`service_url`), as it does in
+production. With TIMELINE_TEST_DATABASE_URL, the service role gets that URL's password."""
 
 from __future__ import annotations
 
@@ -14,10 +18,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from store import migrate
+from store import migrate, roles
 from store.embedded import start_embedded
 from store.event_store import EventStore
-from store.settings import with_database
+from store.settings import password_of, with_database, with_user
 
 TEST_DATABASE_URL_VARIABLE = "TIMELINE_TEST_DATABASE_URL"
 # Emptied before each test: the log, and every view derived from it.
@@ -66,6 +70,23 @@ def database_url(server_url: str) -> Iterator[str]:
     """A fresh database for this session, migrated to head, dropped afterwards."""
     with scratch_database(server_url, "timeline_test") as url:
         yield url
+
+
+async def _make_roles(owner_url: str, service_url: str) -> None:
+    connection = await asyncpg.connect(owner_url)
+    try:
+        await roles.make_roles(connection, await roles.plan_roles(connection, service_url))
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def service_url(database_url: str) -> str:
+    """The session database as the service logs in to it: as the service role, which reads
+    the log and appends only through timeline_append (migration 0009)."""
+    url = with_user(database_url, roles.SERVICE_ROLE, password_of(database_url))
+    asyncio.run(_make_roles(database_url, url))
+    return url
 
 
 @pytest.fixture

@@ -42,10 +42,11 @@ def api_settings() -> ApiSettings:
 
 @pytest.fixture
 async def client(
-    pool: asyncpg.Pool, database_url: str, keys: Keys, api_settings: ApiSettings
+    pool: asyncpg.Pool, service_url: str, keys: Keys, api_settings: ApiSettings
 ) -> AsyncIterator[Client]:
-    """A client of the full app, sending the editor key unless a test sends another."""
-    app = create_app(Database(url=database_url, embedded=False), settings=api_settings)
+    """A client of the full app logged in as the service role, sending the editor key
+    unless a test sends another."""
+    app = create_app(Database(url=service_url, embedded=False), settings=api_settings)
     async with AsyncTestClient(app=app, timeout=30) as client:
         client.headers.update(Keys.header(keys.editor))
         yield client

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import asyncpg
 import msgspec
 import pytest
 from litestar import Litestar
@@ -15,6 +16,7 @@ from api.write_examples import body
 from application.demo import demo_reports, load_demo
 from application.reports import ReportService
 from domain.quantities import Unit, about
+from store.api_keys import Role, create_key
 from store.event_store import EventStore
 from tests.api.conftest import Keys
 
@@ -194,6 +196,33 @@ async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
     reused = await client.post("/v1/reports", json=other, headers=key)
     assert_problem(reused, 422, "idempotency-key-reused")
     assert await store.position() == head
+
+
+async def test_two_api_keys_sending_the_same_idempotency_key_each_file_their_own_report(
+    client: Client, pool: asyncpg.Pool, store: EventStore
+) -> None:
+    # Two desks whose tools both number their requests from 1, filing the same claim
+    kyiv = Keys.header((await create_key(pool, "Kyiv desk", Role.EDITOR)).secret)
+    lviv = Keys.header((await create_key(pool, "Lviv desk", Role.EDITOR)).secret)
+    first_request = {"Idempotency-Key": "request-1"}
+    report = filing("kursk-current-holding")
+
+    from_kyiv = await client.post("/v1/reports", json=report, headers={**kyiv, **first_request})
+    from_lviv = await client.post("/v1/reports", json=report, headers={**lviv, **first_request})
+
+    # Then each desk's report is filed: Lviv is not handed Kyiv's answer
+    assert from_kyiv.status_code == from_lviv.status_code == 201
+    assert "idempotent-replayed" not in from_lviv.headers
+    assert from_lviv.json()["report_id"] != from_kyiv.json()["report_id"]
+    assert (from_kyiv.json()["position"], from_lviv.json()["position"]) == (1, 2)
+
+    # And each desk's retry gets its own first answer, writing nothing more
+    for desk, first in ((kyiv, from_kyiv), (lviv, from_lviv)):
+        retry = await client.post("/v1/reports", json=report, headers={**desk, **first_request})
+        assert retry.status_code == 201
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert retry.json() == {**first.json(), "replayed": True}
+    assert await store.position() == 2
 
 
 async def test_a_retried_life_cycle_step_is_answered_once(

@@ -22,14 +22,20 @@ def timeline_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def service_env(service_url: str, owner_url: str) -> dict[str, str]:
+    """The two URLs as an operator sets them: the service role's, and the owner's."""
+    return {"TIMELINE_DATABASE_URL": service_url, "TIMELINE_OWNER_DATABASE_URL": owner_url}
+
+
 @pytest.fixture
-def run_timeline(database_url: str) -> RunTimeline:
-    """Run `timeline ARGS...` against the test database; returns the finished process."""
+def run_timeline(database_url: str, service_url: str) -> RunTimeline:
+    """Run `timeline ARGS...` against the test database, as an operator with both URLs set;
+    returns the finished process."""
 
     def run(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [TIMELINE, *args],
-            env=timeline_env(env if env is not None else {"TIMELINE_DATABASE_URL": database_url}),
+            env=timeline_env(env if env is not None else service_env(service_url, database_url)),
             capture_output=True,
             text=True,
             timeout=120,

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from store.roles import SERVICE_ROLE
 from tests.e2e.conftest import TIMELINE, timeline_env
 
 
@@ -28,6 +29,17 @@ def _postgres_serving(pgdata: Path) -> bool:
         if any(part.endswith("/postgres") for part in cmdline[:1]) and str(pgdata) in cmdline:
             return True
     return False
+
+
+def _logins(pgdata: Path) -> set[str]:
+    """The roles the server's clients are logged in as, read from its backends' process
+    titles ('postgres: ROLE DATABASE [local] STATE')."""
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if any(part.endswith("/postgres") for part in cmdline[:1]) and str(pgdata) in cmdline:
+            titles = [" ".join(child.cmdline()) for child in process.children()]
+            return {title.split()[1] for title in titles if "[local]" in title}
+    return set()
 
 
 def _wait_for_health(url: str, server: subprocess.Popen[str]) -> dict[str, object]:
@@ -79,6 +91,8 @@ def _serve_once(env: dict[str, str], *options: str, workers: int = 1) -> dict[st
     try:
         health = _wait_for_health(f"http://127.0.0.1:{port}/health", server)
         _wait_for_views(env, health["position"])
+        # The service logs in as the service role, not as the superuser that migrated.
+        assert _logins(Path(env["TIMELINE_DATA_DIR"]).resolve() / "pgdata") == {SERVICE_ROLE}
         # granian serves from worker processes under the one we started.
         assert len(psutil.Process(server.pid).children()) == workers
     finally:

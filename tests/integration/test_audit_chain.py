@@ -6,7 +6,7 @@ DELETE."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
@@ -24,6 +24,7 @@ from store.chain import GENESIS, canonical_bytes, chain_head, link, verify_chain
 from store.event_store import EventStore, VersionConflict
 from store.mapper import encode_event
 from tests.conftest import scratch_database
+from tests.integration.old_schemas import append_before_scopes, demo_events, run_on
 from tests.integration.test_library_interop import TimelineLibraryApp, library_env
 from tests.seed_values import (
     INSTITUTE_FOR_THE_STUDY_OF_WAR,
@@ -334,20 +335,6 @@ def fresh_database(server_url: str) -> Iterator[str]:
         yield url
 
 
-def run_on(url: str, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
-    """`work` on a pool of its own (alembic runs its own event loop, so no test loop here)."""
-
-    async def run() -> T:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
-        assert pool is not None
-        try:
-            return await work(pool)
-        finally:
-            await pool.close()
-
-    return asyncio.run(run())
-
-
 async def triggers_and_columns(pool: asyncpg.Pool) -> tuple[int, set[str]]:
     triggers = await pool.fetchval(
         "SELECT count(*) FROM pg_trigger "
@@ -360,13 +347,14 @@ async def triggers_and_columns(pool: asyncpg.Pool) -> tuple[int, set[str]]:
 
 
 def test_the_migration_links_events_recorded_before_it_and_comes_back_down(
-    fresh_database: str,
+    fresh_database: str, server_url: str
 ) -> None:
     url = fresh_database
 
     # Given the demo recorded before the chain existed
     migrate.upgrade(url, "0003")
-    run_on(url, lambda pool: load_demo(ReportService(EventStore(pool))))
+    events = demo_events(server_url)
+    run_on(url, lambda pool: append_before_scopes(pool, events))
 
     # When the migration runs, those events are linked in log order
     migrate.upgrade(url)
@@ -380,7 +368,7 @@ def test_the_migration_links_events_recorded_before_it_and_comes_back_down(
         0,
         {"originator_id", "originator_version", "topic", "state", "notification_id", "recorded_at"},
     )
-    run_on(url, lambda pool: EventStore(pool).append([filed(berdiansk_strike())]))
+    run_on(url, lambda pool: append_before_scopes(pool, [filed(berdiansk_strike())]))
 
     # And up again all 17 are linked
     migrate.upgrade(url)

@@ -10,15 +10,13 @@ views' stay), and the runners fold them anew from the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg
 import msgspec
 import pytest
 
-from application.demo import load_demo
-from application.reports import ReportService
 from projections.core import fold, render_all
 from projections.persistence import read_rows
 from projections.rebuild import rebuild_views
@@ -26,7 +24,7 @@ from projections.registry import VIEWS
 from store import migrate
 from store.event_store import EventStore
 from tests.conftest import scratch_database
-from tests.integration.test_audit_chain import run_on
+from tests.integration.old_schemas import append_before_scopes, demo_events, run_on
 
 
 @pytest.fixture
@@ -51,10 +49,16 @@ async def _rows(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
     }
 
 
-async def _demo_rebuilt(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
-    await load_demo(ReportService(EventStore(pool)))
-    await rebuild_views(pool, list(VIEWS.values()))
-    return await _rows(pool)
+def _demo_rebuilt(server_url: str) -> Callable[[asyncpg.Pool], Awaitable[dict[str, Any]]]:
+    """The demo recorded as the code before 0008 did, and every view rebuilt."""
+    events = demo_events(server_url)
+
+    async def work(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
+        await append_before_scopes(pool, events)
+        await rebuild_views(pool, list(VIEWS.values()))
+        return await _rows(pool)
+
+    return work
 
 
 async def _stored_as_encoded(pool: asyncpg.Pool) -> bool:
@@ -69,12 +73,12 @@ async def _stored_as_encoded(pool: asyncpg.Pool) -> bool:
     return True
 
 
-def test_rows_survive_the_change_to_text_and_back(fresh_database: str) -> None:
+def test_rows_survive_the_change_to_text_and_back(fresh_database: str, server_url: str) -> None:
     url = fresh_database
     # Given the demo's views written while rows were jsonb
     migrate.upgrade(url, "0004")
     # (the read query casts nothing, so it reads jsonb's own text as it did before)
-    before = run_on(url, _demo_rebuilt)
+    before = run_on(url, _demo_rebuilt(server_url))
     assert run_on(url, _doc_type) == "jsonb"
 
     # When the migration runs, the rows are text and say the same
@@ -97,12 +101,12 @@ async def _views_with_generations(pool: asyncpg.Pool) -> set[str]:
 
 
 def test_the_reshaped_views_start_over_and_the_runners_fold_them_again(
-    fresh_database: str,
+    fresh_database: str, server_url: str
 ) -> None:
     url = fresh_database
     # Given every view built before the views were reshaped
     migrate.upgrade(url, "0005")
-    before = run_on(url, _demo_rebuilt)
+    before = run_on(url, _demo_rebuilt(server_url))
 
     # When the migration runs
     migrate.upgrade(url)
