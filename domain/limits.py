@@ -75,7 +75,7 @@ class TextRule:
         if len(value) > self.max_chars:
             raise InvalidReport(
                 field,
-                f"a {self.what} is at most {self.max_chars:,} characters, got {len(value):,}",
+                f"at most {self.max_chars:,} characters for {self.what}, got {len(value):,}",
             )
         return value
 
@@ -93,8 +93,8 @@ class Range:
     maximum: float
 
 
-NAME = TextRule("name", MAX_NAME_CHARS, multiline=False)
-URL = TextRule("URL", MAX_URL_CHARS, multiline=False)
+NAME = TextRule("a name", MAX_NAME_CHARS, multiline=False)
+URL = TextRule("a URL", MAX_URL_CHARS, multiline=False)
 FREE_TEXT = TextRule("free text", MAX_FREE_TEXT_CHARS, multiline=True)
 FEW = ListRule(MAX_LIST_ITEMS)
 FIGURE = Range(0, MAX_FIGURE)
