@@ -127,28 +127,40 @@ def _item_annotation(annotation: Any) -> Any:
     return args[0] if get_origin(inner) is tuple and args else None
 
 
+@dataclass(frozen=True, slots=True)
+class _FieldRules:
+    name: str
+    rule: TextRule | ListRule | Range | None
+    item_rule: TextRule | ListRule | Range | None  # for a tuple's entries
+
+
 @functools.cache
-def _plan(struct_type: type[msgspec.Struct]) -> tuple[tuple[str, Any], ...]:
+def _plan(struct_type: type[msgspec.Struct]) -> tuple[_FieldRules, ...]:
+    # Worked out once per type: type hints are slow to read, and a batch checks thousands.
     hints = get_type_hints(struct_type, include_extras=True)
-    return tuple((field.name, hints[field.name]) for field in msgspec.structs.fields(struct_type))
+    return tuple(
+        _FieldRules(
+            field.name, rule_of(hints[field.name]), rule_of(_item_annotation(hints[field.name]))
+        )
+        for field in msgspec.structs.fields(struct_type)
+    )
 
 
-def _checked_value(value: Any, annotation: Any, field: str) -> Any:
-    if isinstance(value, Enum) or value is None:
+def _checked_value(value: Any, rules: _FieldRules, field: str, *, item: bool = False) -> Any:
+    rule = rules.item_rule if item else rules.rule
+    if value is None or isinstance(value, Enum | bool | int | float):
         return value
     if isinstance(value, str):
-        rule = rule_of(annotation)
         return (rule if isinstance(rule, TextRule) else NAME).check(value, field)
     if isinstance(value, msgspec.Struct):
         return checked(value, field)
-    if isinstance(value, tuple):
-        rule = rule_of(annotation)
+    if isinstance(value, tuple) and not item:
         limit = rule.max_items if isinstance(rule, ListRule) else MAX_LIST_ITEMS
         if len(value) > limit:
             raise InvalidReport(field, f"at most {limit} entries, got {len(value):,}")
-        item = _item_annotation(annotation)
         items = tuple(
-            _checked_value(entry, item, f"{field}[{index}]") for index, entry in enumerate(value)
+            _checked_value(entry, rules, f"{field}[{index}]", item=True)
+            for index, entry in enumerate(value)
         )
         return value if items == value else items
     return value
@@ -161,10 +173,9 @@ def checked(value: S, prefix: str = "") -> S:
     A text without a rule is held to the rule of names, the strictest.
     """
     changes: dict[str, Any] = {}
-    for name, annotation in _plan(type(value)):
-        current = getattr(value, name)
-        field = f"{prefix}.{name}" if prefix else name
-        new = _checked_value(current, annotation, field)
+    for rules in _plan(type(value)):
+        current = getattr(value, rules.name)
+        new = _checked_value(current, rules, f"{prefix}.{rules.name}" if prefix else rules.name)
         if new is not current:
-            changes[name] = new
+            changes[rules.name] = new
     return msgspec.structs.replace(value, **changes) if changes else value
