@@ -13,11 +13,22 @@ from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import requires_admin, requires_reader
+from api.bodies import requires_declared_body
 from api.problems import ApiProblem, Documented, problem
+from domain.errors import InvalidReport
+from domain.limits import Name
 from projections.rebuild import RebuildInProgress, rebuild_views
 from projections.registry import VIEWS
 from projections.status import ViewStatus, view_statuses
-from store.api_keys import ApiKey, Role, UnknownKey, create_key, list_keys, revoke_key
+from store.api_keys import (
+    ApiKey,
+    Role,
+    UnknownKey,
+    create_key,
+    key_name,
+    list_keys,
+    revoke_key,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -29,6 +40,7 @@ def _problems(*statuses: int) -> dict[int, Documented]:
         403: "The key's role does not allow this",
         404: "Not found",
         409: "A rebuild of one of the views is already running",
+        415: "The body is not application/json",
         422: "The body is not valid",
     }
     return {status: problem(described[status]) for status in statuses}
@@ -73,9 +85,9 @@ class RebuildAnswer(msgspec.Struct, frozen=True, kw_only=True):
     "current one keeps serving, then switches to it in one transaction. Answers when done "
     "(for very long logs, `timeline rebuild` on the command line).",
     tags=["service"],
-    guards=[requires_admin],
+    guards=[requires_admin, requires_declared_body],
     status_code=HTTP_200_OK,
-    responses=_problems(400, 401, 403, 409, 422),
+    responses=_problems(400, 401, 403, 409, 415, 422),
 )
 async def rebuild(
     *,
@@ -109,7 +121,7 @@ async def rebuild(
 
 
 class NewKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: str
+    name: Name
     role: Role
 
 
@@ -127,20 +139,18 @@ class KeysAnswer(msgspec.Struct, frozen=True, kw_only=True):
     operation_id="createKey",
     summary="Create an API key (the secret is in this answer only)",
     tags=["service"],
-    guards=[requires_admin],
+    guards=[requires_admin, requires_declared_body],
     status_code=HTTP_201_CREATED,
-    responses=_problems(400, 401, 403, 422),
+    responses=_problems(400, 401, 403, 415, 422),
 )
 async def create(*, state: State, data: JSONBody[NewKey]) -> CreatedKeyAnswer:
-    if not data.name.strip():
+    try:
+        name = key_name(data.name)
+    except InvalidReport as error:
         raise ApiProblem(
-            422,
-            "invalid-request",
-            "The request is not valid",
-            "name: must not be blank",
-            field="name",
-        )
-    created = await create_key(state.pool, data.name, data.role)
+            422, "invalid-request", "The request is not valid", str(error), field=error.field
+        ) from None
+    created = await create_key(state.pool, name, data.role)
     return CreatedKeyAnswer(key=created.key, secret=created.secret)
 
 

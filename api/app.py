@@ -18,9 +18,10 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from api.admin import ADMIN_ROUTES
 from api.audit import AUDIT_ROUTES
 from api.auth import KeyCache
+from api.edge import TimelineApp
 from api.health import HealthController
 from api.live_views import LiveViews
-from api.openapi_structs import UninspectableStructPlugin
+from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
 from api.reads import READ_ROUTES
 from api.settings import ApiSettings
@@ -143,6 +144,8 @@ def create_app(
     cors = (
         CORSConfig(
             allow_origins=list(settings.cors_origins),
+            # The methods the API has: advertising others would invite requests it refuses.
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
             allow_headers=[
                 "Authorization",
                 "X-API-Key",
@@ -167,13 +170,15 @@ def create_app(
         path="/v1",
         route_handlers=[*ADMIN_ROUTES, *AUDIT_ROUTES, *READ_ROUTES, *STREAM_ROUTES, *WRITE_ROUTES],
     )
-    return Litestar(
+    app = TimelineApp(
         route_handlers=[HealthController, v1],
         lifespan=lifespan,
         exception_handlers=dict(EXCEPTION_HANDLERS),
         openapi_config=_openapi(),
-        plugins=[UninspectableStructPlugin()],
+        plugins=[UninspectableStructPlugin(), DomainRulesPlugin()],
         cors_config=cors,
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    app.max_header_bytes = settings.max_header_bytes
+    return app

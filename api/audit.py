@@ -18,6 +18,7 @@ from api.auth import requires_reader
 from api.problems import problem
 from api.reads import POSITION_HEADER
 from store.chain import ChainHead, ChainVerification, chain_head, verify_chain
+from store.event_store import MAX_POSITION
 
 _ERRORS = {
     400: problem("A parameter is not valid"),
@@ -66,7 +67,8 @@ async def verify(
     *,
     state: State,
     until_position: Annotated[
-        int | None, QueryParameter(ge=0, description="Verify only up to this position")
+        int | None,
+        QueryParameter(ge=0, le=MAX_POSITION, description="Verify only up to this position"),
     ] = None,
 ) -> Response[VerifyAnswer]:
     result = await verify_chain(state.pool, through=until_position)

@@ -13,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any, TypeVar
 
+from litestar.connection import ASGIConnection
 from litestar.dto import AbstractDTO, DTOFieldDefinition
+from litestar.enums import RequestEncodingType
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIType, Reference, Schema
 from litestar.typing import FieldDefinition
 
+from api.problems import ApiProblem
 from application.decoding import decode_command
 
 T = TypeVar("T")
@@ -97,3 +101,32 @@ class Ndjson(_BodyDTO[T]):
 
     def decode_bytes(self, value: bytes) -> Any:
         return value
+
+
+def body_media_type(handler: BaseRouteHandler) -> str | None:
+    """The media type the route's body is declared with (`Body(media_type=...)`), if any."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return None
+    declared = getattr(data.kwarg_definition, "media_type", None) or RequestEncodingType.JSON
+    return str(getattr(declared, "value", declared))
+
+
+def requires_declared_body(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
+    """A guard: a body must come as the media type its route reads (else 415), so that a
+    text/plain or form body is never taken for JSON. A request without a body passes: the
+    route itself says that it needs one."""
+    expected = body_media_type(handler)
+    if expected is None or connection.headers.get("content-length") == "0":
+        return
+    given = connection.headers.get("content-type") or ""
+    if given.split(";", 1)[0].strip().lower() == expected:
+        return
+    raise ApiProblem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        f"Content-Type: this route reads {expected}, got {given[:80] or 'none'!r}",
+        field="Content-Type",
+        headers={"Accept-Post": expected},
+    )

@@ -49,6 +49,7 @@ from projections.explain import Explanation, encode_explanation, explain
 from projections.replay import ReplayAnswer, encode_answer, replay
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow, timeline_matches
+from store.event_store import MAX_POSITION
 
 POSITION_HEADER = "X-Timeline-Position"
 MAX_PAGE = 200
@@ -68,7 +69,7 @@ KnownAt = Annotated[
 ]
 AtPosition = Annotated[
     int | None,
-    QueryParameter(ge=0, description="Answer as the log stood at this position"),
+    QueryParameter(ge=0, le=MAX_POSITION, description="Answer as the log stood at this position"),
 ]
 AsOf = Annotated[
     str | None,
@@ -81,6 +82,7 @@ MinPosition = Annotated[
     int | None,
     QueryParameter(
         ge=0,
+        le=MAX_POSITION,
         description="Wait (a few seconds at most, then 503) until the views include this "
         "log position: pass the position your write returned to read your own write",
     ),
@@ -129,10 +131,20 @@ class Question(msgspec.Struct, frozen=True):
 def _moment(name: str, text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise _bad_parameter(name, f"expected an ISO 8601 time with a zone, got {text!r}") from None
+    except ValueError as error:
+        raise _bad_parameter(
+            name,
+            f"expected an ISO 8601 time with a zone, years 0001 to 9999 "
+            f"(as in 2024-11-24T00:00:00Z), got {text[:40]!r}: {_reason(error)}",
+        ) from None
     if moment.utcoffset() is None:
         raise _bad_parameter(name, f"needs a time zone (as in 2024-11-24T00:00:00Z), got {text!r}")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise _bad_parameter(
+            name, f"must fall between years 0001 and 9999 in UTC too, got {text!r}"
+        ) from None
     return moment
 
 
@@ -140,9 +152,19 @@ def _date_or_moment(name: str, text: str) -> datetime | date:
     if len(text) == 10:
         try:
             return date.fromisoformat(text)
-        except ValueError:
-            raise _bad_parameter(name, f"expected a date (2024-09-01), got {text!r}") from None
+        except ValueError as error:
+            raise _bad_parameter(
+                name,
+                f"expected a date, years 0001 to 9999 (as in 2024-09-01), got {text!r}: "
+                f"{_reason(error)}",
+            ) from None
     return _moment(name, text)
+
+
+def _reason(error: ValueError) -> str:
+    # Python's own words ("year 0 is out of range", "month must be in 1..12"), without the
+    # repetition of the text it could not read.
+    return str(error).split(": '", 1)[0]
 
 
 def _bad_parameter(name: str, message: str) -> ApiProblem:
@@ -156,6 +178,15 @@ def _bad_parameter(name: str, message: str) -> ApiProblem:
 
 
 def question(known_at: str | None, position: int | None, as_of: str | None) -> Question:
+    if known_at is not None and position is not None:
+        raise ApiProblem(
+            400,
+            "contradictory-parameters",
+            "The parameters contradict each other",
+            "known_at, position: both name the moment of the log to answer from; give one "
+            "(known_at a time, position a log position), not both",
+            field="known_at, position",
+        )
     return Question(
         known_at=None if known_at is None else _moment("known_at", known_at),
         position=position,

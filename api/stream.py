@@ -46,7 +46,7 @@ from api.problems import ApiProblem, Documented, problem
 from application.summaries import event_summary
 from domain.events import DomainEvent
 from projections.runner import NOTIFY_CHANNEL
-from store.event_store import EventStore, RecordedEvent
+from store.event_store import MAX_POSITION, EventStore, RecordedEvent
 
 log = logging.getLogger("timeline.api.stream")
 
@@ -423,7 +423,9 @@ async def stream(
     after: Annotated[
         int | None,
         QueryParameter(
-            ge=0, description="Resume after this log position, for clients that cannot send headers"
+            ge=0,
+            le=MAX_POSITION,
+            description="Resume after this log position, for clients that cannot send headers",
         ),
     ] = None,
 ) -> ServerSentEvent:

@@ -25,7 +25,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api import write_examples
 from api.auth import requires_editor
-from api.bodies import Ndjson, StrictJson
+from api.bodies import Ndjson, StrictJson, requires_declared_body
 from api.problems import ApiProblem, FieldError, problem
 from api.reads import POSITION_HEADER
 from api.schemas import BatchFiled, Filed, FiledLine
@@ -184,6 +184,7 @@ WRITE_ERRORS = {
     401: problem("An API key is needed"),
     403: problem("The key's role is not editor or admin"),
     413: problem("The body is larger than the limit"),
+    415: problem("The body is not application/json (application/x-ndjson for a batch)"),
     422: problem(
         "The body breaks the schema or a rule (every field at fault is named), or the "
         "Idempotency-Key was used with another body"
@@ -230,7 +231,7 @@ ANSWER_HEADERS = [
     "`report_id` out to get a new id. The examples are the seed article's reports, one per "
     "kind; the first is the General Staff source's 800 km² of Kursk Oblast, via Reuters.",
     tags=["reports"],
-    guards=[requires_editor],
+    guards=[requires_editor, requires_declared_body],
     dependencies=CALLER,
     dto=StrictJson[FileReport],
     return_dto=None,
@@ -308,6 +309,7 @@ def read_batch(body: bytes) -> list[tuple[int, FileReport]]:
             "The batch is not valid",
             f"{len(errors)} error(s) in {len(numbered)} reports; nothing was filed. First: "
             f"line {first_error.line}, {first_error.field}: {first_error.message}",
+            field=first_error.field,
             errors=tuple(errors),
         )
     return filings
@@ -346,7 +348,7 @@ def batch_filed(
     "`errors: [{line, field, message}]`. "
     f"Limits: {BATCH_LIMITS} (413 beyond). The example is the seed article's Kursk reports.",
     tags=["reports"],
-    guards=[requires_editor],
+    guards=[requires_editor, requires_declared_body],
     dependencies=CALLER,
     dto=Ndjson[FileReport],
     return_dto=None,
@@ -423,7 +425,7 @@ def _life_cycle(
         summary=summary,
         description=f"{description} Needs If-Match: the version you last read.",
         tags=["reports"],
-        guards=[requires_editor],
+        guards=[requires_editor, requires_declared_body],
         dependencies=CALLER,
         dto=StrictJson[command],  # type: ignore[valid-type]
         return_dto=None,

@@ -3,12 +3,14 @@ a retry with the same key must carry the same command."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from domain.attribution import Attribution, Caveat, Verification
 from domain.claims import Claim
+from domain.limits import FEW, FreeText
 from domain.occurrence import Occurrence
 
 
@@ -17,36 +19,36 @@ class FileReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     attribution: Attribution
     occurred: Occurrence
     reported: Occurrence
-    caveats: tuple[Caveat, ...] = ()
-    notes: str | None = None
+    caveats: Annotated[tuple[Caveat, ...], FEW] = ()
+    notes: FreeText | None = None
     verification: Verification = Verification.UNVERIFIED
     report_id: UUID | None = None
 
 
 class CorroborateReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     by: Attribution
-    note: str | None = None
+    note: FreeText | None = None
 
 
 class DisputeReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     by: Attribution
-    reason: str
+    reason: FreeText
 
 
 class DenyReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     by: Attribution
-    statement: str
+    statement: FreeText
 
 
 class CorrectReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     claim: Claim
-    reason: str
+    reason: FreeText
     occurred: Occurrence | None = None
     by: Attribution | None = None
 
 
 class RetractReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reason: str
+    reason: FreeText
     by: Attribution | None = None
 
 

@@ -14,7 +14,7 @@ from typing import BinaryIO, TextIO
 import asyncpg
 import msgspec
 
-from cli.commands import UsageError
+from cli.commands import UsageError, log_position
 from store.chain import verify_chain
 from store.database import create_pool, resolve_database
 from store.export import RestoreRefused, export_log, restore_log
@@ -98,8 +98,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 async def verify(args: argparse.Namespace) -> int:
-    if args.until_position is not None and args.until_position < 0:
-        raise UsageError("--until-position must not be negative")
+    log_position(args.until_position, "--until-position")
     pool = await create_pool(resolve_database(), min_size=1, max_size=1)
     try:
         result = await verify_chain(pool, through=args.until_position)
@@ -113,8 +112,7 @@ async def verify(args: argparse.Namespace) -> int:
 
 
 async def export(args: argparse.Namespace) -> int:
-    if args.until_position is not None and args.until_position < 0:
-        raise UsageError("--until-position must not be negative")
+    log_position(args.until_position, "--until-position")
     pool = await create_pool(resolve_database(), min_size=1, max_size=1)
     try:
         progress = ExportProgress(sys.stderr)

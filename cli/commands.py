@@ -8,7 +8,7 @@ import functools
 import signal
 import sys
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import msgspec
 from litestar import Litestar
@@ -28,7 +28,7 @@ from projections.workers import run_views
 from store import migrate as migrations
 from store import roles
 from store.database import Database, DatabaseUnavailable, create_pool, resolve_database
-from store.event_store import EventStore, RecordedEvent
+from store.event_store import MAX_POSITION, EventStore, RecordedEvent
 from store.mapper import stored_topic
 
 LOG_PAGE = 1000
@@ -137,8 +137,7 @@ async def demo(_: argparse.Namespace) -> int:
 async def log(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    if args.from_position < 0:
-        raise UsageError("--from must not be negative")
+    log_position(args.from_position, "--from")
     pool = await create_pool(resolve_database(), min_size=1, max_size=1)
     store = EventStore(pool)
     encoder = msgspec.json.Encoder()
@@ -243,9 +242,25 @@ def moment(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option} expects an ISO 8601 time, e.g. 2024-11-24T00:00:00Z") from None
+        when = datetime.fromisoformat(text)
+        if when.utcoffset() is not None:
+            when.astimezone(UTC)  # a real moment in UTC too (not 0001-01-01T00:00+01:00)
+    except (ValueError, OverflowError) as error:
+        reason = str(error).split(": '", 1)[0]
+        raise UsageError(
+            f"{option} expects an ISO 8601 time in the years 0001 to 9999, e.g. "
+            f"2024-11-24T00:00:00Z, got {text[:40]!r}: {reason}"
+        ) from None
+    return when
+
+
+def log_position(value: int | None, option: str) -> int | None:
+    """`value` when it is a log position PostgreSQL can hold (0 to 2^63 - 1)."""
+    if value is not None and value < 0:
+        raise UsageError(f"{option} must not be negative")
+    if value is not None and value > MAX_POSITION:
+        raise UsageError(f"{option} must be at most {MAX_POSITION}, the largest log position")
+    return value
 
 
 def day_or_moment(text: str | None) -> date | datetime | None:
@@ -263,7 +278,11 @@ async def replay(args: argparse.Namespace) -> int:
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
     try:
         answer = await replay_view(
-            pool, args.view, known_at=known_at, position=args.position, as_of=as_of
+            pool,
+            args.view,
+            known_at=known_at,
+            position=log_position(args.position, "--position"),
+            as_of=as_of,
         )
     finally:
         await pool.close()

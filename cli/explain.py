@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from uuid import UUID
 
-from cli.commands import day_or_moment, moment
+from cli.commands import day_or_moment, log_position, moment
 from projections.core import iso
 from projections.explain import (
     Contribution,
@@ -55,7 +55,12 @@ async def explain(args: argparse.Namespace) -> int:
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
     try:
         explanation = await explain_view(
-            pool, args.view, args.key, known_at=known_at, position=args.position, as_of=as_of
+            pool,
+            args.view,
+            args.key,
+            known_at=known_at,
+            position=log_position(args.position, "--position"),
+            as_of=as_of,
         )
     finally:
         await pool.close()

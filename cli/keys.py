@@ -10,7 +10,9 @@ from pathlib import Path
 import asyncpg
 
 from cli.commands import UsageError
-from store.api_keys import ApiKey, Role, create_key, find_key, list_keys, revoke_key
+from domain.errors import InvalidReport
+from domain.limits import NAME
+from store.api_keys import ApiKey, Role, create_key, find_key, key_name, list_keys, revoke_key
 from store.database import create_pool, resolve_database
 from store.settings import data_dir
 
@@ -28,11 +30,13 @@ def _described(key: ApiKey) -> str:
 
 
 async def create(args: argparse.Namespace) -> int:
-    if not args.name.strip():
-        raise UsageError("--name must say who or what uses the key, e.g. --name desk")
+    try:
+        name = key_name(args.name)
+    except InvalidReport as error:
+        raise UsageError(f"--{error}, e.g. --name desk") from None
     pool = await _pool()
     try:
-        created = await create_key(pool, args.name, Role(args.role))
+        created = await create_key(pool, name, Role(args.role))
     finally:
         await pool.close()
     print(created.secret)
@@ -58,6 +62,10 @@ async def show(_: argparse.Namespace) -> int:
 
 
 async def revoke(args: argparse.Namespace) -> int:
+    try:
+        NAME.check(args.key, "key")
+    except InvalidReport as error:
+        raise UsageError(str(error)) from None
     pool = await _pool()
     try:
         revoked = await revoke_key(pool, args.key)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cli import audit, commands, explain, keys, servers
+from domain.errors import DomainError
 from projections.rebuild import RebuildInProgress
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion
@@ -187,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         NotMigrated,
         EmbeddedDatabaseError,
         commands.UsageError,
+        DomainError,
         InvalidReplayQuestion,
         RebuildInProgress,
         UnknownKey,

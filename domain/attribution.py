@@ -7,6 +7,7 @@ from enum import StrEnum
 import msgspec
 
 from domain.errors import InvalidReport
+from domain.limits import Name, Url
 
 
 class Side(StrEnum):
@@ -47,10 +48,10 @@ class Attribution(
 ):
     """The chain of custody of a claim: `source` said it, `outlet` relayed it."""
 
-    source: str
+    source: Name
     side: Side
-    outlet: str | None = None
-    url: str | None = None
+    outlet: Name | None = None
+    url: Url | None = None
 
     def validate(self, field: str) -> None:
         if not self.source.strip():
@@ -64,7 +65,7 @@ class Attribution(
 class Caveat(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, gc=False):
     """A party's stance recorded with the report ("Reuters could not independently verify")."""
 
-    party: str
+    party: Name
     stance: Stance
 
     def validate(self, field: str) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
 from domain.errors import InvalidReport
+from domain.limits import FEW, FreeText, Name, Range
 from domain.quantities import Quantity, Unit
 
 
@@ -42,9 +44,9 @@ class Extent(StrEnum):
 class TerritoryControl(ClaimStruct, frozen=True, tag="territory_control"):
     """An actor holds an area of a region ("now about 800 km² of Kursk region")."""
 
-    actor: str
-    region: str
-    country: str
+    actor: Name
+    region: Name
+    country: Name
     area: Quantity
     extent: Extent = Extent.CURRENT
     share_lost_from_peak: Quantity | None = None
@@ -63,12 +65,12 @@ class TerritoryControl(ClaimStruct, frozen=True, tag="territory_control"):
 class OffensiveLaunched(ClaimStruct, frozen=True, tag="offensive"):
     """An actor launched an offensive or an incursion into a region."""
 
-    actor: str
-    region: str
-    country: str
-    mode: str = "offensive"
-    objectives: tuple[str, ...] = ()
-    description: str | None = None
+    actor: Name
+    region: Name
+    country: Name
+    mode: Name = "offensive"
+    objectives: Annotated[tuple[Name, ...], FEW] = ()
+    description: FreeText | None = None
 
     def validate(self) -> None:
         _require_text(self.actor, "claim.actor")
@@ -83,12 +85,12 @@ class OffensiveLaunched(ClaimStruct, frozen=True, tag="offensive"):
 class Counterattack(ClaimStruct, frozen=True, tag="counterattack"):
     """An actor counter-attacks against another in a region ("waves of counter-assaults")."""
 
-    actor: str
-    against: str
-    region: str
-    country: str
-    intensity: str | None = None
-    description: str | None = None
+    actor: Name
+    against: Name
+    region: Name
+    country: Name
+    intensity: Name | None = None
+    description: FreeText | None = None
 
     def validate(self) -> None:
         for name in ("actor", "against", "region", "country"):
@@ -98,12 +100,12 @@ class Counterattack(ClaimStruct, frozen=True, tag="counterattack"):
 class TroopDeployment(ClaimStruct, frozen=True, tag="deployment"):
     """Troops of an actor sent to a theatre, in support of an ally or not."""
 
-    actor: str
-    theatre: str
-    country: str
+    actor: Name
+    theatre: Name
+    country: Name
     troops: Quantity
-    in_support_of: str | None = None
-    status: str | None = None
+    in_support_of: Name | None = None
+    status: Name | None = None
 
     def validate(self) -> None:
         for name in ("actor", "theatre", "country"):
@@ -114,8 +116,8 @@ class TroopDeployment(ClaimStruct, frozen=True, tag="deployment"):
 class ForceStrength(ClaimStruct, frozen=True, tag="force_strength"):
     """The size of an actor's force in a theatre, and the size it aims for."""
 
-    actor: str
-    theatre: str
+    actor: Name
+    theatre: Name
     troops: Quantity
     target: Quantity | None = None
 
@@ -130,12 +132,12 @@ class ForceStrength(ClaimStruct, frozen=True, tag="force_strength"):
 class FrontAdvance(ClaimStruct, frozen=True, tag="front_advance"):
     """An actor advancing on a direction at a rate ("200-300 metres a day towards Kurakhove")."""
 
-    actor: str
-    direction: str
-    region: str
-    country: str
+    actor: Name
+    direction: Name
+    region: Name
+    country: Name
     rate: Quantity
-    description: str | None = None
+    description: FreeText | None = None
 
     def validate(self) -> None:
         for name in ("actor", "direction", "region", "country"):
@@ -151,11 +153,11 @@ class Place(
     gc=False,
     omit_defaults=True,
 ):
-    name: str
-    region: str | None = None
-    country: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+    name: Name
+    region: Name | None = None
+    country: Name | None = None
+    latitude: Annotated[float, Range(-90, 90)] | None = None
+    longitude: Annotated[float, Range(-180, 180)] | None = None
 
     def validate(self, field: str) -> None:
         _require_text(self.name, f"{field}.name")
@@ -184,8 +186,8 @@ class StrikeEffects(
     killed: Quantity | None = None
     injured: Quantity | None = None
     operations_affected: bool | None = None
-    damage: tuple[str, ...] = ()
-    fires: str | None = None
+    damage: Annotated[tuple[Name, ...], FEW] = ()
+    fires: Name | None = None
 
     def validate(self, field: str) -> None:
         for name in ("killed", "injured"):
@@ -197,10 +199,10 @@ class StrikeEffects(
 class Strike(ClaimStruct, frozen=True, tag="strike"):
     """An attack on a target ("a guided missile attack on the port of Berdiansk")."""
 
-    attacker: str
-    target: str
+    attacker: Name
+    target: Name
     place: Place
-    weapon: str | None = None
+    weapon: Name | None = None
     effects: StrikeEffects = StrikeEffects()
 
     def validate(self) -> None:
@@ -217,11 +219,11 @@ class DamageTally(ClaimStruct, frozen=True, tag="damage_tally"):
     increment to be added to another tally. The period it covers is the report's occurrence.
     """
 
-    category: str
+    category: Name
     count: Quantity
-    responsible: str
-    country: str
-    cause: str | None = None
+    responsible: Name
+    country: Name
+    cause: Name | None = None
 
     def validate(self) -> None:
         for name in ("category", "responsible", "country"):
@@ -234,8 +236,8 @@ class DamageTally(ClaimStruct, frozen=True, tag="damage_tally"):
 class OccupationShare(ClaimStruct, frozen=True, tag="occupation_share"):
     """The share of a country an occupier holds ("Russia occupies a fifth of Ukraine")."""
 
-    occupier: str
-    country: str
+    occupier: Name
+    country: Name
     share: Quantity
 
     def validate(self) -> None:

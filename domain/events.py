@@ -10,13 +10,14 @@ stored state of version N into version N+1 (the eventsourcing library's conventi
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 import msgspec
 
 from domain.attribution import Attribution, Caveat, Verification
 from domain.claims import Claim
+from domain.limits import FEW, FreeText
 from domain.occurrence import Occurrence
 
 
@@ -43,8 +44,8 @@ class ReportFiled(DomainEvent, frozen=True, kw_only=True, gc=False, omit_default
     attribution: Attribution
     occurred: Occurrence
     reported: Occurrence
-    caveats: tuple[Caveat, ...] = ()
-    notes: str | None = None
+    caveats: Annotated[tuple[Caveat, ...], FEW] = ()
+    notes: FreeText | None = None
     verification: Verification = Verification.UNVERIFIED
 
 
@@ -52,21 +53,21 @@ class ReportCorroborated(DomainEvent, frozen=True, kw_only=True, gc=False, omit_
     stored_name = "report-corroborated"
 
     by: Attribution
-    note: str | None = None
+    note: FreeText | None = None
 
 
 class ReportDisputed(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
     stored_name = "report-disputed"
 
     by: Attribution
-    reason: str
+    reason: FreeText
 
 
 class ReportDenied(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
     stored_name = "report-denied"
 
     by: Attribution
-    statement: str
+    statement: FreeText
 
 
 class ReportCorrected(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
@@ -75,7 +76,7 @@ class ReportCorrected(DomainEvent, frozen=True, kw_only=True, gc=False, omit_def
     stored_name = "report-corrected"
 
     claim: Claim
-    reason: str
+    reason: FreeText
     occurred: Occurrence | None = None
     by: Attribution | None = None
 
@@ -83,7 +84,7 @@ class ReportCorrected(DomainEvent, frozen=True, kw_only=True, gc=False, omit_def
 class ReportRetracted(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
     stored_name = "report-retracted"
 
-    reason: str
+    reason: FreeText
     by: Attribution | None = None
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 
 import msgspec
 
 from domain.errors import InvalidReport
+from domain.limits import FIRST_YEAR, LAST_YEAR, YEAR, Range
 
 
 class Instant(
@@ -47,8 +49,8 @@ class Day(
 class Month(
     msgspec.Struct, frozen=True, kw_only=True, gc=False, tag="month", tag_field="precision"
 ):
-    year: int
-    month: int
+    year: Annotated[int, YEAR]
+    month: Annotated[int, Range(1, 12)]
 
     def earliest(self) -> datetime:
         return datetime(self.year, self.month, 1, tzinfo=UTC)
@@ -85,14 +87,35 @@ def _ends_before(end: Bound, start: Bound) -> bool:
     return finish < start.earliest() if isinstance(end, Instant) else finish <= start.earliest()
 
 
+def _within_calendar(when: Instant | Day | Month, field: str) -> None:
+    # Each time must be a real moment, in UTC too, and so must the first moment after it
+    # (a day's or a month's end): the folds compare and order them.
+    try:
+        if isinstance(when, Instant):
+            when.at.astimezone(UTC)
+        when.latest()
+    except (OverflowError, ValueError):
+        raise InvalidReport(
+            field,
+            f"must fall between {FIRST_YEAR:04}-01-01 and {LAST_YEAR}-12-31 in UTC, "
+            "and end before the calendar does",
+        ) from None
+
+
 def validate_occurrence(when: Occurrence, field: str) -> None:
     """Check the rules msgspec's types cannot express."""
     if isinstance(when, Instant) and when.at.tzinfo is None:
         raise InvalidReport(
             f"{field}.at", "an instant needs a time zone offset, e.g. 2024-11-22T21:45:00Z"
         )
+    if isinstance(when, Month) and not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise InvalidReport(
+            f"{field}.year", f"must be between {FIRST_YEAR} and {LAST_YEAR}, got {when.year}"
+        )
     if isinstance(when, Month) and not 1 <= when.month <= 12:
         raise InvalidReport(f"{field}.month", f"must be between 1 and 12, got {when.month}")
+    if not isinstance(when, Interval):
+        _within_calendar(when, field)
     if isinstance(when, Interval):
         if when.start is None and when.end is None:
             raise InvalidReport(field, "an interval needs a start, an end or both")

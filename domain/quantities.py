@@ -8,6 +8,7 @@ from enum import StrEnum
 import msgspec
 
 from domain.errors import InvalidReport
+from domain.limits import MAX_FIGURE, Figure
 
 
 class Qualifier(StrEnum):
@@ -34,6 +35,18 @@ class Unit(StrEnum):
     COUNT = "count"
 
 
+def _check_figure(figure: float, field: str) -> None:
+    # Every unit here measures a magnitude (areas, counts, rates of advance):
+    # a negative figure can only be a mistake; a retreat is its own claim.
+    if figure < 0:
+        raise InvalidReport(field, f"must not be negative, got {figure:g}")
+    # JSON has no NaN or infinity: msgspec would store them as null, losing the figure.
+    if not math.isfinite(figure):
+        raise InvalidReport(field, f"must be a finite number, got {figure}")
+    if figure > MAX_FIGURE:
+        raise InvalidReport(field, f"must be at most {MAX_FIGURE:,}, got {figure:g}")
+
+
 class Quantity(
     msgspec.Struct,
     frozen=True,
@@ -49,9 +62,9 @@ class Quantity(
     """
 
     unit: Unit
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
+    value: Figure | None = None
+    low: Figure | None = None
+    high: Figure | None = None
     qualifier: Qualifier = Qualifier.EXACT
 
     def __post_init__(self) -> None:
@@ -67,13 +80,8 @@ class Quantity(
             raise InvalidReport(field, "a quantity needs a value, a low or a high bound")
         for name in ("value", "low", "high"):
             figure = getattr(self, name)
-            # Every unit here measures a magnitude (areas, counts, rates of advance):
-            # a negative figure can only be a mistake; a retreat is its own claim.
-            if figure is not None and figure < 0:
-                raise InvalidReport(f"{field}.{name}", f"must not be negative, got {figure:g}")
-            # JSON has no NaN or infinity: msgspec would store them as null, losing the figure.
-            if figure is not None and not math.isfinite(figure):
-                raise InvalidReport(f"{field}.{name}", f"must be a finite number, got {figure}")
+            if figure is not None:
+                _check_figure(figure, f"{field}.{name}")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise InvalidReport(field, f"low ({self.low:g}) must not exceed high ({self.high:g})")
         if self.value is not None:

@@ -24,6 +24,7 @@ from domain.events import (
     ReportFiled,
     ReportRetracted,
 )
+from domain.limits import checked
 from domain.occurrence import Occurrence, validate_occurrence, validate_reported
 
 
@@ -106,46 +107,62 @@ def file_report(
     verification: Verification = Verification.UNVERIFIED,
     report_id: UUID | None = None,
 ) -> ReportFiled:
-    _validate_filing(claim, attribution, occurred, reported, caveats)
+    # The text and list rules first, so that every rule after sees the text as stored (NFC).
+    event = checked(
+        ReportFiled(
+            originator_id=report_id or uuid4(),
+            originator_version=1,
+            claim=claim,
+            attribution=attribution,
+            occurred=occurred,
+            reported=reported,
+            caveats=caveats,
+            notes=notes,
+            verification=verification,
+        )
+    )
+    _validate_filing(event.claim, event.attribution, occurred, reported, event.caveats)
     if verification is Verification.RETRACTED:
         raise InvalidReport("verification", "a report cannot be filed already retracted")
-    return ReportFiled(
-        originator_id=report_id or uuid4(),
-        originator_version=1,
-        claim=claim,
-        attribution=attribution,
-        occurred=occurred,
-        reported=reported,
-        caveats=caveats,
-        notes=notes,
-        verification=verification,
-    )
+    return event
 
 
 def corroborate(report: Report, *, by: Attribution, note: str | None = None) -> ReportCorroborated:
     _require_live(report, "corroborated")
-    by.validate("by")
-    return ReportCorroborated(
-        originator_id=report.id, originator_version=report.version + 1, by=by, note=note
+    event = checked(
+        ReportCorroborated(
+            originator_id=report.id, originator_version=report.version + 1, by=by, note=note
+        )
     )
+    event.by.validate("by")
+    return event
 
 
 def dispute(report: Report, *, by: Attribution, reason: str) -> ReportDisputed:
     _require_live(report, "disputed")
-    by.validate("by")
-    _require_text(reason, "reason")
-    return ReportDisputed(
-        originator_id=report.id, originator_version=report.version + 1, by=by, reason=reason
+    event = checked(
+        ReportDisputed(
+            originator_id=report.id, originator_version=report.version + 1, by=by, reason=reason
+        )
     )
+    event.by.validate("by")
+    _require_text(event.reason, "reason")
+    return event
 
 
 def deny(report: Report, *, by: Attribution, statement: str) -> ReportDenied:
     _require_live(report, "denied")
-    by.validate("by")
-    _require_text(statement, "statement")
-    return ReportDenied(
-        originator_id=report.id, originator_version=report.version + 1, by=by, statement=statement
+    event = checked(
+        ReportDenied(
+            originator_id=report.id,
+            originator_version=report.version + 1,
+            by=by,
+            statement=statement,
+        )
     )
+    event.by.validate("by")
+    _require_text(event.statement, "statement")
+    return event
 
 
 def correct(
@@ -157,36 +174,44 @@ def correct(
     by: Attribution | None = None,
 ) -> ReportCorrected:
     _require_live(report, "corrected")
-    _require_text(reason, "reason")
+    event = checked(
+        ReportCorrected(
+            originator_id=report.id,
+            originator_version=report.version + 1,
+            claim=claim,
+            reason=reason,
+            occurred=occurred,
+            by=by,
+        )
+    )
+    _require_text(event.reason, "reason")
     if claim.__struct_config__.tag != report.claim.__struct_config__.tag:
         raise InvalidReport(
             "claim.kind",
             f"a correction keeps the report's kind ({report.kind}); "
             "retract the report and file a new one instead",
         )
-    _validate_filing(claim, report.attribution, occurred or report.occurred, report.reported, ())
-    if by is not None:
-        by.validate("by")
-    if claim == report.claim and (occurred is None or occurred == report.occurred):
-        raise NothingToCorrect(report.id)
-    return ReportCorrected(
-        originator_id=report.id,
-        originator_version=report.version + 1,
-        claim=claim,
-        reason=reason,
-        occurred=occurred,
-        by=by,
+    _validate_filing(
+        event.claim, report.attribution, occurred or report.occurred, report.reported, ()
     )
+    if event.by is not None:
+        event.by.validate("by")
+    if event.claim == report.claim and (occurred is None or occurred == report.occurred):
+        raise NothingToCorrect(report.id)
+    return event
 
 
 def retract(report: Report, *, reason: str, by: Attribution | None = None) -> ReportRetracted:
     _require_live(report, "retracted")
-    _require_text(reason, "reason")
-    if by is not None:
-        by.validate("by")
-    return ReportRetracted(
-        originator_id=report.id, originator_version=report.version + 1, reason=reason, by=by
+    event = checked(
+        ReportRetracted(
+            originator_id=report.id, originator_version=report.version + 1, reason=reason, by=by
+        )
     )
+    _require_text(event.reason, "reason")
+    if event.by is not None:
+        event.by.validate("by")
+    return event
 
 
 # --- the fold ---------------------------------------------------------------------------

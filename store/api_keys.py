@@ -16,6 +16,9 @@ from uuid import UUID, uuid4
 import asyncpg
 import msgspec
 
+from domain.errors import InvalidReport
+from domain.limits import NAME
+
 KEY_PREFIX = "tl_"
 KEYS_CHANNEL = "timeline_api_keys"
 
@@ -58,6 +61,15 @@ class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):
 class UnknownKey(LookupError):
     def __init__(self, which: str) -> None:
         super().__init__(f"no active API key has the id or name {which!r}")
+
+
+def key_name(text: str) -> str:
+    """A key's name as it is stored (NFC, trimmed), held to the domain's rule of names;
+    InvalidReport naming `name` when it breaks it (the API and `timeline keys` both ask)."""
+    name = NAME.check(text, "name").strip()
+    if not name:
+        raise InvalidReport("name", "must not be blank: say who or what uses the key")
+    return name
 
 
 def key_hash(secret: str) -> bytes:

@@ -13,6 +13,9 @@ import asyncpg
 from domain.events import DomainEvent
 from store.mapper import decode_event, encode_event
 
+# Positions and versions are PostgreSQL bigints: a larger one cannot even be asked about.
+MAX_POSITION = 2**63 - 1
+
 APPEND = """
 SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], $5, $6, $7)
 """

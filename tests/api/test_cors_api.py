@@ -70,3 +70,13 @@ async def test_a_dashboard_read_may_see_the_log_position(
         "/v1/holdings", headers={"Origin": ELSEWHERE, **Keys.header(keys.reader)}
     )
     assert "access-control-allow-origin" not in elsewhere.headers
+
+
+async def test_a_preflight_advertises_only_the_methods_the_api_has(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+) -> None:
+    response = await client.options(
+        "/v1/reports", headers={"Authorization": "", **_preflight(DASHBOARD)}
+    )
+    allowed = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
+    assert allowed == {"GET", "HEAD", "POST", "OPTIONS"}

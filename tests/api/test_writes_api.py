@@ -57,7 +57,9 @@ async def test_the_documented_example_files_the_800_km2_claim(
     assert first["claim"]["area"]["value"] == 800
     assert first["attribution"]["source"] == "Ukrainian General Staff source"
 
-    response = await client.post("/v1/reports", content=json.dumps(first))
+    response = await client.post(
+        "/v1/reports", content=json.dumps(first), headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 201, response.text
     answer = response.json()
@@ -183,7 +185,11 @@ async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
     head = await store.position()
 
     # The same body, spelled differently: the same command.
-    retry = await client.post("/v1/reports", content=json.dumps(report, indent=2), headers=key)
+    retry = await client.post(
+        "/v1/reports",
+        content=json.dumps(report, indent=2),
+        headers={**key, "Content-Type": "application/json"},
+    )
 
     assert retry.status_code == 201
     assert retry.headers["idempotent-replayed"] == "true"
@@ -245,12 +251,14 @@ async def test_a_retried_life_cycle_step_is_answered_once(
     assert await store.position() == head
 
 
-@pytest.mark.parametrize("key", ["", "k" * 201, "tab\there", "Kursk-\x7f"])
+# A control character never reaches this check: every header is refused with one (the
+# catalogue in test_bad_input_catalogue.py); UTF-8 is sent as bytes, as a server passes it.
+@pytest.mark.parametrize("key", [b"", b"k" * 201, b"tab\there", "Kursk-é".encode()])
 async def test_a_malformed_idempotency_key_is_400(
-    client: Client, store: EventStore, key: str
+    client: Client, store: EventStore, key: bytes
 ) -> None:
     response = await client.post(
-        "/v1/reports", json=filing("kursk-current-holding"), headers={"Idempotency-Key": key}
+        "/v1/reports", json=filing("kursk-current-holding"), headers={b"Idempotency-Key": key}
     )
     problem = assert_problem(response, 400, "invalid-idempotency-key")
     assert "200 printable ASCII" in problem["detail"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import asyncpg
+import pytest
 
+from cli.main import main
 from store.api_keys import key_hash
 from tests.e2e.conftest import RunTimeline
 
@@ -56,3 +58,25 @@ async def test_local_key_is_created_once_and_reused(
     assert secret in first.stdout
     assert (tmp_path / "local-editor.key").stat().st_mode & 0o077 == 0
     assert await pool.fetchval("SELECT count(*) FROM api_keys") == 1
+
+
+def test_a_name_with_a_control_character_or_too_long_is_a_usage_error(
+    run_timeline: RunTimeline,
+) -> None:
+    escaped = run_timeline("keys", "create", "--role", "reader", "--name", "desk\x1b[31m")
+    too_long = run_timeline("keys", "create", "--role", "reader", "--name", "d" * 201)
+
+    assert escaped.returncode == too_long.returncode == 2
+    assert escaped.stderr == (
+        "timeline keys: --name: must not contain control characters: found U+001B at "
+        "character 5, e.g. --name desk\n"
+    )
+    assert too_long.stderr.startswith("timeline keys: --name: at most 200 characters")
+
+
+def test_a_nul_in_a_name_is_a_usage_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # No process can be given a NUL in its arguments; `timeline` is called in-process.
+    assert main(["keys", "create", "--role", "reader", "--name", "desk\x00"]) == 2
+    assert "U+0000" in capsys.readouterr().err

@@ -192,15 +192,17 @@ async def test_keys_and_documents_arrive_as_written_whatever_characters_they_hol
     store: EventStore, pool: asyncpg.Pool
 ) -> None:
     # Given a source whose name holds quotes, a backslash, a tab and a line break, and notes
-    # over two lines (the bulk load's text format gives all of these a meaning of their own),
+    # over two lines (the bulk load's text format gives all of these a meaning of their own):
+    # the domain refuses tabs and line breaks in names now, but an event recorded before
+    # it did is in the log for ever, so it is written here as it was then.
     source = 'Telegram channel "Rybar"\\Kursk\tdesk\nnight shift'
     command = kursk_held_now()
-    command = msgspec.structs.replace(
-        command,
+    event = msgspec.structs.replace(
+        filed(command),
         attribution=msgspec.structs.replace(command.attribution, source=source),
         notes='Satellite images: C:\\imagery\\sudzha.tif\r\n"800 km²" per the source',
     )
-    await store.append([filed(command)])
+    await store.append([event])
 
     # When the view is rebuilt, then its row is the fold's, under the same key.
     view = NotesBySource()
