@@ -3,7 +3,8 @@
 Usage: `python bench/scale.py` (no arguments; under 10 minutes). `--sizes 2000,10000` tries
 smaller logs (a smoke run), `--skip-cold-start` leaves the cold start out, `--budget SECONDS`
 sets the whole run's time limit (540 s). Uses TIMELINE_DATABASE_URL when set, else a
-throwaway embedded PostgreSQL; either way each size gets a fresh database, dropped at the end.
+throwaway embedded PostgreSQL; either way each size gets a fresh database on that one server,
+dropped at the end.
 
 Each size's log is bench/rebuild.py's generated war, loaded by COPY (`load_log`; `load` is
 printed, not a target). The service runs as an operator grows it past one process: `timeline
@@ -86,7 +87,7 @@ import asyncpg
 
 from application.demo import load_demo
 from application.reports import ReportService
-from bench._database import fresh_database, open_pool
+from bench._database import database_server, fresh_database, open_pool
 from bench._service import Client, Service, python_tool, running, stop
 from bench.http import LOWEST_POSITION
 from bench.rebuild import REGIONS, SOURCES, WAR_BEGAN, load_log
@@ -484,10 +485,12 @@ def _serve_built(run: SizeRun) -> None:
         figures.put(f"worker_rss_peak_{name}", Figure(worker, "MB"))
 
 
-def _measure_size(size: int, skip_cold_start: bool, end: float, figures: Figures) -> None:
+def _measure_size(
+    server_url: str, size: int, skip_cold_start: bool, end: float, figures: Figures
+) -> None:
     name = label(size)
     with (
-        fresh_database("timeline_bench_scale") as url,
+        fresh_database("timeline_bench_scale", on=server_url) as url,
         tempfile.TemporaryDirectory(prefix="timeline-bench-scale-") as logs,
     ):
         started = time.monotonic()
@@ -608,8 +611,9 @@ def main() -> None:
     started = time.monotonic()
     end = started + args.budget
     figures = Figures()
-    for size in args.sizes:
-        _measure_size(size, args.skip_cold_start, end, figures)
+    with database_server() as server_url:
+        for size in args.sizes:
+            _measure_size(server_url, size, args.skip_cold_start, end, figures)
     figures.put("run", Figure(time.monotonic() - started, "s"))
     ratios = _ratios(figures, *args.sizes)
     bounds = [f"{name} {ratio.bound}" for name, (ratio, _) in ratios.items() if ratio.bound]
