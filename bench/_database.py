@@ -12,7 +12,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,11 @@ async def _execute(url: str, statement: str) -> None:
 
 
 @contextmanager
-def _server() -> Iterator[str]:
+def database_server() -> Iterator[str]:
+    """The URL of the server to make databases on, while the block runs. A run that makes
+    several databases starts it once: store/embedded.py sets XDG_RUNTIME_DIR once per
+    process, so a second embedded server would keep its runtime files in the first one's
+    (deleted) folder, and leave that behind in the temporary directory."""
     configured = configured_database_url()
     if configured is not None:
         yield configured
@@ -99,9 +103,11 @@ async def open_pool(url: str, *, size: int = 1, server_reset: bool = False) -> a
 
 
 @contextmanager
-def fresh_database(prefix: str = "timeline_bench") -> Iterator[str]:
-    """Yield the URL of a new database migrated to head; drop it afterwards."""
-    with _server() as server_url:
+def fresh_database(prefix: str = "timeline_bench", *, on: str | None = None) -> Iterator[str]:
+    """Yield the URL of a new database migrated to head; drop it afterwards. On the server
+    at URL `on`, else on one of its own (`database_server`)."""
+    with ExitStack() as stack:
+        server_url = on if on is not None else stack.enter_context(database_server())
         name = f"{prefix}_{secrets.token_hex(4)}"
         asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
         try:

@@ -43,7 +43,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -61,6 +60,7 @@ import msgspec
 from application.demo import demo_reports, load_demo
 from application.reports import ReportService
 from bench._database import fresh_database, open_pool
+from bench._service import free_port, python_tool
 from bench.rebuild import (
     LOG_COLUMNS,
     SEED,
@@ -176,12 +176,6 @@ async def _views_at(url: str, position: int) -> None:
 # --- the servers ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _get(url: str, headers: Sequence[tuple[str, str]] = ()) -> tuple[int, Message, int]:
     """The status, headers (looked up in any case) and body size of a GET."""
     request = urllib.request.Request(url, headers=dict(headers))  # noqa: S310  (our loopback)
@@ -225,11 +219,6 @@ def _serving(command: list[str], url: str, env: dict[str, str], log: Path) -> It
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def _python_tool(name: str) -> str:
-    """A console script of this virtualenv."""
-    return shutil.which(name, path=str(Path(sys.executable).parent)) or name
 
 
 def _views_served(base: str, targets: Sequence[Target], position: int) -> dict[str, int]:
@@ -313,7 +302,7 @@ class Figures:
 def _bench(url: str, server: AsgiServer, workers: int, folder: Path) -> Figures:
     seeded = asyncio.run(_seed(url))
     env = {**os.environ, DATABASE_URL_VARIABLE: url}
-    service_port, bare_port = _free_port(), _free_port()
+    service_port, bare_port = free_port(), free_port()
     service = f"http://127.0.0.1:{service_port}"
     bare = f"http://127.0.0.1:{bare_port}"
     settings = ["--server", server.value, "--workers", str(workers)]
@@ -333,7 +322,7 @@ def _bench(url: str, server: AsgiServer, workers: int, folder: Path) -> Figures:
         ),
         body=_filing(),
     )
-    serve = [_python_tool("timeline"), "serve", "--port", str(service_port), *settings]
+    serve = [python_tool("timeline"), "serve", "--port", str(service_port), *settings]
     bare_app = [sys.executable, "-m", "bench.bare_app", "--port", str(bare_port), *settings]
     runs: dict[str, list[Run]] = {"bare": [], "holdings": [], "timeline": []}
     with (

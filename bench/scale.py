@@ -1,0 +1,628 @@
+"""Cost at scale: the same questions asked of a log of 100,000 and of 1,000,000 events.
+
+Usage: `python bench/scale.py` (no arguments; under 10 minutes). `--sizes 2000,10000` tries
+smaller logs (a smoke run), `--skip-cold-start` leaves the cold start out, `--budget SECONDS`
+sets the whole run's time limit (540 s). Uses TIMELINE_DATABASE_URL when set, else a
+throwaway embedded PostgreSQL; either way each size gets a fresh database on that one server,
+dropped at the end.
+
+Each size's log is bench/rebuild.py's generated war, loaded by COPY (`load_log`; `load` is
+printed, not a target). The service runs as an operator grows it past one process: `timeline
+serve --no-projections` (the API, one granian worker, which loads the views' rows from
+PostgreSQL) and `timeline project` (the projection worker), each a process of its own.
+At each size, in order:
+
+  cold_start      seconds from starting both processes, nothing built, to every view
+                  serving at the head of the log: its generation there in PostgreSQL and
+                  its route answering with X-Timeline-Position at the head (with the RSS
+                  of both processes then, `*_rss_cold_start`, for information)
+  rebuild         seconds of the command `timeline rebuild --all` on the same log, both
+                  processes stopped and the views emptied again: from nothing built too
+  warm_start      both processes started again, on the rebuilt views, to serving at head
+  following       seconds from filing the seed article's reports (the service's own use
+                  cases) to every view serving them: both processes are past their
+                  start-up work and follow the log
+  *_rss_caught_up RSS of the API's worker process and of `timeline project`, then
+  reads, one request at a time on one keep-alive connection, p50 and p99:
+    as_of                   GET /v1/holdings?as_of=D, D a day of the war
+    known_at                GET /v1/holdings?known_at=T, T a millisecond of the recording
+    explain_row             GET /v1/holdings/{region}?explain=true&position=N, one region's
+                            figures explained as they stood at a position in the log's later
+                            half (what an auditor clicks on: a figure shown lately)
+    timeline_strike_month   GET /v1/timeline?kind=strike&occurred_from=D&occurred_to=D+30 days
+    timeline_region_week    GET /v1/timeline?region=R&actor=A&reported_from=D&reported_to=D+7
+    timeline_source_open    GET /v1/timeline?source=S&verification=V&occurred_from=D&limit=20
+  *_rss_after_reads  both RSS again; *_rss_peak, each process's high-water mark (VmHWM)
+
+Every read is a question not asked before in that process (its own day, millisecond,
+position or window): the service answers a repeated URL from memory (api/read_cache.py,
+and api/reads.py's memo per view position), so a second ask costs nothing and says nothing
+about what the question costs. The timing figures go through no cache: each starts its
+processes anew, and the rebuild and the cold start both begin with the views emptied.
+
+Bounded, so that today's slow paths fit the time: a request gives up after 30 s (its kind
+stops there, and the bench waits for /health to answer before going on); a kind of read
+gets 20 s and 100 requests at most (less when the run's budget runs short), and no request
+starts that the slowest so far says would end late; the cold start stops counting at 120 s.
+A figure cut short prints as `>N`, and a ratio made from one is a bound, named on the
+`bounds:` line; `n/a` is a ratio with a figure behind it not measured. p99 is the
+nearest-rank 99th percentile: with fewer than 100 requests, the slowest.
+
+Targets (issue #11), at the larger size and from the smaller to the larger: as_of, known_at
+and explain_row p99 under 100 ms, each timeline filter under 50 ms (the worst of the three
+in the ratio); as_of p99 at most 1.5x its value at the smaller size; each process's RSS
+(the larger of its two readings, MB = 10^6 bytes) under 500 MB and at most 1.3x its value at
+the smaller size (`rss_growth`: the process that grew more); the cold start within 1.25x of
+the rebuild.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# As in bench/http.py: with this file's folder first on sys.path, bench/http.py would stand
+# in for the standard library's `http`.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import math
+import os
+import random
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import asyncpg
+
+from application.demo import load_demo
+from application.reports import ReportService
+from bench._database import database_server, fresh_database, open_pool
+from bench._service import Client, Service, python_tool, running, stop
+from bench.http import LOWEST_POSITION
+from bench.rebuild import REGIONS, SOURCES, WAR_BEGAN, load_log
+from projections.core import slug
+from projections.registry import VIEWS
+from store.api_keys import Role, create_key
+from store.event_store import EventStore
+from store.settings import DATABASE_URL_VARIABLE
+
+SIZES = (100_000, 1_000_000)
+MIN_SIZE = 1_000  # enough positions and milliseconds for MAX_REQUESTS fresh questions
+RUN_SECONDS = 540.0  # under 10 minutes with a request in flight and the teardown
+REQUEST_TIMEOUT = 30.0
+READ_SECONDS = 20.0
+MAX_REQUESTS = 100
+COLD_START_CAP = 120.0
+REBUILD_CAP = 300.0
+WARM_START_CAP = 180.0
+LEAST_CAP = 10.0
+POLL_SECONDS = 0.2
+# Time kept back, at a size, for what comes after each step.
+AFTER_COLD_START = 180.0  # the rebuild, the warm start, the reads
+AFTER_REBUILD = 120.0  # the warm start, the reads
+TEARDOWN = 30.0  # stopping both processes, dropping the database
+
+READ_BUDGETS_MS = {"as_of": 100.0, "known_at": 100.0, "explain_row": 100.0}
+TIMELINE_BUDGET_MS = 50.0
+TIMELINE_READS = ("timeline_strike_month", "timeline_region_week", "timeline_source_open")
+READS = (*READ_BUDGETS_MS, *TIMELINE_READS)
+RSS_BUDGET_MB = 500.0
+TARGETS = {
+    "as_of_growth": 0.67,
+    "rss_growth": 0.77,
+    "cold_start_vs_rebuild": 0.8,
+}
+EMPTY_VIEWS = "TRUNCATE projection_generations, view_rows"
+# The generated war's days: bench/rebuild.py dates its claims within 1,000 days of its start.
+WAR_DAYS = 1000
+VERIFICATIONS = ("unverified", "corroborated", "disputed", "denied")
+SLOWEST_VIEW = (
+    "SELECT coalesce(min(position), 0) FROM projection_generations WHERE state = 'serving'"
+)
+_T = TypeVar("_T")
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A measured value; `capped`: the measurement was cut short, the value is a floor."""
+
+    value: float
+    unit: str
+    capped: str = ""  # why, when cut short
+
+    def __str__(self) -> str:
+        digits = 0 if self.unit in ("requests", "bytes") else 1
+        if self.capped:
+            return f">{self.value:.{digits}f} {self.unit} ({self.capped})"
+        return f"{self.value:.{digits}f} {self.unit}"
+
+
+@dataclass(slots=True)
+class Figures:
+    """Every figure of the run, printed as it is measured."""
+
+    by_name: dict[str, Figure] = field(default_factory=dict)
+
+    def put(self, name: str, figure: Figure) -> None:
+        self.by_name[name] = figure
+        print(f"{name}: {figure}", flush=True)
+
+    def say(self, name: str, text: str) -> None:
+        print(f"{name}: {text}", flush=True)
+
+    def get(self, name: str) -> Figure | None:
+        return self.by_name.get(name)
+
+
+def label(size: int) -> str:
+    """1m, 100k, 2k: how a size is named in the figures."""
+    if size % 1_000_000 == 0:
+        return f"{size // 1_000_000}m"
+    if size % 1_000 == 0:
+        return f"{size // 1_000}k"
+    return str(size)
+
+
+# --- the database, from this synchronous program ----------------------------------------------
+
+
+class Sql:
+    """One connection, and an event loop to run the service's own coroutines on."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._loop = asyncio.new_event_loop()
+        self._connection = self.run(asyncpg.connect(url))
+
+    def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        return self._loop.run_until_complete(coroutine)
+
+    def value(self, query: str, *args: object) -> Any:
+        return self.run(self._connection.fetchval(query, *args))
+
+    def close(self) -> None:
+        self.run(self._connection.close())
+        self._loop.close()
+
+
+async def _reader_key(url: str) -> str:
+    pool = await open_pool(url)
+    try:
+        return (await create_key(pool, "scale bench reader", Role.READER)).secret
+    finally:
+        await pool.close()
+
+
+async def _file_seed_article(url: str) -> int:
+    """The seed article's reports, filed as an editor would: a few new events to follow."""
+    pool = await open_pool(url)
+    try:
+        store = EventStore(pool)
+        await load_demo(ReportService(store))
+        return await store.position()
+    finally:
+        await pool.close()
+
+
+# --- serving -----------------------------------------------------------------------------------
+
+
+def _views_answer_at(service: Service, secret: str, position: int) -> bool:
+    """Every view's route answers 200 at `position` or later (cheap questions, cached)."""
+    client = Client(service.port, secret, timeout=5.0)
+    try:
+        for name in VIEWS:
+            path = "/v1/timeline?limit=1" if name == "timeline" else f"/v1/{name}?key=bench"
+            status, at, _, _ = client.get(path)
+            if status != 200 or at < position:
+                return False
+    except (OSError, http.client.HTTPException):
+        return False  # not listening yet
+    finally:
+        client.close()
+    return True
+
+
+def _serving_at(
+    run: SizeRun, service: Service, position: int, *, since: float, seconds: float
+) -> float | None:
+    """Seconds from `since` until every view serves at `position`; None if not by `seconds`."""
+    while time.monotonic() < since + seconds:
+        service.check_running()
+        if run.sql.value(LOWEST_POSITION, len(VIEWS)) >= position and _views_answer_at(
+            service, run.secret, position
+        ):
+            return time.monotonic() - since
+        time.sleep(POLL_SECONDS)
+    return None
+
+
+# --- the reads -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogShape:
+    head: int
+    first_recorded: datetime
+    last_recorded: datetime
+
+
+def _questions(kind: str, shape: LogShape, rng: random.Random) -> list[str]:
+    """MAX_REQUESTS paths of one kind, none asked twice: each has its own day of the war,
+    millisecond of the recording or position in the log's later half."""
+    days = [WAR_BEGAN + timedelta(days=d) for d in rng.sample(range(WAR_DAYS), MAX_REQUESTS)]
+    span_ms = (shape.last_recorded - shape.first_recorded) // timedelta(milliseconds=1)
+    moments = [
+        shape.first_recorded + timedelta(milliseconds=ms)
+        for ms in rng.sample(range(span_ms + 1), MAX_REQUESTS)
+    ]
+    positions = rng.sample(range(shape.head // 2, shape.head + 1), MAX_REQUESTS)
+    regions = [slug(name) for name, _, _ in REGIONS]
+    paths = []
+    for index, (day, moment, position) in enumerate(zip(days, moments, positions, strict=True)):
+        region, path = regions[index % len(regions)], "/v1/timeline"
+        query: dict[str, object]
+        match kind:
+            case "as_of":
+                path, query = "/v1/holdings", {"as_of": day}
+            case "known_at":
+                known_at = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                path, query = "/v1/holdings", {"known_at": known_at}
+            case "explain_row":
+                path, query = f"/v1/holdings/{region}", {"explain": "true", "position": position}
+            case "timeline_strike_month":
+                month = day + timedelta(days=30)
+                query = {"kind": "strike", "occurred_from": day, "occurred_to": month}
+            case "timeline_region_week":
+                actor = ("ukraine", "russia")[index // len(regions) % 2]
+                week = {"reported_from": day, "reported_to": day + timedelta(days=7)}
+                query = {"region": region, "actor": actor, **week}
+            case "timeline_source_open":
+                said = {
+                    "source": SOURCES[index % len(SOURCES)].source,
+                    "verification": VERIFICATIONS[index % len(VERIFICATIONS)],
+                }
+                query = {**said, "occurred_from": day, "limit": 20}
+            case _:
+                raise ValueError(f"no such read: {kind}")
+        paths.append(f"{path}?{urlencode(query)}")
+    return paths
+
+
+@dataclass(slots=True)
+class Reads:
+    latencies_ms: list[float] = field(default_factory=list)  # inf: timed out
+    errors: Counter[int] = field(default_factory=Counter)
+    body_bytes: int = 0
+
+
+def _read(client: Client, paths: Sequence[str], seconds: float) -> Reads:
+    """As many of `paths` as fit in `seconds`, in order, until one times out."""
+    reads = Reads()
+    started, slowest = time.monotonic(), 0.0
+    for path in paths:
+        made = reads.latencies_ms or reads.errors
+        if made and time.monotonic() - started + slowest > seconds:
+            break
+        try:
+            status, _, elapsed_ms, size = client.get(path)
+        except TimeoutError:
+            reads.latencies_ms.append(math.inf)
+            break
+        slowest = max(slowest, elapsed_ms / 1000)
+        if status == 200:
+            reads.latencies_ms.append(elapsed_ms)
+            reads.body_bytes = max(reads.body_bytes, size)
+        else:
+            reads.errors[status] += 1
+    return reads
+
+
+def _percentile(latencies: Sequence[float], share: float) -> float:
+    ordered = sorted(latencies)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _latency(value: float, made: int) -> Figure:
+    if math.isinf(value):
+        return Figure(REQUEST_TIMEOUT * 1000, "ms", f"timed out; {made} requests made")
+    return Figure(value, "ms")
+
+
+def _wait_for_health(service: Service, secret: str, seconds: float) -> None:
+    """After a request that timed out, until the service answers again: the next figure is
+    not to pay for the last one's work."""
+    client = Client(service.port, secret, timeout=seconds)
+    with contextlib.suppress(OSError, http.client.HTTPException):
+        client.get("/health")
+    client.close()
+
+
+def _measure_reads(run: SizeRun, service: Service) -> None:
+    rng = random.Random(run.size)
+    client = Client(service.port, run.secret, timeout=REQUEST_TIMEOUT)
+    name, figures = run.name, run.figures
+    try:
+        for index, kind in enumerate(READS):
+            left = len(READS) - index
+            seconds = min(READ_SECONDS, (run.left() - TEARDOWN) / left)
+            if seconds < 1:
+                figures.say(f"{kind}_p99_{name}", "not measured (out of time)")
+                continue
+            reads = _read(client, _questions(kind, run.shape, rng), seconds)
+            made = len(reads.latencies_ms)
+            if reads.latencies_ms:
+                figures.put(
+                    f"{kind}_p50_{name}", _latency(_percentile(reads.latencies_ms, 0.5), made)
+                )
+                figures.put(
+                    f"{kind}_p99_{name}", _latency(_percentile(reads.latencies_ms, 0.99), made)
+                )
+                figures.put(f"{kind}_requests_{name}", Figure(made, "requests"))
+                figures.put(f"{kind}_largest_body_{name}", Figure(reads.body_bytes, "bytes"))
+            for status, count in sorted(reads.errors.items()):
+                figures.say(f"{kind}_errors_{name}", f"{count} answered {status}")
+            if reads.latencies_ms and math.isinf(reads.latencies_ms[-1]):
+                client.close()
+                _wait_for_health(service, run.secret, REQUEST_TIMEOUT * 2)
+    finally:
+        client.close()
+
+
+# --- one size ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SizeRun:
+    """What the steps at one size share."""
+
+    size: int
+    url: str
+    sql: Sql
+    secret: str  # a reader's API key
+    shape: LogShape
+    folder: Path  # the processes' logs
+    end: float  # the whole run's deadline, on time.monotonic()
+    figures: Figures
+
+    @property
+    def name(self) -> str:
+        return label(self.size)
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def cap(self, most: float, *, keep: float) -> float:
+        """Seconds for a step: `most`, or less so that `keep` is left for the steps after it;
+        never under LEAST_CAP, so that every step is tried."""
+        return max(LEAST_CAP, min(most, self.left() - keep))
+
+
+def _rebuild(run: SizeRun, seconds: float) -> Figure:
+    """`timeline rebuild --all`, as a user runs it; cut at `seconds`."""
+    env = {**os.environ, DATABASE_URL_VARIABLE: run.url}
+    log = run.folder / f"{run.name}-rebuild.log"
+    with log.open("wb") as output:
+        started = time.monotonic()
+        process = subprocess.Popen(  # noqa: S603
+            [python_tool("timeline"), "rebuild", "--all"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            code = process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            stop(process)
+            return Figure(seconds, "s", "capped")
+        elapsed = time.monotonic() - started
+    if code != 0:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"timeline rebuild --all exited with {code}:\n{tail}")
+    return Figure(elapsed, "s")
+
+
+def _put_rss(run: SizeRun, service: Service, moment: str) -> None:
+    api, worker = service.rss_mb()
+    run.figures.put(f"api_rss_{moment}_{run.name}", Figure(api, "MB"))
+    run.figures.put(f"worker_rss_{moment}_{run.name}", Figure(worker, "MB"))
+
+
+def _cold_start(run: SizeRun) -> None:
+    """Both processes started on a log with nothing built, until every view serves its head."""
+    cap = run.cap(COLD_START_CAP, keep=AFTER_COLD_START)
+    head, name = run.shape.head, f"cold_start_{run.name}"
+    with running(run.url, run.folder, f"{run.name}-cold") as service:
+        seconds = _serving_at(run, service, head, since=service.started, seconds=cap)
+        if seconds is None:
+            reached = run.sql.value(SLOWEST_VIEW)
+            why = f"capped; the slowest view at position {reached} of {head}"
+            run.figures.put(name, Figure(cap, "s", why))
+        else:
+            run.figures.put(name, Figure(seconds, "s"))
+            _put_rss(run, service, "cold_start")
+    run.sql.value(EMPTY_VIEWS)  # nothing built again, for the rebuild
+
+
+def _serve_built(run: SizeRun) -> None:
+    """Both processes on the rebuilt views: serving, following new events, then the reads."""
+    name, figures = run.name, run.figures
+    with running(run.url, run.folder, f"{name}-warm") as service:
+        cap = run.cap(WARM_START_CAP, keep=TEARDOWN)
+        seconds = _serving_at(run, service, run.shape.head, since=service.started, seconds=cap)
+        if seconds is None:
+            figures.put(f"warm_start_{name}", Figure(cap, "s", "capped"))
+            figures.say(f"reads_{name}", "not measured (the views did not serve in time)")
+            return
+        figures.put(f"warm_start_{name}", Figure(seconds, "s"))
+        filed = time.monotonic()
+        position = run.sql.run(_file_seed_article(run.url))
+        cap = run.cap(WARM_START_CAP, keep=TEARDOWN)
+        seconds = _serving_at(run, service, position, since=filed, seconds=cap)
+        why = "capped; the views had not served the new events"
+        figures.put(
+            f"following_{name}", Figure(cap, "s", why) if seconds is None else Figure(seconds, "s")
+        )
+        _put_rss(run, service, "caught_up")
+        _measure_reads(run, service)
+        _put_rss(run, service, "after_reads")
+        api, worker = service.peak_mb()
+        figures.put(f"api_rss_peak_{name}", Figure(api, "MB"))
+        figures.put(f"worker_rss_peak_{name}", Figure(worker, "MB"))
+
+
+def _measure_size(
+    server_url: str, size: int, skip_cold_start: bool, end: float, figures: Figures
+) -> None:
+    name = label(size)
+    with (
+        fresh_database("timeline_bench_scale", on=server_url) as url,
+        tempfile.TemporaryDirectory(prefix="timeline-bench-scale-") as logs,
+    ):
+        started = time.monotonic()
+        asyncio.run(load_log(url, size))
+        figures.put(f"load_{name}", Figure(time.monotonic() - started, "s"))
+        sql = Sql(url)
+        try:
+            shape = LogShape(
+                head=int(sql.value("SELECT max(notification_id) FROM timeline_events")),
+                first_recorded=sql.value("SELECT min(recorded_at) FROM timeline_events"),
+                last_recorded=sql.value("SELECT max(recorded_at) FROM timeline_events"),
+            )
+            secret = sql.run(_reader_key(url))
+            run = SizeRun(size, url, sql, secret, shape, Path(logs), end, figures)
+            if skip_cold_start:
+                figures.say(f"cold_start_{name}", "not measured (--skip-cold-start)")
+            else:
+                _cold_start(run)
+            cap = run.cap(REBUILD_CAP, keep=AFTER_REBUILD)
+            figures.put(f"rebuild_{name}", _rebuild(run, cap))
+            _serve_built(run)
+        finally:
+            sql.close()
+
+
+# --- the ratios --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    value: float | None  # None: a figure behind it was not measured
+    bound: str = ""  # "at most" or "at least" when a figure behind it was cut short
+
+
+def _ratio(top: Figure | None, bottom: Figure | None) -> Ratio:
+    if top is None or bottom is None or (top.capped and bottom.capped) or bottom.value <= 0:
+        return Ratio(None)
+    bound = "at most" if bottom.capped else "at least" if top.capped else ""
+    return Ratio(top.value / bottom.value, bound)
+
+
+def _worst(found: Sequence[Figure | None]) -> Figure | None:
+    """The largest of the figures (a floor if any is one); None if any is missing."""
+    measured = [figure for figure in found if figure is not None]
+    if len(measured) < len(found) or not measured:
+        return None
+    capped = next((figure.capped for figure in measured if figure.capped), "")
+    return Figure(max(figure.value for figure in measured), measured[0].unit, capped)
+
+
+def _rss_of(figures: Figures, process: str, name: str) -> Figure | None:
+    """A process's RSS at one size: the larger of its readings after catching up and after
+    the reads."""
+    moments = ("caught_up", "after_reads")
+    return _worst([figures.get(f"{process}_rss_{moment}_{name}") for moment in moments])
+
+
+def _ratios(figures: Figures, small: int, large: int) -> dict[str, tuple[Ratio, float]]:
+    at_small, at_large = label(small), label(large)
+    budget_ms = {name: Figure(budget, "ms") for name, budget in READ_BUDGETS_MS.items()}
+    timeline = _worst([figures.get(f"{kind}_p99_{at_large}") for kind in TIMELINE_READS])
+    ratios = {
+        f"{kind}_budget_over_p99": (_ratio(budget, figures.get(f"{kind}_p99_{at_large}")), 1.0)
+        for kind, budget in budget_ms.items()
+    }
+    ratios["timeline_filter_budget_over_p99"] = (
+        _ratio(Figure(TIMELINE_BUDGET_MS, "ms"), timeline),
+        1.0,
+    )
+    ratios["as_of_growth"] = (
+        _ratio(figures.get(f"as_of_p99_{at_small}"), figures.get(f"as_of_p99_{at_large}")),
+        TARGETS["as_of_growth"],
+    )
+    rss_budget = Figure(RSS_BUDGET_MB, "MB")
+    growths = []
+    for process in ("api", "worker"):
+        at_large_rss = _rss_of(figures, process, at_large)
+        ratios[f"{process}_rss_budget_over_rss"] = (_ratio(rss_budget, at_large_rss), 1.0)
+        growths.append(_ratio(_rss_of(figures, process, at_small), at_large_rss))
+    # The process that grew more; unknown if either is.
+    grew_more = min(growths, key=lambda r: math.inf if r.value is None else r.value)
+    known = all(growth.value is not None for growth in growths)
+    ratios["rss_growth"] = (grew_more if known else Ratio(None), TARGETS["rss_growth"])
+    ratios["cold_start_vs_rebuild"] = (
+        _ratio(figures.get(f"rebuild_{at_large}"), figures.get(f"cold_start_{at_large}")),
+        TARGETS["cold_start_vs_rebuild"],
+    )
+    return ratios
+
+
+def _sizes(text: str) -> tuple[int, int]:
+    sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    if len(sizes) != 2 or sizes[0] < MIN_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"two log sizes of at least {MIN_SIZE} events, such as 100000,1000000"
+        )
+    return sizes[0], sizes[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python bench/scale.py")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=SIZES,
+        help="the two log sizes, in events (default: 100000,1000000)",
+    )
+    parser.add_argument(
+        "--skip-cold-start", action="store_true", help="leave out the cold start (and its ratio)"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=RUN_SECONDS,
+        help="seconds for the whole run (default: %(default)g)",
+    )
+    args = parser.parse_args()
+    started = time.monotonic()
+    end = started + args.budget
+    figures = Figures()
+    with database_server() as server_url:
+        for size in args.sizes:
+            _measure_size(server_url, size, args.skip_cold_start, end, figures)
+    figures.put("run", Figure(time.monotonic() - started, "s"))
+    ratios = _ratios(figures, *args.sizes)
+    bounds = [f"{name} {ratio.bound}" for name, (ratio, _) in ratios.items() if ratio.bound]
+    if bounds:
+        figures.say("bounds", ", ".join(bounds) + " (a figure behind it was cut short)")
+    for name, (ratio, target) in ratios.items():
+        value = "n/a" if ratio.value is None else f"{ratio.value:.2f}"
+        print(f"ratio {name}: {value} (target >= {target:g})")
+
+
+if __name__ == "__main__":
+    main()
