@@ -59,9 +59,7 @@ def kursk_with_nul_in_region() -> Stored:
 
 
 def port_damage_with_nul_in_category() -> Stored:
-    return _reshaped(
-        filed(port_damage_since_july_2023()), {"claim.category": "port\x00facilities"}
-    )
+    return _reshaped(filed(port_damage_since_july_2023()), {"claim.category": "port\x00facilities"})
 
 
 def berdiansk_strike_ending_in_month_13() -> Stored:
