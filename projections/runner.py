@@ -48,6 +48,10 @@ LOCK_NAMESPACE = "timeline-projection:"
 BATCH_INTERVAL_SECONDS = 0.005
 
 
+class LockLost(ConnectionError):
+    """The runner's own connection (its lock, its LISTEN) is gone: it must start again."""
+
+
 class ProjectionRunner:
     def __init__(
         self,
@@ -60,6 +64,7 @@ class ProjectionRunner:
         batch_interval: float = BATCH_INTERVAL_SECONDS,
         on_batch: Callable[[Generation], None] | None = None,
         catch_up: SharedCatchUp | None = None,
+        on_caught_up: Callable[[], None] | None = None,
     ) -> None:
         self.view = view
         self._pool = pool
@@ -70,6 +75,7 @@ class ProjectionRunner:
         self._batch_interval = batch_interval
         self._on_batch = on_batch
         self._shared_catch_up = catch_up
+        self._on_caught_up = on_caught_up
         self._wake = asyncio.Event()
         self.active = False
         self.generation: Generation | None = None
@@ -113,8 +119,13 @@ class ProjectionRunner:
         # Recorded by the runner that wrote those positions, unless the code changed since.
         await quarantine.record(connection, state.take_quarantined())
         self.generation = generation
+        if self._on_caught_up is not None:
+            self._on_caught_up()
         clock = asyncio.get_running_loop().time
         while not stop.is_set():
+            if connection.is_closed():
+                # The view's lock went with it: another runner may take the view over.
+                raise LockLost(f"{self.view.name}: the connection holding its lock was lost")
             started = clock()
             page = await self._store.read_entries(after=state.position, limit=self._batch_size)
             if not page:
