@@ -579,6 +579,19 @@ def _render_without_culprits(
     return None
 
 
+def blamed(view: View, state: ViewState, key: str, error: BaseException) -> Quarantined:
+    """The quarantine entry of a row that could not be stored: it stands for the newest
+    change among the reports feeding it."""
+    newest = max(feeding(state, key), key=lambda tracked: tracked.last_position)
+    return Quarantined(
+        view=view.name,
+        position=newest.last_position,
+        report_id=newest.report.id,
+        key=key,
+        error=error_text(error),
+    )
+
+
 def render_all(
     view: View, state: ViewState, as_of: datetime | None = None
 ) -> dict[str, msgspec.Struct]:

@@ -49,9 +49,10 @@ import asyncpg
 import msgspec
 
 from projections import quarantine
-from projections.core import Folds, View, ViewState, apply, render
+from projections.core import Folds, View, ViewState, apply, blamed, render
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
+    REFUSED,
     Generation,
     TrackingMoved,
     copy_lines,
@@ -211,8 +212,12 @@ async def _render_rows(
             rows = []
             for key in keys[start : start + RENDER_SLICE]:
                 row = render(view, state, key)
-                if row is not None:
+                if row is None:
+                    continue
+                try:
                     rows.append((key, encode(row)))
+                except REFUSED as error:  # as a runner's batch does: the row is not shown
+                    state.quarantined.append(blamed(view, state, key, error))
             await queues[turn % len(queues)].put(copy_lines(generation, state.position, rows))
             turn += 1
             await asyncio.sleep(0)

@@ -26,7 +26,7 @@ import msgspec
 
 from projections import quarantine
 from projections.catch_up import SharedCatchUp, fold_through
-from projections.core import Quarantined, View, ViewState, apply, error_text, feeding, render
+from projections.core import Quarantined, View, ViewState, apply, blamed, render
 from projections.persistence import (
     REFUSED,
     Generation,
@@ -155,14 +155,7 @@ class ProjectionRunner:
             pass
 
         def blame(key: str, error: BaseException) -> Quarantined:
-            newest = max(feeding(state, key), key=lambda tracked: tracked.last_position)
-            return Quarantined(
-                view=self.view.name,
-                position=newest.last_position,
-                report_id=newest.report.id,
-                key=key,
-                error=error_text(error),
-            )
+            return blamed(self.view, state, key, error)
 
         return await write_batch_row_by_row(
             self._pool, generation, state.position, rows, quarantined=skipped, blame=blame

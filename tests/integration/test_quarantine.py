@@ -184,6 +184,11 @@ async def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_the_bat
     assert entry.key == "strike"
     assert "surrogates not allowed" in entry.error
 
+    # And a rebuild leaves out the same row, and quarantines the same
+    await rebuild_views(pool, [view])
+    assert dict(await read_rows(pool, view.name)) == rows
+    assert await quarantine.listed(pool, view.name) == [entry]
+
 
 @pytest.mark.parametrize("name", ["holdings", "timeline"])
 async def test_an_unreadable_event_is_skipped_by_a_replay_at_any_position(
