@@ -126,3 +126,43 @@ async def test_the_projection_runners_back_off_during_an_outage_and_recover(
         return status.position == await store.position() and not backoffs[0].lost
 
     await _through_an_outage(outage, project, lambda: backoffs[0], recovered)
+
+
+class TerminatesPoolOnRelease(asyncpg.Connection):  # type: ignore[misc]
+    """A real connection that, once armed, terminates its pool just as it is handed back:
+    `Pool.release` has checked the connection and queued the holder's release, which then
+    finds the holder already freed by `terminate()` (asyncpg's InternalClientError). This
+    is what an outage test that terminates the service's pool ran into now and then."""
+
+    armed: Callable[[], None] | None = None
+
+    def _on_release(self, stacklevel: int = 1) -> None:
+        super()._on_release(stacklevel)
+        terminate, TerminatesPoolOnRelease.armed = TerminatesPoolOnRelease.armed, None
+        if terminate is not None:
+            asyncio.get_running_loop().call_soon(terminate)
+
+
+async def test_the_live_views_outlive_a_pool_terminated_under_a_release(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    doomed = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=2, connection_class=TerminatesPoolOnRelease
+    )
+    live = LiveViews(doomed, database_url)
+    stop = asyncio.Event()
+    task = asyncio.create_task(live.run(stop))
+    try:
+        await asyncio.wait_for(live.ready.wait(), timeout=10)
+        TerminatesPoolOnRelease.armed = doomed.terminate
+        deadline = asyncio.get_running_loop().time() + 10
+        while not live.backoff.lost:
+            if task.done():
+                task.result()  # raises what ended the loop
+            assert asyncio.get_running_loop().time() < deadline, "the pool was never terminated"
+            await asyncio.sleep(0.05)
+        assert not task.done()  # it goes on, backing off, until it is stopped
+    finally:
+        TerminatesPoolOnRelease.armed = None
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)  # and stops without an error
