@@ -4,11 +4,9 @@ views, the API keys and the routes."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
@@ -20,6 +18,7 @@ from api.audit import AUDIT_ROUTES
 from api.auth import KeyCache
 from api.edge import TimelineApp
 from api.health import HealthController
+from api.key_changes import follow_key_changes
 from api.live_views import LiveViews
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
@@ -29,7 +28,6 @@ from api.stream import STREAM_ROUTES, tail_log
 from api.writes import WRITE_ROUTES
 from projections.registry import VIEWS
 from projections.workers import run_views
-from store.api_keys import KEYS_CHANNEL
 from store.database import Database, create_pool
 from store.event_store import EventStore
 
@@ -104,15 +102,13 @@ def create_app(
 
     @asynccontextmanager
     async def listen_for_keys(app: Litestar) -> AsyncIterator[None]:
-        # One connection that only hears "a key changed"; without it, a revoked key still
-        # works for up to a minute in this process (api/auth.py).
-        connection: asyncpg.Connection = await asyncpg.connect(database.url)
-        await connection.add_listener(KEYS_CHANNEL, app.state.api_keys.clear)
+        stop = asyncio.Event()
+        task = asyncio.create_task(follow_key_changes(database.url, app.state.api_keys, stop))
         try:
             yield
         finally:
-            with contextlib.suppress(Exception):
-                await connection.close()
+            stop.set()
+            await asyncio.wait_for(task, timeout=PROJECTIONS_SHUTDOWN_SECONDS)
 
     @asynccontextmanager
     async def keep_live_views(app: Litestar) -> AsyncIterator[None]:

@@ -30,11 +30,11 @@ import msgspec
 from projections.persistence import VIEWS_CHANNEL
 from projections.registry import ROW_TYPES, VIEWS
 from projections.timeline import TimelineRow
+from store.backoff import Backoff
 
 log = logging.getLogger("timeline.api.views")
 
 POLL_SECONDS = 1.0
-RECONNECT_SECONDS = 1.0
 
 SERVING = """
 SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
@@ -165,6 +165,7 @@ class LiveViews:
         self._dirty = asyncio.Event()
         self._dirty.set()
         self.ready = asyncio.Event()
+        self.backoff = Backoff("live views: following the views", log)
 
     def __getitem__(self, name: str) -> LiveView:
         return self.views[name]
@@ -211,11 +212,13 @@ class LiveViews:
                 while not stop.is_set() and not connection.is_closed():
                     await self._refresh()
                     self.ready.set()
+                    self.backoff.succeeded()
                     if not await self._sleep(stop):
                         self._pending.update(self.views)  # the poll: look at every view
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("live views: %s; reconnecting", error)
-                await asyncio.sleep(RECONNECT_SECONDS)
+            except Exception as error:  # whatever the database or the driver raised
+                # (a pool terminated under a release is asyncpg's InternalClientError):
+                # the loop must outlive it, or this process's views stop moving for good.
+                await self.backoff.wait(error, stop)
             finally:
                 if connection is not None:
                     with contextlib.suppress(Exception):

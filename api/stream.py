@@ -46,13 +46,13 @@ from api.problems import ApiProblem, Documented, problem
 from application.summaries import event_summary
 from domain.events import DomainEvent
 from projections.runner import NOTIFY_CHANNEL
+from store.backoff import Backoff
 from store.event_store import MAX_POSITION, EventStore, RecordedEvent
 
 log = logging.getLogger("timeline.api.stream")
 
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 1.0
-RECONNECT_SECONDS = 1.0
 STOP_SECONDS = 10.0
 PAGE_EVENTS = 500
 QUEUE_EVENTS = 1000
@@ -163,6 +163,7 @@ class LogTailer:
         self.head = 0  # the newest position handed to the subscriptions
         self._stopped = False
         self.dropped_to_store = 0  # how often a client fell behind and went back to the store
+        self.backoff = Backoff("stream: following the log", log)
 
     @property
     def store(self) -> EventStore:
@@ -195,10 +196,11 @@ class LogTailer:
                     await connection.add_listener(NOTIFY_CHANNEL, self._notified)
                     while not stop.is_set() and not connection.is_closed():
                         await self._catch_up()
+                        self.backoff.succeeded()
                         await self._sleep(stop, self._poll_seconds)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                    log.warning("stream: %s; reconnecting", error)
-                    await self._sleep(stop, RECONNECT_SECONDS)
+                except Exception as error:  # whatever the database or the driver raised
+                    # Not `_sleep`: a NOTIFY heard before the outage would cut the wait short.
+                    await self.backoff.wait(error, stop)
                 finally:
                     if connection is not None:
                         with contextlib.suppress(Exception):

@@ -19,6 +19,7 @@ from application.reports import ReportService
 from application.summaries import event_summary
 from cli import servers
 from domain.events import DomainEvent
+from projections.quarantine import open_counts
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import encode_answer
@@ -203,14 +204,18 @@ async def status(args: argparse.Namespace) -> int:
     encoder = msgspec.json.Encoder()
     width = max([len("view"), *(len(row.view) for row in statuses)])
     if not args.json:
-        print(f"{'view':<{width}} {'generation':>10} {'position':>9} {'lag':>7}  state")
+        print(
+            f"{'view':<{width}} {'generation':>10} {'position':>9} {'lag':>7} "
+            f"{'quarantined':>11}  state"
+        )
     for row in statuses:
         if args.json:
             sys.stdout.buffer.write(encoder.encode(row) + b"\n")
         else:
             generation = "-" if row.generation is None else str(row.generation)
             print(
-                f"{row.view:<{width}} {generation:>10} {row.position:>9} {row.lag:>7}  {row.state}"
+                f"{row.view:<{width}} {generation:>10} {row.position:>9} {row.lag:>7} "
+                f"{row.quarantined:>11}  {row.state}"
             )
     return 0
 
@@ -226,13 +231,16 @@ async def rebuild(args: argparse.Namespace) -> int:
     try:
         started = time.perf_counter()
         generations = await rebuild_views(pool, [VIEWS[name] for name in names])
+        seconds = time.perf_counter() - started
+        quarantined = await open_counts(pool)
     finally:
         await pool.close()
-    seconds = time.perf_counter() - started
     for generation in generations:
+        skipped = quarantined.get(generation.view, 0)
         print(
             f"timeline: {generation.view} now serves generation {generation.generation} "
             f"at position {generation.position}"
+            + (f" ({skipped} quarantined: timeline quarantine list)" if skipped else "")
         )
     print(f"timeline: rebuilt {len(generations)} views in {seconds:.1f} s")
     return 0

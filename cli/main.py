@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from cli import audit, commands, explain, keys, servers
+from cli import audit, commands, explain, keys, quarantine, servers
 from domain.errors import DomainError
 from projections.rebuild import RebuildInProgress
 from projections.registry import VIEWS
@@ -160,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
 
     explain.add_parser(sub)
     keys.add_parser(sub)
+    quarantine.add_parser(sub)
     audit.add_parsers(sub)
     return parser
 
@@ -177,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "replay": lambda a: asyncio.run(commands.replay(a)),
         "explain": lambda a: asyncio.run(explain.explain(a)),
         "keys": lambda a: asyncio.run(keys.run(a)),
+        "quarantine": lambda a: asyncio.run(quarantine.run(a)),
         "verify": lambda a: asyncio.run(audit.verify(a)),
         "export": lambda a: asyncio.run(audit.export(a)),
         "restore": audit.restore,

@@ -9,6 +9,21 @@ same engine serves the live runner, rebuilds and as-of replays, so they cannot d
 
 The state is mutated in place for speed: "pure" here means no I/O and a result that depends
 only on the events folded, never on the clock or the database.
+
+Quarantine: one event a view cannot take never stops the view. The rule is part of the fold,
+so the live runner, a rebuild, a runner's catch-up, a replay and an explanation all skip the
+same events without asking anyone (the quarantine table only reports what they skipped):
+- An event is *skipped* by a view when folding it raises: it cannot be decoded (skipped by
+  every view), `evolve` refuses it, the view's `follows` or `keys` fails, a key could not be
+  stored (`check_key`: PostgreSQL text holds no NUL), or the report's times have no place on
+  the time axis (its `sort_key` fails). The view's state is then exactly what it was before
+  the event: a skipped filing leaves the report unfollowed, and the view ignores every later
+  event about it; a skipped correction leaves the report as it stood.
+- A row that `render` cannot draw from every report feeding it is drawn without the reports
+  that cannot be drawn even alone (each is quarantined at its last change's position); if
+  it still cannot be drawn, the row is not shown (quarantined at the newest position among
+  its reports). Rows are a function of the state, so live, rebuilt and replayed rows agree.
+Each case is noted in `ViewState.quarantined` (`Quarantined`) for whoever records it.
 """
 
 from __future__ import annotations
@@ -28,7 +43,7 @@ from domain.claims import Claim
 from domain.events import ReportEvent, ReportFiled
 from domain.occurrence import Interval, Occurrence
 from domain.report import Report, evolve
-from store.event_store import RecordedEvent
+from store.event_store import LogEntry, RecordedEvent, UnreadableEvent
 
 
 def anchor(when: Occurrence) -> datetime:
@@ -136,18 +151,19 @@ class Tracked:
     )
     _source: Source | None = field(init=False, default=None, repr=False)
 
-    def update(self, report: Report, position: int) -> bool:
-        """The report after an event at `position`; returns whether its `order` changed
-        (never, if nothing asked for it yet: then nothing was sorted by it)."""
+    def update(self, report: Report, position: int, order: tuple[datetime, datetime, int]) -> bool:
+        """The report after an event at `position`, with its `sort_key` (worked out by the
+        caller before anything changed, as it may fail); returns whether its order changed."""
         self.report = report
         self.last_position = position
         self._derived = None
         self._source = None
-        before = self._order
-        if before is None:
-            return False
-        self._order = after = self.sort_key()
-        return after != before
+        before, self._order = self._order, order
+        return before is not None and order != before
+
+    def placed(self, order: tuple[datetime, datetime, int]) -> None:
+        """Its `sort_key`, worked out by the caller (before anything changed: it may fail)."""
+        self._order = order
 
     @property
     def order(self) -> tuple[datetime, datetime, int]:
@@ -183,8 +199,12 @@ class Tracked:
 
     def sort_key(self) -> tuple[datetime, datetime, int]:
         """Order of occurrence, then of reporting, then of the log: a stable total order."""
-        report = self.report
-        return anchor(report.occurred), anchor(report.reported), self.filed_at_position
+        return sort_key(self.report, self.filed_at_position)
+
+
+def sort_key(report: Report, filed_at_position: int) -> tuple[datetime, datetime, int]:
+    """`Tracked.sort_key` of `report` filed at `filed_at_position`."""
+    return anchor(report.occurred), anchor(report.reported), filed_at_position
 
 
 _order = attrgetter("order")
@@ -212,6 +232,48 @@ class View(Protocol):
         ...
 
 
+# PostgreSQL text cannot hold NUL, and a key longer than this could overflow the primary
+# key's index entry (at most 2,704 bytes, 4 bytes a character at worst).
+MAX_KEY_CHARACTERS = 600
+MAX_ERROR_CHARACTERS = 2_000
+
+
+class UnstorableKey(ValueError):
+    """A row key the database could not store."""
+
+
+class Quarantined(msgspec.Struct, frozen=True, kw_only=True):
+    """An event a view skipped, or a report a row could not show: where, and why."""
+
+    view: str
+    position: int
+    report_id: UUID | None  # None when the event could not even be decoded
+    key: str  # the row's key when a row could not show the report; "" for a skipped event
+    error: str
+
+
+def error_text(error: BaseException) -> str:
+    """An error as the quarantine keeps it: one storable line (no NUL), of bounded length."""
+    text = f"{type(error).__name__}: {error}".replace("\x00", "\\x00")
+    return text[:MAX_ERROR_CHARACTERS]
+
+
+def check_key(key: str) -> str:
+    if "\x00" in key:
+        raise UnstorableKey(f"row key {key!r} holds a NUL character (PostgreSQL text cannot)")
+    if len(key) > MAX_KEY_CHARACTERS:
+        raise UnstorableKey(f"a row key of {len(key)} characters (at most {MAX_KEY_CHARACTERS})")
+    return key
+
+
+def _checked_keys(view: View, report: Report) -> tuple[str, ...]:
+    keys = view.keys(report)
+    for key in keys:  # inline: once per event and view in a rebuild's fold
+        if "\x00" in key or len(key) > MAX_KEY_CHARACTERS:
+            check_key(key)
+    return keys
+
+
 @dataclass(slots=True)
 class ViewState:
     reports: dict[UUID, Tracked] = field(default_factory=dict)
@@ -222,6 +284,8 @@ class ViewState:
     # drops the key's list (corrections are rare). A live runner then re-renders a row fed
     # by thousands of reports without sorting them again on every batch.
     ordered: dict[str, list[Tracked]] = field(default_factory=dict)
+    # What the view could not take since the last `take_quarantined` (module docstring).
+    quarantined: list[Quarantined] = field(default_factory=list)
 
     def add(self, key: str, tracked: Tracked) -> None:
         ids = self.by_key.get(key)
@@ -241,41 +305,82 @@ class ViewState:
         for key in tracked.keys:
             self.ordered.pop(key, None)
 
-
-def apply(view: View, state: ViewState, recorded: RecordedEvent) -> tuple[str, ...]:
-    """Fold one event into the state; returns the keys whose rows may have changed."""
-    state.position = recorded.position
-    event = recorded.event
-    if isinstance(event, ReportFiled):
-        if not view.follows(event.claim):
-            return ()
-        report = evolve(None, event)
-        tracked = Tracked(
-            report=report,
-            filed_at_position=recorded.position,
-            last_position=recorded.position,
-            filed_recorded_at=recorded.recorded_at,
-            keys=view.keys(report),
+    def quarantine(
+        self,
+        view: View,
+        position: int,
+        report_id: UUID | None,
+        error: BaseException | str,
+        key: str = "",
+    ) -> None:
+        text = error if isinstance(error, str) else error_text(error)
+        self.quarantined.append(
+            Quarantined(view=view.name, position=position, report_id=report_id, key=key, error=text)
         )
-        state.reports[report.id] = tracked
-        for key in tracked.keys:
-            state.add(key, tracked)
-        return tracked.keys
-    tracked_or_none = state.reports.get(event.originator_id)
-    if tracked_or_none is None:
+
+    def take_quarantined(self) -> list[Quarantined]:
+        """What was quarantined since the last call, each once."""
+        taken, self.quarantined = self.quarantined, []
+        return list({(q.position, q.key, q.report_id): q for q in taken}.values())
+
+
+def apply(view: View, state: ViewState, recorded: LogEntry) -> tuple[str, ...]:
+    """Fold one event into the state; returns the keys whose rows may have changed. An event
+    the view cannot take leaves the state as it was, and is noted (module docstring)."""
+    state.position = recorded.position
+    if isinstance(recorded, UnreadableEvent):
+        state.quarantine(view, recorded.position, None, recorded.error)
         return ()
-    tracked = tracked_or_none
-    old_keys = tracked.keys
-    _change(
-        view, state, tracked, evolve(tracked.report, cast(ReportEvent, event)), recorded.position
-    )
+    event = recorded.event
+    try:
+        if isinstance(event, ReportFiled):
+            return _file(view, state, recorded, event)
+        tracked = state.reports.get(event.originator_id)
+        if tracked is None:
+            return ()
+        old_keys = tracked.keys
+        _change(
+            view, state, tracked, _evolved(tracked, cast(ReportEvent, event)), recorded.position
+        )
+    except Exception as error:  # the event's own doing: skipped by this view, never a stop
+        state.quarantine(view, recorded.position, event.originator_id, error)
+        return ()
     if tracked.keys != old_keys:
         return tuple(dict.fromkeys((*old_keys, *tracked.keys)))
     return old_keys
 
 
+def _file(
+    view: View, state: ViewState, recorded: RecordedEvent, event: ReportFiled
+) -> tuple[str, ...]:
+    if not view.follows(event.claim):
+        return ()
+    report = evolve(None, event)
+    order = sort_key(report, recorded.position)
+    keys = _checked_keys(view, report)
+    # Nothing changed until here: whatever failed above leaves the state as it was.
+    tracked = Tracked(
+        report=report,
+        filed_at_position=recorded.position,
+        last_position=recorded.position,
+        filed_recorded_at=recorded.recorded_at,
+        keys=keys,
+    )
+    tracked.placed(order)
+    state.reports[report.id] = tracked
+    for key in keys:
+        state.add(key, tracked)
+    return keys
+
+
+def _evolved(tracked: Tracked, event: ReportEvent) -> tuple[Report, tuple[datetime, datetime, int]]:
+    """The report after `event`, and its order; raises when the event cannot be folded."""
+    report = evolve(tracked.report, event)
+    return report, sort_key(report, tracked.filed_at_position)
+
+
 def fold(
-    view: View, events: Iterable[RecordedEvent], state: ViewState | None = None
+    view: View, events: Iterable[LogEntry], state: ViewState | None = None
 ) -> tuple[ViewState, set[str]]:
     """Fold many events; returns the state and every key touched."""
     state = state if state is not None else ViewState()
@@ -297,7 +402,7 @@ class Folds:
         # that follow it, with their states and entries.
         self._followers: dict[int, list[tuple[View, ViewState, Tracked]]] = {}
 
-    def feed(self, events: Iterable[RecordedEvent]) -> None:
+    def feed(self, events: Iterable[LogEntry]) -> None:
         # The hot loop of a rebuild, once per event of the log: no per-view work for the
         # views a report does not feed.
         pairs = tuple(zip(self.views, self.states, strict=True))
@@ -305,19 +410,23 @@ class Folds:
         position = None
         for recorded in events:
             position = recorded.position
+            if isinstance(recorded, UnreadableEvent):
+                for view, state in pairs:
+                    state.quarantine(view, position, None, recorded.error)
+                continue
             event = recorded.event
             if isinstance(event, ReportFiled):
                 claim = event.claim
-                followers = [pair for pair in pairs if pair[0].follows(claim)]
+                try:
+                    followers = [pair for pair in pairs if pair[0].follows(claim)]
+                except Exception:  # a view that fails to say: again, one at a time
+                    followers = [pair for pair in pairs if _follows(pair, claim, position, event)]
                 if followers:
                     self._file(followers, recorded, event)
                 continue
             entries = followers_of.get(event.originator_id.int)
-            if entries is None:
-                continue
-            report = evolve(entries[0][2].report, cast(ReportEvent, event))
-            for view, state, tracked in entries:
-                _change(view, state, tracked, report, position)
+            if entries is not None:
+                _change_all(entries, cast(ReportEvent, event), position)
         if position is not None:
             for state in self.states:
                 state.position = position
@@ -325,24 +434,86 @@ class Folds:
     def _file(
         self, followers: list[tuple[View, ViewState]], recorded: RecordedEvent, event: ReportFiled
     ) -> None:
-        report = evolve(None, event)
-        report_id, position, recorded_at = report.id, recorded.position, recorded.recorded_at
+        report_id, position, recorded_at = (
+            event.originator_id,
+            recorded.position,
+            recorded.recorded_at,
+        )
+        try:
+            report = evolve(None, event)
+            order = sort_key(report, position)
+        except Exception as error:  # skipped by every view that follows it
+            for view, state in followers:
+                state.quarantine(view, position, report_id, error)
+            return
         entries = []
         for view, state in followers:
-            keys = view.keys(report)
+            try:
+                keys = _checked_keys(view, report)
+            except Exception as error:  # skipped by this view only
+                state.quarantine(view, position, report_id, error)
+                continue
             tracked = Tracked(report, position, position, recorded_at, keys)
+            tracked.placed(order)
             state.reports[report_id] = tracked
             for key in keys:
                 state.add(key, tracked)
             entries.append((view, state, tracked))
-        self._followers[report_id.int] = entries
+        if entries:
+            self._followers[report_id.int] = entries
 
 
-def _change(view: View, state: ViewState, tracked: Tracked, report: Report, position: int) -> None:
+def _follows(pair: tuple[View, ViewState], claim: Claim, position: int, event: ReportFiled) -> bool:
+    view, state = pair
+    try:
+        return view.follows(claim)
+    except Exception as error:  # skipped by this view, as `apply` does
+        state.quarantine(view, position, event.originator_id, error)
+        return False
+
+
+def _change_all(
+    entries: list[tuple[View, ViewState, Tracked]], event: ReportEvent, position: int
+) -> None:
+    """`apply`'s change of a followed report, for every view that follows it: the report is
+    evolved once for all the views that hold it in the same state (all of them, unless one
+    skipped an earlier event about it)."""
+    shared = entries[0][2].report
+    common = _evolved_or_error(entries[0][2], event)
+    for view, state, tracked in entries:
+        outcome = common if tracked.report is shared else _evolved_or_error(tracked, event)
+        if isinstance(outcome, Exception):
+            state.quarantine(view, position, event.originator_id, outcome)
+            continue
+        try:
+            _change(view, state, tracked, outcome, position)
+        except Exception as error:  # skipped by this view, as `apply` does
+            state.quarantine(view, position, event.originator_id, error)
+
+
+def _evolved_or_error(
+    tracked: Tracked, event: ReportEvent
+) -> tuple[Report, tuple[datetime, datetime, int]] | Exception:
+    try:
+        return _evolved(tracked, event)
+    except Exception as error:  # skipped by each view holding the report so
+        return error
+
+
+def _change(
+    view: View,
+    state: ViewState,
+    tracked: Tracked,
+    evolved: tuple[Report, tuple[datetime, datetime, int]],
+    position: int,
+) -> None:
     """A followed report changed at `position`: its entry, its keys, the keys' order."""
-    if tracked.update(report, position):
-        state.reordered(tracked)
+    report, order = evolved
     keys = view.keys(report)
+    if keys != tracked.keys:
+        keys = _checked_keys(view, report)  # may fail: before anything changes
+    if tracked.update(report, position, order):
+        state.reordered(tracked)
     if keys != tracked.keys:
         for key in tracked.keys:
             state.remove(key, tracked)
@@ -375,10 +546,59 @@ def _begun(tracked: Tracked, as_of: datetime) -> bool:
 def render(
     view: View, state: ViewState, key: str, as_of: datetime | None = None
 ) -> msgspec.Struct | None:
+    """The row for `key`; a report the view cannot draw is left out of it, and a row that
+    cannot be drawn at all is not shown (module docstring). Each is noted, except in an
+    answer about a past date (`as_of`), which is not the view the runners keep."""
     reports = feeding(state, key, as_of)
     if not reports:
         return None
-    return view.render(key, reports, as_of)
+    try:
+        return view.render(key, reports, as_of)
+    except Exception as error:  # one report's doing, most likely: find which
+        return _render_without_culprits(view, state, key, reports, as_of=as_of, error=error)
+
+
+def _render_without_culprits(
+    view: View,
+    state: ViewState,
+    key: str,
+    reports: list[Tracked],
+    *,
+    as_of: datetime | None,
+    error: Exception,
+) -> msgspec.Struct | None:
+    note = as_of is None
+    drawable = []
+    for tracked in reports:
+        try:
+            view.render(key, [tracked], as_of)
+        except Exception as alone:  # this report cannot be drawn, even alone
+            if note:
+                state.quarantine(view, tracked.last_position, tracked.report.id, alone, key)
+        else:
+            drawable.append(tracked)
+    if drawable and len(drawable) < len(reports):
+        try:
+            return view.render(key, drawable, as_of)
+        except Exception as still:  # the row cannot be drawn from what is left either
+            error = still
+    if note and drawable:
+        newest = max(reports, key=lambda tracked: tracked.last_position)
+        state.quarantine(view, newest.last_position, newest.report.id, error, key)
+    return None
+
+
+def blamed(view: View, state: ViewState, key: str, error: BaseException) -> Quarantined:
+    """The quarantine entry of a row that could not be stored: it stands for the newest
+    change among the reports feeding it."""
+    newest = max(feeding(state, key), key=lambda tracked: tracked.last_position)
+    return Quarantined(
+        view=view.name,
+        position=newest.last_position,
+        report_id=newest.report.id,
+        key=key,
+        error=error_text(error),
+    )
 
 
 def render_all(

@@ -58,7 +58,7 @@ from projections.replay import (
     known_by,
     valid_time,
 )
-from store.event_store import EventStore, RecordedEvent
+from store.event_store import EventStore, LogEntry, UnreadableEvent
 from store.mapper import stored_topic
 
 _encoder = msgspec.json.Encoder(order="sorted")
@@ -136,12 +136,14 @@ def encode_explanation(explanation: Explanation) -> bytes:
 
 
 def note_changes(
-    changes: dict[UUID, list[Change]], state: ViewState, events: Iterable[RecordedEvent]
+    changes: dict[UUID, list[Change]], state: ViewState, events: Iterable[LogEntry]
 ) -> None:
     """Add to `changes` the life-cycle events (all but filings) of reports the view follows.
 
     Called with events already folded into `state`, so their reports are known to it."""
     for recorded in events:
+        if isinstance(recorded, UnreadableEvent):
+            continue
         event = recorded.event
         if isinstance(event, ReportFiled) or event.originator_id not in state.reports:
             continue
@@ -174,7 +176,7 @@ def explain_rows(
 
 def explain_log(
     view_name: str,
-    log: Iterable[RecordedEvent],
+    log: Iterable[LogEntry],
     key: str | None = None,
     *,
     known_at: datetime | None = None,
@@ -345,7 +347,7 @@ async def explain(
     view = check_question(view_name, known_at, position, as_of)
     changes: dict[UUID, list[Change]] = {}
 
-    def note(state: ViewState, page: Sequence[RecordedEvent]) -> None:
+    def note(state: ViewState, page: Sequence[LogEntry]) -> None:
         note_changes(changes, state, page)
 
     state = await fold_stored(

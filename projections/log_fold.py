@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 
 from projections.core import Folds
-from store.event_store import READ_LOG, READ_LOG_THROUGH, recorded_from_row
+from store.event_store import READ_LOG, READ_LOG_THROUGH, entry_from_row
 
 PAGE_SIZE = 20_000
 # Events folded between two turns of the event loop, so the next page arrives meanwhile and
@@ -80,5 +80,5 @@ async def fold_log(
     pauses the collector (`collector_paused`) for as long as it keeps what was folded."""
     async for rows in log_pages(pool, through=through, page_size=page_size):
         for start in range(0, len(rows), FOLD_SLICE):
-            folds.feed([recorded_from_row(row) for row in rows[start : start + FOLD_SLICE]])
+            folds.feed([entry_from_row(row) for row in rows[start : start + FOLD_SLICE]])
             await asyncio.sleep(0)

@@ -11,11 +11,14 @@ a rebuild fills a 'building' one beside it, then swaps which one serves and reti
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import msgspec
+
+from projections import quarantine
+from projections.core import Quarantined
 
 _encoder = msgspec.json.Encoder()
 
@@ -106,15 +109,57 @@ async def serving_generation(connection: asyncpg.Connection, view: str) -> Gener
     return Generation(view, row["generation"], row["position"])
 
 
+# What the database (or the encoder before it) refuses because of a row's content, as
+# opposed to the connection or the server failing: a retry would be refused again.
+REFUSED = (
+    asyncpg.DataError,
+    asyncpg.ProgramLimitExceededError,
+    asyncpg.IntegrityConstraintViolationError,
+    msgspec.EncodeError,
+    ValueError,  # asyncpg's own "invalid input for query argument", a bad encoding
+)
+
+
 async def write_batch(
     pool: asyncpg.Pool,
     generation: Generation,
     to_position: int,
     rows: Mapping[str, msgspec.Struct | None],
+    quarantined: Sequence[Quarantined] = (),
 ) -> Generation:
-    """Write changed rows (None deletes a row) and move the position, in one transaction."""
+    """Write changed rows (None deletes a row), record what the batch quarantined and move
+    the position, in one transaction."""
     async with pool.acquire() as connection, connection.transaction():
-        return await write_rows(connection, generation, to_position, rows)
+        return await write_rows(connection, generation, to_position, rows, quarantined)
+
+
+async def write_batch_row_by_row(
+    pool: asyncpg.Pool,
+    generation: Generation,
+    to_position: int,
+    rows: Mapping[str, msgspec.Struct | None],
+    *,
+    quarantined: Sequence[Quarantined],
+    blame: Callable[[str, BaseException], Quarantined],
+) -> Generation:
+    """`write_batch` for a batch the database refused: each row is tried on its own (a
+    savepoint each), a refused row is deleted instead and quarantined (`blame` says which
+    report and position it stands for), and the rest is written with the position, still
+    in one transaction."""
+    async with pool.acquire() as connection, connection.transaction():
+        refused: dict[str, msgspec.Struct | None] = {}
+        blamed = list(quarantined)
+        for key, row in rows.items():
+            if row is None:
+                continue
+            try:
+                async with connection.transaction():
+                    await _upsert(connection, generation, to_position, {key: row})
+            except REFUSED as error:
+                refused[key] = None
+                blamed.append(blame(key, error))
+        gone = {key: None for key, row in rows.items() if row is None}
+        return await write_rows(connection, generation, to_position, gone | refused, blamed)
 
 
 async def write_rows(
@@ -122,6 +167,7 @@ async def write_rows(
     generation: Generation,
     to_position: int,
     rows: Mapping[str, msgspec.Struct | None],
+    quarantined: Sequence[Quarantined] = (),
 ) -> Generation:
     """`write_batch` inside the caller's transaction."""
     upserts = {key: row for key, row in rows.items() if row is not None}
@@ -140,17 +186,27 @@ async def write_rows(
             f"position {generation.position}, or no longer current"
         )
     if upserts:
-        await connection.execute(
-            UPSERT_ROWS,
-            generation.view,
-            generation.generation,
-            list(upserts),
-            [_encoder.encode(row).decode() for row in upserts.values()],
-            to_position,
-        )
+        await _upsert(connection, generation, to_position, upserts)
     if gone:
         await connection.execute(DELETE_ROWS, generation.view, generation.generation, gone)
+    await quarantine.record(connection, quarantined)
     return Generation(generation.view, generation.generation, to_position)
+
+
+async def _upsert(
+    connection: asyncpg.Connection,
+    generation: Generation,
+    to_position: int,
+    upserts: Mapping[str, msgspec.Struct],
+) -> None:
+    await connection.execute(
+        UPSERT_ROWS,
+        generation.view,
+        generation.generation,
+        list(upserts),
+        [_encoder.encode(row).decode() for row in upserts.values()],
+        to_position,
+    )
 
 
 async def read_rows(pool: asyncpg.Pool, view: str) -> list[tuple[str, str]]:

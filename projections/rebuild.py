@@ -13,8 +13,10 @@ A rebuild of a view (or of several at once, each event read and decoded once for
    both are written; if it dies half-way, the next rebuild retires what it left;
 4. catches n+1 up with the events recorded meanwhile, in batches (`write_batch`);
 5. switches, in ONE transaction: it locks the view's serving and building rows of
-   `projection_generations`, applies the last events that arrived, marks n 'retired' and
-   n+1 'serving', and commits; then it deletes the retired generation's rows.
+   `projection_generations`, applies the last events that arrived, records what the view
+   skipped (projections/quarantine.py: entries it no longer skips are marked resolved),
+   marks n 'retired' and n+1 'serving', and commits; then it deletes the retired
+   generation's rows.
 
 Reads (`read_rows`) join on the serving generation in one statement, so they see all of n
 until the switch commits and all of n+1 after it, never a mix.
@@ -46,9 +48,11 @@ from collections.abc import AsyncIterator, Sequence
 import asyncpg
 import msgspec
 
-from projections.core import Folds, View, ViewState, apply, render
+from projections import quarantine
+from projections.core import Folds, View, ViewState, apply, blamed, render
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
+    REFUSED,
     Generation,
     TrackingMoved,
     copy_lines,
@@ -61,7 +65,7 @@ from projections.persistence import (
     write_batch,
     write_rows,
 )
-from store.event_store import READ_LOG, RecordedEvent, recorded_from_row
+from store.event_store import READ_LOG, LogEntry, entry_from_row
 
 REBUILD_LOCK_NAMESPACE = "timeline-rebuild:"
 # Rows rendered between two turns of the event loop, so the COPY streams keep sending.
@@ -208,8 +212,12 @@ async def _render_rows(
             rows = []
             for key in keys[start : start + RENDER_SLICE]:
                 row = render(view, state, key)
-                if row is not None:
+                if row is None:
+                    continue
+                try:
                     rows.append((key, encode(row)))
+                except REFUSED as error:  # as a runner's batch does: the row is not shown
+                    state.quarantined.append(blamed(view, state, key, error))
             await queues[turn % len(queues)].put(copy_lines(generation, state.position, rows))
             turn += 1
             await asyncio.sleep(0)
@@ -230,7 +238,7 @@ async def _drain(rendered: asyncio.Queue[_Lines | None]) -> AsyncIterator[_Lines
 # --- 4. and 5. catching up, switching -------------------------------------------------------
 
 
-def _fold_page(view: View, state: ViewState, page: list[RecordedEvent]) -> dict[str, None]:
+def _fold_page(view: View, state: ViewState, page: list[LogEntry]) -> dict[str, None]:
     touched: dict[str, None] = {}
     for recorded in page:
         touched.update(dict.fromkeys(apply(view, state, recorded)))
@@ -243,7 +251,7 @@ async def _catch_up(
     """The events recorded while the generation was built, batch by batch, as a runner
     applies them."""
     while rows := await pool.fetch(READ_LOG, state.position, page_size):
-        touched = _fold_page(view, state, [recorded_from_row(row) for row in rows])
+        touched = _fold_page(view, state, [entry_from_row(row) for row in rows])
         changed = {key: render(view, state, key) for key in touched}
         generation = await write_batch(pool, generation, state.position, changed)
     return generation
@@ -260,8 +268,11 @@ async def _switch(
             raise TrackingMoved(f"{view.name} generation {building.generation} was taken over")
         touched: dict[str, None] = {}
         while rows := await connection.fetch(READ_LOG, state.position, page_size):
-            touched.update(_fold_page(view, state, [recorded_from_row(row) for row in rows]))
+            touched.update(_fold_page(view, state, [entry_from_row(row) for row in rows]))
         changed = {key: render(view, state, key) for key in touched}
         building = await write_rows(connection, building, state.position, changed)
+        await quarantine.record_rebuilt(
+            connection, view.name, state.position, state.take_quarantined()
+        )
         await switch_serving(connection, live.get("serving"), building)
         return building

@@ -24,7 +24,7 @@ import msgspec
 
 from projections.core import View, ViewState, fold, iso, render_all
 from projections.registry import VIEWS
-from store.event_store import EventStore, RecordedEvent
+from store.event_store import EventStore, LogEntry
 
 READ_PAGE = 5_000
 
@@ -58,7 +58,7 @@ def encode_answer(answer: ReplayAnswer) -> bytes:
 
 def answer(
     view_name: str,
-    log: Iterable[RecordedEvent],
+    log: Iterable[LogEntry],
     *,
     known_at: datetime | None = None,
     position: int | None = None,
@@ -71,11 +71,11 @@ def answer(
 
 
 def known_by(
-    log: Iterable[RecordedEvent], *, known_at: datetime | None, position: int | None
-) -> Iterator[RecordedEvent]:
+    log: Iterable[LogEntry], *, known_at: datetime | None, position: int | None
+) -> Iterator[LogEntry]:
     """The prefix of `log` (events in log order) recorded by `known_at` and up to `position`."""
 
-    def within(recorded: RecordedEvent) -> bool:
+    def within(recorded: LogEntry) -> bool:
         return (position is None or recorded.position <= position) and (
             known_at is None or recorded.recorded_at <= known_at
         )
@@ -109,7 +109,7 @@ async def fold_stored(
     *,
     known_at: datetime | None = None,
     position: int | None = None,
-    after_each_page: Callable[[ViewState, Sequence[RecordedEvent]], None] | None = None,
+    after_each_page: Callable[[ViewState, Sequence[LogEntry]], None] | None = None,
 ) -> ViewState:
     """`fold` over the stored log up to the question's cut, a page at a time: the one fold
     from the store behind every as-of answer. `after_each_page` sees each page once it is
@@ -120,7 +120,7 @@ async def fold_stored(
     store = source if isinstance(source, EventStore) else EventStore(source)
     cut = await _cut(store, known_at, position)
     state = ViewState()
-    while page := await store.read_log_through(cut, after=state.position, limit=READ_PAGE):
+    while page := await store.read_entries_through(cut, after=state.position, limit=READ_PAGE):
         fold(view, page, state)
         if after_each_page is not None:
             after_each_page(state, page)

@@ -8,6 +8,10 @@
 - On start it folds the log up to the stored tracking position in memory (no writes), then
   applies new events in batches, each batch's rows written with its position (exactly once).
   Runners started together share that first fold (`projections.catch_up`).
+- An event the view cannot take is skipped and recorded in the quarantine with the batch
+  (projections/core.py says when; projections/quarantine.py how). A batch the database
+  refuses is written again row by row, and the rows it refuses are quarantined: one event
+  never stops a view.
 """
 
 from __future__ import annotations
@@ -18,10 +22,18 @@ import logging
 from collections.abc import Callable
 
 import asyncpg
+import msgspec
 
+from projections import quarantine
 from projections.catch_up import SharedCatchUp, fold_through
-from projections.core import View, ViewState, apply, render
-from projections.persistence import Generation, serving_generation, write_batch
+from projections.core import Quarantined, View, ViewState, apply, blamed, render
+from projections.persistence import (
+    REFUSED,
+    Generation,
+    serving_generation,
+    write_batch,
+    write_batch_row_by_row,
+)
 from store.event_store import EventStore
 
 log = logging.getLogger("timeline.projections")
@@ -36,6 +48,10 @@ LOCK_NAMESPACE = "timeline-projection:"
 BATCH_INTERVAL_SECONDS = 0.005
 
 
+class LockLost(ConnectionError):
+    """The runner's own connection (its lock, its LISTEN) is gone: it must start again."""
+
+
 class ProjectionRunner:
     def __init__(
         self,
@@ -48,6 +64,7 @@ class ProjectionRunner:
         batch_interval: float = BATCH_INTERVAL_SECONDS,
         on_batch: Callable[[Generation], None] | None = None,
         catch_up: SharedCatchUp | None = None,
+        on_caught_up: Callable[[], None] | None = None,
     ) -> None:
         self.view = view
         self._pool = pool
@@ -58,6 +75,7 @@ class ProjectionRunner:
         self._batch_interval = batch_interval
         self._on_batch = on_batch
         self._shared_catch_up = catch_up
+        self._on_caught_up = on_caught_up
         self._wake = asyncio.Event()
         self.active = False
         self.generation: Generation | None = None
@@ -98,11 +116,18 @@ class ProjectionRunner:
     async def _follow(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
         generation = await serving_generation(connection, self.view.name)
         state = await self._catch_up(generation.position)
+        # Recorded by the runner that wrote those positions, unless the code changed since.
+        await quarantine.record(connection, state.take_quarantined())
         self.generation = generation
+        if self._on_caught_up is not None:
+            self._on_caught_up()
         clock = asyncio.get_running_loop().time
         while not stop.is_set():
+            if connection.is_closed():
+                # The view's lock went with it: another runner may take the view over.
+                raise LockLost(f"{self.view.name}: the connection holding its lock was lost")
             started = clock()
-            page = await self._store.read_log(after=state.position, limit=self._batch_size)
+            page = await self._store.read_entries(after=state.position, limit=self._batch_size)
             if not page:
                 await self._sleep(stop)
                 continue
@@ -110,13 +135,31 @@ class ProjectionRunner:
             for recorded in page:
                 touched.update(dict.fromkeys(apply(self.view, state, recorded)))
             rows = {key: render(self.view, state, key) for key in touched}
-            generation = await write_batch(self._pool, generation, state.position, rows)
+            generation = await self._write(generation, state, rows)
             self.generation = generation
             if self._on_batch is not None:
                 self._on_batch(generation)
             if len(page) < self._batch_size:
                 # Not behind: let the next batch gather what arrives meanwhile.
                 await asyncio.sleep(started + self._batch_interval - clock())
+
+    async def _write(
+        self, generation: Generation, state: ViewState, rows: dict[str, msgspec.Struct | None]
+    ) -> Generation:
+        skipped = state.take_quarantined()
+        try:
+            return await write_batch(self._pool, generation, state.position, rows, skipped)
+        except REFUSED:
+            # A row the database will not store (the folds check what they can foresee):
+            # find it, and write the rest.
+            pass
+
+        def blame(key: str, error: BaseException) -> Quarantined:
+            return blamed(self.view, state, key, error)
+
+        return await write_batch_row_by_row(
+            self._pool, generation, state.position, rows, quarantined=skipped, blame=blame
+        )
 
     async def _catch_up(self, position: int) -> ViewState:
         """The fold's state at `position`, from the log, writing nothing."""

@@ -1,4 +1,5 @@
-"""How far each view has come, and whether a runner is working on it."""
+"""How far each view has come, whether a runner is working on it, and how many events it
+has quarantined (projections/quarantine.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable
 import asyncpg
 import msgspec
 
+from projections.quarantine import open_counts
 from projections.runner import LOCK_NAMESPACE
 
 STATUS = """
@@ -32,12 +34,14 @@ class ViewStatus(msgspec.Struct, frozen=True, kw_only=True):
     log_position: int
     lag: int
     state: str  # "running" (a runner holds the view), "stopped", or "new" (never run)
+    quarantined: int = 0  # events it skipped, or reports a row leaves out, not resolved
 
 
 async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewStatus]:
     log_position = int(
         await pool.fetchval("SELECT coalesce(max(notification_id), 0) FROM timeline_events")
     )
+    quarantined = await open_counts(pool)
     statuses = []
     for view in views:
         row = await pool.fetchrow(STATUS, view)
@@ -52,6 +56,7 @@ async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewSt
                     log_position=log_position,
                     lag=total,
                     state="running" if running else "new",
+                    quarantined=quarantined.get(view, 0),
                 )
             )
             continue
@@ -63,6 +68,7 @@ async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewSt
                 log_position=log_position,
                 lag=row["lag"],
                 state="running" if running else "stopped",
+                quarantined=quarantined.get(view, 0),
             )
         )
     return statuses

@@ -1,40 +1,54 @@
-"""Running every view's runner side by side, restarting one that fails."""
+"""Running every view's runner side by side, restarting one that fails, with back-off."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import asyncpg
 
 from projections.catch_up import SharedCatchUp
 from projections.core import View
 from projections.runner import ProjectionRunner
+from store.backoff import Backoff
 
 log = logging.getLogger("timeline.projections")
 
-RESTART_DELAY_SECONDS = 2.0
+# The first wait before a restart; each failure in a row doubles it (store/backoff.py).
+RESTART_DELAY_SECONDS = 0.5
 
 
-async def _supervise(runner: ProjectionRunner, stop: asyncio.Event) -> None:
+def restarts(view: View) -> Backoff:
+    """How a view's runner is restarted: with back-off, from RESTART_DELAY_SECONDS."""
+    return Backoff(f"projection {view.name}", log, first=RESTART_DELAY_SECONDS)
+
+
+async def _supervise(runner: ProjectionRunner, stop: asyncio.Event, backoff: Backoff) -> None:
     while not stop.is_set():
         try:
             await runner.run(stop)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RuntimeError) as error:
-            log.warning("projection %s stopped (%s); restarting", runner.view.name, error)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=RESTART_DELAY_SECONDS)
-            except TimeoutError:
-                continue
+        except Exception as error:  # the database, the driver, a rebuild's switch (TrackingMoved)
+            await backoff.wait(error, stop)
 
 
 async def run_views(
-    views: Sequence[View], pool: asyncpg.Pool, database_url: str, stop: asyncio.Event
+    views: Sequence[View],
+    pool: asyncpg.Pool,
+    database_url: str,
+    stop: asyncio.Event,
+    *,
+    backoff: Callable[[View], Backoff] = restarts,
 ) -> list[ProjectionRunner]:
     """Run a runner per view until `stop` is set; those that start together fold the log
     once between them."""
     catch_up = SharedCatchUp(pool)
-    runners = [ProjectionRunner(view, pool, database_url, catch_up=catch_up) for view in views]
-    await asyncio.gather(*(_supervise(runner, stop) for runner in runners))
-    return runners
+    supervised = []
+    for view in views:
+        restarted = backoff(view)
+        runner = ProjectionRunner(
+            view, pool, database_url, catch_up=catch_up, on_caught_up=restarted.succeeded
+        )
+        supervised.append((runner, restarted))
+    await asyncio.gather(*(_supervise(runner, stop, again) for runner, again in supervised))
+    return [runner for runner, _ in supervised]

@@ -162,9 +162,32 @@ class RecordedEvent:
     event: DomainEvent
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadableEvent:
+    """A stored event this code cannot decode (written by other code, or damaged): it still
+    holds its place in the log, so that whoever folds the log can skip it and go on."""
+
+    position: int
+    recorded_at: datetime
+    topic: str
+    error: str
+
+
+LogEntry = RecordedEvent | UnreadableEvent
+
+
 def recorded_from_row(row: asyncpg.Record) -> RecordedEvent:
     """A (notification_id, recorded_at, topic, state) row, decoded."""
     return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
+
+
+def entry_from_row(row: asyncpg.Record) -> LogEntry:
+    """`recorded_from_row`, or an UnreadableEvent when the row cannot be decoded, whatever
+    the reason (an unknown topic, a state that is not the event's shape, a failed upcast)."""
+    try:
+        return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
+    except Exception as error:  # whatever fails to decode it is the event's own doing
+        return UnreadableEvent(row[0], row[1], row[2], f"{type(error).__name__}: {error}")
 
 
 class EventStore:
@@ -266,6 +289,19 @@ class EventStore:
         """Events with positions after `after`, in log order, at most `limit` of them."""
         rows = await self._pool.fetch(READ_LOG, after, limit)
         return [recorded_from_row(row) for row in rows]
+
+    async def read_entries(self, after: int = 0, limit: int = 1000) -> list[LogEntry]:
+        """`read_log`, with an UnreadableEvent in place of each event that cannot be decoded."""
+        rows = await self._pool.fetch(READ_LOG, after, limit)
+        return [entry_from_row(row) for row in rows]
+
+    async def read_entries_through(
+        self, through: int, after: int = 0, limit: int = 1000
+    ) -> list[LogEntry]:
+        """`read_log_through`, with an UnreadableEvent in place of each event that cannot be
+        decoded."""
+        rows = await self._pool.fetch(READ_LOG_THROUGH, after, through, limit)
+        return [entry_from_row(row) for row in rows]
 
     async def read_log_through(
         self, through: int, after: int = 0, limit: int = 1000

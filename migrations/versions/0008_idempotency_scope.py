@@ -6,7 +6,7 @@ within the sender's scope: the API key's id for HTTP, `local` for the CLI and th
 (store/event_store.py, LOCAL_SCOPE). The events table is untouched (the library's layout).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-29
 """
 
@@ -15,7 +15,7 @@ import importlib
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

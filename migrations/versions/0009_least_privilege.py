@@ -54,6 +54,8 @@ SERVICE_GRANTS = (
     # needs UPDATE); a rebuild retires a generation and deletes its rows.
     "SELECT, INSERT, UPDATE ON projection_generations",
     "SELECT, INSERT, UPDATE, DELETE ON view_rows",
+    # The quarantine: recorded with a batch, marked resolved by a retry or rebuild.
+    "SELECT, INSERT, UPDATE ON projection_quarantine",
     # API keys: looked up, created, revoked by stamping (a revoked key's row stays).
     "SELECT, INSERT, UPDATE ON api_keys",
     # A process starts only on a schema at the revision its code needs (store/migrate.py).

@@ -40,7 +40,7 @@ def test_keys_from_before_scopes_answer_anyone_and_new_keys_only_their_sender(
     kursk = filed(kursk_held_now())
     old_key = Idempotency(key="demo:kursk-current-holding", fingerprint=b"kursk")
     # Given a filing recorded with a key before keys had scopes
-    migrate.upgrade(url, "0006")
+    migrate.upgrade(url, "0007")
     assert not run_on(url, lambda pool: append_before_scopes(pool, [kursk], old_key))
 
     # When the migration runs
@@ -56,7 +56,7 @@ def test_keys_from_before_scopes_answer_anyone_and_new_keys_only_their_sender(
     assert run_on(url, lambda pool: EventStore(pool).position()) == 3
 
     # And going back down keeps one record per key, and the old append works again
-    migrate.downgrade(url, "0006")
+    migrate.downgrade(url, "0007")
     keys = run_on(url, lambda pool: pool.fetchval("SELECT count(*) FROM timeline_idempotency_keys"))
     assert keys == 2
     assert run_on(url, lambda pool: append_before_scopes(pool, [kursk], old_key))
