@@ -101,6 +101,7 @@ async def append_raw(pool: asyncpg.Pool, events: Sequence[Stored]) -> list[int]:
         [e.version for e in events],
         [e.topic for e in events],
         [e.state for e in events],
+        None,  # scope, key and fingerprint: no idempotency key
         None,
         None,
     )
