@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import logging
 import signal
 import sys
 import time
@@ -33,6 +34,7 @@ from store.event_store import MAX_POSITION, EventStore, RecordedEvent
 from store.mapper import stored_topic
 
 LOG_PAGE = 1000
+PROJECTIONS_LOG = "timeline.projections"
 
 
 class UsageError(ValueError):
@@ -81,7 +83,20 @@ def serve(args: argparse.Namespace) -> int:
 
 def service_app(database: Database, run_projections: bool) -> Litestar:
     """The app one worker serves (a module-level function, so a spawned worker can load it)."""
+    if run_projections:
+        show_projection_progress()
     return create_app(database, run_projections=run_projections)
+
+
+def show_projection_progress() -> None:
+    """The runners' lines of progress (a bulk catch-up's start and end) on stderr, with their
+    warnings: by default Python shows warnings only."""
+    progress = logging.getLogger(PROJECTIONS_LOG)
+    if not progress.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("timeline: %(message)s"))
+        progress.addHandler(handler)
+        progress.setLevel(logging.INFO)
 
 
 async def _check_ready(database: Database, *, require_migrated: bool) -> None:
@@ -187,7 +202,11 @@ async def project(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    print(f"timeline: projecting {', '.join(v.name for v in views)} from {database.described}")
+    print(
+        f"timeline: projecting {', '.join(v.name for v in views)} from {database.described}",
+        flush=True,
+    )
+    show_projection_progress()
     try:
         await run_views(views, pool, database.url, stop)
     finally:

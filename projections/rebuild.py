@@ -43,6 +43,7 @@ and writes (`collector_paused`).
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
@@ -74,6 +75,8 @@ QUEUED_SLICES = 1_000  # per stream: up to 50,000 rows waiting
 # Parallel COPY streams: the database's JSON parsing and index upkeep is the slowest part
 # of a rebuild, and one stream keeps only one server process busy.
 COPY_STREAMS = 2
+# The fewest connections a pool needs for a rebuild: the locks' and one for the rest.
+REBUILD_CONNECTIONS = 2
 
 _encoder = msgspec.json.Encoder()
 
@@ -100,12 +103,31 @@ async def rebuild_views(
     then switch each of them; returns their serving generations, in order.
 
     Uses up to 1 + COPY_STREAMS of the pool's connections at once; needs at least two."""
+    serving, _ = await _rebuild(pool, views, page_size, keep=False)
+    return serving
+
+
+async def rebuild_views_kept(
+    pool: asyncpg.Pool, views: Sequence[View], *, page_size: int = PAGE_SIZE
+) -> list[tuple[Generation, ViewState]]:
+    """`rebuild_views`, keeping each view's folded state at its new generation's position:
+    what a runner needs to follow the view from there without folding the log again
+    (projections/catch_up.py). What was folded is moved out of the cyclic collector's reach
+    (`gc.freeze`), as a runner's catch-up does."""
+    serving, states = await _rebuild(pool, views, page_size, keep=True)
+    return list(zip(serving, states, strict=True))
+
+
+async def _rebuild(
+    pool: asyncpg.Pool, views: Sequence[View], page_size: int, *, keep: bool
+) -> tuple[list[Generation], list[ViewState]]:
+    """The serving generations, and the folded states if `keep` (else none)."""
     names = [view.name for view in views]
     if not names:
-        return []
+        return [], []
     if len(set(names)) != len(names):
         raise ValueError(f"each view once, please: {names}")
-    if pool.get_max_size() < 2:
+    if pool.get_max_size() < REBUILD_CONNECTIONS:
         raise ValueError("a rebuild needs a pool of at least two connections")
     # The rebuild locks are session locks on a connection of their own, held until the last
     # switch. The connection sits idle outside any transaction meanwhile, so a server's
@@ -119,13 +141,16 @@ async def rebuild_views(
                 ):
                     raise RebuildInProgress(name)
             with collector_paused:
-                # Everything folded is gone when this returns, before the collector comes back.
-                serving = await _build_and_switch(pool, views, page_size)
+                serving, states = await _build_and_switch(pool, views, page_size)
+                if keep:
+                    gc.freeze()
+                else:
+                    states = []  # everything folded is gone before the collector comes back
             for name in names:
                 await delete_retired_rows(pool, name)
         finally:
             await _release_locks(lock_connection)
-    return serving
+    return serving, states
 
 
 async def _release_locks(connection: asyncpg.Connection) -> None:
@@ -140,7 +165,7 @@ async def _release_locks(connection: asyncpg.Connection) -> None:
 
 async def _build_and_switch(
     pool: asyncpg.Pool, views: Sequence[View], page_size: int
-) -> list[Generation]:
+) -> tuple[list[Generation], list[ViewState]]:
     building = await _start_building(pool, [view.name for view in views])
     folds = Folds(views)
     await fold_log(pool, folds, page_size=page_size)
@@ -151,7 +176,7 @@ async def _build_and_switch(
     for view, state, generation in zip(views, folds.states, building, strict=True):
         caught_up = await _catch_up(pool, view, state, generation, page_size)
         serving.append(await _switch(pool, view, state, caught_up, page_size))
-    return serving
+    return serving, list(folds.states)
 
 
 async def _start_building(pool: asyncpg.Pool, names: Sequence[str]) -> list[Generation]:

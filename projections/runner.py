@@ -7,7 +7,8 @@
   notification is lost whenever the listening connection is.
 - On start it folds the log up to the stored tracking position in memory (no writes), then
   applies new events in batches, each batch's rows written with its position (exactly once).
-  Runners started together share that first fold (`projections.catch_up`).
+  Runners started together share that first fold, and a view far behind the head is
+  rebuilt up to it instead, in one pass for all such views (`projections.catch_up`).
 - An event the view cannot take is skipped and recorded in the quarantine with the batch
   (projections/core.py says when; projections/quarantine.py how). A batch the database
   refuses is written again row by row, and the rows it refuses are quarantined: one event
@@ -114,8 +115,9 @@ class ProjectionRunner:
         self._wake.clear()
 
     async def _follow(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
-        generation = await serving_generation(connection, self.view.name)
-        state = await self._catch_up(generation.position)
+        generation, state = await self._catch_up(
+            await serving_generation(connection, self.view.name)
+        )
         # Recorded by the runner that wrote those positions, unless the code changed since.
         await quarantine.record(connection, state.take_quarantined())
         self.generation = generation
@@ -161,9 +163,10 @@ class ProjectionRunner:
             self._pool, generation, state.position, rows, quarantined=skipped, blame=blame
         )
 
-    async def _catch_up(self, position: int) -> ViewState:
-        """The fold's state at `position`, from the log, writing nothing."""
+    async def _catch_up(self, serving: Generation) -> tuple[Generation, ViewState]:
+        """The generation to follow and the fold's state at its position: `serving`, folded
+        from the log, or a generation rebuilt up to the head if `serving` is far behind it."""
         if self._shared_catch_up is not None:
-            return await self._shared_catch_up.state_at(self.view, position)
-        (state,) = await fold_through(self._pool, [self.view], position)
-        return state
+            return await self._shared_catch_up.caught_up(self.view, serving)
+        (state,) = await fold_through(self._pool, [self.view], serving.position)
+        return serving, state

@@ -1,5 +1,5 @@
-"""How far each view has come, whether a runner is working on it, and how many events it
-has quarantined (projections/quarantine.py)."""
+"""How far each view has come, whether a runner is working on it or a rebuild building a new
+generation of it, and how many events it has quarantined (projections/quarantine.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from projections.quarantine import open_counts
+from projections.rebuild import REBUILD_LOCK_NAMESPACE
 from projections.runner import LOCK_NAMESPACE
 
 STATUS = """
@@ -33,7 +34,10 @@ class ViewStatus(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     log_position: int
     lag: int
-    state: str  # "running" (a runner holds the view), "stopped", or "new" (never run)
+    # "building" (a rebuild is building a new generation, while this one serves: a
+    # `timeline rebuild`, or runners catching up a view far behind), "running" (a runner
+    # holds the view), "stopped", or "new" (never run)
+    state: str
     quarantined: int = 0  # events it skipped, or reports a row leaves out, not resolved
 
 
@@ -45,7 +49,7 @@ async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewSt
     statuses = []
     for view in views:
         row = await pool.fetchrow(STATUS, view)
-        running = bool(await pool.fetchval(LOCK_HELD, LOCK_NAMESPACE + view))
+        working = await _working_on(pool, view)
         if row is None:
             total = int(await pool.fetchval("SELECT count(*) FROM timeline_events"))
             statuses.append(
@@ -55,7 +59,7 @@ async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewSt
                     position=0,
                     log_position=log_position,
                     lag=total,
-                    state="running" if running else "new",
+                    state=working or "new",
                     quarantined=quarantined.get(view, 0),
                 )
             )
@@ -67,8 +71,17 @@ async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewSt
                 position=row["position"],
                 log_position=log_position,
                 lag=row["lag"],
-                state="running" if running else "stopped",
+                state=working or "stopped",
                 quarantined=quarantined.get(view, 0),
             )
         )
     return statuses
+
+
+async def _working_on(pool: asyncpg.Pool, view: str) -> str | None:
+    """Who holds a lock on the view: "building" (a rebuild), "running" (a runner), or None."""
+    if await pool.fetchval(LOCK_HELD, REBUILD_LOCK_NAMESPACE + view):
+        return "building"
+    if await pool.fetchval(LOCK_HELD, LOCK_NAMESPACE + view):
+        return "running"
+    return None

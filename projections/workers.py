@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import asyncpg
 
-from projections.catch_up import SharedCatchUp
+from projections.catch_up import FAR_BEHIND, FarBehind, SharedCatchUp
 from projections.core import View
 from projections.runner import ProjectionRunner
 from store.backoff import Backoff
@@ -39,10 +39,13 @@ async def run_views(
     stop: asyncio.Event,
     *,
     backoff: Callable[[View], Backoff] = restarts,
+    far_behind: FarBehind | None = FAR_BEHIND,
 ) -> list[ProjectionRunner]:
     """Run a runner per view until `stop` is set; those that start together fold the log
-    once between them."""
-    catch_up = SharedCatchUp(pool)
+    once between them, and those `far_behind` the head are rebuilt up to it, in one pass
+    (None: never; projections/catch_up.py). A rebuild takes up to three of the pool's
+    connections besides the runners' own."""
+    catch_up = SharedCatchUp(pool, far_behind=far_behind)
     supervised = []
     for view in views:
         restarted = backoff(view)

@@ -23,7 +23,7 @@ from domain.claims import Claim
 from domain.report import Report
 from projections import rebuild as rebuilding
 from projections import workers
-from projections.core import Tracked, View, fold, render_all
+from projections.core import Tracked, View, ViewState, fold, render_all
 from projections.persistence import Generation, read_rows
 from projections.rebuild import REBUILD_LOCK_NAMESPACE, RebuildInProgress, rebuild, rebuild_views
 from projections.registry import VIEWS
@@ -394,7 +394,7 @@ async def test_a_rebuild_holds_no_transaction_open_while_it_works(
     # and a rebuild slowed so that it holds its lock for longer than that
     build_and_switch = rebuilding._build_and_switch
 
-    async def slowly(*args: Any, **kwargs: Any) -> list[Generation]:
+    async def slowly(*args: Any, **kwargs: Any) -> tuple[list[Generation], list[ViewState]]:
         await asyncio.sleep(0.2)
         return await build_and_switch(*args, **kwargs)
 

@@ -1,0 +1,188 @@
+"""Runners starting on views far behind the log bring them to the head through the rebuild
+(one pass over the log for all of them), not event by event; a view only slightly behind is
+followed as before; a second process's runners never build a view again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import asyncpg
+import pytest
+
+from bench.rebuild import LOG_COLUMNS, SEED, generated_log
+from projections import workers
+from projections.catch_up import FarBehind
+from projections.persistence import read_rows
+from projections.rebuild import REBUILD_LOCK_NAMESPACE, rebuild_views
+from projections.registry import VIEWS
+from projections.status import view_statuses
+from store.event_store import EventStore
+from tests.seed_values import berdiansk_strike, filed, kursk_story
+
+# A log of a few thousand events, and a threshold lowered to fit it: a thousand events
+# behind, and a tenth of the log.
+GENERATED_EVENTS = 3_000
+FAR_BEHIND = FarBehind(events=1_000, share_of_log=0.1)
+SERVING = "SELECT view, generation, position FROM projection_generations WHERE state = 'serving'"
+STARTED = re.compile(r"bulk catch-up of (\d+) views \(([^)]*)\).*: started")
+
+
+async def _load_generated_war(pool: asyncpg.Pool) -> None:
+    """bench/rebuild.py's generated war, copied into the log as the benchmarks load it."""
+    async with pool.acquire() as connection:
+        for rows in generated_log(random.Random(SEED), chunk=1_000, events=GENERATED_EVENTS):
+            await connection.copy_records_to_table(
+                "timeline_events", records=rows, columns=LOG_COLUMNS
+            )
+        await connection.execute(
+            "SELECT setval('timeline_events_notification_id_seq', "
+            "(SELECT max(notification_id) FROM timeline_events))"
+        )
+
+
+async def _serving(pool: asyncpg.Pool) -> dict[str, tuple[int, int]]:
+    """Each view's serving generation and position."""
+    return {row["view"]: (row["generation"], row["position"]) for row in await pool.fetch(SERVING)}
+
+
+async def _until_at_head(pool: asyncpg.Pool, store: EventStore, names: Sequence[str]) -> None:
+    head = await store.position()
+    async with asyncio.timeout(60):
+        while True:
+            serving = await _serving(pool)
+            if all(serving.get(name, (0, 0))[1] == head for name in names):
+                return
+            await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def _running(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        workers.run_views(list(VIEWS.values()), pool, database_url, stop, far_behind=FAR_BEHIND)
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def _rows_of_every_view(pool: asyncpg.Pool) -> dict[str, list[tuple[str, str]]]:
+    return {name: await read_rows(pool, name) for name in VIEWS}
+
+
+def _bulk_passes(caplog: pytest.LogCaptureFixture) -> list[set[str]]:
+    """The views of each bulk catch-up started, as its log line names them."""
+    passes = []
+    for record in caplog.records:
+        found = STARTED.search(record.getMessage())
+        if found:
+            passes.append(set(found.group(2).split(", ")))
+    return passes
+
+
+async def test_views_never_built_reach_the_head_in_one_rebuild_and_one_behind_follows(
+    pool: asyncpg.Pool, store: EventStore, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="timeline.projections")
+    # Given the generated war in the log, the timeline rebuilt up to it and nothing else
+    # built, and then the seed article's Kursk and Berdiansk reports filed
+    await _load_generated_war(pool)
+    await rebuild_views(pool, [VIEWS["timeline"]])
+    kursk_filed, *kursk_later = kursk_story()
+    await store.append([kursk_filed, filed(berdiansk_strike())])
+    head = await store.position()
+    assert head == GENERATED_EVENTS + 2
+
+    # When the runners of every view start
+    async with _running(pool, database_url):
+        await _until_at_head(pool, store, list(VIEWS))
+        serving = await _serving(pool)
+        # and, once they are at the head, the Kursk report is corroborated and corrected
+        await store.append(kursk_later)
+        await _until_at_head(pool, store, list(VIEWS))
+        live_rows = await _rows_of_every_view(pool)
+
+    # Then every view never built was built by one rebuild, in one pass over the log: its
+    # first generation (the runner's, empty) replaced by a second one at the head
+    never_built = set(VIEWS) - {"timeline"}
+    assert {name: serving[name] for name in never_built} == dict.fromkeys(never_built, (2, head))
+    assert _bulk_passes(caplog) == [never_built]
+    done = rf"bulk catch-up of {len(never_built)} views .*: done, \d+ events folded in [\d.]+ s"
+    assert re.search(done, caplog.text)
+    # while the timeline, two events behind, followed them on its own generation
+    assert serving["timeline"] == (2, head)
+    # and every row, after the runners followed the Kursk report from there, is the one a
+    # rebuild of the whole log writes, byte for byte
+    assert await _serving(pool) == dict.fromkeys(VIEWS, (2, head + 2))
+    await rebuild_views(pool, list(VIEWS.values()))
+    assert await _rows_of_every_view(pool) == live_rows
+
+
+async def test_runners_of_two_processes_build_each_view_once(
+    pool: asyncpg.Pool, store: EventStore, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="timeline.projections")
+    # Given the generated war in the log and nothing built
+    await _load_generated_war(pool)
+    # When the runners of two processes (each its own pool, its own locks) start together
+    other = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
+    assert other is not None
+    try:
+        async with _running(pool, database_url), _running(other, database_url):
+            await _until_at_head(pool, store, list(VIEWS))
+            live_rows = await _rows_of_every_view(pool)
+    finally:
+        await other.close()
+
+    # Then each view was built once, by whichever process's runner held it; the other's
+    # waited on standby
+    built = [name for views in _bulk_passes(caplog) for name in views]
+    assert sorted(built) == sorted(VIEWS)
+    head = await store.position()
+    assert await _serving(pool) == dict.fromkeys(VIEWS, (2, head))
+    generations = await pool.fetchval("SELECT max(generation) FROM projection_generations")
+    assert generations == 2
+    # with the rows of a rebuild
+    await rebuild_views(pool, list(VIEWS.values()))
+    assert await _rows_of_every_view(pool) == live_rows
+
+
+async def test_a_view_being_rebuilt_elsewhere_is_left_to_that_rebuild_and_shows_building(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(workers, "RESTART_DELAY_SECONDS", 0.05)
+    # Given the generated war in the log, nothing built, and a rebuild of the holdings under
+    # way elsewhere (its lock held, as `timeline rebuild holdings` holds it)
+    await _load_generated_war(pool)
+    others = [name for name in VIEWS if name != "holdings"]
+    async with pool.acquire() as rebuilding:
+        await rebuilding.execute(
+            "SELECT pg_advisory_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + "holdings"
+        )
+        try:
+            # When the runners start
+            async with _running(pool, database_url):
+                # Then the other views are built and at the head, while the holdings are
+                # left as they were (not followed event by event beside the rebuild), and
+                # the status says the holdings are building
+                await _until_at_head(pool, store, others)
+                assert (await _serving(pool))["holdings"] == (1, 0)
+                statuses = {s.view: s.state for s in await view_statuses(pool, VIEWS)}
+                assert statuses == dict.fromkeys(others, "running") | {"holdings": "building"}
+
+                # and once that rebuild is over, the holdings' runner builds them in turn
+                await rebuilding.execute("SELECT pg_advisory_unlock_all()")
+                await _until_at_head(pool, store, ["holdings"])
+                assert (await _serving(pool))["holdings"] == (2, await store.position())
+        finally:
+            await rebuilding.execute("SELECT pg_advisory_unlock_all()")
