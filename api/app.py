@@ -19,6 +19,7 @@ from api.auth import KeyCache
 from api.edge import TimelineApp
 from api.health import HealthController
 from api.key_changes import follow_key_changes
+from api.limits import Limits, limited_by
 from api.live_views import LiveViews
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
@@ -45,6 +46,10 @@ Authenticate with `Authorization: Bearer <key>` (or `X-API-Key: <key>`); create 
 `timeline keys create --role reader|editor|admin --name NAME`. Every error is an RFC 9457
 `application/problem+json` document. Every read carries `X-Timeline-Position`, the log position
 it reflects; pass `?min_position=N` to wait until the views include your own write.
+
+Every `/v1` route may answer 429 (too many requests from one key or address) with `Retry-After`
+and the `RateLimit` and `RateLimit-Policy` fields (draft-ietf-httpapi-ratelimit-headers-11),
+which every answer within the limit carries too.
 """
 
 
@@ -86,6 +91,7 @@ def create_app(
     `run_projections`, the views are kept up to date inside this process (one runner per
     view across all processes, whichever takes each view first)."""
     settings = settings or ApiSettings.from_environment()
+    limits = Limits(settings.limits)
 
     @asynccontextmanager
     async def open_pool(app: Litestar) -> AsyncIterator[None]:
@@ -95,6 +101,7 @@ def create_app(
         app.state.settings = settings
         app.state.database_url = database.url
         app.state.api_keys = KeyCache(pool)
+        app.state.limits = limits
         try:
             yield
         finally:
@@ -157,6 +164,8 @@ def create_app(
                 "X-Timeline-Position",
                 "Retry-After",
                 "Idempotent-Replayed",
+                "RateLimit",
+                "RateLimit-Policy",
             ],
         )
         if settings.cors_origins
@@ -165,6 +174,8 @@ def create_app(
     v1 = Router(
         path="/v1",
         route_handlers=[*ADMIN_ROUTES, *AUDIT_ROUTES, *READ_ROUTES, *STREAM_ROUTES, *WRITE_ROUTES],
+        # Every /v1 route meets the limits; /health and /schema stay free for the operator.
+        middleware=[limited_by(limits)],
     )
     app = TimelineApp(
         route_handlers=[HealthController, v1],

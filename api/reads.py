@@ -25,6 +25,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.auth import requires_reader
+from api.limits import Cost, costs
 from api.live_views import Encoded, LiveView, LiveViews, etag_of
 from api.problems import ApiProblem, Documented, problem
 from api.read_cache import answered_before
@@ -331,7 +332,11 @@ VIEW_ERRORS = {
     400: problem("A parameter is not valid"),
     401: problem("An API key is needed"),
     403: problem("The key's role does not allow this"),
-    503: problem("The views have not reached min_position"),
+    429: problem("Too many requests from this key"),
+    503: problem(
+        "The views have not reached min_position, or too many questions about the past "
+        "(as_of, known_at, position, explain) are being answered"
+    ),
 }
 
 
@@ -343,6 +348,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         description=description,
         tags=["views"],
         guards=[requires_reader],
+        opt=costs(Cost.PAST),
         middleware=[answered_before(name)],
         responses={
             200: Documented(
@@ -446,6 +452,7 @@ VIEW_ROUTES = [
     description="`region` is a name or its key: `Kursk Oblast` or `kursk-oblast`.",
     tags=["views"],
     guards=[requires_reader],
+    opt=costs(Cost.PAST),
     middleware=[answered_before("holdings")],
     responses={
         200: Documented(
@@ -595,6 +602,7 @@ class _RawPage(msgspec.Struct, frozen=True, kw_only=True):
     "left out unless include_retracted=true.",
     tags=["views"],
     guards=[requires_reader],
+    opt=costs(Cost.PAST),
     middleware=[answered_before("timeline")],
     responses={200: Documented(TimelinePage, description="One page"), **VIEW_ERRORS},
 )
@@ -741,6 +749,7 @@ def _timeline_summary_route(
         summary=summary,
         tags=["views"],
         guards=[requires_reader],
+        opt=costs(Cost.PAST),
         middleware=[answered_before("timeline")],
         responses={200: Documented(answer_type, description=f"The {name}"), **VIEW_ERRORS},
         name=name,
@@ -816,6 +825,7 @@ def _features(rows: Iterable[StrikeRow]) -> tuple[StrikeFeature, ...]:
     summary="Strikes whose place has coordinates, as a GeoJSON FeatureCollection",
     tags=["views"],
     guards=[requires_reader],
+    opt=costs(Cost.PAST),
     middleware=[answered_before("strikes")],
     media_type="application/geo+json",
     responses={
