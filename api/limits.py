@@ -33,16 +33,18 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qsl
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import bearer_secret
-from api.problems import ApiProblem
+from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, ApiProblem, Problem
 from api.settings import LimitSettings
 
 COST_OPTION = "cost"  # the route option (`opt`) saying what a route costs beyond a request
 PAST_PARAMETERS = frozenset(("as_of", "known_at", "position"))
 FALSE_WORDS = frozenset(("", "0", "false", "no", "off"))
+_encoder = msgspec.json.Encoder()
 # Entries kept per table before the idle ones are forgotten (a table of addresses must not
 # grow with every address that ever called).
 MAX_ENTRIES = 100_000
@@ -50,6 +52,10 @@ FORGET_FAILURES_SECONDS = 900.0
 PAST_WAIT_SECONDS = 30.0  # the longest a question about the past waits for its turn
 STREAM_RETRY_SECONDS = 5
 PAST_RETRY_SECONDS = 2
+MAX_HELD_BACK = 256  # refusals held back at once; beyond, they are answered at once
+# What a question about the past counts for against the request rate: it costs the process
+# tens of milliseconds where a live read costs tens of microseconds.
+PAST_REQUESTS = 10
 
 
 class Cost(StrEnum):
@@ -92,15 +98,17 @@ class TokenBuckets:
         """Seconds an empty bucket takes to fill: the policy's `w`."""
         return max(1, math.ceil(self.burst / self.rate))
 
-    def take(self, partition: Partition) -> Quota:
+    def take(self, partition: Partition, cost: int = 1) -> Quota:
+        """Take `cost` tokens (at most a burst's worth) if there are as many."""
+        cost = min(cost, self.burst)
         now = self._clock()
         tokens, then = self._buckets.get(partition, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - then) * self.rate)
-        if tokens < 1.0:
+        if tokens < cost:
             self._buckets[partition] = (tokens, now)
-            wait = max(1, math.ceil((1.0 - tokens) / self.rate))
-            return Quota(remaining=0, full_in=wait, retry_after=wait)
-        tokens -= 1.0
+            wait = max(1, math.ceil((cost - tokens) / self.rate))
+            return Quota(remaining=int(tokens), full_in=wait, retry_after=wait)
+        tokens -= cost
         if partition not in self._buckets and len(self._buckets) >= MAX_ENTRIES:
             self._forget_full(now)
         self._buckets[partition] = (tokens, now)
@@ -243,6 +251,34 @@ class FailedKeys:
             self._by_address.clear()
 
 
+class Refused(ApiProblem):
+    """A request refused by a limit, before the route saw it. Answered straight from the
+    middleware, as `api/problems.py` answers an ApiProblem but without litestar's exception
+    machinery: a client that ignores Retry-After and loops must cost the process as little
+    as possible, or refusing it would itself be the overload."""
+
+    async def send_to(self, scope: Scope, send: Send) -> None:
+        body = _encoder.encode(
+            Problem(
+                type=PROBLEM_BASE + self.slug,
+                title=self.title,
+                status=self.status_code,
+                detail=self.detail,
+                instance=scope["path"],
+            )
+        )
+        headers = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            *(
+                (name.lower().encode(), value.encode())
+                for name, value in (self.headers or {}).items()
+            ),
+        ]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 def presented_secret(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     """The API key a request presents, if it reads as one (the guard words the errors)."""
     api_key = None
@@ -277,6 +313,7 @@ class Limits:
         )
         self.streams = Slots(settings.streams_per_key, settings.streams)
         self.past = Turns(settings.past_running, settings.past_waiting)
+        self._held_back = 0
         self.failed_keys = FailedKeys(settings.auth_failures, settings.auth_max_wait_seconds, clock)
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
@@ -284,23 +321,46 @@ class Limits:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            partition = await self._partition(scope)
-            if self.requests is not None:
-                send = self._counted(partition, send)
-            handler = scope.get("route_handler")
-            cost = handler.opt.get(COST_OPTION) if handler is not None else None
-            if cost is Cost.STREAM:
-                async with self._stream(partition):
-                    await app(scope, receive, send)
-            elif cost is Cost.LOG or (
-                cost is Cost.PAST and _asks_about_the_past(scope["query_string"])
-            ):
-                async with self._past():
-                    await app(scope, receive, send)
-            else:
-                await app(scope, receive, send)
+            try:
+                await self._within_limits(app, scope, receive, send)
+            except Refused as refused:
+                await self._slow_down()
+                await refused.send_to(scope, send)
 
         return limited
+
+    async def _slow_down(self) -> None:
+        """Hold a refusal back a moment (while few are held): a client looping without
+        reading Retry-After then loops at the pace of the refusals, and a task asleep costs
+        the process nothing, where answering it at once, over and over, would not."""
+        delay = self.settings.refusal_delay_seconds
+        if delay <= 0 or self._held_back >= MAX_HELD_BACK:
+            return
+        self._held_back += 1
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._held_back -= 1
+
+    async def _within_limits(
+        self, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        partition = await self._partition(scope)
+        handler = scope.get("route_handler")
+        cost = handler.opt.get(COST_OPTION) if handler is not None else None
+        folds = cost is Cost.LOG or (
+            cost is Cost.PAST and _asks_about_the_past(scope["query_string"])
+        )
+        if self.requests is not None:
+            send = self._counted(partition, send, PAST_REQUESTS if folds else 1)
+        if cost is Cost.STREAM:
+            async with self._stream(partition):
+                await app(scope, receive, send)
+        elif folds:
+            async with self._past():
+                await app(scope, receive, send)
+        else:
+            await app(scope, receive, send)
 
     async def _partition(self, scope: Scope) -> Partition:
         """Who is asking: the key's id, or the client's address when it sends no key we
@@ -316,7 +376,7 @@ class Limits:
             wait = self.failed_keys.wait(address)
             if wait > 0:
                 retry = str(math.ceil(wait))
-                raise ApiProblem(
+                raise Refused(
                     429,
                     "too-many-wrong-keys",
                     "Too many wrong API keys",
@@ -331,14 +391,14 @@ class Limits:
             self.failed_keys.succeeded(address)
         return ("key", key.id)
 
-    def _counted(self, partition: Partition, send: Send) -> Send:
+    def _counted(self, partition: Partition, send: Send, cost: int) -> Send:
         """`send`, adding where the partition stands to the answer; 429 when it is spent."""
         assert self.requests is not None
-        quota = self.requests.take(partition)
+        quota = self.requests.take(partition, cost)
         policy = f'"per-{partition[0]}";q={self.requests.burst};w={self.requests.window}'
         left = f'"per-{partition[0]}";r={quota.remaining};t={quota.full_in}'
         if quota.retry_after is not None:
-            raise ApiProblem(
+            raise Refused(
                 429,
                 "rate-limited",
                 "Too many requests",
@@ -368,7 +428,7 @@ class Limits:
         except OverLimit as over:
             retry = {"Retry-After": str(STREAM_RETRY_SECONDS)}
             if over.in_all:
-                raise ApiProblem(
+                raise Refused(
                     503,
                     "too-many-streams",
                     "Too many streams",
@@ -376,7 +436,7 @@ class Limits:
                     "try again shortly",
                     headers=retry,
                 ) from None
-            raise ApiProblem(
+            raise Refused(
                 429,
                 "too-many-streams",
                 "Too many streams",
@@ -391,7 +451,7 @@ class Limits:
             async with self.past.turn():
                 yield
         except OverLimit:
-            raise ApiProblem(
+            raise Refused(
                 503,
                 "busy",
                 "Too many questions about the past",

@@ -35,10 +35,13 @@ class LimitSettings:
     burst: int = 100  # requests a key may send at once before the rate applies
     streams_per_key: int = 10  # concurrent GET /v1/stream per key (per address anonymously)
     streams: int = 500  # concurrent GET /v1/stream in all
-    past_running: int = 2  # questions about the past folded at once (as_of, known_at, ...)
+    # Questions about the past (as_of, known_at, ...) folded at once: one event loop folds
+    # one at a time however many are in flight, and more only share out the loop more.
+    past_running: int = 1
     past_waiting: int = 8  # more that may wait their turn; beyond: 503
     auth_failures: int = 5  # wrong keys from one address before it must wait
     auth_max_wait_seconds: float = 300.0  # the longest wait, doubling from 1 s
+    refusal_delay_seconds: float = 1.0  # how long a refusal is held back before it is sent
 
     @classmethod
     def unlimited(cls) -> LimitSettings:
@@ -49,6 +52,7 @@ class LimitSettings:
             streams=0,
             past_running=0,
             auth_failures=0,
+            refusal_delay_seconds=0,
         )
 
     @classmethod
@@ -64,6 +68,9 @@ class LimitSettings:
             auth_failures=int(_number("TIMELINE_AUTH_FAILURES", defaults.auth_failures)),
             auth_max_wait_seconds=_number(
                 "TIMELINE_AUTH_MAX_WAIT_SECONDS", defaults.auth_max_wait_seconds
+            ),
+            refusal_delay_seconds=_number(
+                "TIMELINE_REFUSAL_DELAY_SECONDS", defaults.refusal_delay_seconds
             ),
         )
 

@@ -27,7 +27,9 @@ from tests.api.live_server import serving
 
 PROBLEM = "application/problem+json"
 # A token every 100 s: no refill can happen while a test runs, however slow the machine.
+# Refusals are held back a second, as by default.
 BURST_OF_THREE = LimitSettings(requests_per_second=0.01, burst=3)
+ANSWER_REFUSALS_AT_ONCE = 0.0
 
 
 def _app(database_url: str, limits: LimitSettings, **settings: Any) -> Any:
@@ -93,12 +95,10 @@ async def test_anonymous_reads_are_counted_per_address(
         assert keyed.status_code == 200
 
 
-async def test_limits_can_be_turned_off(
-    client: Client, pool: asyncpg.Pool, database_url: str
-) -> None:
+async def test_limits_can_be_turned_off(pool: asyncpg.Pool, database_url: str, keys: Keys) -> None:
     app = _app(database_url, LimitSettings.unlimited())
     async with AsyncTestClient(app=app, timeout=30) as unlimited:
-        unlimited.headers.update(client.headers)
+        unlimited.headers.update(Keys.header(keys.reader))
         answers = [await unlimited.get("/v1/audit/head") for _ in range(150)]
     assert {answer.status_code for answer in answers} == {200}
     assert "ratelimit" not in answers[-1].headers
@@ -109,7 +109,10 @@ async def test_limits_can_be_turned_off(
 
 @pytest.fixture
 def served_with_few_streams(pool: asyncpg.Pool, database_url: str) -> Iterator[str]:
-    app = _app(database_url, LimitSettings(streams_per_key=1, streams=2))
+    app = _app(
+        database_url,
+        LimitSettings(streams_per_key=1, streams=2, refusal_delay_seconds=ANSWER_REFUSALS_AT_ONCE),
+    )
     with serving(app) as url:
         yield url
 
@@ -185,7 +188,12 @@ async def test_a_full_queue_of_questions_about_the_past_is_503_and_live_reads_go
     head = await store.position()
     held = HeldReplays(replay)
     monkeypatch.setattr("api.reads.replay", held)
-    app = _app(database_url, LimitSettings(past_running=1, past_waiting=1))
+    app = _app(
+        database_url,
+        LimitSettings(
+            past_running=1, past_waiting=1, refusal_delay_seconds=ANSWER_REFUSALS_AT_ONCE
+        ),
+    )
     with serving(app) as url:
         async with httpx.AsyncClient(
             base_url=url, headers=Keys.header(keys.reader), timeout=30
@@ -215,7 +223,9 @@ async def test_a_full_queue_of_questions_about_the_past_is_503_and_live_reads_go
 
 @pytest.fixture
 def served_with_few_wrong_keys(pool: asyncpg.Pool, database_url: str) -> Iterator[str]:
-    app = _app(database_url, LimitSettings(auth_failures=3))
+    app = _app(
+        database_url, LimitSettings(auth_failures=3, refusal_delay_seconds=ANSWER_REFUSALS_AT_ONCE)
+    )
     with serving(app) as url:
         yield url
 

@@ -3,7 +3,10 @@ an address that keeps sending wrong keys waits twice as long each time, up to a 
 
 from __future__ import annotations
 
+import pytest
+
 from api.limits import FailedKeys, TokenBuckets
+from api.settings import ApiSettings, LimitSettings
 
 
 class Clock:
@@ -60,3 +63,16 @@ def test_wrong_keys_are_forgotten_after_a_quiet_quarter_hour() -> None:
     clock.now += 901.0
     failed.failed("203.0.113.7")
     assert failed.wait("203.0.113.7") == 0.0
+
+
+def test_limits_are_read_from_the_environment_and_zero_turns_one_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIMELINE_RATE_LIMIT", "0")
+    monkeypatch.setenv("TIMELINE_STREAMS_PER_KEY", "3")
+    monkeypatch.setenv("TIMELINE_PAST_QUESTIONS_WAITING", "20")
+    limits = ApiSettings.from_environment().limits
+    assert limits.requests_per_second == 0
+    assert limits.streams_per_key == 3
+    assert limits.past_waiting == 20
+    assert limits.burst == LimitSettings().burst
