@@ -8,13 +8,17 @@
 - **Streams** (`GET /v1/stream`), counted while they stay open: per key (429) and in all
   (503). A stream that never reads holds a connection and a task for as long as it lasts.
 - **Questions about the past** (`as_of`, `known_at`, `position`, `explain` on the views and
-  the timeline, and `GET /v1/audit/verify`) fold or reread the log in the request: a few
-  run at once, a few more wait their turn, and the rest are refused with 503 at once, so
-  that however many are asked, the process keeps answering everything else.
+  the timeline, and `GET /v1/audit/verify`) fold or reread the log in the request: one
+  (`past_running`) runs at a time, a few more wait their turn, the rest are refused (503),
+  so that however many are asked, the process keeps answering everything else. Each
+  counts as `PAST_REQUESTS` requests against its key's rate.
 - **Wrong keys**: after `auth_failures` unknown or revoked keys from one address, that
   address must wait (429) before its next key is even looked up, one second, then twice as
   long after each further wrong key, up to `auth_max_wait_seconds`. A key this process
   already knows to be good is never kept waiting, and other addresses are unaffected.
+
+Every refusal is a problem document with `Retry-After`, sent a second late (while few are
+held back) so that a client looping without reading it slows down by itself.
 
 The limits hold per API process: with several processes, a client may have each one's.
 Behind a proxy every client has the proxy's address, so anonymous reads and wrong keys are
