@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
@@ -19,7 +20,7 @@ from api.auth import KeyCache
 from api.edge import TimelineApp
 from api.health import HealthController
 from api.key_changes import follow_key_changes
-from api.limits import Limits, limited_by
+from api.limits import Limits, limit_requests
 from api.live_views import LiveViews
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
@@ -91,7 +92,6 @@ def create_app(
     `run_projections`, the views are kept up to date inside this process (one runner per
     view across all processes, whichever takes each view first)."""
     settings = settings or ApiSettings.from_environment()
-    limits = Limits(settings.limits)
 
     @asynccontextmanager
     async def open_pool(app: Litestar) -> AsyncIterator[None]:
@@ -101,7 +101,6 @@ def create_app(
         app.state.settings = settings
         app.state.database_url = database.url
         app.state.api_keys = KeyCache(pool)
-        app.state.limits = limits
         try:
             yield
         finally:
@@ -175,11 +174,12 @@ def create_app(
         path="/v1",
         route_handlers=[*ADMIN_ROUTES, *AUDIT_ROUTES, *READ_ROUTES, *STREAM_ROUTES, *WRITE_ROUTES],
         # Every /v1 route meets the limits; /health and /schema stay free for the operator.
-        middleware=[limited_by(limits)],
+        middleware=[limit_requests],
     )
     app = TimelineApp(
         route_handlers=[HealthController, v1],
         lifespan=lifespan,
+        state=State({"limits": Limits(settings.limits)}),
         exception_handlers=dict(EXCEPTION_HANDLERS),
         openapi_config=_openapi(),
         plugins=[UninspectableStructPlugin(), DomainRulesPlugin()],

@@ -304,7 +304,7 @@ def _asks_about_the_past(query_string: bytes) -> bool:
 
 
 class Limits:
-    """Every limit of one API process; `wrap` enforces them around a route."""
+    """Every limit of one API process; `serve` enforces them around a route."""
 
     def __init__(
         self, settings: LimitSettings, clock: Callable[[], float] = time.monotonic
@@ -320,18 +320,13 @@ class Limits:
         self._held_back = 0
         self.failed_keys = FailedKeys(settings.auth_failures, settings.auth_max_wait_seconds, clock)
 
-    def wrap(self, app: ASGIApp) -> ASGIApp:
-        async def limited(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await app(scope, receive, send)
-                return
-            try:
-                await self._within_limits(app, scope, receive, send)
-            except Refused as refused:
-                await self._slow_down()
-                await refused.send_to(scope, send)
-
-        return limited
+    async def serve(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """`app` for this request, if the request is within the limits."""
+        try:
+            await self._within_limits(app, scope, receive, send)
+        except Refused as refused:
+            await self._slow_down()
+            await refused.send_to(scope, send)
 
     async def _slow_down(self) -> None:
         """Hold a refusal back a moment (while few are held): a client looping without
@@ -466,12 +461,14 @@ class Limits:
             ) from None
 
 
-def limited_by(limits: Limits) -> Callable[[ASGIApp], ASGIApp]:
-    """The middleware enforcing `limits`, for a router's `middleware`. A function, not the
-    bound `limits.wrap`: litestar deep-copies a bound method's object, and every route and
-    `app.state.limits` must share one."""
+def limit_requests(app: ASGIApp) -> ASGIApp:
+    """Middleware for a router: the app's limits (`app.state.limits`) around each route."""
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        return limits.wrap(app)
+    async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        limits: Limits = scope["litestar_app"].state.limits
+        await limits.serve(app, scope, receive, send)
 
-    return middleware
+    return limited
