@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
@@ -19,6 +20,7 @@ from api.auth import KeyCache
 from api.edge import TimelineApp
 from api.health import HealthController
 from api.key_changes import follow_key_changes
+from api.limits import Limits, limit_requests
 from api.live_views import LiveViews
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
@@ -45,6 +47,10 @@ Authenticate with `Authorization: Bearer <key>` (or `X-API-Key: <key>`); create 
 `timeline keys create --role reader|editor|admin --name NAME`. Every error is an RFC 9457
 `application/problem+json` document. Every read carries `X-Timeline-Position`, the log position
 it reflects; pass `?min_position=N` to wait until the views include your own write.
+
+Every `/v1` route may answer 429 (too many requests from one key or address) with `Retry-After`
+and the `RateLimit` and `RateLimit-Policy` fields (draft-ietf-httpapi-ratelimit-headers-11),
+which every answer within the limit carries too.
 """
 
 
@@ -157,6 +163,8 @@ def create_app(
                 "X-Timeline-Position",
                 "Retry-After",
                 "Idempotent-Replayed",
+                "RateLimit",
+                "RateLimit-Policy",
             ],
         )
         if settings.cors_origins
@@ -165,10 +173,13 @@ def create_app(
     v1 = Router(
         path="/v1",
         route_handlers=[*ADMIN_ROUTES, *AUDIT_ROUTES, *READ_ROUTES, *STREAM_ROUTES, *WRITE_ROUTES],
+        # Every /v1 route meets the limits; /health and /schema stay free for the operator.
+        middleware=[limit_requests],
     )
     app = TimelineApp(
         route_handlers=[HealthController, v1],
         lifespan=lifespan,
+        state=State({"limits": Limits(settings.limits)}),
         exception_handlers=dict(EXCEPTION_HANDLERS),
         openapi_config=_openapi(),
         plugins=[UninspectableStructPlugin(), DomainRulesPlugin()],

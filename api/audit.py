@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from api.auth import requires_reader
+from api.limits import Cost, costs
 from api.problems import problem
 from api.reads import POSITION_HEADER
 from store.chain import ChainHead, ChainVerification, chain_head, verify_chain
@@ -61,7 +62,8 @@ async def head(*, state: State) -> Response[ChainHead]:
     "log up to `until_position`.",
     tags=["audit"],
     guards=[requires_reader],
-    responses=_ERRORS,
+    opt=costs(Cost.LOG),
+    responses={**_ERRORS, 503: problem("Too many questions about the past at once")},
 )
 async def verify(
     *,

@@ -62,8 +62,16 @@ class LiveAnswer(msgspec.Struct, frozen=True, kw_only=True):
     rows: tuple[LiveRow, ...]
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+def etag_of(content: bytes) -> str:
+    return 'W/"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
+
+
+def content_etag(answer: msgspec.Struct) -> str:
+    """An ETag from what an answer says (a struct with a `position`), not from where the
+    log stood: the same rows at a later position keep their ETag, so a dashboard polling
+    with If-None-Match downloads a view again only when its rows changed. The position is
+    in `X-Timeline-Position`; the ETag is weak, as the body's own `position` may differ."""
+    return etag_of(_canonical.encode(msgspec.structs.replace(answer, position=0)))
 
 
 @dataclass(slots=True)
@@ -98,16 +106,14 @@ class LiveView:
         if pick is None and self._answer is not None:
             return self._answer
         keys = sorted(key for key in self.docs if pick is None or pick(key))
-        body = _canonical.encode(
-            LiveAnswer(
-                view=self.name,
-                known_at=None,
-                position=self.position,
-                as_of=None,
-                rows=tuple(LiveRow(key, msgspec.Raw(self.docs[key])) for key in keys),
-            )
+        answer = LiveAnswer(
+            view=self.name,
+            known_at=None,
+            position=self.position,
+            as_of=None,
+            rows=tuple(LiveRow(key, msgspec.Raw(self.docs[key])) for key in keys),
         )
-        encoded = Encoded(body, etag_of(body))
+        encoded = Encoded(_canonical.encode(answer), content_etag(answer))
         if pick is None:
             self._answer = encoded
         return encoded

@@ -3,7 +3,7 @@
 Every read answers from the in-memory views (api/live_views.py) unless the question names a
 past: `known_at` (transaction time), `position` (a log position) or `as_of` (valid time),
 which are answered by replaying the log with the same folds (projections/replay.py). Each
-answer carries `X-Timeline-Position` (the log position it reflects) and an `ETag`;
+answer carries `X-Timeline-Position` (the log position it reflects) and an `ETag` of its rows;
 `If-None-Match` gives 304, and `min_position=N` waits, boundedly, until the views reach N.
 """
 
@@ -25,7 +25,8 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.auth import requires_reader
-from api.live_views import Encoded, LiveView, LiveViews, etag_of
+from api.limits import Cost, costs
+from api.live_views import Encoded, LiveView, LiveViews, content_etag
 from api.problems import ApiProblem, Documented, problem
 from api.read_cache import answered_before
 from api.schemas import (
@@ -203,7 +204,7 @@ def _fresh(request: Request[Any, Any, Any], etag: str) -> bool:
     if not header:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return "*" in tags or etag in tags
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def respond(
@@ -296,7 +297,7 @@ async def answer_view(
                 as_of=asked.as_of,
             )
             body = encode_explanation(explanation)
-            cached = (Encoded(body, etag_of(body)), explanation.position)
+            cached = (Encoded(body, content_etag(explanation)), explanation.position)
         elif asked.about_the_past:
             answer = await replayed(state, name, asked)
             if pick is not None:
@@ -304,7 +305,7 @@ async def answer_view(
                     answer, rows=tuple(row for row in answer.rows if pick(row.key))
                 )
             body = encode_answer(answer)
-            cached = (Encoded(body, etag_of(body)), answer.position)
+            cached = (Encoded(body, content_etag(answer)), answer.position)
         else:
             cached = (view.answer() if pick is None else view.answer(pick), view.position)
         view.remember(key, cached)
@@ -315,14 +316,15 @@ async def memoized(
     request: Request[Any, Any, Any],
     view: LiveView,
     question: object,
-    answer: Callable[[], Awaitable[tuple[bytes, int]]],
+    answer: Callable[[], Awaitable[tuple[msgspec.Struct, int]]],
     media_type: str = "application/json",
 ) -> Response[bytes]:
-    """The answer to `question` worked out once per position of `view` (body, position)."""
+    """The answer to `question` worked out once per position of `view` (an answer with its
+    `position`, and that position)."""
     cached = view.memo(question)
     if not isinstance(cached, tuple):
-        body, at = await answer()
-        cached = (Encoded(body, etag_of(body)), at)
+        worked_out, at = await answer()
+        cached = (Encoded(_canonical.encode(worked_out), content_etag(worked_out)), at)
         view.remember(question, cached)
     return respond(request, cached[0], cached[1], media_type=media_type)
 
@@ -331,7 +333,11 @@ VIEW_ERRORS = {
     400: problem("A parameter is not valid"),
     401: problem("An API key is needed"),
     403: problem("The key's role does not allow this"),
-    503: problem("The views have not reached min_position"),
+    429: problem("Too many requests from this key"),
+    503: problem(
+        "The views have not reached min_position, or too many questions about the past "
+        "(as_of, known_at, position, explain) are being answered"
+    ),
 }
 
 
@@ -343,6 +349,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         description=description,
         tags=["views"],
         guards=[requires_reader],
+        opt=costs(Cost.PAST),
         middleware=[answered_before(name)],
         responses={
             200: Documented(
@@ -446,6 +453,7 @@ VIEW_ROUTES = [
     description="`region` is a name or its key: `Kursk Oblast` or `kursk-oblast`.",
     tags=["views"],
     guards=[requires_reader],
+    opt=costs(Cost.PAST),
     middleware=[answered_before("holdings")],
     responses={
         200: Documented(
@@ -595,6 +603,7 @@ class _RawPage(msgspec.Struct, frozen=True, kw_only=True):
     "left out unless include_retracted=true.",
     tags=["views"],
     guards=[requires_reader],
+    opt=costs(Cost.PAST),
     middleware=[answered_before("timeline")],
     responses={200: Documented(TimelinePage, description="One page"), **VIEW_ERRORS},
 )
@@ -671,10 +680,8 @@ async def timeline(
         )
         docs = tuple(msgspec.Raw(view.docs[key]) for key in keys)
         at = view.position
-    body = _canonical.encode(
-        _RawPage(items=docs, next_cursor=next_cursor, limit=limit, position=at)
-    )
-    encoded = Encoded(body, etag_of(body))
+    page = _RawPage(items=docs, next_cursor=next_cursor, limit=limit, position=at)
+    encoded = Encoded(_canonical.encode(page), content_etag(page))
     view.remember(memo_key, (encoded, at))
     return respond(request, encoded, at)
 
@@ -741,6 +748,7 @@ def _timeline_summary_route(
         summary=summary,
         tags=["views"],
         guards=[requires_reader],
+        opt=costs(Cost.PAST),
         middleware=[answered_before("timeline")],
         responses={200: Documented(answer_type, description=f"The {name}"), **VIEW_ERRORS},
         name=name,
@@ -757,9 +765,9 @@ def _timeline_summary_route(
         view = await live_view(state, "timeline", min_position)
         asked = question(known_at, position, as_of)
 
-        async def answer() -> tuple[bytes, int]:
+        async def answer() -> tuple[msgspec.Struct, int]:
             rows, at = await _timeline_rows(state, view, asked)
-            return _canonical.encode(summarize(rows, at)), at
+            return summarize(rows, at), at
 
         return await memoized(request, view, (name, asked), answer)
 
@@ -816,6 +824,7 @@ def _features(rows: Iterable[StrikeRow]) -> tuple[StrikeFeature, ...]:
     summary="Strikes whose place has coordinates, as a GeoJSON FeatureCollection",
     tags=["views"],
     guards=[requires_reader],
+    opt=costs(Cost.PAST),
     middleware=[answered_before("strikes")],
     media_type="application/geo+json",
     responses={
@@ -837,7 +846,7 @@ async def strikes_geojson(
     view = await live_view(state, "strikes", min_position)
     asked = question(known_at, position, as_of)
 
-    async def answer() -> tuple[bytes, int]:
+    async def answer() -> tuple[msgspec.Struct, int]:
         rows: Iterable[StrikeRow]
         if asked.about_the_past:
             past = await replayed(state, "strikes", asked)
@@ -845,7 +854,7 @@ async def strikes_geojson(
         else:
             rows = [msgspec.json.decode(doc, type=StrikeRow) for doc in view.docs.values()]
             at = view.position
-        return _canonical.encode(StrikeFeatures(features=_features(rows), position=at)), at
+        return StrikeFeatures(features=_features(rows), position=at), at
 
     return await memoized(
         request, view, ("geojson", asked), answer, media_type="application/geo+json"

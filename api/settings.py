@@ -20,6 +20,61 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """What one client may ask of one API process (api/limits.py); 0 turns a limit off.
+    A client looping as fast as it can meets the request rate within a fraction of a
+    second; a dashboard polling a few views every few seconds never does."""
+
+    requests_per_second: float = 50.0  # per API key (per address for anonymous reads)
+    burst: int = 100  # requests a key may send at once before the rate applies
+    streams_per_key: int = 10  # concurrent GET /v1/stream per key (per address anonymously)
+    streams: int = 500  # concurrent GET /v1/stream in all
+    # Questions about the past (as_of, known_at, ...) folded at once: one event loop folds
+    # one at a time however many are in flight, and more only share out the loop more.
+    past_running: int = 1
+    past_waiting: int = 8  # more that may wait their turn; beyond: 503
+    auth_failures: int = 5  # wrong keys from one address before it must wait
+    auth_max_wait_seconds: float = 300.0  # the longest wait, doubling from 1 s
+    refusal_delay_seconds: float = 1.0  # how long a refusal is held back before it is sent
+
+    @classmethod
+    def unlimited(cls) -> LimitSettings:
+        """Every limit off: behind a gateway that limits, or to measure something else."""
+        return cls(
+            requests_per_second=0,
+            streams_per_key=0,
+            streams=0,
+            past_running=0,
+            auth_failures=0,
+            refusal_delay_seconds=0,
+        )
+
+    @classmethod
+    def from_environment(cls) -> LimitSettings:
+        defaults = cls()
+        return cls(
+            requests_per_second=_number("TIMELINE_RATE_LIMIT", defaults.requests_per_second),
+            burst=int(_number("TIMELINE_RATE_BURST", defaults.burst)),
+            streams_per_key=int(_number("TIMELINE_STREAMS_PER_KEY", defaults.streams_per_key)),
+            streams=int(_number("TIMELINE_STREAMS", defaults.streams)),
+            past_running=int(_number("TIMELINE_PAST_QUESTIONS", defaults.past_running)),
+            past_waiting=int(_number("TIMELINE_PAST_QUESTIONS_WAITING", defaults.past_waiting)),
+            auth_failures=int(_number("TIMELINE_AUTH_FAILURES", defaults.auth_failures)),
+            auth_max_wait_seconds=_number(
+                "TIMELINE_AUTH_MAX_WAIT_SECONDS", defaults.auth_max_wait_seconds
+            ),
+            refusal_delay_seconds=_number(
+                "TIMELINE_REFUSAL_DELAY_SECONDS", defaults.refusal_delay_seconds
+            ),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ApiSettings:
     # Reads without a key: for a public dashboard. Writes always need a key.
@@ -32,6 +87,7 @@ class ApiSettings:
     # How long a read with ?min_position=N waits for the views to reach N, at most.
     max_wait_seconds: float = 10.0
     default_wait_seconds: float = 5.0
+    limits: LimitSettings = field(default_factory=LimitSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -44,4 +100,5 @@ class ApiSettings:
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             max_body_bytes=int(max_body) if max_body else DEFAULT_MAX_BODY_BYTES,
             max_header_bytes=int(max_header) if max_header else DEFAULT_MAX_HEADER_BYTES,
+            limits=LimitSettings.from_environment(),
         )

@@ -42,6 +42,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.auth import requires_reader
+from api.limits import Cost, costs
 from api.problems import ApiProblem, Documented, problem
 from application.summaries import event_summary
 from domain.events import DomainEvent
@@ -399,6 +400,7 @@ Last-Event-ID: N`.
     description=DESCRIPTION,
     tags=["stream"],
     guards=[requires_reader],
+    opt=costs(Cost.STREAM),
     responses={
         200: Documented(
             str,
@@ -410,6 +412,8 @@ Last-Event-ID: N`.
         400: problem("Last-Event-ID or after is not a log position this log has reached"),
         401: problem("An API key is needed"),
         403: problem("The key's role does not allow this"),
+        429: problem("This key (or address) has too many streams open"),
+        503: problem("The process has too many streams open"),
     },
 )
 async def stream(

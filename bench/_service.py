@@ -129,8 +129,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @contextlib.contextmanager
 def running(url: str, folder: Path, run: str) -> Iterator[Service]:
     """Both processes on the database at `url` until the block ends, then stopped as Ctrl-C
-    stops them; what they print goes to `folder`, named after `run`."""
-    env = {**os.environ, DATABASE_URL_VARIABLE: url}
+    stops them; what they print goes to `folder`, named after `run`. The API's request rate
+    is not limited: the benchmarks measure what questions cost, one after another as fast
+    as they are answered (bench/abuse.py measures the limits)."""
+    env = {**os.environ, DATABASE_URL_VARIABLE: url, "TIMELINE_RATE_LIMIT": "0"}
     timeline = python_tool("timeline")
     port = free_port()
     serve = [timeline, "serve", "--port", str(port), "--no-projections"]

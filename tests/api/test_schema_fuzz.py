@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from api.settings import ApiSettings
+from api.settings import ApiSettings, LimitSettings
 from application.demo import demo_report_id, load_demo
 from application.reports import ReportService
 from store.api_keys import Role, create_key
@@ -97,7 +97,7 @@ def target(database_url: str) -> Iterator[Target]:
     # A short wait: a fuzzed min_position far ahead should cost half a second, not five.
     app = create_app(
         Database(url=database_url, embedded=False),
-        settings=ApiSettings(default_wait_seconds=0.5),
+        settings=ApiSettings(default_wait_seconds=0.5, limits=LimitSettings.unlimited()),
     )
     with serving(app) as url:
         config = schemathesis.Config.from_dict(

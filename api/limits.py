@@ -1,0 +1,474 @@
+"""The limits every client meets, enforced in one middleware around every route.
+
+- **Requests per second**, a token bucket per API key (by the key's id, never its secret;
+  by client address for a request without a key): `burst` requests at once, then
+  `requests_per_second`. Over it: 429 with `Retry-After` and the `RateLimit` and
+  `RateLimit-Policy` fields of draft-ietf-httpapi-ratelimit-headers-11; every answer within
+  the limit carries them too, so a client can slow down before it is refused.
+- **Streams** (`GET /v1/stream`), counted while they stay open: per key (429) and in all
+  (503). A stream that never reads holds a connection and a task for as long as it lasts.
+- **Questions about the past** (`as_of`, `known_at`, `position`, `explain` on the views and
+  the timeline, and `GET /v1/audit/verify`) fold or reread the log in the request: one
+  (`past_running`) runs at a time, a few more wait their turn, the rest are refused (503),
+  so that however many are asked, the process keeps answering everything else. Each
+  counts as `PAST_REQUESTS` requests against its key's rate.
+- **Wrong keys**: after `auth_failures` unknown or revoked keys from one address, that
+  address must wait (429) before its next key is even looked up, one second, then twice as
+  long after each further wrong key, up to `auth_max_wait_seconds`. A key this process
+  already knows to be good is never kept waiting, and other addresses are unaffected.
+
+Every refusal is a problem document with `Retry-After`, sent a second late (while few are
+held back) so that a client looping without reading it slows down by itself.
+
+The limits hold per API process: with several processes, a client may have each one's.
+Behind a proxy every client has the proxy's address, so anonymous reads and wrong keys are
+then limited for all of them together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import bearer_secret
+from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, ApiProblem, Problem
+from api.settings import LimitSettings
+
+COST_OPTION = "cost"  # the route option (`opt`) saying what a route costs beyond a request
+PAST_PARAMETERS = frozenset(("as_of", "known_at", "position"))
+FALSE_WORDS = frozenset(("", "0", "false", "no", "off"))
+_encoder = msgspec.json.Encoder()
+# Entries kept per table before the idle ones are forgotten (a table of addresses must not
+# grow with every address that ever called).
+MAX_ENTRIES = 100_000
+FORGET_FAILURES_SECONDS = 900.0
+PAST_WAIT_SECONDS = 30.0  # the longest a question about the past waits for its turn
+STREAM_RETRY_SECONDS = 5
+PAST_RETRY_SECONDS = 2
+MAX_HELD_BACK = 256  # refusals held back at once; beyond, they are answered at once
+# What a question about the past counts for against the request rate: it costs the process
+# tens of milliseconds where a live read costs tens of microseconds.
+PAST_REQUESTS = 10
+
+
+class Cost(StrEnum):
+    """What a route costs beyond one request, in its `opt`."""
+
+    STREAM = "stream"  # held open for as long as the client stays
+    PAST = "past"  # a fold of the log when the question names a past (or explain=true)
+    LOG = "log"  # always rereads the log
+
+
+def costs(cost: Cost) -> dict[str, Any]:
+    """The route option for a route that costs `cost`: `@get(..., opt=costs(Cost.PAST))`."""
+    return {COST_OPTION: cost}
+
+
+Partition = tuple[str, Hashable]  # ("key", key id) or ("address", client address)
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """Where a partition stands after a request: what is left now, when all of it is back,
+    and, when the request was refused, when to try again."""
+
+    remaining: int
+    full_in: int  # seconds
+    retry_after: int | None = None
+
+
+class TokenBuckets:
+    """A token bucket per partition: `burst` tokens, refilled at `rate` a second."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1)
+        self._clock = clock
+        self._buckets: dict[Partition, tuple[float, float]] = {}  # tokens, when
+
+    @property
+    def window(self) -> int:
+        """Seconds an empty bucket takes to fill: the policy's `w`."""
+        return max(1, math.ceil(self.burst / self.rate))
+
+    def take(self, partition: Partition, cost: int = 1) -> Quota:
+        """Take `cost` tokens (at most a burst's worth) if there are as many."""
+        cost = min(cost, self.burst)
+        now = self._clock()
+        tokens, then = self._buckets.get(partition, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+        if tokens < cost:
+            self._buckets[partition] = (tokens, now)
+            wait = max(1, math.ceil((cost - tokens) / self.rate))
+            return Quota(remaining=int(tokens), full_in=wait, retry_after=wait)
+        tokens -= cost
+        if partition not in self._buckets and len(self._buckets) >= MAX_ENTRIES:
+            self._forget_full(now)
+        self._buckets[partition] = (tokens, now)
+        return Quota(remaining=int(tokens), full_in=math.ceil((self.burst - tokens) / self.rate))
+
+    def _forget_full(self, now: float) -> None:
+        """Drop the buckets that have filled up again (forgetting them changes nothing);
+        if every one is still in use, start afresh rather than grow."""
+        full = [
+            partition
+            for partition, (tokens, then) in self._buckets.items()
+            if tokens + (now - then) * self.rate >= self.burst
+        ]
+        for partition in full:
+            del self._buckets[partition]
+        if len(self._buckets) >= MAX_ENTRIES:
+            self._buckets.clear()
+
+
+class OverLimit(Exception):
+    """A slot was refused: `in_all` when the whole process is full, else the partition."""
+
+    def __init__(self, *, in_all: bool) -> None:
+        super().__init__("in all" if in_all else "per partition")
+        self.in_all = in_all
+
+
+class Slots:
+    """Things held open (streams), counted per partition and in all."""
+
+    def __init__(self, per_partition: int, total: int) -> None:
+        self.per_partition = per_partition
+        self.total = total
+        self._held: dict[Partition, int] = {}
+        self._in_all = 0
+
+    @asynccontextmanager
+    async def held(self, partition: Partition) -> AsyncIterator[None]:
+        if self.per_partition and self._held.get(partition, 0) >= self.per_partition:
+            raise OverLimit(in_all=False)
+        if self.total and self._in_all >= self.total:
+            raise OverLimit(in_all=True)
+        self._held[partition] = self._held.get(partition, 0) + 1
+        self._in_all += 1
+        try:
+            yield
+        finally:
+            self._in_all -= 1
+            left = self._held[partition] - 1
+            if left:
+                self._held[partition] = left
+            else:
+                del self._held[partition]
+
+
+class Turns:
+    """At most `running` at once and `waiting` more in line; the rest are refused."""
+
+    def __init__(self, running: int, waiting: int) -> None:
+        self.running = running
+        self.waiting = waiting
+        self._admitted = 0
+        self._semaphore: asyncio.Semaphore | None = None
+
+    @property
+    def admitted(self) -> int:
+        """How many are running or waiting."""
+        return self._admitted
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if self.running <= 0:
+            yield
+            return
+        if self._admitted >= self.running + self.waiting:
+            raise OverLimit(in_all=True)
+        if self._semaphore is None:  # made in the loop that uses it
+            self._semaphore = asyncio.Semaphore(self.running)
+        self._admitted += 1
+        try:
+            try:
+                async with asyncio.timeout(PAST_WAIT_SECONDS):
+                    await self._semaphore.acquire()
+            except TimeoutError:
+                raise OverLimit(in_all=True) from None
+            try:
+                yield
+            finally:
+                self._semaphore.release()
+        finally:
+            self._admitted -= 1
+
+
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    last: float
+    blocked_until: float
+
+
+class FailedKeys:
+    """Wrong keys per client address, and how long each address must wait."""
+
+    def __init__(self, allowed: int, max_wait: float, clock: Callable[[], float]) -> None:
+        self.allowed = allowed
+        self.max_wait = max_wait
+        self._clock = clock
+        self._by_address: dict[str, _Failures] = {}
+
+    def wait(self, address: str) -> float:
+        """Seconds before `address` may present an unknown key again (0: now)."""
+        failures = self._by_address.get(address)
+        return 0.0 if failures is None else max(0.0, failures.blocked_until - self._clock())
+
+    def failed(self, address: str) -> None:
+        now = self._clock()
+        failures = self._by_address.get(address)
+        if failures is None or now - failures.last > FORGET_FAILURES_SECONDS:
+            if len(self._by_address) >= MAX_ENTRIES:
+                self._forget_idle(now)
+            failures = self._by_address[address] = _Failures(0, now, now)
+        failures.count += 1
+        failures.last = now
+        beyond = failures.count - self.allowed
+        if self.allowed > 0 and beyond > 0:
+            failures.blocked_until = now + min(self.max_wait, 2.0 ** min(beyond - 1, 32))
+
+    def succeeded(self, address: str) -> None:
+        self._by_address.pop(address, None)
+
+    def _forget_idle(self, now: float) -> None:
+        idle = [
+            address
+            for address, failures in self._by_address.items()
+            if now - failures.last > FORGET_FAILURES_SECONDS and failures.blocked_until <= now
+        ]
+        for address in idle:
+            del self._by_address[address]
+        if len(self._by_address) >= MAX_ENTRIES:
+            self._by_address.clear()
+
+
+class Refused(ApiProblem):
+    """A request refused by a limit, before the route saw it. Answered straight from the
+    middleware, as `api/problems.py` answers an ApiProblem but without litestar's exception
+    machinery: a client that ignores Retry-After and loops must cost the process as little
+    as possible, or refusing it would itself be the overload."""
+
+    async def send_to(self, scope: Scope, send: Send) -> None:
+        body = _encoder.encode(
+            Problem(
+                type=PROBLEM_BASE + self.slug,
+                title=self.title,
+                status=self.status_code,
+                detail=self.detail,
+                instance=scope["path"],
+            )
+        )
+        headers = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            *(
+                (name.lower().encode(), value.encode())
+                for name, value in (self.headers or {}).items()
+            ),
+        ]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def presented_secret(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The API key a request presents, if it reads as one (the guard words the errors)."""
+    api_key = None
+    for name, value in headers:
+        if name == b"authorization":
+            return bearer_secret(value.decode("latin-1"))
+        if name == b"x-api-key":
+            api_key = value.decode("latin-1") or None
+    return api_key
+
+
+def _asks_about_the_past(query_string: bytes) -> bool:
+    if not query_string:
+        return False
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if name in PAST_PARAMETERS or (name == "explain" and value.lower() not in FALSE_WORDS):
+            return True
+    return False
+
+
+class Limits:
+    """Every limit of one API process; `serve` enforces them around a route."""
+
+    def __init__(
+        self, settings: LimitSettings, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.settings = settings
+        self.requests = (
+            TokenBuckets(settings.requests_per_second, settings.burst, clock)
+            if settings.requests_per_second > 0
+            else None
+        )
+        self.streams = Slots(settings.streams_per_key, settings.streams)
+        self.past = Turns(settings.past_running, settings.past_waiting)
+        self._held_back = 0
+        self.failed_keys = FailedKeys(settings.auth_failures, settings.auth_max_wait_seconds, clock)
+
+    async def serve(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """`app` for this request, if the request is within the limits."""
+        try:
+            await self._within_limits(app, scope, receive, send)
+        except Refused as refused:
+            await self._slow_down()
+            await refused.send_to(scope, send)
+
+    async def _slow_down(self) -> None:
+        """Hold a refusal back a moment (while few are held): a client looping without
+        reading Retry-After then loops at the pace of the refusals, and a task asleep costs
+        the process nothing, where answering it at once, over and over, would not."""
+        delay = self.settings.refusal_delay_seconds
+        if delay <= 0 or self._held_back >= MAX_HELD_BACK:
+            return
+        self._held_back += 1
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._held_back -= 1
+
+    async def _within_limits(
+        self, app: ASGIApp, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        partition = await self._partition(scope)
+        handler = scope.get("route_handler")
+        cost = handler.opt.get(COST_OPTION) if handler is not None else None
+        folds = cost is Cost.LOG or (
+            cost is Cost.PAST and _asks_about_the_past(scope["query_string"])
+        )
+        if self.requests is not None:
+            send = self._counted(partition, send, PAST_REQUESTS if folds else 1)
+        if cost is Cost.STREAM:
+            async with self._stream(partition):
+                await app(scope, receive, send)
+        elif folds:
+            async with self._past():
+                await app(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    async def _partition(self, scope: Scope) -> Partition:
+        """Who is asking: the key's id, or the client's address when it sends no key we
+        know (the guard then refuses a wrong one); counts and refuses wrong keys."""
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        secret = presented_secret(scope["headers"])
+        if secret is None:
+            return ("address", address)
+        keys = scope["litestar_app"].state.api_keys
+        key = keys.known(secret)
+        if key is None:
+            wait = self.failed_keys.wait(address)
+            if wait > 0:
+                retry = str(math.ceil(wait))
+                raise Refused(
+                    429,
+                    "too-many-wrong-keys",
+                    "Too many wrong API keys",
+                    f"too many unknown or revoked API keys came from this address; "
+                    f"try again in {retry} s",
+                    headers={"Retry-After": retry},
+                )
+            key = await keys.lookup(secret)
+            if key is None:
+                self.failed_keys.failed(address)
+                return ("address", address)
+            self.failed_keys.succeeded(address)
+        return ("key", key.id)
+
+    def _counted(self, partition: Partition, send: Send, cost: int) -> Send:
+        """`send`, adding where the partition stands to the answer; 429 when it is spent."""
+        assert self.requests is not None
+        quota = self.requests.take(partition, cost)
+        policy = f'"per-{partition[0]}";q={self.requests.burst};w={self.requests.window}'
+        left = f'"per-{partition[0]}";r={quota.remaining};t={quota.full_in}'
+        if quota.retry_after is not None:
+            raise Refused(
+                429,
+                "rate-limited",
+                "Too many requests",
+                f"this {partition[0]} sent more than {self.requests.burst} requests at once "
+                f"or {self.requests.rate:g} a second for too long; try again in "
+                f"{quota.retry_after} s",
+                headers={
+                    "Retry-After": str(quota.retry_after),
+                    "RateLimit-Policy": policy,
+                    "RateLimit": left,
+                },
+            )
+        fields = [(b"ratelimit-policy", policy.encode()), (b"ratelimit", left.encode())]
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *fields]}
+            await send(message)
+
+        return counted
+
+    @asynccontextmanager
+    async def _stream(self, partition: Partition) -> AsyncIterator[None]:
+        try:
+            async with self.streams.held(partition):
+                yield
+        except OverLimit as over:
+            retry = {"Retry-After": str(STREAM_RETRY_SECONDS)}
+            if over.in_all:
+                raise Refused(
+                    503,
+                    "too-many-streams",
+                    "Too many streams",
+                    f"this process serves {self.streams.total} streams at most, all open; "
+                    "try again shortly",
+                    headers=retry,
+                ) from None
+            raise Refused(
+                429,
+                "too-many-streams",
+                "Too many streams",
+                f"this {partition[0]} has {self.streams.per_partition} streams open, the most "
+                "it may; close one first",
+                headers=retry,
+            ) from None
+
+    @asynccontextmanager
+    async def _past(self) -> AsyncIterator[None]:
+        try:
+            async with self.past.turn():
+                yield
+        except OverLimit:
+            raise Refused(
+                503,
+                "busy",
+                "Too many questions about the past",
+                f"{self.past.running} questions about the past (as_of, known_at, position, "
+                f"explain, audit verify) are being answered and {self.past.waiting} more "
+                "are waiting, the most this process takes; try again shortly",
+                headers={"Retry-After": str(PAST_RETRY_SECONDS)},
+            ) from None
+
+
+def limit_requests(app: ASGIApp) -> ASGIApp:
+    """Middleware for a router: the app's limits (`app.state.limits`) around each route."""
+
+    async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        limits: Limits = scope["litestar_app"].state.limits
+        await limits.serve(app, scope, receive, send)
+
+    return limited
