@@ -1,5 +1,6 @@
 """What the service does with a request before routing it: refuse headers it will not read,
-and answer HEAD wherever GET answers.
+answer HEAD wherever GET answers, and turn any error litestar answers in plain text (a CORS
+preflight from an origin not allowed, say) into problem+json like every other.
 
 litestar routes by method before any middleware runs, so a HEAD on a GET route would be 405,
 and a header litestar never looks at would never be refused; this layer wraps the whole app.
@@ -11,6 +12,7 @@ what passes them meets these.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -75,6 +77,49 @@ async def _send_problem(send: Send, problem: Problem) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+def _problems_only(scope: Scope, send: Send) -> Send:
+    """`send`, with an error answered in anything but JSON rewritten as a problem whose
+    detail is the text litestar wrote (its middleware, such as CORS, answers in plain text
+    before any exception handler could)."""
+    held: dict[str, Any] | None = None
+    body = b""
+
+    async def wrapped(message: Message) -> None:
+        nonlocal held, body
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers", ()))
+            media = bytes(headers.get(b"content-type", b"")).split(b";")[0].strip()
+            if message["status"] >= 400 and not media.endswith(b"json"):
+                held = dict(message)
+                return
+        elif held is not None and message["type"] == "http.response.body":
+            body += message.get("body", b"")
+            if message.get("more_body", False):
+                return
+            await _send_problem(send, _rewritten(scope, held, body))
+            return
+        await send(message)
+
+    return wrapped
+
+
+def _rewritten(scope: Scope, start: dict[str, Any], body: bytes) -> Problem:
+    status = int(start["status"])
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    detail = body.decode("utf-8", "replace").strip() or title
+    slug = "-".join(title.lower().split())
+    return Problem(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=str(scope.get("path", "")),
+    )
+
+
 class TimelineApp(Litestar):
     """The litestar app, behind the checks above; HEAD is answered as GET without the body."""
 
@@ -94,10 +139,11 @@ class TimelineApp(Litestar):
         if refused is not None:
             await _send_problem(send, refused)  # type: ignore[arg-type]
             return
+        send = _problems_only(http, send)  # type: ignore[arg-type]
         if http["method"] != "HEAD":
             await super().__call__(scope, receive, send)
             return
-        await self._head(http, send)  # type: ignore[arg-type]
+        await self._head(http, send)
 
     async def _head(self, scope: Scope, send: Send) -> None:
         started = False

@@ -51,9 +51,15 @@ async def test_a_preflight_from_another_origin_gets_no_allow_headers(
     response = await client.options(
         "/v1/holdings", headers={"Authorization": "", **_preflight(ELSEWHERE)}
     )
-    assert response.status_code >= 400
+    assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers
     assert "access-control-allow-headers" not in response.headers
+    # Refused as every other error is: a problem that says why.
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == 400
+    assert problem["detail"] == "Disallowed CORS Origin"
+    assert problem["instance"] == "/v1/holdings"
 
 
 async def test_a_dashboard_read_may_see_the_log_position(
