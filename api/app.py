@@ -15,6 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from api.admin import ADMIN_ROUTES
+from api.answer_cache import AnswerCache
 from api.audit import AUDIT_ROUTES
 from api.auth import KeyCache
 from api.edge import TimelineApp
@@ -118,7 +119,7 @@ def create_app(
 
     @asynccontextmanager
     async def keep_live_views(app: Litestar) -> AsyncIterator[None]:
-        live = LiveViews(app.state.pool, database.url)
+        live = LiveViews(app.state.pool, database.url, AnswerCache(settings.answer_cache_bytes))
         app.state.views = live
         stop = asyncio.Event()
         task = asyncio.create_task(live.run(stop))

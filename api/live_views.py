@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import msgspec
 
+from api.answer_cache import AnswerCache, Memo
 from projections.persistence import VIEWS_CHANNEL
 from projections.registry import ROW_TYPES, VIEWS
 from projections.timeline import TimelineRow
@@ -93,7 +94,8 @@ class LiveView:
     rows: dict[str, TimelineRow] = field(default_factory=dict)
     order: list[tuple[str, str]] = field(default_factory=list)  # (sort_key, key), sorted
     _answer: Encoded | None = None
-    _memo: dict[object, object] = field(default_factory=dict)
+    # Shared with every view of the process (LiveViews), within one budget.
+    _memo: Memo = field(default_factory=lambda: AnswerCache().memo())
     moved: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     @property
@@ -123,9 +125,9 @@ class LiveView:
         return self._memo.get(question)
 
     def remember(self, question: object, answer: object) -> None:
-        if len(self._memo) > 1024:
-            self._memo.clear()
-        self._memo[question] = answer
+        """Keep `answer` for this position, if the process's answer budget allows
+        (api/answer_cache.py): the largest are not kept, the least recently used go first."""
+        self._memo.put(question, answer)
 
     def _put(self, key: str, text: str) -> None:
         row = msgspec.json.decode(text, type=self.row_type)
@@ -162,10 +164,15 @@ class LiveView:
 class LiveViews:
     """Every view, kept up to date in this process while `run` runs."""
 
-    def __init__(self, pool: asyncpg.Pool, database_url: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, database_url: str, answers: AnswerCache | None = None
+    ) -> None:
         self._pool = pool
         self._url = database_url
-        self.views = {name: LiveView(name, ROW_TYPES[name]) for name in VIEWS}
+        self.answers = AnswerCache() if answers is None else answers
+        self.views = {
+            name: LiveView(name, ROW_TYPES[name], _memo=self.answers.memo()) for name in VIEWS
+        }
         self._full: set[str] = set(VIEWS)  # views to reload from scratch
         self._pending: set[str] = set(VIEWS)  # views a notification named since the last look
         self._dirty = asyncio.Event()

@@ -25,6 +25,14 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.auth import requires_reader
+from api.explain_pages import (
+    DEFAULT_EXPLAIN_PAGE,
+    ExplainCursor,
+    ExplainLimit,
+    ExplanationPage,
+    explained,
+    page_of,
+)
 from api.limits import Cost, costs
 from api.live_views import Encoded, LiveView, LiveViews, content_etag
 from api.problems import ApiProblem, Documented, problem
@@ -46,7 +54,7 @@ from application.reports import ReportService
 from domain.attribution import Verification
 from domain.claims import CLAIM_KINDS
 from projections.core import slug
-from projections.explain import Explanation, encode_explanation, explain
+from projections.explain import Page
 from projections.replay import ReplayAnswer, encode_answer, replay
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow, timeline_matches
@@ -114,7 +122,9 @@ Explain = Annotated[
     bool,
     QueryParameter(
         description="Instead of the rows, the reports and log positions behind each figure: "
-        "source, outlet, verification, and what superseded, corrected or retracted them"
+        "source, outlet, verification, and what superseded, corrected or retracted them; "
+        "a page of rows at a time, in key order (`limit`, `cursor`: follow `next_cursor` "
+        "until it is null)"
     ),
 ]
 
@@ -278,26 +288,25 @@ async def answer_view(
     pick: Callable[[str], bool] | None = None,
     memo_key: object = None,
     explain_key: str | None = None,
-    explained: bool = False,
+    explain_page: Page | None = None,
 ) -> Response[bytes]:
     """A whole view (or the rows `pick` keeps), live or as the question asks; with
-    `explained`, the reports and log positions behind every figure instead."""
+    `explain_page`, that page of the reports and log positions behind every figure instead."""
     view = await live_view(state, name, min_position)
-    key = ("view", asked, memo_key, explained)
+    key = ("view", asked, memo_key, explain_page)
     cached = view.memo(key)
     if not isinstance(cached, tuple):
-        if explained:
-            explanation = await explain(
+        if explain_page is not None:
+            cached = await explained(
                 state.pool,
                 name,
                 explain_key,
+                explain_page,
                 known_at=asked.known_at,
                 # Live: exactly the rows this process serves, at their position.
                 position=view.position if not asked.about_the_past else asked.position,
                 as_of=asked.as_of,
             )
-            body = encode_explanation(explanation)
-            cached = (Encoded(body, content_etag(explanation)), explanation.position)
         elif asked.about_the_past:
             answer = await replayed(state, name, asked)
             if pick is not None:
@@ -353,8 +362,8 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         middleware=[answered_before(name)],
         responses={
             200: Documented(
-                ANSWER_TYPES[name] | Explanation,
-                description=f"The {name} view (with explain=true: the reports behind it)",
+                ANSWER_TYPES[name] | ExplanationPage,
+                description=f"The {name} view (with explain=true: a page of the reports behind it)",
             ),
             404: problem("With explain=true: no row matches `key` (the nearest keys are named)"),
             **VIEW_ERRORS,
@@ -371,6 +380,8 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         min_position: MinPosition = None,
         explain: Explain = False,
         key: RowKey = None,
+        limit: ExplainLimit = DEFAULT_EXPLAIN_PAGE,
+        cursor: ExplainCursor = None,
     ) -> Response[bytes]:
         wanted = None if key is None else row_key(key)
         return await answer_view(
@@ -382,7 +393,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
             pick=None if wanted is None else _at_or_under(wanted),
             memo_key=None if wanted is None else ("key", wanted),
             explain_key=wanted,
-            explained=explain,
+            explain_page=page_of(limit, cursor) if explain else None,
         )
 
     return read_view
@@ -457,8 +468,9 @@ VIEW_ROUTES = [
     middleware=[answered_before("holdings")],
     responses={
         200: Documented(
-            ANSWER_TYPES["holdings"] | Explanation,
-            description="The region's holdings (with explain=true: the reports behind them)",
+            ANSWER_TYPES["holdings"] | ExplanationPage,
+            description="The region's holdings (with explain=true: a page of the reports "
+            "behind them)",
         ),
         404: problem("No holdings are known for the region"),
         **VIEW_ERRORS,
@@ -474,6 +486,8 @@ async def holdings_of_region(
     as_of: AsOf = None,
     min_position: MinPosition = None,
     explain: Explain = False,
+    limit: ExplainLimit = DEFAULT_EXPLAIN_PAGE,
+    cursor: ExplainCursor = None,
 ) -> Response[bytes]:
     prefix = slug(region) + "/"
     view = await live_view(state, "holdings", min_position)
@@ -496,7 +510,7 @@ async def holdings_of_region(
         pick=lambda key: key.startswith(prefix),
         memo_key=("region", prefix),
         explain_key=slug(region),
-        explained=explain,
+        explain_page=page_of(limit, cursor) if explain else None,
     )
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from api.answer_cache import DEFAULT_ANSWER_CACHE_BYTES
+
 PUBLIC_READS_VARIABLE = "TIMELINE_PUBLIC_READS"
 CORS_ORIGINS_VARIABLE = "TIMELINE_CORS_ORIGINS"
 MAX_BODY_VARIABLE = "TIMELINE_MAX_BODY_BYTES"
 MAX_HEADER_VARIABLE = "TIMELINE_MAX_HEADER_BYTES"
+ANSWER_CACHE_VARIABLE = "TIMELINE_ANSWER_CACHE_BYTES"
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # one report is a few kB; a batch may be larger
 DEFAULT_MAX_BATCH_BYTES = 16 * 1_048_576
@@ -88,6 +91,8 @@ class ApiSettings:
     max_wait_seconds: float = 10.0
     default_wait_seconds: float = 5.0
     limits: LimitSettings = field(default_factory=LimitSettings)
+    # What the answers this process remembers may weigh in all (api/answer_cache.py).
+    answer_cache_bytes: int = DEFAULT_ANSWER_CACHE_BYTES
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -101,4 +106,5 @@ class ApiSettings:
             max_body_bytes=int(max_body) if max_body else DEFAULT_MAX_BODY_BYTES,
             max_header_bytes=int(max_header) if max_header else DEFAULT_MAX_HEADER_BYTES,
             limits=LimitSettings.from_environment(),
+            answer_cache_bytes=int(_number(ANSWER_CACHE_VARIABLE, DEFAULT_ANSWER_CACHE_BYTES)),
         )

@@ -32,10 +32,14 @@ that, every row in whose key its '/'-separated parts begin consecutive parts: "k
 "north-korea/kursk-oblast"), "kursk/ukr" picks "kursk-oblast/ukraine", and a report id's first
 characters pick that report's row. A KEY that picks nothing is an `UnknownRow` naming the
 nearest keys.
+
+The rows come in key order; `explain_page` gives those of one `Page` (up to `limit` after a
+key), each explained exactly as `explain` explains it, and renders only those.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -168,10 +172,42 @@ def explain_rows(
     """Every row of the folded `state` (or those `key` picks, see the module's rule), in key
     order, explained as of the valid time `as_of`. Without `changes` (see `note_changes`)
     each report's list of changes is empty; its counts and state are still shown."""
-    keys = [k for k in sorted(state.by_key) if feeding(state, k, as_of)]
-    if key is not None:
-        keys = picked(view.name, keys, key)
+    keys = _row_keys(view, state, key, as_of)
     return tuple(_explained(view, state, k, as_of, changes or {}) for k in keys)
+
+
+def _row_keys(view: View, state: ViewState, key: str | None, as_of: datetime | None) -> list[str]:
+    keys = [k for k in sorted(state.by_key) if feeding(state, k, as_of)]
+    return keys if key is None else picked(view.name, keys, key)
+
+
+class Page(msgspec.Struct, frozen=True, kw_only=True):
+    """Which rows to explain: up to `limit` of them, in key order, after the key `after`."""
+
+    limit: int
+    after: str | None = None
+
+
+def page_keys(
+    view: View, state: ViewState, key: str | None, page: Page, *, as_of: datetime | None = None
+) -> tuple[list[str], bool]:
+    """The keys of the rows `explain_rows` would explain that fall on `page`, and whether
+    more follow. Without `key`, only the keys up to the page's end are looked at: a page
+    costs its own rows, not the view's."""
+    if key is not None:
+        keys = _row_keys(view, state, key, as_of)
+        start = 0 if page.after is None else bisect.bisect_right(keys, page.after)
+        return keys[start : start + page.limit], start + page.limit < len(keys)
+    ordered = sorted(state.by_key)
+    start = 0 if page.after is None else bisect.bisect_right(ordered, page.after)
+    chosen: list[str] = []
+    for index in range(start, len(ordered)):
+        k = ordered[index]
+        if feeding(state, k, as_of):
+            if len(chosen) == page.limit:
+                return chosen, True
+            chosen.append(k)
+    return chosen, False
 
 
 def explain_log(
@@ -189,7 +225,8 @@ def explain_log(
     state, _ = fold(view, events)
     changes: dict[UUID, list[Change]] = {}
     note_changes(changes, state, events)
-    return _explanation(view, state, key=key, changes=changes, known_at=known_at, as_of=as_of)
+    rows = explain_rows(view, state, key, as_of=valid_time(as_of), changes=changes)
+    return _explanation(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of)
 
 
 def picked(view_name: str, keys: Sequence[str], asked: str) -> list[str]:
@@ -344,6 +381,44 @@ async def explain(
 
     Raises InvalidReplayQuestion as `replay` does, and its UnknownRow when `key` picks no row.
     """
+    view, state, changes = await _folded(source, view_name, known_at, position, as_of)
+    return _explanation(
+        view,
+        state,
+        key=key,
+        rows=explain_rows(view, state, key, as_of=valid_time(as_of), changes=changes),
+        known_at=known_at,
+        as_of=as_of,
+    )
+
+
+async def explain_page(
+    source: EventStore | asyncpg.Pool,
+    view_name: str,
+    key: str | None = None,
+    *,
+    page: Page,
+    known_at: datetime | None = None,
+    position: int | None = None,
+    as_of: datetime | date | None = None,
+) -> tuple[Explanation, bool]:
+    """`explain`, for the rows on `page` only (each explained exactly as `explain` explains
+    it), and whether more rows follow. The log is still folded whole; only the page's rows
+    are rendered and placed."""
+    view, state, changes = await _folded(source, view_name, known_at, position, as_of)
+    when = valid_time(as_of)
+    keys, more = page_keys(view, state, key, page, as_of=when)
+    rows = tuple(_explained(view, state, k, when, changes) for k in keys)
+    return _explanation(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of), more
+
+
+async def _folded(
+    source: EventStore | asyncpg.Pool,
+    view_name: str,
+    known_at: datetime | None,
+    position: int | None,
+    as_of: datetime | date | None,
+) -> tuple[View, ViewState, dict[UUID, list[Change]]]:
     view = check_question(view_name, known_at, position, as_of)
     changes: dict[UUID, list[Change]] = {}
 
@@ -353,7 +428,7 @@ async def explain(
     state = await fold_stored(
         source, view, known_at=known_at, position=position, after_each_page=note
     )
-    return _explanation(view, state, key=key, changes=changes, known_at=known_at, as_of=as_of)
+    return view, state, changes
 
 
 def _explanation(
@@ -361,7 +436,7 @@ def _explanation(
     state: ViewState,
     *,
     key: str | None,
-    changes: Mapping[UUID, Sequence[Change]],
+    rows: tuple[RowExplanation, ...],
     known_at: datetime | None,
     as_of: datetime | date | None,
 ) -> Explanation:
@@ -371,5 +446,5 @@ def _explanation(
         known_at=None if known_at is None else known_at.astimezone(UTC),
         position=state.position,
         as_of=as_asked(as_of),
-        rows=explain_rows(view, state, key, as_of=valid_time(as_of), changes=changes),
+        rows=rows,
     )

@@ -24,16 +24,18 @@ from projections.core import fold
 from projections.explain import (
     Contribution,
     Explanation,
+    Page,
     Role,
     RowExplanation,
     UnknownRow,
     encode_explanation,
     explain_log,
     explain_rows,
+    page_keys,
 )
 from projections.holdings import HoldingsView
 from projections.registry import VIEWS
-from projections.replay import InvalidReplayQuestion
+from projections.replay import InvalidReplayQuestion, valid_time
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import PRESIDENT_ZELENSKIY
 
@@ -229,6 +231,30 @@ def test_the_pure_function_explains_a_fold_state() -> None:
 
     assert row.key == KURSK
     assert by_id(row)[CURRENT_HOLDING].changes == ()  # no changes given: none listed
+
+
+@pytest.mark.parametrize("as_of", [None, date(2024, 9, 1)])
+@pytest.mark.parametrize("limit", [1, 2, 5])
+def test_pages_of_keys_are_the_explained_rows_in_order_each_once(
+    as_of: date | None, limit: int
+) -> None:
+    for name, view in VIEWS.items():
+        state, _ = fold(view, recorded(demo_events()))
+        when = valid_time(as_of)
+        for asked in (None, "russia") if name == "forces" else (None,):
+            whole = [row.key for row in explain_rows(view, state, asked, as_of=when)]
+            paged: list[str] = []
+            after = None
+            while True:
+                keys, more = page_keys(
+                    view, state, asked, Page(limit=limit, after=after), as_of=when
+                )
+                assert len(keys) <= limit
+                paged += keys
+                if not more:
+                    break
+                after = keys[-1]
+            assert paged == whole, (name, as_of, asked)
 
 
 @pytest.mark.parametrize(
