@@ -22,7 +22,7 @@ import asyncpg
 import msgspec
 
 from domain.attribution import Side, Verification
-from domain.occurrence import Instant, Interval, Occurrence
+from domain.occurrence import Day, Instant, Interval, Month, Occurrence
 from projections.copy_text import NULL, array_field, array_literal, text_field
 from projections.timeline import TimelineRow
 
@@ -191,7 +191,6 @@ class Entry(NamedTuple):
 
     report_id: UUID
     order: Order
-    sort_key: str
     described: Described
     occurred: Spanned
     reported: Spanned
@@ -200,7 +199,6 @@ class Entry(NamedTuple):
         return (
             self.report_id,
             *self.order,
-            self.sort_key,
             *self.described,
             *self.occurred,
             *self.reported,
@@ -212,7 +210,6 @@ def entry_of(row: TimelineRow) -> Entry:
     return Entry(
         report_id=row.report_id,
         order=order_of(row.sort_key),
-        sort_key=row.sort_key,
         described=_describe(*_described_fields(row, occurred.span)),
         occurred=occurred,
         reported=spanned(row.reported),
@@ -223,7 +220,6 @@ COLUMNS = (
     "generation",
     "report_id",
     *Order._fields,
-    "sort_key",
     *Described._fields,
     *(f"occurred_{name}" for name in ("from", "to", "span")),
     *(f"reported_{name}" for name in ("from", "to", "span")),
@@ -237,7 +233,6 @@ UNNESTED = {
     "occurred_at": "timestamptz",
     "reported_at": "timestamptz",
     "filed_at": "bigint",
-    "sort_key": "text",
     "kind": "text",
     "region_key": "text",
     "region": "text",
@@ -305,6 +300,8 @@ def _described_text(*fields: Any) -> bytes:
 
 def _spanned_text(when: Occurrence) -> tuple[int, bytes]:
     """The occurrence's span class, and its columns' text."""
+    if type(when) is Day or type(when) is Month:  # most of them: days and months in UTC
+        return _spelled_remembered(when)
     # Only occurrences at fixed offsets are remembered, as timeline._times does: two equal
     # times in a named zone may be different instants (a clock set back).
     match when:
@@ -339,11 +336,10 @@ class TimelineEntries:
         # The sort key's parts are the order's columns as PostgreSQL reads them.
         order = row.sort_key.replace("|", "\t").encode()
         span, occurred = _spanned_text(row.occurred)
-        return b"%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" % (
+        return b"%d\t%s\t%s\t%s\t%s\t%s\t%s\n" % (
             generation.generation,
             key.encode(),  # the report id: the view keys its rows by it
             order,
-            row.sort_key.encode(),
             _described_text(*_described_fields(row, span)),
             occurred,
             _spanned_text(row.reported)[1],

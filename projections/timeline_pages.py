@@ -187,10 +187,7 @@ def _branch(
     if span <= LONG_SPAN and until is not None:  # anchored at their start
         bounds.append(f"occurred_at < {add(until)}")
     ordered = "" if limit is None else f" ORDER BY {ORDER} LIMIT {limit}"
-    return (
-        f"(SELECT sort_key, doc, {ORDER} FROM {TABLE} "
-        f"WHERE {' AND '.join(bounds)} AND {common}{ordered})"
-    )
+    return f"(SELECT doc, {ORDER} FROM {TABLE} WHERE {' AND '.join(bounds)} AND {common}{ordered})"
 
 
 def page_query(
@@ -217,7 +214,7 @@ def page_query(
     rows = " UNION ALL ".join(branches)
     if gather:
         rows = f"WITH gathered AS MATERIALIZED ({rows}) SELECT * FROM gathered"
-    query = f"SELECT sort_key, doc FROM ({rows}) AS page ORDER BY {ORDER} LIMIT {fetched}"
+    query = f"SELECT doc FROM ({rows}) AS page ORDER BY {ORDER} LIMIT {fetched}"
     return query, add.values
 
 
@@ -260,10 +257,18 @@ async def page(pool: asyncpg.Pool, wanted: TimelineFilter, after: str | None, li
         gather = await _gathers(connection, generation, wanted)
         query, arguments = page_query(generation, wanted, after, limit + 1, gather=gather)
         rows = await connection.fetch(query, *arguments)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_after = rows[-1]["sort_key"] if more else None
-    return Page(serving["position"], [row["doc"].encode() for row in rows], next_after)
+    documents = [row["doc"].encode() for row in rows[:limit]]
+    next_after = sort_key_in(documents[-1]) if len(rows) > limit else None
+    return Page(serving["position"], documents, next_after)
+
+
+class _SortKey(msgspec.Struct):
+    sort_key: str
+
+
+def sort_key_in(document: bytes) -> str:
+    """The sort key of a row as stored (its other fields are skipped, not decoded)."""
+    return msgspec.json.decode(document, type=_SortKey).sort_key
 
 
 # --- sources and regions -------------------------------------------------------------------

@@ -36,7 +36,6 @@ CREATE TABLE timeline_entries (
     occurred_at timestamptz NOT NULL,
     reported_at timestamptz NOT NULL,
     filed_at bigint NOT NULL,
-    sort_key text NOT NULL,
     kind text NOT NULL,
     region_key text,
     region text,

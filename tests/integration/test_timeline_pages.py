@@ -27,7 +27,7 @@ from projections.core import anchor, iso, slug
 from projections.persistence import Generation, copy_rows
 from projections.timeline import TimelineRow, _sortable
 from projections.timeline_entries import TIMELINE_ENTRIES
-from projections.timeline_pages import TimelineFilter, page_query
+from projections.timeline_pages import TimelineFilter, page_query, sort_key_in
 
 _canonical = msgspec.json.Encoder(order="sorted")
 _generations = itertools.count(1_000)
@@ -121,7 +121,7 @@ async def _walk(
         documents += [row["doc"].encode() for row in rows[:limit]]
         if len(rows) <= limit:
             return documents
-        after = rows[limit - 1]["sort_key"]
+        after = sort_key_in(rows[limit - 1]["doc"].encode())
 
 
 def _expected(rows: Sequence[TimelineRow], wanted: TimelineFilter) -> list[bytes]:
