@@ -168,7 +168,7 @@ def _tagged(add: _Arguments, wanted: TimelineFilter, span: int) -> list[str]:
     )
     if required:
         conditions.append(f"tags @> {add(list(required))}::text[]")
-    if kinds is not None and len(kinds) != 1:  # any of them
+    if kinds is not None and len(kinds) != 1:  # any of them (`page_query` asks one by one)
         either = [tag for kind in kinds for tag in tags_of(kind, None, (), None, None, span)]
         conditions.append(f"tags && {add(either)}::text[]")
     return conditions
@@ -191,26 +191,44 @@ def _branch(
 
 
 def page_query(
-    generation: int, wanted: TimelineFilter, after: str | None, limit: int, *, gather: bool
+    generation: int,
+    wanted: TimelineFilter,
+    after: str | None,
+    limit: int,
+    *,
+    gather: bool = False,
 ) -> tuple[str, list[object]]:
     """The SQL for up to `limit` rows after the sort key `after`, and its parameters.
     Raises ValueError if `after` is not a sort key.
 
-    Walked in order, each class stops at `limit` rows. `gather`: every row that passes is
-    gathered first, then sorted, for a reporting range few rows fall in (`few_reported`):
-    its rows are scattered along the order (reported late about something early), which
-    the planner cannot know, and a walk in order would read most of the table to find them."""
+    Each span class is walked in order, stopping at `limit` rows, one walk per kind when
+    several are asked (the planner weighs each kind's tag in the class by its statistics,
+    and finds at once that a kind has no row there; an "any of them" it can only guess at).
+    `gather`: every row that passes is gathered first, then sorted, for a reporting range
+    few rows fall in (`few_reported_query`): its rows are scattered along the order
+    (reported late about something early), which the planner cannot know, and a walk in
+    order would read most of the table to find them."""
     add = _Arguments()
     common = [f"generation = {add(generation)}"]
     if after is not None:
         order = order_of(after)
         common.append(f"({ORDER}) > ({add(order[0])}, {add(order[1])}, {add(order[2])})")
     common += _conditions(add, wanted)
-    fetched = add(limit)
+    where, fetched = " AND ".join(common), add(limit)
+    kinds = [None] if wanted.kinds is None else sorted(wanted.kinds)
     branches = [
-        _branch(add, span, " AND ".join(common), wanted, None if gather else fetched)
+        _branch(
+            add,
+            span,
+            where,
+            wanted if kind is None else msgspec.structs.replace(wanted, kinds=(kind,)),
+            None if gather else fetched,
+        )
         for span in range(OPEN_START + 1)
+        for kind in kinds
     ]
+    if not branches:  # no kind at all
+        return f"SELECT doc FROM {TABLE} WHERE false", []
     rows = " UNION ALL ".join(branches)
     if gather:
         rows = f"WITH gathered AS MATERIALIZED ({rows}) SELECT * FROM gathered"
@@ -242,6 +260,20 @@ async def _gathers(connection: asyncpg.Connection, generation: int, wanted: Time
     return int(await connection.fetchval(query, *arguments)) < FEW_REPORTED
 
 
+async def page_at(
+    connection: asyncpg.Connection,
+    generation: int,
+    wanted: TimelineFilter,
+    after: str | None,
+    limit: int,
+) -> list[bytes]:
+    """Up to `limit` documents of `generation` after the sort key `after` that pass
+    `wanted`, in order."""
+    gather = await _gathers(connection, generation, wanted)
+    query, arguments = page_query(generation, wanted, after, limit, gather=gather)
+    return [row["doc"].encode() for row in await connection.fetch(query, *arguments)]
+
+
 async def page(pool: asyncpg.Pool, wanted: TimelineFilter, after: str | None, limit: int) -> Page:
     """The serving generation's rows after the sort key `after` that pass `wanted`, up to
     `limit`, and the sort key to continue after if more pass. Raises ValueError if `after`
@@ -253,12 +285,9 @@ async def page(pool: asyncpg.Pool, wanted: TimelineFilter, after: str | None, li
         serving = await connection.fetchrow(SERVING, TimelineView.name)
         if serving is None:
             return Page(0, [], None)
-        generation = serving["generation"]
-        gather = await _gathers(connection, generation, wanted)
-        query, arguments = page_query(generation, wanted, after, limit + 1, gather=gather)
-        rows = await connection.fetch(query, *arguments)
-    documents = [row["doc"].encode() for row in rows[:limit]]
-    next_after = sort_key_in(documents[-1]) if len(rows) > limit else None
+        found = await page_at(connection, serving["generation"], wanted, after, limit + 1)
+    documents = found[:limit]
+    next_after = sort_key_in(documents[-1]) if len(found) > limit else None
     return Page(serving["position"], documents, next_after)
 
 
