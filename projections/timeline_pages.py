@@ -5,12 +5,15 @@ A page is the rows after a cursor that pass `TimelineFilter`, in `sort_key` orde
 filter means what `timeline_matches` means, condition for condition (`_conditions`); what
 it adds are bounds that follow from them, for the indexes:
 - The order is walked per span class (projections/timeline_entries.py: a moment, a day, a
-  month, longer or open), as a UNION of ordered scans merged on the order. Within a class
-  of width w, an occurrence that reaches into [since, until) is anchored in
-  [since - w, until): a range filter reads that slice, not the rows before it. Only the
-  last class (open or long occurrences) is walked from its start.
+  month, longer or open at its end, open at its start), as a UNION of ordered scans merged
+  on the order. Within a class of width w, an occurrence that reaches into [since, until)
+  is anchored in [since - w, until): a range filter reads that slice, not the rows before
+  it. Long occurrences are bounded by `until` only, those open at their start by nothing.
+- The equality filters are the tags of the class (`tags_of`), so the planner knows from
+  its statistics which values a class holds at all; several kinds are walked one by one.
 - A reporting range, which is not the page order, narrows the candidates the same way
-  through `timeline_entries_reported`, one slice per class.
+  through `timeline_entries_reported`, one slice per class; when few rows fall in it, they
+  are gathered and sorted instead of walked to (`page_query`'s `gather`).
 Each query is planned for its own values (`plan_cache_mode`): a plan made for one kind or
 one month is no plan for another.
 

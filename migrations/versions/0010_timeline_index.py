@@ -20,10 +20,11 @@ SERVICE_ROLE = "timeline_service"  # store/roles.py, SERVICE_ROLE
 # (canonical JSON), the rest are its filters, typed so PostgreSQL can index them.
 # - The page order is `sort_key`'s, in three columns: the occurrence's anchor, the
 #   reporting's anchor, the filing position (24 bytes in an index, not 78 of text).
-# - `tags` are what the equality filters compare ("kind:strike", "region:kursk-oblast",
-#   "actor:ukraine", "source:reuters", "verification:denied"), so that one GIN index finds
-#   the rows of any of them together; the other columns are what the sums of sources and
-#   regions count.
+# - `tags` are what the equality filters compare, with the occurrence's span class
+#   ("kind:strike@0", "region:kursk-oblast@0", "actor:ukraine@0", "source:reuters@0",
+#   "verification:denied@0"), so that one GIN index finds the rows of any of them together
+#   and its statistics say which values each class holds; the other columns are what the
+#   sums of sources and regions count.
 # - `*_from`/`*_to` are the occurrence's (reporting's) earliest and latest moments, NULL
 #   where it is open; `*_span` is the class of its width (0 a moment, 1 a day at most, 2 a
 #   month at most, 3 longer or open at its end, 4 open at its start): a range filter looks
