@@ -12,12 +12,16 @@ poll every second is the fallback for notifications lost in other ways.
 Each view's answer is encoded once per position, so a dashboard polling the same URL is
 served bytes from memory. The bytes are those `projections.replay.encode_answer` gives for
 the same view at the same position: a live read and an audit's replay cannot differ.
+
+The timeline is the exception: a row per report, it grows with the log. Its rows stay in
+their table (projections/timeline_entries.py) and are read a page at a time by index
+(projections/timeline_pages.py); this process follows only its generation and position, for
+`min_position` and for the answers remembered per position.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import hashlib
 import logging
@@ -28,9 +32,8 @@ import asyncpg
 import msgspec
 
 from api.answer_cache import AnswerCache, Memo
-from projections.persistence import VIEWS_CHANNEL
+from projections.persistence import ROW_STORES, VIEWS_CHANNEL
 from projections.registry import ROW_TYPES, VIEWS
-from projections.timeline import TimelineRow
 from store.backoff import Backoff
 
 log = logging.getLogger("timeline.api.views")
@@ -83,16 +86,15 @@ class Encoded:
 
 @dataclass(slots=True)
 class LiveView:
-    """One view's serving rows at `position`, as canonical JSON by key."""
+    """One view's serving rows at `position`, as canonical JSON by key (none for a view
+    whose rows are read from their own table, `holds_rows` False)."""
 
     name: str
     row_type: type[msgspec.Struct]
+    holds_rows: bool = True
     generation: int = 0
     position: int = -1  # -1: not loaded yet
     docs: dict[str, bytes] = field(default_factory=dict)
-    # The timeline also keeps its rows decoded, and their order, for filters and pages.
-    rows: dict[str, TimelineRow] = field(default_factory=dict)
-    order: list[tuple[str, str]] = field(default_factory=list)  # (sort_key, key), sorted
     _answer: Encoded | None = None
     # Shared with every view of the process (LiveViews), within one budget.
     _memo: Memo = field(default_factory=lambda: AnswerCache().memo())
@@ -132,19 +134,9 @@ class LiveView:
     def _put(self, key: str, text: str) -> None:
         row = msgspec.json.decode(text, type=self.row_type)
         self.docs[key] = _canonical.encode(row)
-        if isinstance(row, TimelineRow):
-            old = self.rows.get(key)
-            if old is not None:
-                index = bisect.bisect_left(self.order, (old.sort_key, key))
-                if index < len(self.order) and self.order[index] == (old.sort_key, key):
-                    del self.order[index]
-            self.rows[key] = row
-            bisect.insort(self.order, (row.sort_key, key))
 
     def replace_all(self, generation: int, position: int, rows: Iterable[tuple[str, str]]) -> None:
         self.docs.clear()
-        self.rows.clear()
-        self.order.clear()
         for key, text in rows:
             self._put(key, text)
         self._moved_to(generation, position)
@@ -171,7 +163,10 @@ class LiveViews:
         self._url = database_url
         self.answers = AnswerCache() if answers is None else answers
         self.views = {
-            name: LiveView(name, ROW_TYPES[name], _memo=self.answers.memo()) for name in VIEWS
+            name: LiveView(
+                name, ROW_TYPES[name], holds_rows=name not in ROW_STORES, _memo=self.answers.memo()
+            )
+            for name in VIEWS
         }
         self._full: set[str] = set(VIEWS)  # views to reload from scratch
         self._pending: set[str] = set(VIEWS)  # views a notification named since the last look
@@ -262,7 +257,11 @@ class LiveViews:
             ):
                 serving = await connection.fetchrow(SERVING, name)
                 generation, position = (0, 0) if serving is None else tuple(serving)
-                if full or generation != view.generation:
+                if not view.holds_rows:
+                    if (generation, position) == (view.generation, view.position):
+                        continue
+                    view.replace_all(generation, position, ())
+                elif full or generation != view.generation:
                     rows = await connection.fetch(ALL_ROWS, name, generation)
                     view.replace_all(generation, position, ((r[0], r[1]) for r in rows))
                 elif position != view.position:

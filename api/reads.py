@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 import msgspec
 from litestar import Request, Response, get
 from litestar.datastructures import State
@@ -53,11 +54,21 @@ from api.schemas import (
 from application.reports import ReportService
 from domain.attribution import Verification
 from domain.claims import CLAIM_KINDS
+from projections import timeline_pages
 from projections.core import slug
 from projections.explain import Page
 from projections.replay import ReplayAnswer, encode_answer, replay
 from projections.strikes import StrikeRow
-from projections.timeline import TimelineRow, timeline_matches
+from projections.timeline import TimelineRow
+from projections.timeline_pages import (
+    RegionGroup,
+    SourceGroup,
+    TimelineFilter,
+    region_groups,
+    region_groups_of,
+    source_groups,
+    source_groups_of,
+)
 from store.event_store import MAX_POSITION
 
 POSITION_HEADER = "X-Timeline-Position"
@@ -527,36 +538,12 @@ def _after(cursor: str) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     if text.count("|") != 2:
-        raise _bad_parameter("cursor", "not a cursor this service gave; pass next_cursor as is")
+        raise _not_a_cursor()
     return text
 
 
-class TimelineFilter(msgspec.Struct, frozen=True):
-    kinds: frozenset[str] | None
-    region: str | None
-    actor: str | None
-    source: str | None
-    verification: str | None
-    occurred_from: datetime | None
-    occurred_to: datetime | None
-    reported_from: datetime | None
-    reported_to: datetime | None
-    include_retracted: bool
-
-    def matches(self, row: TimelineRow) -> bool:
-        return timeline_matches(
-            row,
-            kinds=self.kinds,
-            region=self.region,
-            actor=self.actor,
-            source=self.source,
-            verification=self.verification,
-            occurred_from=self.occurred_from,
-            occurred_to=self.occurred_to,
-            reported_from=self.reported_from,
-            reported_to=self.reported_to,
-            include_retracted=self.include_retracted,
-        )
+def _not_a_cursor() -> ApiProblem:
+    return _bad_parameter("cursor", "not a cursor this service gave; pass next_cursor as is")
 
 
 def _range_end(name: str, text: str | None) -> datetime | None:
@@ -689,11 +676,13 @@ async def timeline(
         docs = tuple(msgspec.Raw(_canonical.encode(rows[key])) for key in keys)
         at = answer.position
     else:
-        keys, next_cursor = _page(
-            rows=view.rows, order=view.order, after=after, wanted=wanted, limit=limit
-        )
-        docs = tuple(msgspec.Raw(view.docs[key]) for key in keys)
-        at = view.position
+        try:
+            found = await timeline_pages.page(state.pool, wanted, after, limit)
+        except ValueError:
+            raise _not_a_cursor() from None
+        docs = tuple(msgspec.Raw(document) for document in found.documents)
+        next_cursor = None if found.next_after is None else _cursor(found.next_after)
+        at = found.position
     page = _RawPage(items=docs, next_cursor=next_cursor, limit=limit, position=at)
     encoded = Encoded(_canonical.encode(page), content_etag(page))
     view.remember(memo_key, (encoded, at))
@@ -703,58 +692,68 @@ async def timeline(
 # --- sources and regions (from the timeline) -------------------------------------------------
 
 
-async def _timeline_rows(
-    state: State, view: LiveView, asked: Question
-) -> tuple[Iterable[TimelineRow], int]:
-    if not asked.about_the_past:
-        return view.rows.values(), view.position
-    answer = await replayed(state, "timeline", asked)
-    return rows_of(answer, TimelineRow).values(), answer.position
+def _counted(counts: Iterable[tuple[str, int]]) -> dict[str, int]:
+    counted: Counter[str] = Counter()
+    for name, count in counts:
+        counted[name] += count
+    return dict(sorted(counted.items()))
 
 
-def _sources(rows: Iterable[TimelineRow]) -> tuple[SourceSummary, ...]:
-    by_source: dict[str, list[TimelineRow]] = {}
-    for row in rows:
-        by_source.setdefault(row.source, []).append(row)
+def _sources(groups: Iterable[SourceGroup]) -> tuple[SourceSummary, ...]:
+    # Grouped in the order of their first report, so that two spellings of one source
+    # (equal but for case) come in the order a reader of the rows meets them.
+    by_source: dict[str, list[SourceGroup]] = {}
+    for group in sorted(groups, key=lambda group: group.first_key):
+        by_source.setdefault(group.source, []).append(group)
     return tuple(
         SourceSummary(
             source=source,
-            sides=tuple(sorted({row.side.value for row in rows})),
-            outlets=tuple(sorted({row.outlet for row in rows if row.outlet})),
-            reports=len(rows),
-            retracted=sum(row.retracted for row in rows),
-            kinds=dict(sorted(Counter(row.kind for row in rows).items())),
-            verification=dict(sorted(Counter(row.verification.value for row in rows).items())),
+            sides=tuple(sorted({group.side for group in groups})),
+            outlets=tuple(sorted({group.outlet for group in groups if group.outlet})),
+            reports=sum(group.reports for group in groups),
+            retracted=sum(group.reports for group in groups if group.retracted),
+            kinds=_counted((group.kind, group.reports) for group in groups),
+            verification=_counted((group.verification, group.reports) for group in groups),
         )
-        for source, rows in sorted(by_source.items(), key=lambda item: item[0].casefold())
+        for source, groups in sorted(by_source.items(), key=lambda item: item[0].casefold())
     )
 
 
-def _regions(rows: Iterable[TimelineRow]) -> tuple[RegionSummary, ...]:
-    by_region: dict[str, list[TimelineRow]] = {}
-    for row in rows:
-        if row.region_key is not None and not row.retracted:
-            by_region.setdefault(row.region_key, []).append(row)
+def _regions(groups: Iterable[RegionGroup]) -> tuple[RegionSummary, ...]:
+    # In the order of their first report: the region's name and country are those of the
+    # first report (by id) that gives one, as a reader of the rows in key order finds them.
+    by_region: dict[str, list[RegionGroup]] = {}
+    for group in sorted(groups, key=lambda group: group.first_key):
+        by_region.setdefault(group.region_key, []).append(group)
     return tuple(
         RegionSummary(
             key=key,
-            region=rows[0].region or key,
-            country=next((row.country for row in rows if row.country), None),
-            reports=len(rows),
-            kinds=dict(sorted(Counter(row.kind for row in rows).items())),
-            actors=tuple(sorted({actor for row in rows for actor in row.actors})),
+            region=groups[0].region or key,
+            country=next((group.country for group in groups if group.country), None),
+            reports=sum(group.reports for group in groups),
+            kinds=_counted((group.kind, group.reports) for group in groups),
+            actors=tuple(sorted({actor for group in groups for actor in group.actors})),
         )
-        for key, rows in sorted(by_region.items())
+        for key, groups in sorted(by_region.items())
     )
+
+
+_Groups = TypeVar("_Groups")
 
 
 def _timeline_summary_route(
     name: str,
     summary: str,
     answer_type: type[msgspec.Struct],
-    summarize: Callable[[Iterable[TimelineRow], int], msgspec.Struct],
+    groups: tuple[
+        Callable[[asyncpg.Pool], Awaitable[tuple[int, _Groups]]],
+        Callable[[Iterable[TimelineRow]], _Groups],
+    ],
+    summarize: Callable[[_Groups, int], msgspec.Struct],
 ) -> Any:
-    """A read that sums the timeline up (sources, regions), live or as the question asks."""
+    """A read that sums the timeline up (sources, regions): live from the timeline's table,
+    or from the replayed rows as the question asks; `groups` counts them in either."""
+    from_table, from_rows = groups
 
     @get(
         f"/{name}",
@@ -780,8 +779,12 @@ def _timeline_summary_route(
         asked = question(known_at, position, as_of)
 
         async def answer() -> tuple[msgspec.Struct, int]:
-            rows, at = await _timeline_rows(state, view, asked)
-            return summarize(rows, at), at
+            if asked.about_the_past:
+                past = await replayed(state, "timeline", asked)
+                counted, at = from_rows(rows_of(past, TimelineRow).values()), past.position
+            else:
+                at, counted = await from_table(state.pool)
+            return summarize(counted, at), at
 
         return await memoized(request, view, (name, asked), answer)
 
@@ -792,13 +795,15 @@ sources = _timeline_summary_route(
     "sources",
     "Every source, with what it reported and how its reports stand",
     SourcesAnswer,
-    lambda rows, at: SourcesAnswer(position=at, sources=_sources(rows)),
+    (source_groups, source_groups_of),
+    lambda groups, at: SourcesAnswer(position=at, sources=_sources(groups)),
 )
 regions = _timeline_summary_route(
     "regions",
     "Every region reports are about, with counts by kind and the actors named",
     RegionsAnswer,
-    lambda rows, at: RegionsAnswer(position=at, regions=_regions(rows)),
+    (region_groups, region_groups_of),
+    lambda groups, at: RegionsAnswer(position=at, regions=_regions(groups)),
 )
 
 

@@ -71,13 +71,14 @@ from domain.quantities import Qualifier, Quantity, Unit, about, between, exactly
 from domain.report import correct, corroborate, deny, dispute, evolve, file_report, retract
 from projections.core import Folds, render
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
-from projections.persistence import copy_lines, copy_rows, start_building
+from projections.persistence import RowStore, copy_rows, row_store, start_building
 from projections.rebuild import COPY_STREAMS, rebuild_views
 from projections.registry import VIEWS
 from store.event_store import READ_LOG
 from store.mapper import MsgspecMapper, encode_event
 
-_encode = msgspec.json.Encoder().encode
+# Every table a rebuild writes, emptied so that each round starts from views never built.
+VIEW_TABLES = "projection_generations, view_rows, timeline_entries"
 
 EVENTS = 1_000_000
 TEMPLATES = 3_000
@@ -479,45 +480,57 @@ class Bench:
         folds = Folds(list(VIEWS.values()))
         with collector_paused:
             await fold_log(self.pool, folds)
-            await self.pool.execute("TRUNCATE projection_generations, view_rows")
+            await self.pool.execute(f"TRUNCATE {VIEW_TABLES}")
             async with self.pool.acquire() as connection:
                 building = [await start_building(connection, view.name) for view in folds.views]
-            chunks: list[bytes] = []
+            chunks: list[tuple[RowStore, bytes]] = []
             for view, state, generation in zip(folds.views, folds.states, building, strict=True):
+                store = row_store(view.name)
                 keys = sorted(state.by_key)
                 for start in range(0, len(keys), 1_000):
                     batch = keys[start : start + 1_000]
                     rendered = [(key, render(view, state, key)) for key in batch]
-                    encoded = [(key, _encode(row)) for key, row in rendered if row is not None]
-                    chunks.append(copy_lines(generation, state.position, encoded))
+                    lines = [
+                        store.line(generation, state.position, key, row)
+                        for key, row in rendered
+                        if row is not None
+                    ]
+                    chunks.append((store, b"".join(lines)))
             del folds
         await self._settle()
 
-        async def stream(part: list[bytes]) -> None:
-            async def lines() -> AsyncIterator[bytes]:
-                for chunk in part:
-                    yield chunk
-
+        async def stream(part: list[tuple[RowStore, bytes]]) -> None:
             async with self.pool.acquire() as connection, connection.transaction():
-                await copy_rows(connection, lines())
+                for store in {store.table: store for store, _ in part}.values():
+
+                    async def lines(store: RowStore = store) -> AsyncIterator[bytes]:
+                        for chunk_store, chunk in part:
+                            if chunk_store is store:
+                                yield chunk
+
+                    await copy_rows(connection, store, lines())
 
         started = time.perf_counter()
         await asyncio.gather(*(stream(chunks[i::COPY_STREAMS]) for i in range(COPY_STREAMS)))
         elapsed = time.perf_counter() - started
-        await self.pool.execute("TRUNCATE projection_generations, view_rows")
+        await self.pool.execute(f"TRUNCATE {VIEW_TABLES}")
         return EVENTS / elapsed
 
     async def rebuild(self) -> tuple[float, int]:
         """Every view rebuilt: read, decode, fold, render, write, switch. From views that
         never ran, so each round does the same work (the old generations are empty)."""
-        await self.pool.execute("TRUNCATE projection_generations, view_rows")
+        await self.pool.execute(f"TRUNCATE {VIEW_TABLES}")
         await self._settle()
         started = time.perf_counter()
         generations = await rebuild_views(self.pool, list(VIEWS.values()))
         elapsed = time.perf_counter() - started
         if any(generation.position != EVENTS for generation in generations):
             raise AssertionError(f"rebuilt to {generations}, not to position {EVENTS}")
-        rows = int(await self.pool.fetchval("SELECT count(*) FROM view_rows"))
+        rows = int(
+            await self.pool.fetchval(
+                "SELECT (SELECT count(*) FROM view_rows) + (SELECT count(*) FROM timeline_entries)"
+            )
+        )
         return EVENTS / elapsed, rows
 
 

@@ -7,18 +7,28 @@ the events up to the stored position.
 
 Generations (see projections/rebuild.py): one 'serving' generation per view answers reads;
 a rebuild fills a 'building' one beside it, then swaps which one serves and retires the old.
+
+Where rows live (`RowStore`): most views' rows are JSON documents by key in `view_rows`; the
+timeline's, one per report and hundreds of thousands of them, are in `timeline_entries` with
+their filters as indexed columns (projections/timeline_entries.py), so the API pages them
+by index instead of holding them. Only there, not in both: one write per row, and a rebuild
+loads each row once.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
 import msgspec
 
 from projections import quarantine
+from projections.copy_text import escaped
 from projections.core import Quarantined
+from projections.timeline import TimelineView
+from projections.timeline_entries import TIMELINE_ENTRIES
 
 _encoder = msgspec.json.Encoder()
 
@@ -99,6 +109,105 @@ class Generation:
     position: int
 
 
+class RowStore(Protocol):
+    """The table a view's rows live in, and how they are written, read and dropped there."""
+
+    table: str
+    columns: tuple[str, ...]
+
+    def document(self, row: msgspec.Struct) -> bytes:
+        """The row's JSON as stored, and as `read` gives it back."""
+        ...
+
+    def line(self, generation: Generation, position: int, key: str, row: msgspec.Struct) -> bytes:
+        """The row as a line of COPY's text format for `columns` (a rebuild's bulk load);
+        raises one of REFUSED if the row cannot be stored."""
+        ...
+
+    async def upsert(
+        self,
+        connection: asyncpg.Connection,
+        generation: Generation,
+        position: int,
+        rows: Mapping[str, msgspec.Struct],
+    ) -> None: ...
+
+    async def delete(
+        self, connection: asyncpg.Connection, generation: Generation, keys: Sequence[str]
+    ) -> None: ...
+
+    async def read(
+        self, connection: asyncpg.Pool | asyncpg.Connection, view: str
+    ) -> list[tuple[str, str]]:
+        """The serving generation's rows as (key, JSON text), in key order."""
+        ...
+
+    async def delete_generation(
+        self, connection: asyncpg.Pool | asyncpg.Connection, view: str, generation: int
+    ) -> None: ...
+
+
+class ViewRows:
+    """`view_rows`: any view's rows, as JSON documents by key."""
+
+    table: str = "view_rows"
+    columns: tuple[str, ...] = ROW_COLUMNS
+
+    def document(self, row: msgspec.Struct) -> bytes:
+        return _encoder.encode(row)
+
+    def line(self, generation: Generation, position: int, key: str, row: msgspec.Struct) -> bytes:
+        # JSON has no raw tab, newline or carriage return (they are escaped inside strings),
+        # so only its backslashes need doubling.
+        document = _encoder.encode(row).replace(b"\\", b"\\\\")
+        return b"%s\t%d\t%s\t%s\t%d\n" % (
+            escaped(generation.view.encode()),
+            generation.generation,
+            escaped(key.encode()),
+            document,
+            position,
+        )
+
+    async def upsert(
+        self,
+        connection: asyncpg.Connection,
+        generation: Generation,
+        position: int,
+        rows: Mapping[str, msgspec.Struct],
+    ) -> None:
+        await connection.execute(
+            UPSERT_ROWS,
+            generation.view,
+            generation.generation,
+            list(rows),
+            [_encoder.encode(row).decode() for row in rows.values()],
+            position,
+        )
+
+    async def delete(
+        self, connection: asyncpg.Connection, generation: Generation, keys: Sequence[str]
+    ) -> None:
+        await connection.execute(DELETE_ROWS, generation.view, generation.generation, list(keys))
+
+    async def read(
+        self, connection: asyncpg.Pool | asyncpg.Connection, view: str
+    ) -> list[tuple[str, str]]:
+        return [(row[0], row[1]) for row in await connection.fetch(READ_ROWS, view)]
+
+    async def delete_generation(
+        self, connection: asyncpg.Pool | asyncpg.Connection, view: str, generation: int
+    ) -> None:
+        await connection.execute(DELETE_GENERATION_ROWS, view, generation)
+
+
+VIEW_ROWS = ViewRows()
+ROW_STORES: dict[str, RowStore] = {TimelineView.name: TIMELINE_ENTRIES}
+
+
+def row_store(view: str) -> RowStore:
+    return ROW_STORES.get(view, VIEW_ROWS)
+
+
 async def serving_generation(connection: asyncpg.Connection, view: str) -> Generation:
     """The generation that serves `view`, created (empty, at position 0) on first use."""
     row = await connection.fetchrow(SERVING, view)
@@ -154,7 +263,9 @@ async def write_batch_row_by_row(
                 continue
             try:
                 async with connection.transaction():
-                    await _upsert(connection, generation, to_position, {key: row})
+                    await row_store(generation.view).upsert(
+                        connection, generation, to_position, {key: row}
+                    )
             except REFUSED as error:
                 refused[key] = None
                 blamed.append(blame(key, error))
@@ -185,33 +296,18 @@ async def write_rows(
             f"{generation.view} generation {generation.generation} is no longer at "
             f"position {generation.position}, or no longer current"
         )
+    store = row_store(generation.view)
     if upserts:
-        await _upsert(connection, generation, to_position, upserts)
+        await store.upsert(connection, generation, to_position, upserts)
     if gone:
-        await connection.execute(DELETE_ROWS, generation.view, generation.generation, gone)
+        await store.delete(connection, generation, gone)
     await quarantine.record(connection, quarantined)
     return Generation(generation.view, generation.generation, to_position)
 
 
-async def _upsert(
-    connection: asyncpg.Connection,
-    generation: Generation,
-    to_position: int,
-    upserts: Mapping[str, msgspec.Struct],
-) -> None:
-    await connection.execute(
-        UPSERT_ROWS,
-        generation.view,
-        generation.generation,
-        list(upserts),
-        [_encoder.encode(row).decode() for row in upserts.values()],
-        to_position,
-    )
-
-
 async def read_rows(pool: asyncpg.Pool, view: str) -> list[tuple[str, str]]:
     """The serving generation's rows as (key, JSON text), in key order."""
-    return [(row[0], row[1]) for row in await pool.fetch(READ_ROWS, view)]
+    return await row_store(view).read(pool, view)
 
 
 # --- rebuilds ---------------------------------------------------------------------------
@@ -226,31 +322,11 @@ async def start_building(connection: asyncpg.Connection, view: str) -> Generatio
     return Generation(view, row["generation"], row["position"])
 
 
-def copy_lines(generation: Generation, position: int, rows: Iterable[tuple[str, bytes]]) -> bytes:
-    """(key, JSON document) rows of `generation` at `position`, as lines of COPY's text
-    format for `copy_rows`: bytes as msgspec wrote them, never decoded to text and back."""
-    head = b"%s\t%d\t" % (_escaped(generation.view.encode()), generation.generation)
-    tail = b"\t%d\n" % position
-    parts: list[bytes] = []
-    for key, document in rows:
-        # JSON has no raw tab, newline or carriage return (they are escaped inside strings),
-        # so only its backslashes need doubling.
-        parts += (head, _escaped(key.encode()), b"\t", document.replace(b"\\", b"\\\\"), tail)
-    return b"".join(parts)
-
-
-def _escaped(text: bytes) -> bytes:
-    return (
-        text.replace(b"\\", b"\\\\")
-        .replace(b"\t", b"\\t")
-        .replace(b"\n", b"\\n")
-        .replace(b"\r", b"\\r")
-    )
-
-
-async def copy_rows(connection: asyncpg.Connection, lines: AsyncIterable[bytes]) -> None:
-    """Load rows given as `copy_lines` with one COPY, streamed."""
-    await connection.copy_to_table("view_rows", source=lines, columns=ROW_COLUMNS, format="text")
+async def copy_rows(
+    connection: asyncpg.Connection, store: RowStore, lines: AsyncIterable[bytes]
+) -> None:
+    """Load rows given as lines of `store.line` with one COPY, streamed."""
+    await connection.copy_to_table(store.table, source=lines, columns=store.columns, format="text")
 
 
 async def lock_live(connection: asyncpg.Connection, view: str) -> dict[str, Generation]:
@@ -277,5 +353,6 @@ async def switch_serving(
 
 async def delete_retired_rows(pool: asyncpg.Pool, view: str) -> None:
     """Drop the rows of every retired generation of `view` (no read ever sees them)."""
+    store = row_store(view)
     for row in await pool.fetch(RETIRED, view):
-        await pool.execute(DELETE_GENERATION_ROWS, view, row["generation"])
+        await store.delete_generation(pool, view, row["generation"])

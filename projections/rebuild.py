@@ -47,7 +47,6 @@ import gc
 from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
-import msgspec
 
 from projections import quarantine
 from projections.core import Folds, View, ViewState, apply, blamed, render
@@ -55,11 +54,12 @@ from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
     REFUSED,
     Generation,
+    RowStore,
     TrackingMoved,
-    copy_lines,
     copy_rows,
     delete_retired_rows,
     lock_live,
+    row_store,
     serving_generation,
     start_building,
     switch_serving,
@@ -78,9 +78,8 @@ COPY_STREAMS = 2
 # The fewest connections a pool needs for a rebuild: the locks' and one for the rest.
 REBUILD_CONNECTIONS = 2
 
-_encoder = msgspec.json.Encoder()
-
-_Lines = bytes  # rows of COPY's text format (`copy_lines`)
+# Rows of COPY's text format (`RowStore.line`), and the table they go to.
+_Lines = tuple[RowStore, bytes]
 
 
 class RebuildInProgress(RuntimeError):
@@ -223,7 +222,6 @@ async def _render_rows(
 ) -> None:
     """Every view's rows, a slice at a time to each stream in turn; each stream gets its
     rows in key order (the primary key's)."""
-    encode = _encoder.encode
     turn = 0
     # Views with many small rows first: they keep the database busy from the start, and the
     # backlog they leave it covers the few big rows the last views take long to render.
@@ -232,18 +230,19 @@ async def _render_rows(
         key=lambda triple: -len(triple[1].by_key),
     )
     for view, state, generation in views:
+        store = row_store(view.name)
         keys = sorted(state.by_key)
         for start in range(0, len(keys), RENDER_SLICE):
-            rows = []
+            lines = []
             for key in keys[start : start + RENDER_SLICE]:
                 row = render(view, state, key)
                 if row is None:
                     continue
                 try:
-                    rows.append((key, encode(row)))
+                    lines.append(store.line(generation, state.position, key, row))
                 except REFUSED as error:  # as a runner's batch does: the row is not shown
                     state.quarantined.append(blamed(view, state, key, error))
-            await queues[turn % len(queues)].put(copy_lines(generation, state.position, rows))
+            await queues[turn % len(queues)].put((store, b"".join(lines)))
             turn += 1
             await asyncio.sleep(0)
     for queue in queues:
@@ -251,13 +250,25 @@ async def _render_rows(
 
 
 async def _copy_stream(pool: asyncpg.Pool, rendered: asyncio.Queue[_Lines | None]) -> None:
+    """One COPY per run of lines for the same table, in one transaction."""
     async with pool.acquire() as connection, connection.transaction():
-        await copy_rows(connection, _drain(rendered))
+        stream = _Stream(rendered, await rendered.get())
+        while stream.next is not None:
+            await copy_rows(connection, stream.next[0], stream.lines())
 
 
-async def _drain(rendered: asyncio.Queue[_Lines | None]) -> AsyncIterator[_Lines]:
-    while (lines := await rendered.get()) is not None:
-        yield lines
+class _Stream:
+    def __init__(self, rendered: asyncio.Queue[_Lines | None], first: _Lines | None) -> None:
+        self._rendered = rendered
+        self.next = first
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        """The lines up to the next change of table (then `next` holds that one's first)."""
+        assert self.next is not None
+        store = self.next[0]
+        while self.next is not None and self.next[0] is store:
+            yield self.next[1]
+            self.next = await self._rendered.get()
 
 
 # --- 4. and 5. catching up, switching -------------------------------------------------------

@@ -30,6 +30,7 @@ TABLES = (
     "timeline_idempotency_keys",
     "projection_generations",
     "view_rows",
+    "timeline_entries",
     "projection_quarantine",
     "api_keys",
 )

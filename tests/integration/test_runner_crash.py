@@ -59,6 +59,10 @@ SERVING_ROWS = """
 SELECT r.view, r.key, r.doc::text FROM view_rows r
 JOIN projection_generations g ON g.view = r.view AND g.generation = r.generation
 WHERE g.state = 'serving'
+UNION ALL
+SELECT 'timeline', e.report_id::text, e.doc FROM timeline_entries e
+JOIN projection_generations g ON g.view = 'timeline' AND g.generation = e.generation
+WHERE g.state = 'serving'
 """
 
 

@@ -13,7 +13,7 @@ from application.demo import demo_reports, load_demo
 from application.reports import ReportService
 from projections.catch_up import SharedCatchUp
 from projections.core import fold, render_all
-from projections.persistence import read_rows
+from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.workers import run_views
@@ -111,5 +111,6 @@ async def test_runners_started_on_views_behind_the_log_carry_on_from_the_shared_
     log = await store.read_log(limit=1_000)
     for name, view in VIEWS.items():
         alone, _ = fold(view, log)
-        expected = {key: msgspec.json.encode(row) for key, row in render_all(view, alone).items()}
+        stored = row_store(name)
+        expected = {key: stored.document(row) for key, row in render_all(view, alone).items()}
         assert {key: doc.encode() for key, doc in await read_rows(pool, name)} == expected, name

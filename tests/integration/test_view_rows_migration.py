@@ -18,8 +18,10 @@ import asyncpg
 import msgspec
 import pytest
 
+from application.demo import load_demo
+from application.reports import ReportService
 from projections.core import fold, render_all
-from projections.persistence import read_rows
+from projections.persistence import ROW_STORES, read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from store import migrate
@@ -28,6 +30,8 @@ from tests.conftest import scratch_database
 from tests.integration.old_schemas import append_before_scopes, demo_events, run_on
 
 QUARANTINE = importlib.import_module("migrations.versions.0007_quarantine")
+# These migrations are about view_rows: the timeline has a table of its own since 0010.
+IN_VIEW_ROWS = {name: view for name, view in VIEWS.items() if name not in ROW_STORES}
 _T = TypeVar("_T")
 
 
@@ -65,7 +69,7 @@ async def _doc_type(pool: asyncpg.Pool) -> str:
 async def _rows(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
     return {
         name: {key: msgspec.json.decode(doc) for key, doc in await read_rows(pool, name)}
-        for name in VIEWS
+        for name in IN_VIEW_ROWS
     }
 
 
@@ -75,7 +79,7 @@ def _demo_rebuilt(server_url: str) -> Callable[[asyncpg.Pool], Awaitable[dict[st
 
     async def work(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
         await append_before_scopes(pool, events)
-        await rebuild_views(pool, list(VIEWS.values()))
+        await rebuild_views(pool, list(IN_VIEW_ROWS.values()))
         return await _rows(pool)
 
     return work
@@ -84,10 +88,11 @@ def _demo_rebuilt(server_url: str) -> Callable[[asyncpg.Pool], Awaitable[dict[st
 async def _stored_as_encoded(pool: asyncpg.Pool) -> bool:
     """Whether every stored row is exactly the bytes the view encodes for it."""
     log = await EventStore(pool).read_log(limit=10_000)
-    for name, view in VIEWS.items():
+    for name, view in IN_VIEW_ROWS.items():
         state, _ = fold(view, log)
         rows = render_all(view, state)
-        expected = {key: msgspec.json.encode(row).decode() for key, row in rows.items()}
+        stored = row_store(name)
+        expected = {key: stored.document(row).decode() for key, row in rows.items()}
         if dict(await read_rows(pool, name)) != expected:
             return False
     return True
@@ -107,7 +112,7 @@ def test_rows_survive_the_change_to_text_and_back(fresh_database: str, server_ur
     assert run_on(url, _rows) == before
 
     # and rows written from then on are stored exactly as the views encode them
-    run_on(url, before_quarantine(lambda pool: rebuild_views(pool, list(VIEWS.values()))))
+    run_on(url, before_quarantine(lambda pool: rebuild_views(pool, list(IN_VIEW_ROWS.values()))))
     assert run_on(url, _stored_as_encoded)
 
     # and the downgrade gives jsonb rows that still say the same
@@ -133,12 +138,68 @@ def test_the_reshaped_views_start_over_and_the_runners_fold_them_again(
 
     # Then holdings, forces and front have no rows and no generation, the others keep theirs
     reshaped = {"holdings", "forces", "front"}
-    assert run_on(url, _views_with_generations) == set(VIEWS) - reshaped
+    assert run_on(url, _views_with_generations) == set(IN_VIEW_ROWS) - reshaped
     after = run_on(url, _rows)
     assert all(after[name] == {} for name in reshaped)
-    assert {name: after[name] for name in set(VIEWS) - reshaped} == {
-        name: before[name] for name in set(VIEWS) - reshaped
+    assert {name: after[name] for name in set(IN_VIEW_ROWS) - reshaped} == {
+        name: before[name] for name in set(IN_VIEW_ROWS) - reshaped
     }
     # and folding them again gives the rows they had
     run_on(url, lambda pool: rebuild_views(pool, [VIEWS[name] for name in sorted(reshaped)]))
     assert run_on(url, _rows) == before
+
+
+async def _timeline_in_view_rows(pool: asyncpg.Pool) -> None:
+    """The timeline as the code before 0010 kept it: rows in view_rows, a serving generation."""
+    await pool.execute(
+        "INSERT INTO projection_generations (view, generation, state, position) "
+        "VALUES ('timeline', 1, 'serving', 3)"
+    )
+    await pool.execute(
+        "INSERT INTO view_rows (view, generation, key, doc, position) "
+        "VALUES ('timeline', 1, '5d1e5b4e-0000-4000-8000-000000000001', '{}', 3)"
+    )
+
+
+async def _timeline_stored(pool: asyncpg.Pool) -> tuple[int, int, int]:
+    """The timeline's serving generations, its rows left in view_rows, and its entries."""
+    return (
+        await pool.fetchval(
+            "SELECT count(*) FROM projection_generations "
+            "WHERE view = 'timeline' AND state = 'serving'"
+        ),
+        await pool.fetchval("SELECT count(*) FROM view_rows WHERE view = 'timeline'"),
+        await pool.fetchval("SELECT count(*) FROM timeline_entries"),
+    )
+
+
+def test_the_timeline_moves_to_its_own_table_and_is_folded_there_again(
+    fresh_database: str,
+) -> None:
+    url = fresh_database
+    # Given the demo recorded and the timeline kept in view_rows, as before 0010
+    migrate.upgrade(url, "0009")
+    run_on(url, _timeline_in_view_rows)
+
+    # When the migration runs, the timeline starts over: no generation, nothing in view_rows
+    migrate.upgrade(url, "0010")
+    assert run_on(url, _timeline_stored) == (0, 0, 0)
+
+    # and a rebuild folds the log into timeline_entries, a row per report
+    async def rebuilt(pool: asyncpg.Pool) -> dict[str, Any]:
+        await load_demo(ReportService(EventStore(pool)))
+        await rebuild_views(pool, [VIEWS["timeline"]])
+        return {key: msgspec.json.decode(doc) for key, doc in await read_rows(pool, "timeline")}
+
+    rows = run_on(url, rebuilt)
+    assert run_on(url, _timeline_stored) == (1, 0, len(rows))
+    log = run_on(url, lambda pool: EventStore(pool).read_log(limit=10_000))
+    state, _ = fold(VIEWS["timeline"], log)
+    assert rows == {
+        key: msgspec.json.decode(msgspec.json.encode(row))
+        for key, row in render_all(VIEWS["timeline"], state).items()
+    }
+
+    # and the downgrade leaves the timeline to be folded into view_rows again
+    migrate.downgrade(url, "0009")
+    assert run_on(url, _views_with_generations) == set()
