@@ -9,8 +9,6 @@ for the rows after them (null on the last page). Each row is explained exactly a
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime
 from typing import Annotated
 
@@ -18,6 +16,7 @@ import asyncpg
 import msgspec
 from litestar.params import QueryParameter
 
+from api.cursors import cursor_of, key_of
 from api.live_views import Encoded, content_etag
 from api.problems import ApiProblem
 from projections.explain import Explanation, Page, RowExplanation, explain_page
@@ -61,17 +60,9 @@ def page_of(limit: int, cursor: str | None) -> Page:
     return Page(limit=limit, after=None if cursor is None else _after(cursor))
 
 
-def _cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
 def _after(cursor: str) -> str:
-    try:
-        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        key = ""
-    # The decoder skips what is not base64: only the text we would have given is a cursor.
-    if not key or _cursor(key) != cursor:
+    key = key_of(cursor)
+    if key is None:
         raise ApiProblem(
             400,
             "invalid-parameter",
@@ -116,5 +107,5 @@ def _paged(explanation: Explanation, page: Page, more: bool) -> ExplanationPage:
         as_of=explanation.as_of,
         rows=rows,
         limit=page.limit,
-        next_cursor=_cursor(rows[-1].key) if more and rows else None,
+        next_cursor=cursor_of(rows[-1].key) if more and rows else None,
     )

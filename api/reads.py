@@ -9,8 +9,6 @@ answer carries `X-Timeline-Position` (the log position it reflects) and an `ETag
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -26,6 +24,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.auth import requires_reader
+from api.cursors import cursor_of, key_of
 from api.explain_pages import (
     DEFAULT_EXPLAIN_PAGE,
     ExplainCursor,
@@ -528,18 +527,11 @@ async def holdings_of_region(
 # --- the timeline ---------------------------------------------------------------------------
 
 
-def _cursor(sort_key: str) -> str:
-    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
-
-
 def _after(cursor: str) -> str:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    if text.count("|") != 2:
+    sort_key = key_of(cursor)
+    if sort_key is None or sort_key.count("|") != 2:
         raise _not_a_cursor()
-    return text
+    return sort_key
 
 
 def _not_a_cursor() -> ApiProblem:
@@ -582,7 +574,7 @@ def _page(
         key = order[index][1]
         if wanted.matches(rows[key]):
             if len(keys) == limit:
-                return keys, _cursor(rows[keys[-1]].sort_key)
+                return keys, cursor_of(rows[keys[-1]].sort_key)
             keys.append(key)
     return keys, None
 
@@ -681,7 +673,7 @@ async def timeline(
         except ValueError:
             raise _not_a_cursor() from None
         docs = tuple(msgspec.Raw(document) for document in found.documents)
-        next_cursor = None if found.next_after is None else _cursor(found.next_after)
+        next_cursor = None if found.next_after is None else cursor_of(found.next_after)
         at = found.position
     page = _RawPage(items=docs, next_cursor=next_cursor, limit=limit, position=at)
     encoded = Encoded(_canonical.encode(page), content_etag(page))

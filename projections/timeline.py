@@ -96,17 +96,22 @@ def _spelled(when: Occurrence) -> _Times:
 _spelled_remembered = lru_cache(maxsize=1 << 16)(_spelled)
 
 
-def _times(when: Occurrence) -> _Times:
-    # Only occurrences at fixed offsets are remembered, as `iso` does: two equal times in a
-    # named zone may be different instants (a clock set back).
+def rememberable(when: Occurrence) -> bool:
+    """Whether what is worked out from `when` may be remembered: only occurrences at fixed
+    offsets, as `iso` does (two equal times in a named zone may be different instants, a
+    clock set back)."""
     match when:
         case Instant(at=at) if type(at.tzinfo) is not timezone:
-            return _spelled(when)
+            return False
         case Interval(start=Instant(at=at)) if type(at.tzinfo) is not timezone:
-            return _spelled(when)
+            return False
         case Interval(end=Instant(at=at)) if type(at.tzinfo) is not timezone:
-            return _spelled(when)
-    return _spelled_remembered(when)
+            return False
+    return True
+
+
+def _times(when: Occurrence) -> _Times:
+    return _spelled_remembered(when) if rememberable(when) else _spelled(when)
 
 
 def where_and_who(claim: Claim) -> tuple[str | None, str | None, tuple[str, ...]]:

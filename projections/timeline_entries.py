@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
@@ -22,9 +22,9 @@ import asyncpg
 import msgspec
 
 from domain.attribution import Side, Verification
-from domain.occurrence import Day, Instant, Interval, Month, Occurrence
+from domain.occurrence import Day, Month, Occurrence
 from projections.copy_text import NULL, array_field, array_literal, text_field
-from projections.timeline import TimelineRow
+from projections.timeline import TimelineRow, rememberable
 
 if TYPE_CHECKING:
     from projections.persistence import Generation
@@ -302,16 +302,7 @@ def _spanned_text(when: Occurrence) -> tuple[int, bytes]:
     """The occurrence's span class, and its columns' text."""
     if type(when) is Day or type(when) is Month:  # most of them: days and months in UTC
         return _spelled_remembered(when)
-    # Only occurrences at fixed offsets are remembered, as timeline._times does: two equal
-    # times in a named zone may be different instants (a clock set back).
-    match when:
-        case Instant(at=at) if type(at.tzinfo) is not timezone:
-            return _spelled(when)
-        case Interval(start=Instant(at=at)) if type(at.tzinfo) is not timezone:
-            return _spelled(when)
-        case Interval(end=Instant(at=at)) if type(at.tzinfo) is not timezone:
-            return _spelled(when)
-    return _spelled_remembered(when)
+    return _spelled_remembered(when) if rememberable(when) else _spelled(when)
 
 
 def _spelled(when: Occurrence) -> tuple[int, bytes]:
