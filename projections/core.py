@@ -274,6 +274,16 @@ def _checked_keys(view: View, report: Report) -> tuple[str, ...]:
     return keys
 
 
+class VersionRecorder(Protocol):
+    """Whoever keeps a view's reports' versions: each version of a report, from the event
+    that made it (`opened`) to the event that replaced it (`closing`, told before the
+    entry changes)."""
+
+    def opened(self, tracked: Tracked) -> None: ...
+
+    def closing(self, tracked: Tracked, position: int) -> None: ...
+
+
 @dataclass(slots=True)
 class ViewState:
     reports: dict[UUID, Tracked] = field(default_factory=dict)
@@ -286,6 +296,9 @@ class ViewState:
     ordered: dict[str, list[Tracked]] = field(default_factory=dict)
     # What the view could not take since the last `take_quarantined` (module docstring).
     quarantined: list[Quarantined] = field(default_factory=list)
+    # Told of every version of a report the view makes, when a writer keeps the view's
+    # history (projections/history.py); None while only folding.
+    history: VersionRecorder | None = None
 
     def add(self, key: str, tracked: Tracked) -> None:
         ids = self.by_key.get(key)
@@ -370,6 +383,8 @@ def _file(
     state.reports[report.id] = tracked
     for key in keys:
         state.add(key, tracked)
+    if state.history is not None:
+        state.history.opened(tracked)
     return keys
 
 
@@ -458,6 +473,8 @@ class Folds:
             state.reports[report_id] = tracked
             for key in keys:
                 state.add(key, tracked)
+            if state.history is not None:
+                state.history.opened(tracked)
             entries.append((view, state, tracked))
         if entries:
             self._followers[report_id.int] = entries
@@ -512,6 +529,9 @@ def _change(
     keys = view.keys(report)
     if keys != tracked.keys:
         keys = _checked_keys(view, report)  # may fail: before anything changes
+    history = state.history
+    if history is not None:
+        history.closing(tracked, position)
     if tracked.update(report, position, order):
         state.reordered(tracked)
     if keys != tracked.keys:
@@ -520,6 +540,8 @@ def _change(
         tracked.keys = keys
         for key in keys:
             state.add(key, tracked)
+    if history is not None:
+        history.opened(tracked)
 
 
 def feeding(state: ViewState, key: str, as_of: datetime | None = None) -> list[Tracked]:

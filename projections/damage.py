@@ -24,7 +24,8 @@ from domain.claims import Claim, DamageTally
 from domain.occurrence import Instant, Interval, Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, slug
+from projections.core import Source, Tracked, anchor, slug
+from projections.history import Relevance, day_rank, moment_rank, position_rank
 
 
 class SourceTotal(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -115,6 +116,28 @@ def _recency(tracked: Tracked) -> tuple[date, datetime, int]:
 
 class DamageView:
     name: ClassVar[str] = "damage"
+
+    # Past answers (projections/history.py): `render` reads each source's most recent
+    # standing total (1, by `recency`, per source), and lists every withdrawn tally (2).
+    # A total counts once its period has ended: from the day it counts up to.
+    latest_classes: ClassVar[tuple[int, ...]] = ()
+    top_classes: ClassVar[tuple[int, ...]] = (1,)
+    all_classes: ClassVar[tuple[int, ...]] = (2,)
+
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None:
+        if report.is_retracted:
+            return Relevance(kind=2)
+        day = as_of_day(report)
+        reported = report.reported.earliest()
+        assert reported is not None
+        return Relevance(
+            kind=1,
+            group=report.attribution.source,
+            rank=day_rank(day) + moment_rank(reported) + position_rank(filed_at_position),
+            counts_from=max(
+                anchor(report.occurred), datetime.combine(day, datetime.min.time(), UTC)
+            ),
+        )
 
     def follows(self, claim: Claim) -> bool:
         # Strikes would feed `incident_sum` once the domain counts their damage by category;

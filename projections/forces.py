@@ -31,6 +31,7 @@ from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
 from projections.core import Source, Tracked, month_row, monthly_key, occurred_date, slug
+from projections.history import Relevance
 
 
 class Measure(StrEnum):
@@ -163,6 +164,21 @@ def _facts(tracked: Tracked) -> tuple[bool, Quantity | None, Quantity | None, st
 
 class ForcesView:
     name: ClassVar[str] = "forces"
+
+    # Past answers (projections/history.py): `render` reads the latest standing strength
+    # with a target (1), without one (2), and deployment (3): the latest of these three is
+    # the latest standing report. Withdrawn reports never count.
+    latest_classes: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    top_classes: ClassVar[tuple[int, ...]] = ()
+    all_classes: ClassVar[tuple[int, ...]] = ()
+
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None:
+        if report.is_retracted:
+            return None
+        claim = _force(report)
+        if isinstance(claim, ForceStrength):
+            return Relevance(kind=1 if claim.target is not None else 2)
+        return Relevance(kind=3)
 
     def follows(self, claim: Claim) -> bool:
         return isinstance(claim, ForceStrength | TroopDeployment)

@@ -28,6 +28,7 @@ from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
 from projections.core import Source, Tracked, month_row, monthly_key, occurred_date, slug
+from projections.history import Relevance
 
 
 class FrontPoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -86,6 +87,14 @@ def _point(tracked: Tracked) -> FrontPoint:
 
 class FrontView:
     name: ClassVar[str] = "front"
+
+    # Past answers (projections/history.py): `render` reads the latest standing claim only.
+    latest_classes: ClassVar[tuple[int, ...]] = (1,)
+    top_classes: ClassVar[tuple[int, ...]] = ()
+    all_classes: ClassVar[tuple[int, ...]] = ()
+
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None:
+        return None if report.is_retracted else Relevance(kind=1)
 
     def follows(self, claim: Claim) -> bool:
         return isinstance(claim, FrontAdvance)

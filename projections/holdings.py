@@ -37,6 +37,7 @@ from projections.core import (
     occurred_date,
     slug,
 )
+from projections.history import Relevance, float_rank
 
 
 class PeakBasis(StrEnum):
@@ -193,6 +194,22 @@ def _share_lost_percent(peak: Quantity | None, current: Quantity | None) -> floa
 
 class HoldingsView:
     name: ClassVar[str] = "holdings"
+
+    # Past answers (projections/history.py): `render` reads the latest standing "current"
+    # claim (1), the latest standing claimed peak (2), the highest current figure (1, by
+    # area; the most recent among equals) and the latest of them all for names: nothing
+    # else, whatever the length of the holding's history. Withdrawn claims never count.
+    latest_classes: ClassVar[tuple[int, ...]] = (1, 2)
+    top_classes: ClassVar[tuple[int, ...]] = (1,)
+    all_classes: ClassVar[tuple[int, ...]] = ()
+
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None:
+        if report.is_retracted:
+            return None
+        claim = _territory(report)
+        if claim.extent is Extent.PEAK:
+            return Relevance(kind=2)
+        return Relevance(kind=1, rank=float_rank(_size(claim.area)))
 
     def follows(self, claim: Claim) -> bool:
         return isinstance(claim, TerritoryControl)

@@ -1,0 +1,85 @@
+"""The versions of the reports behind the aggregate views, each with the positions it held
+between: what past-tense answers are read from instead of folding the log.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-06
+"""
+
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+SERVICE_ROLE = "timeline_service"  # store/roles.py, SERVICE_ROLE
+
+# One row per version of a report a view follows, per row key it feeds (projections/
+# history.py): the version held from the event at `from_position` up to the one at
+# `to_position` (excluded; the largest bigint while it still holds). The other columns are
+# what a view's past answer picks the reports it needs by, never the report itself (that
+# is folded again from its own few events, by the log's originator index):
+# - `grp` and `class`: the view's own groups and classes of reports ("current" and "peak"
+#   claims of a holding; a source's running totals);
+# - the fold's order (occurrence anchor, reporting anchor, filing position), and `rank`
+#   where a view picks a class's highest (a holding's largest area) rather than its latest;
+# - `counts_from`: the earliest valid time (`as_of`) at which the report counts.
+CREATE_VERSIONS = """
+CREATE TABLE report_versions (
+    view text NOT NULL,
+    generation integer NOT NULL,
+    key text NOT NULL,
+    grp text NOT NULL,
+    class smallint NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    reported_at timestamptz NOT NULL,
+    filed_position bigint NOT NULL,
+    report_id uuid NOT NULL,
+    from_position bigint NOT NULL,
+    to_position bigint NOT NULL,
+    counts_from timestamptz NOT NULL,
+    rank bytea,
+    PRIMARY KEY (view, generation, report_id, key, from_position)
+)
+"""
+
+# A class's latest version at a position and date is found scanning its order back from the
+# date; its highest, scanning its rank down. Both carry what the scan filters on, so that
+# PostgreSQL reads only the index.
+INDEXES = (
+    "CREATE INDEX report_versions_order ON report_versions "
+    "(view, generation, key, grp, class, occurred_at, reported_at, filed_position) "
+    "INCLUDE (from_position, to_position, counts_from, report_id)",
+    "CREATE INDEX report_versions_rank ON report_versions "
+    "(view, generation, key, grp, class, rank, occurred_at, reported_at, filed_position) "
+    "INCLUDE (from_position, to_position, counts_from, report_id) WHERE rank IS NOT NULL",
+)
+
+GRANT = f"GRANT SELECT, INSERT, UPDATE, DELETE ON report_versions TO {SERVICE_ROLE}"
+
+# The aggregate views built before this revision have no history: they start over, and
+# their next runner builds them anew through the bulk rebuild, history included (as 0010
+# did for the timeline). Until then past-tense answers about them fold the log.
+INDEXED_VIEWS = ("holdings", "damage", "forces", "front")
+START_OVER = tuple(
+    statement
+    for view in INDEXED_VIEWS
+    for statement in (
+        f"DELETE FROM view_rows WHERE view = '{view}'",
+        f"DELETE FROM projection_generations WHERE view = '{view}'",
+    )
+)
+
+
+def upgrade() -> None:
+    op.execute(CREATE_VERSIONS)
+    for index in INDEXES:
+        op.execute(index)
+    op.execute(GRANT)
+    for statement in START_OVER:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE report_versions")

@@ -1,0 +1,300 @@
+"""The reports behind the aggregate views, versioned in time: what their past is read from.
+
+A past-tense question ("holdings as known at T", "as of 1 September", "at position N") used
+to fold the whole log in the request. An aggregate row, though, needs few of the reports that
+feed it: a holding shows its latest "current" claim, its latest claimed peak (or the highest
+current figure) and names from the latest standing claim; a running total shows each
+source's latest tally. So every version of every report such a view follows is kept in
+`report_versions` (migration 0011), as bitemporal databases keep versions of a row: the log
+positions between which it held (transaction time), its place in the fold's order and the
+valid time from which it counts, and how the view classes it. A past answer then picks, for
+each row key, the few versions the view's `render` needs at that position and date, by
+index (`Indexed`'s classes; `relevant_ids` says the rule in Python, projections/
+past_answers.py in SQL), folds those reports' own events again and renders: the same fold
+and the same `render` as a replay, over a handful of reports instead of the log.
+
+The rule a view must keep, property-tested for each one: `render` of a key's reports gives
+the same row as `render` of the versions its classes pick, for any position and date.
+
+Versions are recorded by the fold itself (`ViewState.history`, told by projections/core.py
+of each version as it is made, `HistoryLog`), so the live runner, a rebuild and its catch-up
+record exactly the versions the view's state went through, skipped events included.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import ClassVar, NamedTuple, Protocol, TypeGuard
+from uuid import UUID
+
+import asyncpg
+
+from domain.report import Report
+from projections.core import Tracked, View
+
+log = logging.getLogger("timeline.projections")
+
+# A version that still holds: up to the largest position PostgreSQL's bigint can hold.
+STILL_HOLDS = 2**63 - 1
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+
+
+class Relevance(NamedTuple):
+    """How a view classes one version of a report, for its past answers."""
+
+    kind: int  # the view's class of the report (1, 2, ...): which of its picks it enters
+    group: str = ""  # classes kept apart per group (a running total's source)
+    rank: bytes | None = None  # for a class picked by its highest: bytes compared as such
+    counts_from: datetime | None = None  # the earliest `as_of` it counts at; None: occurred
+
+
+class Indexed(View, Protocol):
+    """A view whose past answers are read from its reports' versions.
+
+    For every row key, group and class, a past answer at position N and valid time D picks,
+    among the versions holding at N that had occurred by D and count by D:
+    - for each class in `latest_classes`, the latest in the fold's order;
+    - for each class in `top_classes`, the one of highest `rank` (the latest among equals);
+    - for each class in `all_classes`, every one.
+    A report the view never needs is given no class (`relevance` returns None)."""
+
+    latest_classes: ClassVar[tuple[int, ...]]
+    top_classes: ClassVar[tuple[int, ...]]
+    all_classes: ClassVar[tuple[int, ...]]
+
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None: ...
+
+
+def indexed(view: View) -> Indexed | None:
+    """`view` if its past answers are read from versions, else None (they fold the log)."""
+    return view if _is_indexed(view) else None
+
+
+def _is_indexed(view: View) -> TypeGuard[Indexed]:
+    return hasattr(view, "relevance")
+
+
+# --- ranks: bytes that sort as the values do ---------------------------------------------
+
+
+def float_rank(value: float) -> bytes:
+    """IEEE 754 bits, reordered so that bytes compare as the numbers do."""
+    (bits,) = struct.unpack(">Q", struct.pack(">d", value))
+    bits = bits ^ 0xFFFF_FFFF_FFFF_FFFF if bits >> 63 else bits | 1 << 63
+    return struct.pack(">Q", bits)
+
+
+def moment_rank(moment: datetime) -> bytes:
+    """Microseconds since year 1, UTC."""
+    delta = moment - _EPOCH
+    return struct.pack(">Q", (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
+
+def day_rank(day: date) -> bytes:
+    return struct.pack(">I", day.toordinal())
+
+
+def position_rank(position: int) -> bytes:
+    return struct.pack(">Q", position)
+
+
+# --- recording ----------------------------------------------------------------------------
+
+
+class Version(NamedTuple):
+    """One row of `report_versions`, without its view and generation (`COLUMNS` order)."""
+
+    key: str
+    group: str
+    kind: int
+    occurred_at: datetime
+    reported_at: datetime
+    filed_position: int
+    report_id: UUID
+    from_position: int
+    to_position: int
+    counts_from: datetime
+    rank: bytes | None
+
+
+COLUMNS = (
+    "view",
+    "generation",
+    "key",
+    "grp",
+    "class",
+    "occurred_at",
+    "reported_at",
+    "filed_position",
+    "report_id",
+    "from_position",
+    "to_position",
+    "counts_from",
+    "rank",
+)
+
+
+class Closed(NamedTuple):
+    """A version written earlier that stopped holding at `to_position`."""
+
+    report_id: UUID
+    key: str
+    from_position: int
+    to_position: int
+
+
+@dataclass(slots=True)
+class HistoryBatch:
+    """What a batch adds to a view's history: new versions (complete, or still holding) and
+    the end of versions already written."""
+
+    versions: list[Version] = field(default_factory=list)
+    closed: list[Closed] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.versions or self.closed)
+
+
+class HistoryLog:
+    """`ViewState.history` for an indexed view: the versions the fold makes, until taken.
+
+    A version made and replaced within the same batch is written once, complete; one written
+    in an earlier batch is closed (`Closed`)."""
+
+    __slots__ = ("_closed", "_open", "view")
+
+    def __init__(self, view: Indexed) -> None:
+        self.view = view
+        self._open: dict[tuple[UUID, str, int], Version] = {}
+        self._closed: list[Closed] = []
+
+    def opened(self, tracked: Tracked) -> None:
+        report = tracked.report
+        try:
+            relevance = self.view.relevance(report, tracked.filed_at_position)
+        except Exception:  # the fold took the report: its past answers fold the log instead
+            log.exception("%s: no class for report %s", self.view.name, report.id)
+            relevance = Relevance(kind=self.view.all_classes[0]) if self.view.all_classes else None
+        if relevance is None:
+            return
+        occurred, reported, filed = tracked.order
+        counts_from = relevance.counts_from or occurred
+        for key in tracked.keys:
+            self._open[(report.id, key, tracked.last_position)] = Version(
+                key,
+                relevance.group,
+                relevance.kind,
+                occurred,
+                reported,
+                filed,
+                report.id,
+                tracked.last_position,
+                STILL_HOLDS,
+                counts_from,
+                relevance.rank,
+            )
+
+    def closing(self, tracked: Tracked, position: int) -> None:
+        report_id, since = tracked.report.id, tracked.last_position
+        for key in tracked.keys:
+            version = self._open.pop((report_id, key, since), None)
+            if version is None:
+                self._closed.append(Closed(report_id, key, since, position))
+            else:
+                self._open[(report_id, key, since)] = version._replace(to_position=position)
+
+    def take(self) -> HistoryBatch:
+        """What was recorded since the last call."""
+        batch = HistoryBatch(list(self._open.values()), self._closed)
+        self._open, self._closed = {}, []
+        return batch
+
+
+# --- which versions a past answer needs: the rule, in Python -------------------------------
+
+
+def relevant_ids(
+    view: Indexed, versions: Iterable[Version], position: int, valid_time: datetime | None
+) -> set[UUID]:
+    """The reports whose versions a past answer at `position` and `valid_time` picks (the
+    rule of `Indexed`; projections/past_answers.py asks PostgreSQL the same)."""
+    latest: dict[tuple[str, str, int], Version] = {}
+    top: dict[tuple[str, str, int], Version] = {}
+    chosen: set[UUID] = set()
+    for version in versions:
+        if not version.from_position <= position < version.to_position:
+            continue
+        if valid_time is not None and (
+            version.occurred_at > valid_time or version.counts_from > valid_time
+        ):
+            continue
+        where = (version.key, version.group, version.kind)
+        order = _order(version)
+        if version.kind in view.latest_classes:
+            best = latest.get(where)
+            if best is None or order > _order(best):
+                latest[where] = version
+        if version.kind in view.top_classes and version.rank is not None:
+            best = top.get(where)
+            if best is None or (version.rank, order) > (best.rank or b"", _order(best)):
+                top[where] = version
+        if version.kind in view.all_classes:
+            chosen.add(version.report_id)
+    chosen.update(version.report_id for version in latest.values())
+    chosen.update(version.report_id for version in top.values())
+    return chosen
+
+
+def _order(version: Version) -> tuple[datetime, datetime, int]:
+    return version.occurred_at, version.reported_at, version.filed_position
+
+
+# --- writing --------------------------------------------------------------------------------
+
+CLOSE = """
+UPDATE report_versions v SET to_position = c.to_position
+FROM unnest($3::uuid[], $4::text[], $5::int8[], $6::int8[])
+    AS c(report_id, key, from_position, to_position)
+WHERE v.view = $1 AND v.generation = $2 AND v.report_id = c.report_id AND v.key = c.key
+    AND v.from_position = c.from_position
+"""
+DELETE_GENERATION = "DELETE FROM report_versions WHERE view = $1 AND generation = $2"
+
+
+async def write_history(
+    connection: asyncpg.Connection, view: str, generation: int, batch: HistoryBatch
+) -> None:
+    """A batch's versions, inside the caller's transaction (the one that moves the view's
+    position, so the history always holds exactly the events up to it)."""
+    if batch.closed:
+        await connection.execute(
+            CLOSE,
+            view,
+            generation,
+            [closed.report_id for closed in batch.closed],
+            [closed.key for closed in batch.closed],
+            [closed.from_position for closed in batch.closed],
+            [closed.to_position for closed in batch.closed],
+        )
+    if batch.versions:
+        await copy_versions(connection, view, generation, batch.versions)
+
+
+async def copy_versions(
+    connection: asyncpg.Connection, view: str, generation: int, versions: Sequence[Version]
+) -> None:
+    await connection.copy_records_to_table(
+        "report_versions",
+        records=[(view, generation, *version) for version in versions],
+        columns=COLUMNS,
+    )
+
+
+async def delete_generation_history(
+    connection: asyncpg.Pool | asyncpg.Connection, view: str, generation: int
+) -> None:
+    await connection.execute(DELETE_GENERATION, view, generation)
