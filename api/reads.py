@@ -2,7 +2,8 @@
 
 Every read answers from the in-memory views (api/live_views.py) unless the question names a
 past: `known_at` (transaction time), `position` (a log position) or `as_of` (valid time),
-which are answered by replaying the log with the same folds (projections/replay.py). Each
+which are answered from the versions of the reports behind the aggregate views, or else by
+replaying the log, with the same folds either way (projections/past_answers.py). Each
 answer carries `X-Timeline-Position` (the log position it reflects) and an `ETag` of its rows;
 `If-None-Match` gives 304, and `min_position=N` waits, boundedly, until the views reach N.
 """
@@ -56,7 +57,8 @@ from domain.claims import CLAIM_KINDS
 from projections import timeline_pages
 from projections.core import slug
 from projections.explain import Page
-from projections.replay import ReplayAnswer, encode_answer, replay
+from projections.past_answers import past_answer
+from projections.replay import ReplayAnswer, encode_answer
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
 from projections.timeline_pages import (
@@ -277,8 +279,9 @@ async def live_view(state: State, name: str, min_position: int | None) -> LiveVi
 
 
 async def replayed(state: State, name: str, asked: Question) -> ReplayAnswer:
-    """The view as the question asks about the past, folded from the log."""
-    return await replay(
+    """The view as the question asks about the past: read from its reports' versions where
+    it keeps them, else folded from the log (projections/past_answers.py)."""
+    return await past_answer(
         state.pool, name, known_at=asked.known_at, position=asked.position, as_of=asked.as_of
     )
 

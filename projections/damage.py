@@ -124,7 +124,7 @@ class DamageView:
     top_classes: ClassVar[tuple[int, ...]] = (1,)
     all_classes: ClassVar[tuple[int, ...]] = (2,)
 
-    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None:
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance:
         if report.is_retracted:
             return Relevance(kind=2)
         day = as_of_day(report)

@@ -54,6 +54,7 @@ from domain.attribution import Side, Verification
 from domain.events import ReportFiled
 from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
 from projections.figures import Figure, RowReading, read_row
+from projections.past_answers import Snapshot, feeding_ids, folded, row_keys, snapshot
 from projections.replay import (
     InvalidReplayQuestion,
     as_asked,
@@ -62,7 +63,7 @@ from projections.replay import (
     known_by,
     valid_time,
 )
-from store.event_store import EventStore, LogEntry, UnreadableEvent
+from store.event_store import MAX_POSITION, EventStore, LogEntry, UnreadableEvent
 from store.mapper import stored_topic
 
 _encoder = msgspec.json.Encoder(order="sorted")
@@ -380,7 +381,16 @@ async def explain(
     `replay.replay` is asked: known at a time or a log position, as of a date.
 
     Raises InvalidReplayQuestion as `replay` does, and its UnknownRow when `key` picks no row.
+    From a pool, a view that keeps its reports' versions is explained from them, as
+    `explain_page` does; otherwise the log is folded whole.
     """
+    if isinstance(source, asyncpg.Pool):
+        view = check_question(view_name, known_at, position, as_of)
+        async with snapshot(source, view, known_at, position) as at:
+            if at is not None:
+                everything = Page(limit=MAX_POSITION)
+                explanation, _ = await _page_from_versions(at, key, everything, known_at, as_of)
+                return explanation
     view, state, changes = await _folded(source, view_name, known_at, position, as_of)
     return _explanation(
         view,
@@ -403,13 +413,40 @@ async def explain_page(
     as_of: datetime | date | None = None,
 ) -> tuple[Explanation, bool]:
     """`explain`, for the rows on `page` only (each explained exactly as `explain` explains
-    it), and whether more rows follow. The log is still folded whole; only the page's rows
-    are rendered and placed."""
+    it), and whether more rows follow. Only the page's rows are rendered and placed. From a
+    pool, a view that keeps its reports' versions folds only the reports behind the page's
+    rows (projections/past_answers.py); otherwise the log is folded whole."""
+    if isinstance(source, asyncpg.Pool):
+        view = check_question(view_name, known_at, position, as_of)
+        async with snapshot(source, view, known_at, position) as at:
+            if at is not None:
+                return await _page_from_versions(at, key, page, known_at, as_of)
     view, state, changes = await _folded(source, view_name, known_at, position, as_of)
     when = valid_time(as_of)
     keys, more = page_keys(view, state, key, page, as_of=when)
     rows = tuple(_explained(view, state, k, when, changes) for k in keys)
     return _explanation(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of), more
+
+
+async def _page_from_versions(
+    at: Snapshot,
+    key: str | None,
+    page: Page,
+    known_at: datetime | None,
+    as_of: datetime | date | None,
+) -> tuple[Explanation, bool]:
+    view, when = at.view, valid_time(as_of)
+    keys = await row_keys(at, when)
+    if key is not None:
+        keys = picked(view.name, keys, key)
+    start = 0 if page.after is None else bisect.bisect_right(keys, page.after)
+    chosen = keys[start : start + page.limit]
+    state, events = await folded(at, await feeding_ids(at, chosen, when))
+    changes: dict[UUID, list[Change]] = {}
+    note_changes(changes, state, events)
+    rows = tuple(_explained(view, state, k, when, changes) for k in chosen)
+    explanation = _explanation(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of)
+    return explanation, start + page.limit < len(keys)
 
 
 async def _folded(

@@ -172,9 +172,9 @@ class ForcesView:
     top_classes: ClassVar[tuple[int, ...]] = ()
     all_classes: ClassVar[tuple[int, ...]] = ()
 
-    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None:
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance:
         if report.is_retracted:
-            return None
+            return Relevance(kind=0)
         claim = _force(report)
         if isinstance(claim, ForceStrength):
             return Relevance(kind=1 if claim.target is not None else 2)

@@ -93,8 +93,8 @@ class FrontView:
     top_classes: ClassVar[tuple[int, ...]] = ()
     all_classes: ClassVar[tuple[int, ...]] = ()
 
-    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None:
-        return None if report.is_retracted else Relevance(kind=1)
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance:
+        return Relevance(kind=0 if report.is_retracted else 1)
 
     def follows(self, claim: Claim) -> bool:
         return isinstance(claim, FrontAdvance)

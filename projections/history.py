@@ -34,7 +34,7 @@ from uuid import UUID
 import asyncpg
 
 from domain.report import Report
-from projections.core import Tracked, View
+from projections.core import Tracked, View, ViewState
 
 log = logging.getLogger("timeline.projections")
 
@@ -60,13 +60,14 @@ class Indexed(View, Protocol):
     - for each class in `latest_classes`, the latest in the fold's order;
     - for each class in `top_classes`, the one of highest `rank` (the latest among equals);
     - for each class in `all_classes`, every one.
-    A report the view never needs is given no class (`relevance` returns None)."""
+    Class 0 is picked by none of them: a version the rows never need (a withdrawn claim),
+    kept so that an explanation lists every report behind a row."""
 
     latest_classes: ClassVar[tuple[int, ...]]
     top_classes: ClassVar[tuple[int, ...]]
     all_classes: ClassVar[tuple[int, ...]]
 
-    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None: ...
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance: ...
 
 
 def indexed(view: View) -> Indexed | None:
@@ -176,11 +177,9 @@ class HistoryLog:
         report = tracked.report
         try:
             relevance = self.view.relevance(report, tracked.filed_at_position)
-        except Exception:  # the fold took the report: its past answers fold the log instead
+        except Exception:  # the fold took the report, so the history must have it too
             log.exception("%s: no class for report %s", self.view.name, report.id)
-            relevance = Relevance(kind=self.view.all_classes[0]) if self.view.all_classes else None
-        if relevance is None:
-            return
+            relevance = Relevance(kind=0)
         occurred, reported, filed = tracked.order
         counts_from = relevance.counts_from or occurred
         for key in tracked.keys:
@@ -212,6 +211,12 @@ class HistoryLog:
         batch = HistoryBatch(list(self._open.values()), self._closed)
         self._open, self._closed = {}, []
         return batch
+
+
+def taken(state: ViewState) -> HistoryBatch | None:
+    """What `state`'s history recorded since last taken; None when it keeps none."""
+    history = state.history
+    return history.take() if isinstance(history, HistoryLog) else None
 
 
 # --- which versions a past answer needs: the rule, in Python -------------------------------

@@ -203,9 +203,9 @@ class HoldingsView:
     top_classes: ClassVar[tuple[int, ...]] = (1,)
     all_classes: ClassVar[tuple[int, ...]] = ()
 
-    def relevance(self, report: Report, filed_at_position: int) -> Relevance | None:
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance:
         if report.is_retracted:
-            return None
+            return Relevance(kind=0)
         claim = _territory(report)
         if claim.extent is Extent.PEAK:
             return Relevance(kind=2)

@@ -27,6 +27,8 @@ import msgspec
 from projections import quarantine
 from projections.copy_text import escaped
 from projections.core import Quarantined
+from projections.history import HistoryBatch, delete_generation_history, indexed, write_history
+from projections.registry import VIEWS
 from projections.timeline import TimelineView
 from projections.timeline_entries import TIMELINE_ENTRIES
 
@@ -235,11 +237,15 @@ async def write_batch(
     to_position: int,
     rows: Mapping[str, msgspec.Struct | None],
     quarantined: Sequence[Quarantined] = (),
+    *,
+    history: HistoryBatch | None = None,
 ) -> Generation:
-    """Write changed rows (None deletes a row), record what the batch quarantined and move
-    the position, in one transaction."""
+    """Write changed rows (None deletes a row) and the versions of the reports behind them,
+    record what the batch quarantined and move the position, in one transaction."""
     async with pool.acquire() as connection, connection.transaction():
-        return await write_rows(connection, generation, to_position, rows, quarantined)
+        return await write_rows(
+            connection, generation, to_position, rows, quarantined, history=history
+        )
 
 
 async def write_batch_row_by_row(
@@ -250,6 +256,7 @@ async def write_batch_row_by_row(
     *,
     quarantined: Sequence[Quarantined],
     blame: Callable[[str, BaseException], Quarantined],
+    history: HistoryBatch | None = None,
 ) -> Generation:
     """`write_batch` for a batch the database refused: each row is tried on its own (a
     savepoint each), a refused row is deleted instead and quarantined (`blame` says which
@@ -270,7 +277,9 @@ async def write_batch_row_by_row(
                 refused[key] = None
                 blamed.append(blame(key, error))
         gone = {key: None for key, row in rows.items() if row is None}
-        return await write_rows(connection, generation, to_position, gone | refused, blamed)
+        return await write_rows(
+            connection, generation, to_position, gone | refused, blamed, history=history
+        )
 
 
 async def write_rows(
@@ -279,6 +288,8 @@ async def write_rows(
     to_position: int,
     rows: Mapping[str, msgspec.Struct | None],
     quarantined: Sequence[Quarantined] = (),
+    *,
+    history: HistoryBatch | None = None,
 ) -> Generation:
     """`write_batch` inside the caller's transaction."""
     upserts = {key: row for key, row in rows.items() if row is not None}
@@ -301,6 +312,8 @@ async def write_rows(
         await store.upsert(connection, generation, to_position, upserts)
     if gone:
         await store.delete(connection, generation, gone)
+    if history:
+        await write_history(connection, generation.view, generation.generation, history)
     await quarantine.record(connection, quarantined)
     return Generation(generation.view, generation.generation, to_position)
 
@@ -352,7 +365,11 @@ async def switch_serving(
 
 
 async def delete_retired_rows(pool: asyncpg.Pool, view: str) -> None:
-    """Drop the rows of every retired generation of `view` (no read ever sees them)."""
+    """Drop the rows and report versions of every retired generation of `view` (no read ever
+    sees them)."""
     store = row_store(view)
     for row in await pool.fetch(RETIRED, view):
         await store.delete_generation(pool, view, row["generation"])
+        known = VIEWS.get(view)
+        if known is not None and indexed(known) is not None:
+            await delete_generation_history(pool, view, row["generation"])

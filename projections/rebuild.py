@@ -50,6 +50,7 @@ import asyncpg
 
 from projections import quarantine
 from projections.core import Folds, View, ViewState, apply, blamed, render
+from projections.history import HistoryLog, indexed, taken
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
     REFUSED,
@@ -167,6 +168,10 @@ async def _build_and_switch(
 ) -> tuple[list[Generation], list[ViewState]]:
     building = await _start_building(pool, [view.name for view in views])
     folds = Folds(views)
+    for view, state in zip(views, folds.states, strict=True):
+        recording = indexed(view)
+        if recording is not None:
+            state.history = HistoryLog(recording)
     await fold_log(pool, folds, page_size=page_size)
     building = await _load(
         pool, folds, building, streams=min(COPY_STREAMS, pool.get_max_size() - 1)
@@ -212,7 +217,7 @@ async def _load(
             task.cancel()
     async with pool.acquire() as connection, connection.transaction():
         return [
-            await write_rows(connection, generation, state.position, {})
+            await write_rows(connection, generation, state.position, {}, history=taken(state))
             for generation, state in zip(building, folds.states, strict=True)
         ]
 
@@ -289,7 +294,9 @@ async def _catch_up(
     while rows := await pool.fetch(READ_LOG, state.position, page_size):
         touched = _fold_page(view, state, [entry_from_row(row) for row in rows])
         changed = {key: render(view, state, key) for key in touched}
-        generation = await write_batch(pool, generation, state.position, changed)
+        generation = await write_batch(
+            pool, generation, state.position, changed, history=taken(state)
+        )
     return generation
 
 
@@ -306,7 +313,9 @@ async def _switch(
         while rows := await connection.fetch(READ_LOG, state.position, page_size):
             touched.update(_fold_page(view, state, [entry_from_row(row) for row in rows]))
         changed = {key: render(view, state, key) for key in touched}
-        building = await write_rows(connection, building, state.position, changed)
+        building = await write_rows(
+            connection, building, state.position, changed, history=taken(state)
+        )
         await quarantine.record_rebuilt(
             connection, view.name, state.position, state.take_quarantined()
         )

@@ -71,7 +71,7 @@ def answer(
     """The answer from `log` (events in log order), cut where the question says: pure."""
     view = check_question(view_name, known_at, position, as_of)
     state, _ = fold(view, known_by(log, known_at=known_at, position=position))
-    return _rendered(view, state, known_at, as_of)
+    return rendered(view, state, known_at, as_of)
 
 
 def known_by(
@@ -106,7 +106,7 @@ async def replay(
     state = await fold_stored(source, view, known_at=known_at, position=position)
     # Rendering a large view at once takes tens of milliseconds: in a thread, which the
     # event loop preempts, rather than on the loop. The state is this question's alone.
-    return await asyncio.to_thread(_rendered, view, state, known_at, as_of)
+    return await asyncio.to_thread(rendered, view, state, known_at, as_of)
 
 
 async def fold_stored(
@@ -124,7 +124,7 @@ async def fold_stored(
     Raises InvalidReplayQuestion as `replay` does for a cut that cannot be answered.
     """
     store = source if isinstance(source, EventStore) else EventStore(source)
-    cut = await _cut(store, known_at, position)
+    cut = await cut_of(store, known_at, position)
     state = ViewState()
     while page := await store.read_entries_through(cut, after=state.position, limit=READ_PAGE):
         fold(view, page, state)
@@ -133,7 +133,7 @@ async def fold_stored(
     return state
 
 
-async def _cut(store: EventStore, known_at: datetime | None, position: int | None) -> int:
+async def cut_of(store: EventStore, known_at: datetime | None, position: int | None) -> int:
     """The last position the answer may reflect."""
     if known_at is not None:
         clock = await store.clock()
@@ -175,7 +175,7 @@ def check_question(
     return view
 
 
-def _rendered(
+def rendered(
     view: View, state: ViewState, known_at: datetime | None, as_of: datetime | date | None
 ) -> ReplayAnswer:
     rows = render_all(view, state, valid_time(as_of))

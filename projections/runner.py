@@ -28,6 +28,7 @@ import msgspec
 from projections import quarantine
 from projections.catch_up import SharedCatchUp, fold_through
 from projections.core import Quarantined, View, ViewState, apply, blamed, render
+from projections.history import HistoryLog, indexed, taken
 from projections.persistence import (
     REFUSED,
     Generation,
@@ -120,6 +121,9 @@ class ProjectionRunner:
         )
         # Recorded by the runner that wrote those positions, unless the code changed since.
         await quarantine.record(connection, state.take_quarantined())
+        recording = indexed(self.view)
+        if recording is not None and state.history is None:
+            state.history = HistoryLog(recording)
         self.generation = generation
         if self._on_caught_up is not None:
             self._on_caught_up()
@@ -149,8 +153,11 @@ class ProjectionRunner:
         self, generation: Generation, state: ViewState, rows: dict[str, msgspec.Struct | None]
     ) -> Generation:
         skipped = state.take_quarantined()
+        history = taken(state)
         try:
-            return await write_batch(self._pool, generation, state.position, rows, skipped)
+            return await write_batch(
+                self._pool, generation, state.position, rows, skipped, history=history
+            )
         except REFUSED:
             # A row the database will not store (the folds check what they can foresee):
             # find it, and write the rest.
@@ -160,7 +167,13 @@ class ProjectionRunner:
             return blamed(self.view, state, key, error)
 
         return await write_batch_row_by_row(
-            self._pool, generation, state.position, rows, quarantined=skipped, blame=blame
+            self._pool,
+            generation,
+            state.position,
+            rows,
+            quarantined=skipped,
+            blame=blame,
+            history=history,
         )
 
     async def _catch_up(self, serving: Generation) -> tuple[Generation, ViewState]:

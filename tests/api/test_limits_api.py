@@ -19,7 +19,8 @@ from api.limits import Limits
 from api.settings import ApiSettings, LimitSettings
 from application.demo import load_demo
 from application.reports import ReportService
-from projections.replay import ReplayAnswer, replay
+from projections.past_answers import past_answer
+from projections.replay import ReplayAnswer
 from store.database import Database
 from store.event_store import EventStore
 from tests.api.conftest import Client, Keys
@@ -154,7 +155,7 @@ async def test_streams_are_limited_per_key_and_in_all(
 
 
 class HeldReplays:
-    """`replay` standing in for the fold, holding every answer until released (the app runs
+    """`past_answer` standing in for itself, holding every answer until released (the app runs
     in the live server's thread, hence threading's events)."""
 
     def __init__(self, real: Any) -> None:
@@ -186,8 +187,8 @@ async def test_a_full_queue_of_questions_about_the_past_is_503_and_live_reads_go
 ) -> None:
     await load_demo(ReportService(store))
     head = await store.position()
-    held = HeldReplays(replay)
-    monkeypatch.setattr("api.reads.replay", held)
+    held = HeldReplays(past_answer)
+    monkeypatch.setattr("api.reads.past_answer", held)
     app = _app(
         database_url,
         LimitSettings(

@@ -30,6 +30,7 @@ from tests.conftest import scratch_database
 from tests.integration.old_schemas import append_before_scopes, demo_events, run_on
 
 QUARANTINE = importlib.import_module("migrations.versions.0007_quarantine")
+VERSIONS = importlib.import_module("migrations.versions.0011_report_versions")
 # These migrations are about view_rows: the timeline has a table of its own since 0010.
 IN_VIEW_ROWS = {name: view for name, view in VIEWS.items() if name not in ROW_STORES}
 _T = TypeVar("_T")
@@ -39,14 +40,16 @@ def before_quarantine(
     action: Callable[[asyncpg.Pool], Awaitable[_T]],
 ) -> Callable[[asyncpg.Pool], Awaitable[_T]]:
     """`action` by today's code on a schema from before 0007: the code records what the
-    views quarantine, so the table stands in while it runs, and goes after."""
+    views quarantine and the versions of the reports behind the aggregate views (0011), so
+    those tables stand in while it runs, and go after."""
 
     async def run(pool: asyncpg.Pool) -> _T:
         await pool.execute(QUARANTINE.CREATE_QUARANTINE)
+        await pool.execute(VERSIONS.CREATE_VERSIONS)
         try:
             return await action(pool)
         finally:
-            await pool.execute("DROP TABLE projection_quarantine")
+            await pool.execute("DROP TABLE projection_quarantine, report_versions")
 
     return run
 
@@ -137,7 +140,8 @@ def test_the_reshaped_views_start_over_and_the_runners_fold_them_again(
     migrate.upgrade(url)
 
     # Then holdings, forces and front have no rows and no generation, the others keep theirs
-    reshaped = {"holdings", "forces", "front"}
+    # (and damage starts over too, in 0011, to be built again with its reports' versions)
+    reshaped = {"holdings", "forces", "front", "damage"}
     assert run_on(url, _views_with_generations) == set(IN_VIEW_ROWS) - reshaped
     after = run_on(url, _rows)
     assert all(after[name] == {} for name in reshaped)

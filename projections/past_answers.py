@@ -1,0 +1,203 @@
+"""Past-tense answers read from the reports' versions, not by folding the log.
+
+For a view that keeps its reports' versions (`history.Indexed`): the answer at a log cut N
+and a valid time D takes, by index, the few versions each row needs (`history`'s rule, asked
+of PostgreSQL in one statement: the row keys, groups and classes are walked along the index,
+and each class gives its latest, its highest or all of its versions holding at N), folds
+those reports' own events up to N (by the log's originator index) with the view's `fold`,
+and renders with its `render`: the answer `replay` gives, byte for byte, in time that
+depends on the number of rows and not on the length of the log.
+
+The question is answered from one snapshot of the database (REPEATABLE READ): the serving
+generation, its position and its versions as one committed state, so that a rebuild's
+switch or a runner's batch landing meanwhile cannot mix two states. A view that keeps no
+versions, or whose serving generation has not reached the cut yet (being rebuilt, or a
+runner behind), is answered by `replay`'s fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import cast
+from uuid import UUID
+
+import asyncpg
+
+from projections.core import View, ViewState, fold
+from projections.history import Indexed, indexed
+from projections.replay import (
+    ReplayAnswer,
+    check_question,
+    cut_of,
+    rendered,
+    replay,
+    valid_time,
+)
+from store.event_store import EventStore, LogEntry, entry_from_row
+
+SERVING = """
+SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
+"""
+# The log's last position at or before the cut: what a replay's fold ends at.
+LAST_AT = "SELECT max(notification_id) FROM timeline_events WHERE notification_id <= $1"
+
+# $1 view, $2 generation, $3 the cut, $4 the valid time (NULL: no limit), $5 the classes
+# picked by their latest, $6 by their highest, $7 all of them.
+_HOLDS = """
+v.view = $1 AND v.generation = $2 AND v.key = t.key AND v.grp = t.grp AND v.class = t.class
+AND v.from_position <= $3 AND v.to_position > $3
+AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
+AND v.counts_from <= coalesce($4::timestamptz, 'infinity')
+"""
+PICK = f"""
+WITH RECURSIVE t AS (
+    (SELECT key, grp, class FROM report_versions
+     WHERE view = $1 AND generation = $2 ORDER BY key, grp, class LIMIT 1)
+    UNION ALL
+    SELECT n.key, n.grp, n.class FROM t CROSS JOIN LATERAL (
+        SELECT v.key, v.grp, v.class FROM report_versions v
+        WHERE v.view = $1 AND v.generation = $2
+            AND (v.key, v.grp, v.class) > (t.key, t.grp, t.class)
+        ORDER BY v.key, v.grp, v.class LIMIT 1
+    ) n
+)
+SELECT DISTINCT p.report_id FROM t CROSS JOIN LATERAL (
+    (SELECT v.report_id FROM report_versions v WHERE t.class = ANY($5::int2[]) AND {_HOLDS}
+     ORDER BY v.occurred_at DESC, v.reported_at DESC, v.filed_position DESC LIMIT 1)
+    UNION ALL
+    (SELECT v.report_id FROM report_versions v
+     WHERE t.class = ANY($6::int2[]) AND v.rank IS NOT NULL AND {_HOLDS}
+     ORDER BY v.rank DESC, v.occurred_at DESC, v.reported_at DESC, v.filed_position DESC LIMIT 1)
+    UNION ALL
+    (SELECT v.report_id FROM report_versions v WHERE t.class = ANY($7::int2[]) AND {_HOLDS})
+) p
+"""
+READ_REPORTS = """
+SELECT notification_id, recorded_at, topic, state FROM timeline_events
+WHERE originator_id = ANY($1::uuid[]) AND notification_id <= $2 ORDER BY notification_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A view's versions as one committed state, cut where the question says."""
+
+    connection: asyncpg.Connection
+    view: Indexed
+    generation: int
+    position: int  # the log's last position at or before the cut: what the answer reflects
+
+
+@asynccontextmanager
+async def snapshot(
+    pool: asyncpg.Pool, view: View, known_at: datetime | None, position: int | None
+) -> AsyncIterator[Snapshot | None]:
+    """The view's versions at the question's cut, read in one REPEATABLE READ transaction;
+    None when the view keeps none or its serving generation has not reached the cut.
+
+    Raises InvalidReplayQuestion as `replay` does for a cut that cannot be answered."""
+    picking = indexed(view)
+    if picking is None:
+        yield None
+        return
+    async with (
+        pool.acquire() as connection,
+        connection.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        cut = await cut_of(EventStore(cast(asyncpg.Pool, connection)), known_at, position)
+        serving = await connection.fetchrow(SERVING, view.name)
+        if serving is None or serving["position"] < cut:
+            yield None
+            return
+        last = int(await connection.fetchval(LAST_AT, cut) or 0)
+        yield Snapshot(connection, picking, serving["generation"], last)
+
+
+async def folded(at: Snapshot, ids: Sequence[UUID]) -> tuple[ViewState, list[LogEntry]]:
+    """The view's fold of the events of `ids` up to the snapshot's position, and the events."""
+    rows = await at.connection.fetch(READ_REPORTS, list(ids), at.position) if ids else []
+    events = [entry_from_row(row) for row in rows]
+    state, _ = fold(at.view, events)
+    state.position = at.position
+    return state, events
+
+
+async def past_answer(
+    pool: asyncpg.Pool,
+    view_name: str,
+    *,
+    known_at: datetime | None = None,
+    position: int | None = None,
+    as_of: datetime | date | None = None,
+) -> ReplayAnswer:
+    """`replay`'s answer to the same question; from the versions when the view keeps them.
+
+    Raises InvalidReplayQuestion as `replay` does."""
+    view = check_question(view_name, known_at, position, as_of)
+    async with snapshot(pool, view, known_at, position) as at:
+        if at is not None:
+            ids = await picked(at, valid_time(as_of))
+            state, _ = await folded(at, ids)
+            return rendered(view, state, known_at, as_of)
+    return await replay(pool, view_name, known_at=known_at, position=position, as_of=as_of)
+
+
+async def picked(at: Snapshot, moment: datetime | None) -> list[UUID]:
+    """The reports whose versions holding at the snapshot's position the view's rows need
+    at valid time `moment` (None: whenever), as `history.relevant_ids` says."""
+    view = at.view
+    rows = await at.connection.fetch(
+        PICK,
+        view.name,
+        at.generation,
+        at.position,
+        moment,
+        list(view.latest_classes),
+        list(view.top_classes),
+        list(view.all_classes),
+    )
+    return [row[0] for row in rows]
+
+
+# The keys with a version holding at $3 that had occurred by $4, in key order after $5.
+KEYS = """
+WITH RECURSIVE k AS (
+    (SELECT key FROM report_versions WHERE view = $1 AND generation = $2 ORDER BY key LIMIT 1)
+    UNION ALL
+    SELECT n.key FROM k CROSS JOIN LATERAL (
+        SELECT v.key FROM report_versions v
+        WHERE v.view = $1 AND v.generation = $2 AND v.key > k.key ORDER BY v.key LIMIT 1
+    ) n
+)
+SELECT k.key FROM k WHERE EXISTS (
+    SELECT 1 FROM report_versions v
+    WHERE v.view = $1 AND v.generation = $2 AND v.key = k.key
+        AND v.from_position <= $3 AND v.to_position > $3
+        AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
+)
+ORDER BY k.key
+"""
+# Every report feeding the rows of these keys, at $3 and by $4.
+FEEDING = """
+SELECT DISTINCT report_id FROM report_versions
+WHERE view = $1 AND generation = $2 AND key = ANY($5::text[])
+    AND from_position <= $3 AND to_position > $3
+    AND occurred_at <= coalesce($4::timestamptz, 'infinity')
+"""
+
+
+async def row_keys(at: Snapshot, moment: datetime | None) -> list[str]:
+    """The keys of the rows fed at the snapshot's position by reports begun by `moment`."""
+    rows = await at.connection.fetch(KEYS, at.view.name, at.generation, at.position, moment)
+    return [row[0] for row in rows]
+
+
+async def feeding_ids(at: Snapshot, keys: Sequence[str], moment: datetime | None) -> list[UUID]:
+    """Every report feeding the rows of `keys`, as `core.feeding` hands them to `render`."""
+    rows = await at.connection.fetch(
+        FEEDING, at.view.name, at.generation, at.position, moment, list(keys)
+    )
+    return [row[0] for row in rows]

@@ -1,0 +1,192 @@
+"""Past-tense answers read from the reports' versions are the replay's, byte for byte.
+
+The versions are written by the real writers (a runner in batches, a rebuild in bulk), and
+each answer is compared with `replay`, which folds the log: at log positions, at moments of
+the recording (`known_at`), at dates of the war (`as_of`), and at both together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import msgspec
+import pytest
+
+from application.demo import load_demo
+from application.reports import ReportService
+from bench.rebuild import load_log
+from projections.explain import Page, UnknownRow, encode_explanation, explain, explain_page
+from projections.history import Indexed, indexed
+from projections.past_answers import past_answer, picked, snapshot
+from projections.rebuild import rebuild_views
+from projections.registry import VIEWS
+from projections.replay import encode_answer, replay
+from projections.runner import ProjectionRunner
+from store.event_store import EventStore
+
+INDEXED: list[Indexed] = [view for view in map(indexed, VIEWS.values()) if view is not None]
+
+
+@asynccontextmanager
+async def _runners(pool: asyncpg.Pool, database_url: str, store: EventStore) -> AsyncIterator[None]:
+    """A runner per indexed view, in small batches, until each has reached the head."""
+    runners = [ProjectionRunner(view, pool, database_url, batch_size=97) for view in INDEXED]
+    stop = asyncio.Event()
+    tasks = [asyncio.ensure_future(runner.run(stop)) for runner in runners]
+    try:
+        head = await store.position()
+        deadline = asyncio.get_running_loop().time() + 60
+        while any(r.generation is None or r.generation.position < head for r in runners):
+            assert asyncio.get_running_loop().time() < deadline, "the runners did not catch up"
+            await asyncio.sleep(0.05)
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
+Question = tuple[int | None, datetime | None, date | datetime | None]
+
+
+async def _assert_same_answers(
+    pool: asyncpg.Pool, views: Sequence[Indexed], questions: Sequence[Question]
+) -> None:
+    for view in views:
+        for position, known_at, as_of in questions:
+            from_versions = await past_answer(
+                pool, view.name, position=position, known_at=known_at, as_of=as_of
+            )
+            folded = await replay(
+                pool, view.name, position=position, known_at=known_at, as_of=as_of
+            )
+            assert encode_answer(from_versions) == encode_answer(folded), (view.name, position)
+
+
+async def _explained(
+    source: asyncpg.Pool | EventStore, view: str, key: str | None, page: Page, asked: Question
+) -> tuple[bytes, bool]:
+    position, known_at, as_of = asked
+    explanation, more = await explain_page(
+        source, view, key, page=page, position=position, known_at=known_at, as_of=as_of
+    )
+    return encode_explanation(explanation), more
+
+
+async def _assert_same_explanations(
+    pool: asyncpg.Pool, views: Sequence[Indexed], questions: Sequence[Question]
+) -> None:
+    """Explanation pages from a pool (the versions) and from the store (the log's fold):
+    every page of the whole view, and the rows a region's name picks."""
+    store = EventStore(pool)
+    for view in views:
+        for asked in questions:
+            after: str | None = None
+            more = True
+            while more:
+                page = Page(limit=3, after=after)
+                from_versions = await _explained(pool, view.name, None, page, asked)
+                assert from_versions == await _explained(store, view.name, None, page, asked)
+                more = from_versions[1]
+                after = msgspec.json.decode(from_versions[0])["rows"][-1]["key"] if more else None
+            for key in ("kursk", "donetsk/ukraine"):
+                try:
+                    found = await _explained(pool, view.name, key, Page(limit=20), asked)
+                except UnknownRow as unknown:
+                    with pytest.raises(UnknownRow, match=re.escape(str(unknown))):
+                        await _explained(store, view.name, key, Page(limit=20), asked)
+                    continue
+                assert found == await _explained(store, view.name, key, Page(limit=20), asked)
+
+
+async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_does(
+    pool: asyncpg.Pool, store: EventStore, database_url: str
+) -> None:
+    # Given a generated war of 4,000 events (corrections, retractions, reports about days
+    # long past), each indexed view kept by a runner in batches of 97
+    await load_log(database_url, events=4_000)
+    async with _runners(pool, database_url, store):
+        pass
+    head = await store.position()
+    rng = random.Random(11)
+    began = date(2022, 2, 24)
+    questions: list[Question] = [(None, None, None), (0, None, None), (head, None, None)]
+    for _ in range(12):
+        day = began + timedelta(days=rng.randrange(1_050))
+        moment = datetime(2024, 11, 23, 18, 0, tzinfo=UTC) + timedelta(
+            milliseconds=rng.randrange(head + 1)
+        )
+        questions += [
+            (rng.randrange(head + 1), None, None),
+            (None, moment, None),
+            (None, None, day),
+            (rng.randrange(head + 1), None, day),
+            (None, moment, datetime.combine(day, datetime.min.time(), UTC)),
+        ]
+
+    # Then every past answer from the versions is the replay's, and so is every explanation
+    await _assert_same_answers(pool, INDEXED, questions)
+    await _assert_same_explanations(pool, INDEXED, questions[::4])
+
+    # and so it is again once the views are rebuilt, their versions written in bulk
+    await rebuild_views(pool, list(INDEXED))
+    await _assert_same_answers(pool, INDEXED, questions[:20])
+
+
+async def test_a_holding_needs_a_few_reports_whatever_the_length_of_its_history(
+    pool: asyncpg.Pool, store: EventStore, database_url: str
+) -> None:
+    # Given a generated war of 6,000 events, its holdings built
+    await load_log(database_url, events=6_000)
+    holdings = next(view for view in INDEXED if view.name == "holdings")
+    await rebuild_views(pool, [holdings])
+    keys = await pool.fetchval("SELECT count(*) FROM view_rows WHERE view = 'holdings'")
+    claims = await pool.fetchval(
+        "SELECT count(DISTINCT report_id) FROM report_versions WHERE view = 'holdings'"
+    )
+
+    # When the past answer at the head of the log picks its reports
+    async with snapshot(pool, holdings, None, None) as at:
+        assert at is not None
+        ids = await picked(at, None)
+
+    # Then it picks at most three per holding (latest current, latest peak, highest
+    # current), out of the hundreds of claims made about them
+    assert claims > 20 * keys
+    assert keys <= len(ids) <= 3 * keys
+
+
+async def test_the_seed_article_answers_the_past_from_its_versions_at_every_position(
+    pool: asyncpg.Pool, store: EventStore, database_url: str
+) -> None:
+    # Given the seed article's reports and their follow-ups, kept by the runners
+    await load_demo(ReportService(store))
+    async with _runners(pool, database_url, store):
+        pass
+    head = await store.position()
+    days: list[date | datetime | None] = [
+        None,
+        date(2024, 8, 6),
+        date(2024, 9, 1),
+        date(2024, 11, 22),
+        datetime(2024, 11, 22, 20, 50, tzinfo=UTC),
+        date(2024, 11, 23),
+    ]
+
+    # Then at every position of the log and for each date, the answers agree
+    questions: list[Question] = [
+        (position, None, day) for position in range(head + 1) for day in days
+    ]
+    await _assert_same_answers(pool, INDEXED, questions)
+    await _assert_same_explanations(pool, INDEXED, questions[::3])
+    # and `timeline explain`'s whole explanation too
+    for view in INDEXED:
+        for position in (head // 2, None):
+            whole = await explain(pool, view.name, position=position)
+            folded = await explain(EventStore(pool), view.name, position=position)
+            assert encode_explanation(whole) == encode_explanation(folded)
