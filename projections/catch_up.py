@@ -95,6 +95,7 @@ class _Asked:
     serving: Generation | None  # None: a fold up to `position`, never a rebuild
     position: int
     answer: asyncio.Future[tuple[Generation | None, ViewState]]
+    stateless: bool = False  # wants no fold: its generation only (rebuilt if far behind)
 
 
 class SharedCatchUp:
@@ -126,12 +127,20 @@ class SharedCatchUp:
         assert generation is not None
         return generation, state
 
+    async def caught_up_by_versions(self, view: View, serving: Generation) -> Generation:
+        """The generation to follow for a view that keeps its reports' versions and no state
+        (projections/versioned_batches.py): `serving` as it is, or, if that is far behind
+        the head, a new generation rebuilt up to the head (the rebuild's state dropped)."""
+        generation, _ = await self._ask(view, serving, serving.position, stateless=True)
+        assert generation is not None
+        return generation
+
     async def _ask(
-        self, view: View, serving: Generation | None, position: int
+        self, view: View, serving: Generation | None, position: int, *, stateless: bool = False
     ) -> tuple[Generation | None, ViewState]:
         answer: asyncio.Future[tuple[Generation | None, ViewState]]
         answer = asyncio.get_running_loop().create_future()
-        self._asked.append(_Asked(view, serving, position, answer))
+        self._asked.append(_Asked(view, serving, position, answer, stateless))
         self._arrived.set()
         if self._serving is None or self._serving.done():
             self._serving = asyncio.ensure_future(self._serve())
@@ -154,7 +163,10 @@ class SharedCatchUp:
             except Exception as error:  # each runner gets it, and its supervisor restarts it
                 _fail(asked, error)
                 continue
-            folded = [one for one in asked if one not in rebuilt]
+            for one in asked:
+                if one.stateless and one not in rebuilt and not one.answer.done():
+                    one.answer.set_result((one.serving, ViewState(position=one.position)))
+            folded = [one for one in asked if one not in rebuilt and not one.stateless]
             for position in sorted({one.position for one in folded}):
                 group = [one for one in folded if one.position == position]
                 await self._fold(group, position)

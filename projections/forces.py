@@ -228,6 +228,14 @@ class ForcesHistoryView:
 
     name: ClassVar[str] = "forces-history"
 
+    # Its rows' pasts (projections/history.py): a month row shows every report of its month.
+    latest_classes: ClassVar[tuple[int, ...]] = ()
+    top_classes: ClassVar[tuple[int, ...]] = ()
+    all_classes: ClassVar[tuple[int, ...]] = (1,)
+
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance:
+        return Relevance(kind=1)
+
     def follows(self, claim: Claim) -> bool:
         return isinstance(claim, ForceStrength | TroopDeployment)
 

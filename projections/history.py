@@ -40,6 +40,9 @@ log = logging.getLogger("timeline.projections")
 
 # A version that still holds: up to the largest position PostgreSQL's bigint can hold.
 STILL_HOLDS = 2**63 - 1
+# The class of a version the view could not class (its `relevance` failed): picked by every
+# answer, since a row drawn from more of its reports than it needs is the same row.
+ALWAYS = -1
 _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 
@@ -61,7 +64,8 @@ class Indexed(View, Protocol):
     - for each class in `top_classes`, the one of highest `rank` (the latest among equals);
     - for each class in `all_classes`, every one.
     Class 0 is picked by none of them: a version the rows never need (a withdrawn claim),
-    kept so that an explanation lists every report behind a row."""
+    kept so that an explanation lists every report behind a row. A version the view could
+    not class (`ALWAYS`) is picked by every answer."""
 
     latest_classes: ClassVar[tuple[int, ...]]
     top_classes: ClassVar[tuple[int, ...]]
@@ -71,7 +75,7 @@ class Indexed(View, Protocol):
 
 
 def indexed(view: View) -> Indexed | None:
-    """`view` if its past answers are read from versions, else None (they fold the log)."""
+    """`view` if it keeps its reports' versions, else None."""
     return view if _is_indexed(view) else None
 
 
@@ -79,12 +83,33 @@ def _is_indexed(view: View) -> TypeGuard[Indexed]:
     return hasattr(view, "relevance")
 
 
+def picks_few(view: Indexed) -> bool:
+    """Whether a row needs a few of its reports (the view picks latest or highest ones): its
+    past answers and explanations are read from the versions. A view whose rows need every
+    report of theirs (a month of a history) keeps versions for its runner's batches, and
+    folds the log to answer about a whole view's past."""
+    return bool(view.latest_classes or view.top_classes)
+
+
+def one_report_per_key(view: View) -> bool:
+    """Whether each row of `view` is drawn from its own report alone (the timeline's, the
+    strikes'): a batch redraws its rows from the batch's own reports, no versions needed."""
+    return bool(getattr(view, "one_report_per_key", False))
+
+
+def stateless(view: View) -> bool:
+    """Whether a runner keeps `view` with nothing held between batches
+    (projections/versioned_batches.py) rather than folding the whole log into memory."""
+    return indexed(view) is not None or one_report_per_key(view)
+
+
 # --- ranks: bytes that sort as the values do ---------------------------------------------
 
 
 def float_rank(value: float) -> bytes:
-    """IEEE 754 bits, reordered so that bytes compare as the numbers do."""
-    (bits,) = struct.unpack(">Q", struct.pack(">d", value))
+    """IEEE 754 bits, reordered so that bytes compare as the numbers do (-0.0 as 0.0, which
+    it equals)."""
+    (bits,) = struct.unpack(">Q", struct.pack(">d", value + 0.0))
     bits = bits ^ 0xFFFF_FFFF_FFFF_FFFF if bits >> 63 else bits | 1 << 63
     return struct.pack(">Q", bits)
 
@@ -177,9 +202,9 @@ class HistoryLog:
         report = tracked.report
         try:
             relevance = self.view.relevance(report, tracked.filed_at_position)
-        except Exception:  # the fold took the report, so the history must have it too
+        except Exception:  # the fold took the report: every past answer must have it too
             log.exception("%s: no class for report %s", self.view.name, report.id)
-            relevance = Relevance(kind=0)
+            relevance = Relevance(kind=ALWAYS)
         occurred, reported, filed = tracked.order
         counts_from = relevance.counts_from or occurred
         for key in tracked.keys:
@@ -247,7 +272,7 @@ def relevant_ids(
             best = top.get(where)
             if best is None or (version.rank, order) > (best.rank or b"", _order(best)):
                 top[where] = version
-        if version.kind in view.all_classes:
+        if version.kind in view.all_classes or version.kind == ALWAYS:
             chosen.add(version.report_id)
     chosen.update(version.report_id for version in latest.values())
     chosen.update(version.report_id for version in top.values())

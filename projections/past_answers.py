@@ -1,6 +1,7 @@
 """Past-tense answers read from the reports' versions, not by folding the log.
 
-For a view that keeps its reports' versions (`history.Indexed`): the answer at a log cut N
+For a view that keeps its reports' versions and whose rows need a few of them
+(`history.Indexed`, `history.picks_few`): the answer at a log cut N
 and a valid time D takes, by index, the few versions each row needs (`history`'s rule, asked
 of PostgreSQL in one statement: the row keys, groups and classes are walked along the index,
 and each class gives its latest, its highest or all of its versions holding at N), folds
@@ -10,8 +11,8 @@ depends on the number of rows and not on the length of the log.
 
 The question is answered from one snapshot of the database (REPEATABLE READ): the serving
 generation, its position and its versions as one committed state, so that a rebuild's
-switch or a runner's batch landing meanwhile cannot mix two states. A view that keeps no
-versions, or whose serving generation has not reached the cut yet (being rebuilt, or a
+switch or a runner's batch landing meanwhile cannot mix two states. Any other view, or one
+whose serving generation has not reached the cut yet (being rebuilt, or a
 runner behind), is answered by `replay`'s fold.
 """
 
@@ -27,7 +28,7 @@ from uuid import UUID
 import asyncpg
 
 from projections.core import View, ViewState, fold
-from projections.history import Indexed, indexed
+from projections.history import ALWAYS, Indexed, indexed, picks_few
 from projections.replay import (
     ReplayAnswer,
     check_question,
@@ -75,6 +76,22 @@ SELECT DISTINCT p.report_id FROM t CROSS JOIN LATERAL (
     (SELECT v.report_id FROM report_versions v WHERE t.class = ANY($7::int2[]) AND {_HOLDS})
 ) p
 """
+# The same picks, for the given row keys ($8) only: a runner's batch redraws those.
+PICK_KEYS = PICK.replace(
+    """    (SELECT key, grp, class FROM report_versions
+     WHERE view = $1 AND generation = $2 ORDER BY key, grp, class LIMIT 1)""",
+    """    SELECT f.key, f.grp, f.class FROM unnest($8::text[]) AS k(key) CROSS JOIN LATERAL (
+        SELECT key, grp, class FROM report_versions
+        WHERE view = $1 AND generation = $2 AND key = k.key ORDER BY grp, class LIMIT 1
+    ) f""",
+).replace(
+    """        WHERE v.view = $1 AND v.generation = $2
+            AND (v.key, v.grp, v.class) > (t.key, t.grp, t.class)
+        ORDER BY v.key, v.grp, v.class LIMIT 1""",
+    """        WHERE v.view = $1 AND v.generation = $2 AND v.key = t.key
+            AND (v.grp, v.class) > (t.grp, t.class)
+        ORDER BY v.grp, v.class LIMIT 1""",
+)
 READ_REPORTS = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE originator_id = ANY($1::uuid[]) AND notification_id <= $2 ORDER BY notification_id
@@ -100,7 +117,7 @@ async def snapshot(
 
     Raises InvalidReplayQuestion as `replay` does for a cut that cannot be answered."""
     picking = indexed(view)
-    if picking is None:
+    if picking is None or not picks_few(picking):
         yield None
         return
     async with (
@@ -157,7 +174,7 @@ async def picked(at: Snapshot, moment: datetime | None) -> list[UUID]:
         moment,
         list(view.latest_classes),
         list(view.top_classes),
-        list(view.all_classes),
+        [*view.all_classes, ALWAYS],
     )
     return [row[0] for row in rows]
 
@@ -199,5 +216,27 @@ async def feeding_ids(at: Snapshot, keys: Sequence[str], moment: datetime | None
     """Every report feeding the rows of `keys`, as `core.feeding` hands them to `render`."""
     rows = await at.connection.fetch(
         FEEDING, at.view.name, at.generation, at.position, moment, list(keys)
+    )
+    return [row[0] for row in rows]
+
+
+async def picked_for_keys(
+    connection: asyncpg.Connection,
+    view: Indexed,
+    generation: int,
+    position: int,
+    keys: Sequence[str],
+) -> list[UUID]:
+    """`picked` at `position`, whenever they occurred, for the rows of `keys` only."""
+    rows = await connection.fetch(
+        PICK_KEYS,
+        view.name,
+        generation,
+        position,
+        None,
+        list(view.latest_classes),
+        list(view.top_classes),
+        [*view.all_classes, ALWAYS],
+        list(keys),
     )
     return [row[0] for row in rows]

@@ -28,7 +28,7 @@ import msgspec
 from projections import quarantine
 from projections.catch_up import SharedCatchUp, fold_through
 from projections.core import Quarantined, View, ViewState, apply, blamed, render
-from projections.history import HistoryLog, indexed, taken
+from projections.history import HistoryLog, indexed, stateless, taken
 from projections.persistence import (
     REFUSED,
     Generation,
@@ -36,6 +36,7 @@ from projections.persistence import (
     write_batch,
     write_batch_row_by_row,
 )
+from projections.versioned_batches import write_versioned_batch
 from store.event_store import EventStore
 
 log = logging.getLogger("timeline.projections")
@@ -48,6 +49,8 @@ LOCK_NAMESPACE = "timeline-projection:"
 # appends/s, a quarter less CPU for the same lag). After a quiet spell the first event is
 # read at once; while behind, batches follow one another with no pause.
 BATCH_INTERVAL_SECONDS = 0.005
+# The most events a batch takes while the runner is behind.
+BATCH_SIZE = 2000
 
 
 class LockLost(ConnectionError):
@@ -61,7 +64,7 @@ class ProjectionRunner:
         pool: asyncpg.Pool,
         database_url: str,
         *,
-        batch_size: int = 2000,
+        batch_size: int = BATCH_SIZE,
         poll_interval: float = 1.0,
         batch_interval: float = BATCH_INTERVAL_SECONDS,
         on_batch: Callable[[Generation], None] | None = None,
@@ -116,9 +119,11 @@ class ProjectionRunner:
         self._wake.clear()
 
     async def _follow(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
-        generation, state = await self._catch_up(
-            await serving_generation(connection, self.view.name)
-        )
+        serving = await serving_generation(connection, self.view.name)
+        if stateless(self.view):
+            await self._follow_by_versions(connection, stop, serving)
+            return
+        generation, state = await self._catch_up(serving)
         # Recorded by the runner that wrote those positions, unless the code changed since.
         await quarantine.record(connection, state.take_quarantined())
         recording = indexed(self.view)
@@ -147,6 +152,38 @@ class ProjectionRunner:
                 self._on_batch(generation)
             if len(page) < self._batch_size:
                 # Not behind: let the next batch gather what arrives meanwhile.
+                await asyncio.sleep(started + self._batch_interval - clock())
+
+    async def _follow_by_versions(
+        self,
+        connection: asyncpg.Connection,
+        stop: asyncio.Event,
+        serving: Generation,
+    ) -> None:
+        """`_follow` for a view kept with nothing held between batches: no fold of the log
+        to start from (unless the view is far behind: then a rebuild), each batch loading
+        what it touches (projections/versioned_batches.py)."""
+        view = self.view
+        generation = serving
+        if self._shared_catch_up is not None:
+            generation = await self._shared_catch_up.caught_up_by_versions(view, serving)
+        self.generation = generation
+        if self._on_caught_up is not None:
+            self._on_caught_up()
+        clock = asyncio.get_running_loop().time
+        while not stop.is_set():
+            if connection.is_closed():
+                raise LockLost(f"{self.view.name}: the connection holding its lock was lost")
+            started = clock()
+            page = await self._store.read_entries(after=generation.position, limit=self._batch_size)
+            if not page:
+                await self._sleep(stop)
+                continue
+            generation = await write_versioned_batch(self._pool, view, generation, page)
+            self.generation = generation
+            if self._on_batch is not None:
+                self._on_batch(generation)
+            if len(page) < self._batch_size:
                 await asyncio.sleep(started + self._batch_interval - clock())
 
     async def _write(

@@ -66,6 +66,9 @@ def _strike(report: Report) -> Strike:
 
 class StrikesView:
     name: ClassVar[str] = "strikes"
+    # A row is its report's alone: a runner's batch draws it from the batch's own reports,
+    # keeping nothing between batches (projections/versioned_batches.py).
+    one_report_per_key: ClassVar[bool] = True
 
     def follows(self, claim: Claim) -> bool:
         return isinstance(claim, Strike)

@@ -142,6 +142,9 @@ def where_and_who(claim: Claim) -> tuple[str | None, str | None, tuple[str, ...]
 
 class TimelineView:
     name: ClassVar[str] = "timeline"
+    # A row is its report's alone: a runner's batch draws it from the batch's own reports,
+    # keeping nothing between batches (projections/versioned_batches.py).
+    one_report_per_key: ClassVar[bool] = True
 
     def follows(self, claim: Claim) -> bool:
         return True

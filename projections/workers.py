@@ -10,7 +10,7 @@ import asyncpg
 
 from projections.catch_up import FAR_BEHIND, FarBehind, SharedCatchUp
 from projections.core import View
-from projections.runner import ProjectionRunner
+from projections.runner import BATCH_SIZE, ProjectionRunner
 from store.backoff import Backoff
 
 log = logging.getLogger("timeline.projections")
@@ -40,17 +40,23 @@ async def run_views(
     *,
     backoff: Callable[[View], Backoff] = restarts,
     far_behind: FarBehind | None = FAR_BEHIND,
+    batch_size: int = BATCH_SIZE,
 ) -> list[ProjectionRunner]:
     """Run a runner per view until `stop` is set; those that start together fold the log
     once between them, and those `far_behind` the head are rebuilt up to it, in one pass
     (None: never; projections/catch_up.py). A rebuild takes up to three of the pool's
-    connections besides the runners' own."""
+    connections besides the runners' own. `batch_size`: the most events a runner's batch takes."""
     catch_up = SharedCatchUp(pool, far_behind=far_behind)
     supervised = []
     for view in views:
         restarted = backoff(view)
         runner = ProjectionRunner(
-            view, pool, database_url, catch_up=catch_up, on_caught_up=restarted.succeeded
+            view,
+            pool,
+            database_url,
+            catch_up=catch_up,
+            on_caught_up=restarted.succeeded,
+            batch_size=batch_size,
         )
         supervised.append((runner, restarted))
     await asyncio.gather(*(_supervise(runner, stop, again) for runner, again in supervised))

@@ -32,11 +32,12 @@ SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE notification_id > $1 AND notification_id <= $2 ORDER BY notification_id LIMIT $3
 """
 # recorded_at never goes backwards along the log (timeline_append), so the newest event
-# recorded by then is found scanning back from the head, and the log up to it is exactly
-# what had been recorded by then.
+# recorded by then is the last in (recorded_at, notification_id) order, one step of that
+# index (migration 0011) whatever the time, and the log up to it is exactly what had been
+# recorded by then.
 POSITION_AT = """
 SELECT notification_id FROM timeline_events WHERE recorded_at <= $1
-ORDER BY notification_id DESC LIMIT 1
+ORDER BY recorded_at DESC, notification_id DESC LIMIT 1
 """
 REPLAY = """
 SELECT k.fingerprint, e.notification_id, e.originator_id, e.originator_version, e.recorded_at

@@ -1,5 +1,6 @@
 """The versions of the reports behind the aggregate views, each with the positions it held
-between: what past-tense answers are read from instead of folding the log.
+between: what past-tense answers are read from instead of folding the log; and the log's
+events by the time they were recorded.
 
 Revision ID: 0011
 Revises: 0010
@@ -56,12 +57,27 @@ INDEXES = (
     "INCLUDE (from_position, to_position, counts_from, report_id) WHERE rank IS NOT NULL",
 )
 
+# "What was known at T" starts from the log's last event recorded by T: found in one step of
+# this index, where scanning back from the head took time in proportion to how long ago T
+# was (store/event_store.py, POSITION_AT).
+RECORDED_AT_INDEX = (
+    "CREATE INDEX timeline_events_recorded_at ON timeline_events (recorded_at, notification_id)"
+)
+
 GRANT = f"GRANT SELECT, INSERT, UPDATE, DELETE ON report_versions TO {SERVICE_ROLE}"
 
-# The aggregate views built before this revision have no history: they start over, and
-# their next runner builds them anew through the bulk rebuild, history included (as 0010
-# did for the timeline). Until then past-tense answers about them fold the log.
-INDEXED_VIEWS = ("holdings", "damage", "forces", "front")
+# The views that keep versions, built before this revision, have none: they start over,
+# and their next runner builds them anew through the bulk rebuild, versions included (as
+# 0010 did for the timeline). Until then past-tense answers about them fold the log.
+INDEXED_VIEWS = (
+    "holdings",
+    "damage",
+    "forces",
+    "front",
+    "holdings-series",
+    "forces-history",
+    "front-series",
+)
 START_OVER = tuple(
     statement
     for view in INDEXED_VIEWS
@@ -76,10 +92,12 @@ def upgrade() -> None:
     op.execute(CREATE_VERSIONS)
     for index in INDEXES:
         op.execute(index)
+    op.execute(RECORDED_AT_INDEX)
     op.execute(GRANT)
     for statement in START_OVER:
         op.execute(statement)
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX timeline_events_recorded_at")
     op.execute("DROP TABLE report_versions")

@@ -140,8 +140,17 @@ def test_the_reshaped_views_start_over_and_the_runners_fold_them_again(
     migrate.upgrade(url)
 
     # Then holdings, forces and front have no rows and no generation, the others keep theirs
-    # (and damage starts over too, in 0011, to be built again with its reports' versions)
-    reshaped = {"holdings", "forces", "front", "damage"}
+    # (and so do damage and the histories, in 0011, to be built again with their reports'
+    # versions)
+    reshaped = {
+        "holdings",
+        "forces",
+        "front",
+        "damage",
+        "holdings-series",
+        "forces-history",
+        "front-series",
+    }
     assert run_on(url, _views_with_generations) == set(IN_VIEW_ROWS) - reshaped
     after = run_on(url, _rows)
     assert all(after[name] == {} for name in reshaped)

@@ -1,0 +1,132 @@
+"""A runner's batch that holds nothing between batches: for a view that keeps its reports'
+versions, or whose rows are each drawn from one report.
+
+A runner that folds the log keeps every report its view follows in memory, for as long as it
+runs: its memory grows with the log. A view that keeps its reports' versions
+(projections/history.py) needs none of that between batches, as an asynchronous projection
+daemon loads only what a batch touches (Marten):
+1. the reports the batch's events are about are folded from their own earlier events (the
+   log's originator index), so the view sees each of them as it stood before the batch;
+2. the batch is applied to them, recording the versions it makes (`HistoryLog`);
+3. in ONE transaction: the versions are written, each touched row is rendered from the
+   reports its key needs at the batch's last position, picked from the versions as a past
+   answer picks them (projections/past_answers.py, which sees the versions just written),
+   and the rows, the quarantine and the view's position are written as any batch's are.
+   A row drawn from its own report alone (the timeline's, a strike's) is rendered from the
+   batch's reports, with no versions at all.
+The rows are the ones a fold of the whole log renders: a report is folded from its own
+events alone in both (the view's rules never look at other reports), and `render` of a
+key's picked reports is `render` of all of them (the rule each indexed view keeps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+import msgspec
+
+from projections.core import Quarantined, View, ViewState, apply, blamed, fold, render
+from projections.history import HistoryLog, Indexed, indexed, write_history
+from projections.past_answers import READ_REPORTS, picked_for_keys
+from projections.persistence import REFUSED, Generation, row_store, write_rows
+from store.event_store import LogEntry, RecordedEvent, entry_from_row
+
+
+async def write_versioned_batch(
+    pool: asyncpg.Pool, view: View, generation: Generation, page: Sequence[LogEntry]
+) -> Generation:
+    """Apply `page` (the events right after the generation's position) to the view, and
+    write what it changed with the new position, in one transaction (exactly once)."""
+    try:
+        return await _write(pool, view, generation, page, one_row_at_a_time=False)
+    except REFUSED:
+        # A row the database will not store: find it, and write the rest.
+        return await _write(pool, view, generation, page, one_row_at_a_time=True)
+
+
+async def _write(
+    pool: asyncpg.Pool,
+    view: View,
+    generation: Generation,
+    page: Sequence[LogEntry],
+    *,
+    one_row_at_a_time: bool,
+) -> Generation:
+    about = list({e.event.originator_id for e in page if isinstance(e, RecordedEvent)})
+    position = page[-1].position
+    async with pool.acquire() as connection, connection.transaction():
+        # 1. the reports as the view saw them before the batch (what it skipped then, it
+        # skipped again here: that was recorded then, not now)
+        before = await connection.fetch(READ_REPORTS, about, generation.position)
+        state, _ = fold(view, [entry_from_row(row) for row in before])
+        state.take_quarantined()
+        # 2. the batch, and the versions it makes
+        versioned = indexed(view)
+        history = None if versioned is None else HistoryLog(versioned)
+        state.history = history
+        touched: dict[str, None] = {}
+        for recorded in page:
+            touched.update(dict.fromkeys(apply(view, state, recorded)))
+        skipped = state.take_quarantined()
+        # 3. each touched row, from what its key needs now: the reports the versions pick,
+        # or, for a row drawn from its own report alone, the batch's
+        if history is not None and versioned is not None:
+            await write_history(connection, view.name, generation.generation, history.take())
+            rows, drawn = await _rows(connection, versioned, generation, position, list(touched))
+        else:
+            rows, drawn = {key: render(view, state, key) for key in touched}, state
+        quarantined = [*skipped, *drawn.take_quarantined()]
+        if one_row_at_a_time:
+            rows, refused = await _storable(
+                connection, view, drawn, rows, generation=generation, position=position
+            )
+            quarantined += refused
+        return await write_rows(connection, generation, position, rows, quarantined)
+
+
+async def _rows(
+    connection: asyncpg.Connection,
+    view: Indexed,
+    generation: Generation,
+    position: int,
+    keys: list[str],
+) -> tuple[dict[str, msgspec.Struct | None], ViewState]:
+    """The rows of `keys` at `position` (None: no row), and the state they were drawn from
+    (with what drawing them noted)."""
+    if not keys:
+        return {}, ViewState()
+    ids = await picked_for_keys(connection, view, generation.generation, position, keys)
+    needed = await connection.fetch(READ_REPORTS, ids, position) if ids else []
+    state, _ = fold(view, [entry_from_row(row) for row in needed])
+    state.take_quarantined()  # recorded when those events were folded
+    rows = {key: render(view, state, key) for key in keys}
+    return rows, state
+
+
+async def _storable(
+    connection: asyncpg.Connection,
+    view: View,
+    drawn: ViewState,
+    rows: dict[str, msgspec.Struct | None],
+    *,
+    generation: Generation,
+    position: int,
+) -> tuple[dict[str, msgspec.Struct | None], list[Quarantined]]:
+    """The rows, with each one the database refuses (tried alone, under a savepoint)
+    deleted instead, and quarantined."""
+    kept: dict[str, msgspec.Struct | None] = {}
+    refused: list[Quarantined] = []
+    for key, row in rows.items():
+        if row is None:
+            kept[key] = None
+            continue
+        try:
+            async with connection.transaction():
+                await row_store(view.name).upsert(connection, generation, position, {key: row})
+        except REFUSED as error:
+            kept[key] = None
+            refused.append(blamed(view, drawn, key, error))
+        else:
+            kept[key] = row
+    return kept, refused
