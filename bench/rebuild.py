@@ -78,7 +78,7 @@ from store.event_store import READ_LOG
 from store.mapper import MsgspecMapper, encode_event
 
 # Every table a rebuild writes, emptied so that each round starts from views never built.
-VIEW_TABLES = "projection_generations, view_rows, timeline_entries"
+VIEW_TABLES = "projection_generations, view_rows, timeline_entries, report_versions"
 
 EVENTS = 1_000_000
 TEMPLATES = 3_000

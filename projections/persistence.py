@@ -332,6 +332,9 @@ async def start_building(connection: asyncpg.Connection, view: str) -> Generatio
     holds the view's rebuild lock."""
     await connection.execute(RETIRE_BUILDING, view)
     row = await connection.fetchrow(START_BUILDING, view)
+    # Versions left under this number by an operator who emptied projection_generations by
+    # hand would collide with the ones the rebuild writes.
+    await delete_generation_history(connection, view, row["generation"])
     return Generation(view, row["generation"], row["position"])
 
 

@@ -178,7 +178,13 @@ def _tagged(add: _Arguments, wanted: TimelineFilter, span: int) -> list[str]:
 
 
 def _branch(
-    add: _Arguments, span: int, common: str, wanted: TimelineFilter, limit: str | None
+    add: _Arguments,
+    span: int,
+    common: str,
+    wanted: TimelineFilter,
+    limit: str | None,
+    *,
+    table: str = TABLE,
 ) -> str:
     """The matching rows of one span class, the first `limit` in order (None: all)."""
     since, until = wanted.occurred_from, wanted.occurred_to
@@ -190,7 +196,7 @@ def _branch(
     if span <= LONG_SPAN and until is not None:  # anchored at their start
         bounds.append(f"occurred_at < {add(until)}")
     ordered = "" if limit is None else f" ORDER BY {ORDER} LIMIT {limit}"
-    return f"(SELECT doc, {ORDER} FROM {TABLE} WHERE {' AND '.join(bounds)} AND {common}{ordered})"
+    return f"(SELECT doc, {ORDER} FROM {table} WHERE {' AND '.join(bounds)} AND {common}{ordered})"
 
 
 def page_query(
@@ -212,7 +218,20 @@ def page_query(
     (reported late about something early), which the planner cannot know, and a walk in
     order would read most of the table to find them."""
     add = _Arguments()
-    common = [f"generation = {add(generation)}"]
+    at = add(generation)
+    common = [f"generation = {at}"]
+    table = TABLE
+    reported = ""
+    if gather:
+        # Read through the reporting index first, whatever the planner guesses of the table
+        # (a table just loaded by a rebuild has no statistics yet, and the guess was to walk
+        # every row of each class in order: 50 ms on 100,000 events, where this takes 1).
+        slices = _reported_slices(add, wanted.reported_from, wanted.reported_to)
+        reported = (
+            f"WITH reported AS MATERIALIZED (SELECT * FROM {TABLE} "
+            f"WHERE generation = {at} AND {slices}) "
+        )
+        table = "reported"
     if after is not None:
         order = order_of(after)
         common.append(f"({ORDER}) > ({add(order[0])}, {add(order[1])}, {add(order[2])})")
@@ -226,6 +245,7 @@ def page_query(
             where,
             wanted if kind is None else msgspec.structs.replace(wanted, kinds=(kind,)),
             None if gather else fetched,
+            table=table,
         )
         for span in range(OPEN_START + 1)
         for kind in kinds
@@ -233,9 +253,7 @@ def page_query(
     if not branches:  # no kind at all
         return f"SELECT doc FROM {TABLE} WHERE false", []
     rows = " UNION ALL ".join(branches)
-    if gather:
-        rows = f"WITH gathered AS MATERIALIZED ({rows}) SELECT * FROM gathered"
-    query = f"SELECT doc FROM ({rows}) AS page ORDER BY {ORDER} LIMIT {fetched}"
+    query = f"{reported}SELECT doc FROM ({rows}) AS page ORDER BY {ORDER} LIMIT {fetched}"
     return query, add.values
 
 
