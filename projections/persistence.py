@@ -334,7 +334,8 @@ async def start_building(connection: asyncpg.Connection, view: str) -> Generatio
     row = await connection.fetchrow(START_BUILDING, view)
     # Versions left under this number by an operator who emptied projection_generations by
     # hand would collide with the ones the rebuild writes.
-    await delete_generation_history(connection, view, row["generation"])
+    if _keeps_versions(view):
+        await delete_generation_history(connection, view, row["generation"])
     return Generation(view, row["generation"], row["position"])
 
 
@@ -373,6 +374,10 @@ async def delete_retired_rows(pool: asyncpg.Pool, view: str) -> None:
     store = row_store(view)
     for row in await pool.fetch(RETIRED, view):
         await store.delete_generation(pool, view, row["generation"])
-        known = VIEWS.get(view)
-        if known is not None and indexed(known) is not None:
+        if _keeps_versions(view):
             await delete_generation_history(pool, view, row["generation"])
+
+
+def _keeps_versions(view: str) -> bool:
+    known = VIEWS.get(view)
+    return known is not None and indexed(known) is not None
