@@ -92,6 +92,12 @@ PICK_KEYS = PICK.replace(
             AND (v.grp, v.class) > (t.grp, t.class)
         ORDER BY v.grp, v.class LIMIT 1""",
 )
+# The events up to $3 of the reports PICK_KEYS picks: what a runner's batch redraws rows from.
+PICKED_REPORTS = f"""
+SELECT notification_id, recorded_at, topic, state FROM timeline_events
+WHERE originator_id = ANY(ARRAY({PICK_KEYS})) AND notification_id <= $3
+ORDER BY notification_id
+"""
 READ_REPORTS = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE originator_id = ANY($1::uuid[]) AND notification_id <= $2 ORDER BY notification_id
@@ -216,27 +222,5 @@ async def feeding_ids(at: Snapshot, keys: Sequence[str], moment: datetime | None
     """Every report feeding the rows of `keys`, as `core.feeding` hands them to `render`."""
     rows = await at.connection.fetch(
         FEEDING, at.view.name, at.generation, at.position, moment, list(keys)
-    )
-    return [row[0] for row in rows]
-
-
-async def picked_for_keys(
-    connection: asyncpg.Connection,
-    view: Indexed,
-    generation: int,
-    position: int,
-    keys: Sequence[str],
-) -> list[UUID]:
-    """`picked` at `position`, whenever they occurred, for the rows of `keys` only."""
-    rows = await connection.fetch(
-        PICK_KEYS,
-        view.name,
-        generation,
-        position,
-        None,
-        list(view.latest_classes),
-        list(view.top_classes),
-        [*view.all_classes, ALWAYS],
-        list(keys),
     )
     return [row[0] for row in rows]

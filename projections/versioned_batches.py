@@ -21,54 +21,121 @@ key's picked reports is `render` of all of them (the rule each indexed view keep
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import asyncpg
 import msgspec
 
 from projections.core import Quarantined, View, ViewState, apply, blamed, fold, render
-from projections.history import HistoryLog, Indexed, indexed, write_history
-from projections.past_answers import READ_REPORTS, picked_for_keys
+from projections.history import ALWAYS, HistoryLog, Indexed, indexed, write_history
+from projections.past_answers import PICKED_REPORTS
 from projections.persistence import REFUSED, Generation, row_store, write_rows
-from store.event_store import LogEntry, RecordedEvent, entry_from_row
+from store.event_store import LogEntry, entry_from_row
+
+# The next `$2` events after position `$1`, and every earlier event of the reports they are
+# about: one read for the batch and what it needs to know of its reports.
+BATCH_WITH_ITS_REPORTS = """
+WITH page AS MATERIALIZED (
+    SELECT notification_id, originator_id FROM timeline_events
+    WHERE notification_id > $1 ORDER BY notification_id LIMIT $2
+)
+SELECT e.notification_id, e.recorded_at, e.topic, e.state FROM timeline_events e
+WHERE e.originator_id = ANY(ARRAY(SELECT originator_id FROM page))
+    AND e.notification_id <= (SELECT max(notification_id) FROM page)
+ORDER BY e.notification_id
+"""
 
 
-async def write_versioned_batch(
-    pool: asyncpg.Pool, view: View, generation: Generation, page: Sequence[LogEntry]
-) -> Generation:
-    """Apply `page` (the events right after the generation's position) to the view, and
-    write what it changed with the new position, in one transaction (exactly once)."""
+class SharedReads:
+    """The batches' reads, shared by the runners of one process. Runners that keep up with
+    the log ask for the same events after the same position, each a moment apart: one reads
+    and decodes them for all (the log below its head never changes, and a page read a
+    moment ago is at worst shorter than one read now). Only for a moment: a runner handed
+    an old short page would chase the head a few events at a time, a batch interval each.
+    An empty answer is never kept: a runner woken by a new event must see it."""
+
+    def __init__(self, *, keep_seconds: float = 0.005, most: int = 32) -> None:
+        self._keep = keep_seconds
+        self._most = most
+        self._recent: OrderedDict[tuple[int, int], tuple[float, asyncio.Future[list[LogEntry]]]]
+        self._recent = OrderedDict()
+
+    async def batch(self, pool: asyncpg.Pool, after: int, limit: int) -> list[LogEntry]:
+        """The next `limit` events after `after`, and every earlier event of their reports."""
+        clock = asyncio.get_running_loop().time
+        asked = (after, limit)
+        kept = self._recent.get(asked)
+        if kept is not None and clock() - kept[0] < self._keep:
+            return await asyncio.shield(kept[1])
+        reading = asyncio.ensure_future(_read_batch(pool, after, limit))
+        self._recent[asked] = (clock(), reading)
+        while len(self._recent) > self._most:
+            self._recent.popitem(last=False)
+        try:
+            entries = await asyncio.shield(reading)
+        except BaseException:
+            self._recent.pop(asked, None)
+            raise
+        if not entries:
+            self._recent.pop(asked, None)
+        return entries
+
+
+async def _read_batch(pool: asyncpg.Pool, after: int, limit: int) -> list[LogEntry]:
+    return [entry_from_row(row) for row in await pool.fetch(BATCH_WITH_ITS_REPORTS, after, limit)]
+
+
+async def next_batch(
+    pool: asyncpg.Pool,
+    view: View,
+    generation: Generation,
+    limit: int,
+    reads: SharedReads | None = None,
+) -> tuple[Generation, int] | None:
+    """Apply the next `limit` events after the generation's position to the view, and write
+    what they changed with the new position, in one transaction (exactly once); returns the
+    generation there and how many events it took, or None when the log has none yet."""
+    if reads is None:
+        entries = await _read_batch(pool, generation.position, limit)
+    else:
+        entries = await reads.batch(pool, generation.position, limit)
+    if not entries:
+        return None
+    before = [entry for entry in entries if entry.position <= generation.position]
+    page = [entry for entry in entries if entry.position > generation.position]
     try:
-        return await _write(pool, view, generation, page, one_row_at_a_time=False)
+        written = await _write(pool, view, generation, before, page, one_row_at_a_time=False)
     except REFUSED:
         # A row the database will not store: find it, and write the rest.
-        return await _write(pool, view, generation, page, one_row_at_a_time=True)
+        written = await _write(pool, view, generation, before, page, one_row_at_a_time=True)
+    return written, len(page)
 
 
 async def _write(
     pool: asyncpg.Pool,
     view: View,
     generation: Generation,
+    before: Sequence[LogEntry],
     page: Sequence[LogEntry],
     *,
     one_row_at_a_time: bool,
 ) -> Generation:
-    about = list({e.event.originator_id for e in page if isinstance(e, RecordedEvent)})
     position = page[-1].position
+    # 1. the reports as the view saw them before the batch (what it skipped then, it
+    # skipped again here: that was recorded then, not now)
+    state, _ = fold(view, before)
+    state.take_quarantined()
+    # 2. the batch, and the versions it makes
+    versioned = indexed(view)
+    history = None if versioned is None else HistoryLog(versioned)
+    state.history = history
+    touched: dict[str, None] = {}
+    for recorded in page:
+        touched.update(dict.fromkeys(apply(view, state, recorded)))
+    skipped = state.take_quarantined()
     async with pool.acquire() as connection, connection.transaction():
-        # 1. the reports as the view saw them before the batch (what it skipped then, it
-        # skipped again here: that was recorded then, not now)
-        before = await connection.fetch(READ_REPORTS, about, generation.position)
-        state, _ = fold(view, [entry_from_row(row) for row in before])
-        state.take_quarantined()
-        # 2. the batch, and the versions it makes
-        versioned = indexed(view)
-        history = None if versioned is None else HistoryLog(versioned)
-        state.history = history
-        touched: dict[str, None] = {}
-        for recorded in page:
-            touched.update(dict.fromkeys(apply(view, state, recorded)))
-        skipped = state.take_quarantined()
         # 3. each touched row, from what its key needs now: the reports the versions pick,
         # or, for a row drawn from its own report alone, the batch's
         if history is not None and versioned is not None:
@@ -96,8 +163,17 @@ async def _rows(
     (with what drawing them noted)."""
     if not keys:
         return {}, ViewState()
-    ids = await picked_for_keys(connection, view, generation.generation, position, keys)
-    needed = await connection.fetch(READ_REPORTS, ids, position) if ids else []
+    needed = await connection.fetch(
+        PICKED_REPORTS,
+        view.name,
+        generation.generation,
+        position,
+        None,
+        list(view.latest_classes),
+        list(view.top_classes),
+        [*view.all_classes, ALWAYS],
+        keys,
+    )
     state, _ = fold(view, [entry_from_row(row) for row in needed])
     state.take_quarantined()  # recorded when those events were folded
     rows = {key: render(view, state, key) for key in keys}
