@@ -311,29 +311,32 @@ def _placed(
 ) -> dict[UUID, tuple[Role, UUID | None]]:
     ordered = sorted(reports, key=reading.order)
     placed: dict[UUID, tuple[Role, UUID | None]] = {}
-    for index, tracked in enumerate(ordered):
+    # Walked from the latest back, so that for each measure the nearest later standing
+    # report that leads the row (else the nearest one it shows) is at hand: one pass, where
+    # looking ahead from every report took time in the square of a row's reports (seconds
+    # for a holding of thousands of claims).
+    leading_after: dict[object, UUID] = {}
+    shown_after: dict[object, UUID] = {}
+    for tracked in reversed(ordered):
         report = tracked.report
         if report.is_retracted:
             placed[report.id] = Role.RETRACTED, None
             continue
+        measure = reading.measure(report)
         if report.id in reading.leading:
             placed[report.id] = Role.CURRENT, None
-            continue
-        measure = reading.measure(report)
-        later = [
-            t.report.id
-            for t in ordered[index + 1 :]
-            if not t.report.is_retracted and reading.measure(t.report) == measure
-        ]
-        replacement = next((i for i in later if i in reading.leading), None) or next(
-            (i for i in later if i in shown_as), None
-        )
-        if replacement is not None:
-            placed[report.id] = Role.SUPERSEDED, replacement
-        elif report.id in shown_as:
-            placed[report.id] = Role.SHOWN, None
         else:
-            placed[report.id] = Role.NOT_COUNTED, None
+            replacement = leading_after.get(measure) or shown_after.get(measure)
+            if replacement is not None:
+                placed[report.id] = Role.SUPERSEDED, replacement
+            elif report.id in shown_as:
+                placed[report.id] = Role.SHOWN, None
+            else:
+                placed[report.id] = Role.NOT_COUNTED, None
+        if report.id in reading.leading:
+            leading_after[measure] = report.id
+        if report.id in shown_as:
+            shown_after[measure] = report.id
     return placed
 
 
