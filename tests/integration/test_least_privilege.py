@@ -63,6 +63,28 @@ async def test_the_service_role_appends_and_keeps_the_views(
     assert [e.position for e in await service_store.read_log()] == list(range(1, 17))
 
 
+async def test_a_rebuild_by_the_service_role_leaves_what_it_loaded_analyzed(
+    as_service: asyncpg.Pool, pool: asyncpg.Pool
+) -> None:
+    # Given the demo recorded, and statistics of the views' tables forgotten
+    await load_demo(ReportService(EventStore(as_service)))
+    tables = ["view_rows", "timeline_entries", "report_versions"]
+    for table in tables:
+        await pool.execute(f"SELECT pg_stat_reset_single_table_counters('{table}'::regclass)")
+
+    # When the service role rebuilds every view
+    await rebuild_views(as_service, list(VIEWS.values()))
+
+    # Then each table it loaded has been sampled for the planner (a role that does not own
+    # them may not ANALYZE them itself: timeline_analyze_views does, with the owner's rights)
+    analyzed = await pool.fetch(
+        "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname = ANY($1)", tables
+    )
+    assert {row["relname"] for row in analyzed if row["last_analyze"] is not None} == set(tables)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await as_service.execute("ALTER FUNCTION timeline_analyze_views() SECURITY INVOKER")
+
+
 @pytest.mark.parametrize("statement", REFUSED.values(), ids=REFUSED.keys())
 async def test_the_service_role_cannot_go_past_the_append_only_guard(
     as_service: asyncpg.Pool, store: EventStore, statement: str
