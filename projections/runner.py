@@ -5,10 +5,14 @@
   (the lock goes with its connection).
 - Woken by LISTEN on the log's NOTIFY channel, with a polling fallback, because a
   notification is lost whenever the listening connection is.
-- On start it folds the log up to the stored tracking position in memory (no writes), then
-  applies new events in batches, each batch's rows written with its position (exactly once).
-  Runners started together share that first fold, and a view far behind the head is
-  rebuilt up to it instead, in one pass for all such views (`projections.catch_up`).
+- Every view the service keeps holds nothing between batches (`history.stateless`): each
+  batch loads the reports it is about and what its rows need, and its rows, the versions of
+  its reports and its position are written together (exactly once;
+  projections/versioned_batches.py). A view far behind the head is rebuilt up to it
+  instead, in one pass for all such views (`projections.catch_up`).
+- Any other view folds the log up to the stored tracking position in memory on start (no
+  writes; runners started together share that fold), then applies new events in batches,
+  each batch's rows written with its position.
 - An event the view cannot take is skipped and recorded in the quarantine with the batch
   (projections/core.py says when; projections/quarantine.py how). A batch the database
   refuses is written again row by row, and the rows it refuses are quarantined: one event
@@ -28,7 +32,7 @@ import msgspec
 from projections import quarantine
 from projections.catch_up import SharedCatchUp, fold_through
 from projections.core import Quarantined, View, ViewState, apply, blamed, render
-from projections.history import HistoryLog, indexed, stateless, taken
+from projections.history import stateless
 from projections.persistence import (
     REFUSED,
     Generation,
@@ -133,9 +137,6 @@ class ProjectionRunner:
         generation, state = await self._catch_up(serving)
         # Recorded by the runner that wrote those positions, unless the code changed since.
         await quarantine.record(connection, state.take_quarantined())
-        recording = indexed(self.view)
-        if recording is not None and state.history is None:
-            state.history = HistoryLog(recording)
         self.generation = generation
         if self._on_caught_up is not None:
             self._on_caught_up()
@@ -198,11 +199,8 @@ class ProjectionRunner:
         self, generation: Generation, state: ViewState, rows: dict[str, msgspec.Struct | None]
     ) -> Generation:
         skipped = state.take_quarantined()
-        history = taken(state)
         try:
-            return await write_batch(
-                self._pool, generation, state.position, rows, skipped, history=history
-            )
+            return await write_batch(self._pool, generation, state.position, rows, skipped)
         except REFUSED:
             # A row the database will not store (the folds check what they can foresee):
             # find it, and write the rest.
@@ -218,7 +216,6 @@ class ProjectionRunner:
             rows,
             quarantined=skipped,
             blame=blame,
-            history=history,
         )
 
     async def _catch_up(self, serving: Generation) -> tuple[Generation, ViewState]:
