@@ -28,8 +28,10 @@ from api.auth import requires_reader
 from api.cursors import cursor_of, key_of
 from api.explain_pages import (
     DEFAULT_EXPLAIN_PAGE,
+    DEFAULT_REPORTS_PER_ROW,
     ExplainCursor,
     ExplainLimit,
+    ExplainReports,
     ExplanationPage,
     explained,
     page_of,
@@ -395,6 +397,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         key: RowKey = None,
         limit: ExplainLimit = DEFAULT_EXPLAIN_PAGE,
         cursor: ExplainCursor = None,
+        reports: ExplainReports = DEFAULT_REPORTS_PER_ROW,
     ) -> Response[bytes]:
         wanted = None if key is None else row_key(key)
         return await answer_view(
@@ -406,7 +409,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
             pick=None if wanted is None else _at_or_under(wanted),
             memo_key=None if wanted is None else ("key", wanted),
             explain_key=wanted,
-            explain_page=page_of(limit, cursor) if explain else None,
+            explain_page=page_of(limit, cursor, reports) if explain else None,
         )
 
     return read_view
@@ -501,6 +504,7 @@ async def holdings_of_region(
     explain: Explain = False,
     limit: ExplainLimit = DEFAULT_EXPLAIN_PAGE,
     cursor: ExplainCursor = None,
+    reports: ExplainReports = DEFAULT_REPORTS_PER_ROW,
 ) -> Response[bytes]:
     prefix = slug(region) + "/"
     view = await live_view(state, "holdings", min_position)
@@ -523,7 +527,7 @@ async def holdings_of_region(
         pick=lambda key: key.startswith(prefix),
         memo_key=("region", prefix),
         explain_key=slug(region),
-        explain_page=page_of(limit, cursor) if explain else None,
+        explain_page=page_of(limit, cursor, reports) if explain else None,
     )
 
 

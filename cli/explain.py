@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from uuid import UUID
 
-from cli.commands import day_or_moment, log_position, moment
+from cli.commands import UsageError, day_or_moment, log_position, moment
 from projections.core import iso
 from projections.explain import (
     Contribution,
@@ -46,6 +46,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     when.add_argument("--position", type=int, metavar="N", help="a log position")
     explain.add_argument("--as-of", metavar="DATE", help="e.g. 2024-09-01 or a time with a zone")
+    explain.add_argument(
+        "--reports",
+        type=int,
+        metavar="N",
+        help="list, of each row's reports, those behind its figures and the N latest others "
+        "(default: every one)",
+    )
     explain.add_argument("--json", action="store_true", help="canonical JSON")
 
 
@@ -61,6 +68,7 @@ async def explain(args: argparse.Namespace) -> int:
             known_at=known_at,
             position=log_position(args.position, "--position"),
             as_of=as_of,
+            reports=_reports(args.reports),
         )
     finally:
         await pool.close()
@@ -69,6 +77,12 @@ async def explain(args: argparse.Namespace) -> int:
     else:
         print("\n".join(text_lines(explanation)))
     return 0
+
+
+def _reports(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise UsageError("--reports must be at least 1")
+    return value
 
 
 def text_lines(explanation: Explanation) -> Iterator[str]:
@@ -103,7 +117,11 @@ def _row_lines(row: RowExplanation) -> Iterator[str]:
     for report in row.reports:
         if report.superseded_by is not None:
             supersedes.setdefault(report.superseded_by, []).append(report.report_id)
-    yield f"{INDENT}reports"
+    listed = len(row.reports)
+    if listed < row.reports_total:
+        yield f"{INDENT}reports ({listed} of {row.reports_total}: the figures', the latest)"
+    else:
+        yield f"{INDENT}reports"
     for report in sorted(row.reports, key=lambda r: ROLE_ORDER.index(r.role)):
         yield from _report_lines(report, supersedes.get(report.report_id, []))
 

@@ -54,7 +54,15 @@ from domain.attribution import Side, Verification
 from domain.events import ReportFiled
 from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
 from projections.figures import Figure, RowReading, read_row
-from projections.past_answers import Snapshot, feeding_ids, folded, row_keys, snapshot
+from projections.past_answers import (
+    Snapshot,
+    feeding_ids,
+    folded,
+    latest_feeding,
+    picked_for_keys,
+    row_keys,
+    snapshot,
+)
 from projections.replay import (
     InvalidReplayQuestion,
     as_asked,
@@ -118,7 +126,10 @@ class RowExplanation(msgspec.Struct, frozen=True, kw_only=True):
     key: str
     shown: bool  # False when the view shows no row (every report about it withdrawn)
     figures: tuple[Figure, ...]
-    reports: tuple[Contribution, ...]  # in the engine's order of occurrence
+    # In the engine's order of occurrence: every report feeding the row, or, when the
+    # question caps them (`Page.reports`), those behind its figures and the most recent others.
+    reports: tuple[Contribution, ...]
+    reports_total: int  # how many reports feed the row
 
 
 class Explanation(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,10 +194,13 @@ def _row_keys(view: View, state: ViewState, key: str | None, as_of: datetime | N
 
 
 class Page(msgspec.Struct, frozen=True, kw_only=True):
-    """Which rows to explain: up to `limit` of them, in key order, after the key `after`."""
+    """Which rows to explain: up to `limit` of them, in key order, after the key `after`;
+    and of each row's reports, those behind its figures and the `reports` most recent
+    (None: all of them)."""
 
     limit: int
     after: str | None = None
+    reports: int | None = None
 
 
 def page_keys(
@@ -276,7 +290,12 @@ def _explained(
     key: str,
     as_of: datetime | None,
     changes: Mapping[UUID, Sequence[Change]],
+    *,
+    most: int | None = None,
+    total: int | None = None,
 ) -> RowExplanation:
+    """The row of `key` explained; with `most`, listing only the reports behind its figures
+    and the `most` latest others (`total`: how many feed it, when `state` holds fewer)."""
     reports = feeding(state, key, as_of)
     row = render(view, state, key, as_of)
     reading = None if row is None else read_row(row, reports)
@@ -286,10 +305,17 @@ def _explained(
         for report_id in figure.report_ids:
             shown_as.setdefault(report_id, []).append(figure.field)
     placed = {} if reading is None else _placed(reports, reading, shown_as)
+    listed = reports
+    if most is not None and len(reports) > most:
+        # The latest `most`, and whatever a figure stands on, however old: a report's role
+        # depends only on it and the reports behind the figures, all of them listed.
+        latest = len(reports) - most
+        listed = [t for i, t in enumerate(reports) if i >= latest or t.report.id in shown_as]
     return RowExplanation(
         key=key,
         shown=row is not None,
         figures=figures,
+        reports_total=len(reports) if total is None else total,
         reports=tuple(
             _contribution(
                 tracked,
@@ -297,7 +323,7 @@ def _explained(
                 tuple(shown_as.get(tracked.report.id, ())),
                 tuple(changes.get(tracked.report.id, ())),
             )
-            for tracked in reports
+            for tracked in listed
         ),
     )
 
@@ -379,9 +405,11 @@ async def explain(
     known_at: datetime | None = None,
     position: int | None = None,
     as_of: datetime | date | None = None,
+    reports: int | None = None,
 ) -> Explanation:
     """The explanation of a view's rows (or those `key` picks) from the stored log, asked as
-    `replay.replay` is asked: known at a time or a log position, as of a date.
+    `replay.replay` is asked: known at a time or a log position, as of a date; with
+    `reports`, each row lists the reports behind its figures and that many latest others.
 
     Raises InvalidReplayQuestion as `replay` does, and its UnknownRow when `key` picks no row.
     From a pool, a view that keeps its reports' versions is explained from them, as
@@ -391,18 +419,16 @@ async def explain(
         view = check_question(view_name, known_at, position, as_of)
         async with snapshot(source, view, known_at, position) as at:
             if at is not None:
-                everything = Page(limit=MAX_POSITION)
+                everything = Page(limit=MAX_POSITION, reports=reports)
                 explanation, _ = await _page_from_versions(at, key, everything, known_at, as_of)
                 return explanation
     view, state, changes = await _folded(source, view_name, known_at, position, as_of)
-    return _explanation(
-        view,
-        state,
-        key=key,
-        rows=explain_rows(view, state, key, as_of=valid_time(as_of), changes=changes),
-        known_at=known_at,
-        as_of=as_of,
+    when = valid_time(as_of)
+    rows = tuple(
+        _explained(view, state, k, when, changes, most=reports)
+        for k in _row_keys(view, state, key, when)
     )
+    return _explanation(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of)
 
 
 async def explain_page(
@@ -427,7 +453,7 @@ async def explain_page(
     view, state, changes = await _folded(source, view_name, known_at, position, as_of)
     when = valid_time(as_of)
     keys, more = page_keys(view, state, key, page, as_of=when)
-    rows = tuple(_explained(view, state, k, when, changes) for k in keys)
+    rows = tuple(_explained(view, state, k, when, changes, most=page.reports) for k in keys)
     return _explanation(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of), more
 
 
@@ -444,10 +470,21 @@ async def _page_from_versions(
         keys = picked(view.name, keys, key)
     start = 0 if page.after is None else bisect.bisect_right(keys, page.after)
     chosen = keys[start : start + page.limit]
-    state, events = await folded(at, await feeding_ids(at, chosen, when))
+    totals: dict[str, int] = {}
+    if page.reports is None:
+        ids = await feeding_ids(at, chosen, when)
+    else:
+        # What the rows' figures stand on, and each row's latest reports: never the
+        # thousands of reports behind a long-disputed figure.
+        totals, latest = await latest_feeding(at, chosen, when, page.reports)
+        ids = list({*await picked_for_keys(at, chosen, when), *latest})
+    state, events = await folded(at, ids)
     changes: dict[UUID, list[Change]] = {}
     note_changes(changes, state, events)
-    rows = tuple(_explained(view, state, k, when, changes) for k in chosen)
+    rows = tuple(
+        _explained(view, state, k, when, changes, most=page.reports, total=totals.get(k))
+        for k in chosen
+    )
     explanation = _explanation(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of)
     return explanation, start + page.limit < len(keys)
 

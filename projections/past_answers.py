@@ -224,3 +224,49 @@ async def feeding_ids(at: Snapshot, keys: Sequence[str], moment: datetime | None
         FEEDING, at.view.name, at.generation, at.position, moment, list(keys)
     )
     return [row[0] for row in rows]
+
+
+# Per key ($5): how many reports feed its row at $3 by $4, and the $6 latest of them.
+LATEST_FEEDING = """
+SELECT k.key, (
+    SELECT count(*) FROM report_versions v
+    WHERE v.view = $1 AND v.generation = $2 AND v.key = k.key
+        AND v.from_position <= $3 AND v.to_position > $3
+        AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
+) AS total, ARRAY(
+    SELECT v.report_id FROM report_versions v
+    WHERE v.view = $1 AND v.generation = $2 AND v.key = k.key
+        AND v.from_position <= $3 AND v.to_position > $3
+        AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
+    ORDER BY v.occurred_at DESC, v.reported_at DESC, v.filed_position DESC LIMIT $6
+) AS latest
+FROM unnest($5::text[]) AS k(key)
+"""
+
+
+async def latest_feeding(
+    at: Snapshot, keys: Sequence[str], moment: datetime | None, most: int
+) -> tuple[dict[str, int], list[UUID]]:
+    """How many reports feed each row of `keys`, and the `most` latest of each (in the
+    fold's order), as `core.feeding` hands them to `render`."""
+    rows = await at.connection.fetch(
+        LATEST_FEEDING, at.view.name, at.generation, at.position, moment, list(keys), most
+    )
+    return {row["key"]: row["total"] for row in rows}, [i for row in rows for i in row["latest"]]
+
+
+async def picked_for_keys(at: Snapshot, keys: Sequence[str], moment: datetime | None) -> list[UUID]:
+    """`picked`, for the rows of `keys` only."""
+    view = at.view
+    rows = await at.connection.fetch(
+        PICK_KEYS,
+        view.name,
+        at.generation,
+        at.position,
+        moment,
+        list(view.latest_classes),
+        list(view.top_classes),
+        [*view.all_classes, ALWAYS],
+        list(keys),
+    )
+    return [row[0] for row in rows]

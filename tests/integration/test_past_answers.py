@@ -110,6 +110,18 @@ async def _assert_same_explanations(
                 assert from_versions == await _explained(store, view.name, None, page, asked)
                 more = from_versions[1]
                 after = msgspec.json.decode(from_versions[0])["rows"][-1]["key"] if more else None
+            for most in (1, 4):
+                capped = Page(limit=5, reports=most)
+                from_versions = await _explained(pool, view.name, None, capped, asked)
+                assert from_versions == await _explained(store, view.name, None, capped, asked)
+                for row in msgspec.json.decode(from_versions[0])["rows"]:
+                    behind_figures = {i for f in row["figures"] for i in f["report_ids"]}
+                    listed = {report["report_id"] for report in row["reports"]}
+                    assert behind_figures <= listed
+                    if row["reports_total"] <= most:
+                        assert len(listed) == row["reports_total"]
+                    else:
+                        assert len(listed - behind_figures) <= most
             for key in ("kursk", "donetsk/ukraine"):
                 try:
                     found = await _explained(pool, view.name, key, Page(limit=20), asked)
