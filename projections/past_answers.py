@@ -104,6 +104,12 @@ WHERE originator_id = ANY($1::uuid[]) AND notification_id <= $2 ORDER BY notific
 """
 
 
+def pick_classes(view: Indexed) -> tuple[list[int], list[int], list[int]]:
+    """The pick statements' $5, $6 and $7: the classes picked by their latest, by their
+    highest, and all of them (with the versions a view could not class, `ALWAYS`)."""
+    return list(view.latest_classes), list(view.top_classes), [*view.all_classes, ALWAYS]
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """A view's versions as one committed state, cut where the question says."""
@@ -178,9 +184,7 @@ async def picked(at: Snapshot, moment: datetime | None) -> list[UUID]:
         at.generation,
         at.position,
         moment,
-        list(view.latest_classes),
-        list(view.top_classes),
-        [*view.all_classes, ALWAYS],
+        *pick_classes(view),
     )
     return [row[0] for row in rows]
 
@@ -264,9 +268,7 @@ async def picked_for_keys(at: Snapshot, keys: Sequence[str], moment: datetime | 
         at.generation,
         at.position,
         moment,
-        list(view.latest_classes),
-        list(view.top_classes),
-        [*view.all_classes, ALWAYS],
+        *pick_classes(view),
         list(keys),
     )
     return [row[0] for row in rows]

@@ -29,8 +29,8 @@ import asyncpg
 import msgspec
 
 from projections.core import Quarantined, View, ViewState, apply, blamed, fold, render
-from projections.history import ALWAYS, HistoryLog, Indexed, indexed, write_history
-from projections.past_answers import PICKED_REPORTS
+from projections.history import HistoryLog, Indexed, indexed, write_history
+from projections.past_answers import PICKED_REPORTS, pick_classes
 from projections.persistence import REFUSED, Generation, row_store, write_rows
 from store.event_store import LogEntry, entry_from_row
 
@@ -169,9 +169,7 @@ async def _rows(
         generation.generation,
         position,
         None,
-        list(view.latest_classes),
-        list(view.top_classes),
-        [*view.all_classes, ALWAYS],
+        *pick_classes(view),
         keys,
     )
     state, _ = fold(view, [entry_from_row(row) for row in needed])
