@@ -76,7 +76,7 @@ POLL_INTERVAL = 0.002
 APPEND_CONNECTIONS = 4  # an append is ~1 ms; a few in flight absorb a slow one
 LAG_BUDGET_MS = 100.0
 CATCH_UP_TIMEOUT = 180.0  # a projector starting on a store with a history refolds it first
-HISTORY_EVENTS = 200_000
+HISTORY_EVENTS = 1_000_000
 
 # -1 until every view's runner has created its generation.
 LOWEST_POSITION = """

@@ -56,7 +56,8 @@ BATCH_INTERVAL_SECONDS = 0.005
 # The same, for a runner that holds nothing between batches: each of its batches costs a few
 # more round trips (reading the reports it is about, writing their versions, picking what its
 # rows need), so it lets more events gather into one (bench/lag.py, 200,000 events of
-# history, 500 appends/s: p99 111-121 ms at 5 ms, 111 ms at 20 ms, 174 ms at 10 ms; noisy).
+# history, 500 appends/s: p99 111-121 ms at 5 ms, 111 ms at 20 ms, 174 ms at 10 ms, noisy;
+# with 1,000,000: 1,061 ms at 20 ms, 842 ms at 50 ms, so the interval is not what limits it).
 STATELESS_BATCH_INTERVAL_SECONDS = 0.02
 # The most events a batch takes while the runner is behind.
 BATCH_SIZE = 2000
