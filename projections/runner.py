@@ -40,7 +40,7 @@ from projections.persistence import (
     write_batch,
     write_batch_row_by_row,
 )
-from projections.versioned_batches import SharedReads, next_batch
+from projections.versioned_batches import next_batch
 from store.event_store import EventStore
 
 log = logging.getLogger("timeline.projections")
@@ -80,7 +80,6 @@ class ProjectionRunner:
         on_batch: Callable[[Generation], None] | None = None,
         catch_up: SharedCatchUp | None = None,
         on_caught_up: Callable[[], None] | None = None,
-        reads: SharedReads | None = None,
     ) -> None:
         self.view = view
         self._pool = pool
@@ -92,7 +91,6 @@ class ProjectionRunner:
         self._on_batch = on_batch
         self._shared_catch_up = catch_up
         self._on_caught_up = on_caught_up
-        self._reads = reads
         self._wake = asyncio.Event()
         self.active = False
         self.generation: Generation | None = None
@@ -184,7 +182,7 @@ class ProjectionRunner:
             if connection.is_closed():
                 raise LockLost(f"{self.view.name}: the connection holding its lock was lost")
             started = clock()
-            taken = await next_batch(self._pool, view, generation, self._batch_size, self._reads)
+            taken = await next_batch(self._pool, view, generation, self._batch_size)
             if taken is None:
                 await self._sleep(stop)
                 continue

@@ -21,8 +21,6 @@ key's picked reports is `render` of all of them (the rule each indexed view keep
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import asyncpg
@@ -48,59 +46,17 @@ ORDER BY e.notification_id
 """
 
 
-class SharedReads:
-    """The batches' reads, shared by the runners of one process. Runners that keep up with
-    the log ask for the same events after the same position, each a moment apart: one reads
-    and decodes them for all (the log below its head never changes, and a page read a
-    moment ago is at worst shorter than one read now). Only for a moment: a runner handed
-    an old short page would chase the head a few events at a time, a batch interval each.
-    An empty answer is never kept: a runner woken by a new event must see it."""
-
-    def __init__(self, *, keep_seconds: float = 0.005, most: int = 32) -> None:
-        self._keep = keep_seconds
-        self._most = most
-        self._recent: OrderedDict[tuple[int, int], tuple[float, asyncio.Future[list[LogEntry]]]]
-        self._recent = OrderedDict()
-
-    async def batch(self, pool: asyncpg.Pool, after: int, limit: int) -> list[LogEntry]:
-        """The next `limit` events after `after`, and every earlier event of their reports."""
-        clock = asyncio.get_running_loop().time
-        asked = (after, limit)
-        kept = self._recent.get(asked)
-        if kept is not None and clock() - kept[0] < self._keep:
-            return await asyncio.shield(kept[1])
-        reading = asyncio.ensure_future(_read_batch(pool, after, limit))
-        self._recent[asked] = (clock(), reading)
-        while len(self._recent) > self._most:
-            self._recent.popitem(last=False)
-        try:
-            entries = await asyncio.shield(reading)
-        except BaseException:
-            self._recent.pop(asked, None)
-            raise
-        if not entries:
-            self._recent.pop(asked, None)
-        return entries
-
-
 async def _read_batch(pool: asyncpg.Pool, after: int, limit: int) -> list[LogEntry]:
     return [entry_from_row(row) for row in await pool.fetch(BATCH_WITH_ITS_REPORTS, after, limit)]
 
 
 async def next_batch(
-    pool: asyncpg.Pool,
-    view: View,
-    generation: Generation,
-    limit: int,
-    reads: SharedReads | None = None,
+    pool: asyncpg.Pool, view: View, generation: Generation, limit: int
 ) -> tuple[Generation, int] | None:
     """Apply the next `limit` events after the generation's position to the view, and write
     what they changed with the new position, in one transaction (exactly once); returns the
     generation there and how many events it took, or None when the log has none yet."""
-    if reads is None:
-        entries = await _read_batch(pool, generation.position, limit)
-    else:
-        entries = await reads.batch(pool, generation.position, limit)
+    entries = await _read_batch(pool, generation.position, limit)
     if not entries:
         return None
     before = [entry for entry in entries if entry.position <= generation.position]

@@ -11,7 +11,6 @@ import asyncpg
 from projections.catch_up import FAR_BEHIND, FarBehind, SharedCatchUp
 from projections.core import View
 from projections.runner import BATCH_SIZE, ProjectionRunner
-from projections.versioned_batches import SharedReads
 from store.backoff import Backoff
 
 log = logging.getLogger("timeline.projections")
@@ -48,7 +47,6 @@ async def run_views(
     (None: never; projections/catch_up.py). A rebuild takes up to three of the pool's
     connections besides the runners' own. `batch_size`: the most events a runner's batch takes."""
     catch_up = SharedCatchUp(pool, far_behind=far_behind)
-    reads = SharedReads()
     supervised = []
     for view in views:
         restarted = backoff(view)
@@ -59,7 +57,6 @@ async def run_views(
             catch_up=catch_up,
             on_caught_up=restarted.succeeded,
             batch_size=batch_size,
-            reads=reads,
         )
         supervised.append((runner, restarted))
     await asyncio.gather(*(_supervise(runner, stop, again) for runner, again in supervised))
