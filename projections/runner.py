@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import msgspec
@@ -130,12 +131,21 @@ class ProjectionRunner:
 
     async def _follow(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
         serving = await serving_generation(connection, self.view.name)
+        step: Callable[[Generation], Awaitable[tuple[Generation, int] | None]]
         if stateless(self.view):
-            await self._follow_by_versions(connection, stop, serving)
-            return
-        generation, state = await self._catch_up(serving)
-        # Recorded by the runner that wrote those positions, unless the code changed since.
-        await quarantine.record(connection, state.take_quarantined())
+            # Nothing to fold to start from (unless far behind: then a rebuild); each batch
+            # loads what it touches (projections/versioned_batches.py).
+            generation = serving
+            if self._shared_catch_up is not None:
+                generation = await self._shared_catch_up.caught_up_by_versions(self.view, serving)
+            step = self._versioned_batch
+            interval = max(self._batch_interval, STATELESS_BATCH_INTERVAL_SECONDS)
+        else:
+            generation, state = await self._catch_up(serving)
+            # Recorded by the runner that wrote those positions, unless the code changed since.
+            await quarantine.record(connection, state.take_quarantined())
+            step = functools.partial(self._folded_batch, state)
+            interval = self._batch_interval
         self.generation = generation
         if self._on_caught_up is not None:
             self._on_caught_up()
@@ -145,44 +155,7 @@ class ProjectionRunner:
                 # The view's lock went with it: another runner may take the view over.
                 raise LockLost(f"{self.view.name}: the connection holding its lock was lost")
             started = clock()
-            page = await self._store.read_entries(after=state.position, limit=self._batch_size)
-            if not page:
-                await self._sleep(stop)
-                continue
-            touched: dict[str, None] = {}
-            for recorded in page:
-                touched.update(dict.fromkeys(apply(self.view, state, recorded)))
-            rows = {key: render(self.view, state, key) for key in touched}
-            generation = await self._write(generation, state, rows)
-            self.generation = generation
-            if self._on_batch is not None:
-                self._on_batch(generation)
-            if len(page) < self._batch_size:
-                # Not behind: let the next batch gather what arrives meanwhile.
-                await asyncio.sleep(started + self._batch_interval - clock())
-
-    async def _follow_by_versions(
-        self,
-        connection: asyncpg.Connection,
-        stop: asyncio.Event,
-        serving: Generation,
-    ) -> None:
-        """`_follow` for a view kept with nothing held between batches: no fold of the log
-        to start from (unless the view is far behind: then a rebuild), each batch loading
-        what it touches (projections/versioned_batches.py)."""
-        view = self.view
-        generation = serving
-        if self._shared_catch_up is not None:
-            generation = await self._shared_catch_up.caught_up_by_versions(view, serving)
-        self.generation = generation
-        if self._on_caught_up is not None:
-            self._on_caught_up()
-        clock = asyncio.get_running_loop().time
-        while not stop.is_set():
-            if connection.is_closed():
-                raise LockLost(f"{self.view.name}: the connection holding its lock was lost")
-            started = clock()
-            taken = await next_batch(self._pool, view, generation, self._batch_size)
+            taken = await step(generation)
             if taken is None:
                 await self._sleep(stop)
                 continue
@@ -191,8 +164,25 @@ class ProjectionRunner:
             if self._on_batch is not None:
                 self._on_batch(generation)
             if events < self._batch_size:
-                interval = max(self._batch_interval, STATELESS_BATCH_INTERVAL_SECONDS)
+                # Not behind: let the next batch gather what arrives meanwhile.
                 await asyncio.sleep(started + interval - clock())
+
+    async def _versioned_batch(self, generation: Generation) -> tuple[Generation, int] | None:
+        return await next_batch(self._pool, self.view, generation, self._batch_size)
+
+    async def _folded_batch(
+        self, state: ViewState, generation: Generation
+    ) -> tuple[Generation, int] | None:
+        """The next batch folded into the runner's `state`, its rows written; the generation
+        then and how many events it took (None: none yet)."""
+        page = await self._store.read_entries(after=state.position, limit=self._batch_size)
+        if not page:
+            return None
+        touched: dict[str, None] = {}
+        for recorded in page:
+            touched.update(dict.fromkeys(apply(self.view, state, recorded)))
+        rows = {key: render(self.view, state, key) for key in touched}
+        return await self._write(generation, state, rows), len(page)
 
     async def _write(
         self, generation: Generation, state: ViewState, rows: dict[str, msgspec.Struct | None]
