@@ -21,7 +21,7 @@ from litestar.params import QueryParameter
 from api.cursors import cursor_of, key_of
 from api.live_views import Encoded, content_etag
 from api.problems import ApiProblem
-from projections.explain import Explanation, Page, RowExplanation, explain_page
+from projections.explain import Explanation, Page, explain_page
 
 DEFAULT_EXPLAIN_PAGE = 20
 MAX_EXPLAIN_PAGE = 100
@@ -57,16 +57,10 @@ ExplainCursor = Annotated[
 ]
 
 
-class ExplanationPage(msgspec.Struct, frozen=True, kw_only=True):
+class ExplanationPage(Explanation, frozen=True, kw_only=True):
     """`timeline explain --json`'s answer, for the rows of one page, and where the next
     page starts (`next_cursor`, null on the last page)."""
 
-    view: str
-    key: str | None  # as asked
-    known_at: datetime | None  # in UTC
-    position: int  # the answer reflects the events 1..position
-    as_of: str | None
-    rows: tuple[RowExplanation, ...]
     limit: int
     reports: int  # the most of each row's reports listed besides those behind its figures
     next_cursor: str | None
@@ -117,12 +111,7 @@ async def explained(
 def _paged(explanation: Explanation, page: Page, more: bool) -> ExplanationPage:
     rows = explanation.rows
     return ExplanationPage(
-        view=explanation.view,
-        key=explanation.key,
-        known_at=explanation.known_at,
-        position=explanation.position,
-        as_of=explanation.as_of,
-        rows=rows,
+        **msgspec.structs.asdict(explanation),
         limit=page.limit,
         reports=DEFAULT_REPORTS_PER_ROW if page.reports is None else page.reports,
         next_cursor=cursor_of(rows[-1].key) if more and rows else None,
