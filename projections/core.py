@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone
 from functools import lru_cache
 from operator import attrgetter
-from typing import ClassVar, NamedTuple, Protocol, TypeVar, cast
+from typing import ClassVar, Generic, NamedTuple, Protocol, TypeVar, cast
 from uuid import UUID
 
 import msgspec
@@ -92,25 +92,6 @@ def monthly_key(key: str, report: Report) -> str:
 
 def month_in(key: str) -> str:
     return key.rsplit("/", 1)[1]
-
-
-class MonthRow(NamedTuple):
-    """What a month row of a history is made of, from the reports feeding it."""
-
-    month: str
-    named: Report  # the latest standing report (else the latest): the names to show
-    standing: tuple[Tracked, ...]  # in order; each gives a point
-    retracted: tuple[Source, ...]  # withdrawn, kept for auditors, never plotted
-
-
-def month_row(key: str, reports: Sequence[Tracked]) -> MonthRow:
-    standing = tuple(t for t in reports if not t.report.is_retracted)
-    return MonthRow(
-        month=month_in(key),
-        named=(standing or reports)[-1].report,
-        standing=standing,
-        retracted=tuple(t.source for t in reports if t.report.is_retracted),
-    )
 
 
 @lru_cache(maxsize=1 << 14)  # a few thousand names, over and over
@@ -208,6 +189,50 @@ def sort_key(report: Report, filed_at_position: int) -> tuple[datetime, datetime
 
 
 _order = attrgetter("order")
+
+
+_P = TypeVar("_P")
+
+
+class MonthPiece(msgspec.Struct, Generic[_P], frozen=True, kw_only=True, gc=False):
+    """What one report gives its month row in a history, worked out from that report alone:
+    the names it gives the row's subject, and its point when it stands (else its source, as
+    a withdrawn report). A month row is its reports' pieces put together (`month_row`), so
+    a runner can keep each report's piece with its version (projections/history.py,
+    `Pieced`) and put a row together again without folding the month's reports."""
+
+    names: tuple[str, ...]
+    point: _P | None = None  # the report stands: its point on the chart
+    withdrawn: Source | None = None  # the report was withdrawn: kept for auditors
+
+
+class MonthRow(NamedTuple, Generic[_P]):
+    """A month row of a history, from the pieces of the reports feeding it, in order."""
+
+    month: str
+    names: tuple[str, ...]  # the latest standing report's (else the latest's)
+    points: tuple[_P, ...]  # one per standing report
+    retracted: tuple[Source, ...]  # withdrawn, kept for auditors, never plotted
+
+
+def month_piece(
+    tracked: Tracked, names: tuple[str, ...], point: Callable[[], _P]
+) -> MonthPiece[_P]:
+    """The piece of `tracked`'s report: `point()` when it stands."""
+    if tracked.report.is_retracted:
+        return MonthPiece(names=names, withdrawn=tracked.source)
+    return MonthPiece(names=names, point=point())
+
+
+def month_row(key: str, pieces: Sequence[MonthPiece[_P]]) -> MonthRow[_P]:
+    points = tuple(piece.point for piece in pieces if piece.point is not None)
+    named = next((piece for piece in reversed(pieces) if piece.point is not None), pieces[-1])
+    return MonthRow(
+        month=month_in(key),
+        names=named.names,
+        points=points,
+        retracted=tuple(piece.withdrawn for piece in pieces if piece.withdrawn is not None),
+    )
 
 
 class View(Protocol):

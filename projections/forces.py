@@ -30,7 +30,16 @@ from domain.claims import Claim, ForceStrength, TroopDeployment
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, month_row, monthly_key, occurred_date, slug
+from projections.core import (
+    MonthPiece,
+    Source,
+    Tracked,
+    month_piece,
+    month_row,
+    monthly_key,
+    occurred_date,
+    slug,
+)
 from projections.history import Relevance
 
 
@@ -75,6 +84,14 @@ class ForcePoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     target: Quantity | None
     verification: Verification
     report_id: UUID
+
+
+class ForceMonthPoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """What a standing report gives its month of a force's history: its point, and the
+    deployment in full when it reports one."""
+
+    point: ForcePoint
+    deployment: Deployment | None
 
 
 class ForcesRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -243,20 +260,37 @@ class ForcesHistoryView:
         claim = _force(report)
         return (monthly_key(slug(claim.actor, claim.theatre), report),)
 
+    # A month row is put together from one piece per report (projections/history.py,
+    # `Pieced`): its runner keeps each report's piece with its version. A standing
+    # deployment's piece carries the deployment in full beside its point.
+    piece_type: ClassVar[type] = MonthPiece[ForceMonthPoint]
+
+    def piece(self, tracked: Tracked) -> MonthPiece[ForceMonthPoint]:
+        claim = _force(tracked.report)
+        return month_piece(
+            tracked,
+            (claim.actor, claim.theatre),
+            lambda: ForceMonthPoint(
+                point=_point(tracked),
+                deployment=(_deployment(tracked) if isinstance(claim, TroopDeployment) else None),
+            ),
+        )
+
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> ForcesHistory | None:
-        month = month_row(key, reports)
-        names = _force(month.named)
+        return self.assemble(key, [t.derived(self.piece) for t in reports])
+
+    def assemble(self, key: str, pieces: Sequence[MonthPiece[ForceMonthPoint]]) -> ForcesHistory:
+        month = month_row(key, pieces)
+        actor, theatre = month.names
         return ForcesHistory(
-            actor=names.actor,
-            theatre=names.theatre,
+            actor=actor,
+            theatre=theatre,
             month=month.month,
-            points=tuple(t.derived(_point) for t in month.standing),
+            points=tuple(standing.point for standing in month.points),
             deployments=tuple(
-                t.derived(_deployment)
-                for t in month.standing
-                if isinstance(t.report.claim, TroopDeployment)
+                standing.deployment for standing in month.points if standing.deployment is not None
             ),
             retracted=month.retracted,
         )

@@ -27,7 +27,16 @@ from domain.claims import Claim, FrontAdvance
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, month_row, monthly_key, occurred_date, slug
+from projections.core import (
+    MonthPiece,
+    Source,
+    Tracked,
+    month_piece,
+    month_row,
+    monthly_key,
+    occurred_date,
+    slug,
+)
 from projections.history import Relevance
 
 
@@ -147,15 +156,26 @@ class FrontSeriesView:
         claim = _advance(report)
         return (monthly_key(slug(claim.direction, claim.actor), report),)
 
+    # A month row is put together from one piece per report (projections/history.py,
+    # `Pieced`): its runner keeps each report's piece with its version.
+    piece_type: ClassVar[type] = MonthPiece[FrontPoint]
+
+    def piece(self, tracked: Tracked) -> MonthPiece[FrontPoint]:
+        claim = _advance(tracked.report)
+        return month_piece(tracked, (claim.direction, claim.actor), lambda: _point(tracked))
+
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> FrontSeries | None:
-        month = month_row(key, reports)
-        claim = _advance(month.named)
+        return self.assemble(key, [t.derived(self.piece) for t in reports])
+
+    def assemble(self, key: str, pieces: Sequence[MonthPiece[FrontPoint]]) -> FrontSeries:
+        month = month_row(key, pieces)
+        direction, actor = month.names
         return FrontSeries(
-            direction=claim.direction,
-            actor=claim.actor,
+            direction=direction,
+            actor=actor,
             month=month.month,
-            points=tuple(t.derived(_point) for t in month.standing),
+            points=month.points,
             retracted=month.retracted,
         )

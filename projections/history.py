@@ -28,10 +28,12 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import ClassVar, NamedTuple, Protocol, TypeGuard
+from functools import cache
+from typing import Any, ClassVar, NamedTuple, Protocol, TypeGuard
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from domain.report import Report
 from projections.core import Tracked, View, ViewState
@@ -72,6 +74,48 @@ class Indexed(View, Protocol):
     all_classes: ClassVar[tuple[int, ...]]
 
     def relevance(self, report: Report, filed_at_position: int) -> Relevance: ...
+
+
+class Pieced(Indexed, Protocol):
+    """An indexed view whose row is its reports' pieces put together: a month of a history,
+    which shows every report of its month (`core.MonthPiece`).
+
+    `render(key, reports, as_of)` must be `assemble(key, [piece(t) for t in reports])`. Each
+    version then keeps its report's piece (`report_versions.piece`), and a runner's batch puts
+    a touched row together from the pieces of the versions holding, read in the fold's order
+    by index, without folding the hundreds of reports of a busy month again."""
+
+    piece_type: ClassVar[type]  # what a piece decodes to
+
+    def piece(self, tracked: Tracked) -> msgspec.Struct: ...
+
+    def assemble(self, key: str, pieces: Sequence[Any]) -> msgspec.Struct | None: ...
+
+
+def pieced(view: View) -> Pieced | None:
+    """`view` if its rows are put together from pieces kept with its reports' versions."""
+    return view if _is_pieced(view) else None
+
+
+def _is_pieced(view: View) -> TypeGuard[Pieced]:
+    return _is_indexed(view) and hasattr(view, "assemble")
+
+
+def piece_of(view: Pieced, tracked: Tracked) -> bytes | None:
+    """The piece of `tracked`'s report as kept with its version; None when the view cannot
+    make it (the row is then drawn by folding its reports, which notes why)."""
+    try:
+        return _ENCODER.encode(tracked.derived(view.piece))
+    except Exception:  # the fold's render meets the same failure, and quarantines it
+        return None
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+@cache  # one per view
+def piece_decoder(piece_type: type) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(piece_type)
 
 
 def indexed(view: View) -> Indexed | None:
@@ -145,6 +189,7 @@ class Version(NamedTuple):
     to_position: int
     counts_from: datetime
     rank: bytes | None
+    piece: bytes | None  # a `Pieced` view's piece of the report at this version
 
 
 COLUMNS = (
@@ -161,6 +206,7 @@ COLUMNS = (
     "to_position",
     "counts_from",
     "rank",
+    "piece",
 )
 
 
@@ -191,10 +237,11 @@ class HistoryLog:
     A version made and replaced within the same batch is written once, complete; one written
     in an earlier batch is closed (`Closed`)."""
 
-    __slots__ = ("_closed", "_open", "view")
+    __slots__ = ("_closed", "_open", "_pieced", "view")
 
     def __init__(self, view: Indexed) -> None:
         self.view = view
+        self._pieced = pieced(view)
         self._open: dict[tuple[UUID, str, int], Version] = {}
         self._closed: list[Closed] = []
 
@@ -207,6 +254,7 @@ class HistoryLog:
             relevance = Relevance(kind=ALWAYS)
         occurred, reported, filed = tracked.order
         counts_from = relevance.counts_from or occurred
+        piece = None if self._pieced is None else piece_of(self._pieced, tracked)
         for key in tracked.keys:
             self._open[(report.id, key, tracked.last_position)] = Version(
                 key,
@@ -220,6 +268,7 @@ class HistoryLog:
                 STILL_HOLDS,
                 counts_from,
                 relevance.rank,
+                piece,
             )
 
     def closing(self, tracked: Tracked, position: int) -> None:
@@ -293,13 +342,13 @@ WHERE v.view = $1 AND v.generation = $2 AND v.report_id = c.report_id AND v.key 
     AND v.from_position = c.from_position
 """
 # A runner's batch: the versions it ended and the ones it made, in one statement (a bulk
-# load of a rebuild goes by COPY, `copy_versions`).
+# load of a rebuild goes by COPY, `copy_history`).
 CLOSE_AND_ADD = f"""
 WITH closed AS ({CLOSE})
 INSERT INTO report_versions ({", ".join(COLUMNS)})
 SELECT $1, $2, a.* FROM unnest(
     $7::text[], $8::text[], $9::int2[], $10::timestamptz[], $11::timestamptz[], $12::int8[],
-    $13::uuid[], $14::int8[], $15::int8[], $16::timestamptz[], $17::bytea[]
+    $13::uuid[], $14::int8[], $15::int8[], $16::timestamptz[], $17::bytea[], $18::bytea[]
 ) AS a
 """
 DELETE_GENERATION = "DELETE FROM report_versions WHERE view = $1 AND generation = $2"
@@ -321,17 +370,33 @@ async def write_history(
         [c.key for c in closed],
         [c.from_position for c in closed],
         [c.to_position for c in closed],
-        *(list(column) for column in zip(*added, strict=True)) if added else ([],) * 11,
+        *(list(column) for column in zip(*added, strict=True)) if added else ([],) * 12,
     )
 
 
-async def copy_versions(
-    connection: asyncpg.Connection, view: str, generation: int, versions: Sequence[Version]
+async def copy_history(
+    connection: asyncpg.Connection, view: str, generation: int, batch: HistoryBatch
 ) -> None:
+    """A rebuild's versions, by COPY inside the caller's transaction, in the order of the
+    index a row's versions are read by (key, group, class, then the fold's order): a busy
+    month's hundreds of versions then lie in a few pages of the table, not one page each."""
+    if batch.closed:  # a rebuild's fold starts from nothing: it closes nothing written
+        raise ValueError("a rebuild's history closes no version written before it")
     await connection.copy_records_to_table(
         "report_versions",
-        records=[(view, generation, *version) for version in versions],
+        records=[(view, generation, *version) for version in sorted(batch.versions, key=_placed)],
         columns=COLUMNS,
+    )
+
+
+def _placed(version: Version) -> tuple[str, str, int, datetime, datetime, int]:
+    return (
+        version.key,
+        version.group,
+        version.kind,
+        version.occurred_at,
+        version.reported_at,
+        version.filed_position,
     )
 
 

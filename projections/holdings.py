@@ -30,8 +30,10 @@ from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
 from projections.core import (
+    MonthPiece,
     Source,
     Tracked,
+    month_piece,
     month_row,
     monthly_key,
     occurred_date,
@@ -266,16 +268,28 @@ class HoldingsSeriesView:
         claim = _territory(report)
         return (monthly_key(slug(claim.region, claim.actor), report),)
 
+    # A month row is put together from one piece per report (projections/history.py,
+    # `Pieced`): its runner keeps each report's piece with its version.
+    piece_type: ClassVar[type] = MonthPiece[HoldingPoint]
+
+    def piece(self, tracked: Tracked) -> MonthPiece[HoldingPoint]:
+        claim = _territory(tracked.report)
+        names = (claim.region, claim.country, claim.actor)
+        return month_piece(tracked, names, lambda: _point(tracked))
+
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> HoldingSeries | None:
-        month = month_row(key, reports)
-        names = _territory(month.named)
+        return self.assemble(key, [t.derived(self.piece) for t in reports])
+
+    def assemble(self, key: str, pieces: Sequence[MonthPiece[HoldingPoint]]) -> HoldingSeries:
+        month = month_row(key, pieces)
+        region, country, actor = month.names
         return HoldingSeries(
-            region=names.region,
-            country=names.country,
-            actor=names.actor,
+            region=region,
+            country=country,
+            actor=actor,
             month=month.month,
-            points=tuple(t.derived(_point) for t in month.standing),
+            points=month.points,
             retracted=month.retracted,
         )

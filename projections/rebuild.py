@@ -51,7 +51,7 @@ import asyncpg
 
 from projections import quarantine
 from projections.core import Folds, View, ViewState, apply, blamed, render
-from projections.history import HistoryLog, indexed, taken
+from projections.history import HistoryLog, copy_history, indexed, taken
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
     REFUSED,
@@ -218,10 +218,13 @@ async def _load(
         for task in tasks:
             task.cancel()
     async with pool.acquire() as connection, connection.transaction():
-        return [
-            await write_rows(connection, generation, state.position, {}, history=taken(state))
-            for generation, state in zip(building, folds.states, strict=True)
-        ]
+        written = []
+        for generation, state in zip(building, folds.states, strict=True):
+            history = taken(state)
+            if history:
+                await copy_history(connection, generation.view, generation.generation, history)
+            written.append(await write_rows(connection, generation, state.position, {}))
+        return written
 
 
 async def _render_rows(

@@ -12,8 +12,9 @@ daemon loads only what a batch touches (Marten):
    reports its key needs at the batch's last position, picked from the versions as a past
    answer picks them (projections/past_answers.py, which sees the versions just written),
    and the rows, the quarantine and the view's position are written as any batch's are.
-   A row drawn from its own report alone (the timeline's, a strike's) is rendered from the
-   batch's reports, with no versions at all.
+   A month row of a history (`history.Pieced`) is instead put together from the pieces its
+   versions keep, with no fold at all. A row drawn from its own report alone (the
+   timeline's, a strike's) is rendered from the batch's reports, with no versions at all.
 The rows are the ones a fold of the whole log renders: a report is folded from its own
 events alone in both (the view's rules never look at other reports), and `render` of a
 key's picked reports is `render` of all of them (the rule each indexed view keeps).
@@ -21,16 +22,27 @@ key's picked reports is `render` of all of them (the rule each indexed view keep
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import asyncpg
 import msgspec
 
 from projections.core import Quarantined, View, ViewState, apply, blamed, fold, render
-from projections.history import HistoryLog, Indexed, indexed, write_history
+from projections.history import (
+    HistoryLog,
+    Indexed,
+    Pieced,
+    indexed,
+    piece_decoder,
+    pieced,
+    write_history,
+)
 from projections.past_answers import PICKED_REPORTS, pick_classes
 from projections.persistence import REFUSED, Generation, row_store, write_rows
 from store.event_store import LogEntry, entry_from_row
+
+log = logging.getLogger("timeline.projections")
 
 # The next `$2` events after position `$1`, and every earlier event of the reports they are
 # about: one read for the batch and what it needs to know of its reports.
@@ -44,6 +56,13 @@ WHERE e.originator_id = ANY(ARRAY(SELECT originator_id FROM page))
     AND e.notification_id <= (SELECT max(notification_id) FROM page)
 ORDER BY e.notification_id
 """
+
+
+# A batch writes what the log already holds: if the server crashes before its commit
+# reaches the disk, the batch is lost together with the position it moved to (one
+# transaction), and the runner does it again from the position that did. So it need not wait
+# for its commit record to be flushed, as the log's appends must.
+DERIVED_WORK = "SET LOCAL synchronous_commit = off"
 
 
 async def _read_batch(pool: asyncpg.Pool, after: int, limit: int) -> list[LogEntry]:
@@ -92,11 +111,19 @@ async def _write(
         touched.update(dict.fromkeys(apply(view, state, recorded)))
     skipped = state.take_quarantined()
     async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(DERIVED_WORK)
         # 3. each touched row, from what its key needs now: the reports the versions pick,
         # or, for a row drawn from its own report alone, the batch's
         if history is not None and versioned is not None:
             await write_history(connection, view.name, generation.generation, history.take())
-            rows, drawn = await _rows(connection, versioned, generation, position, list(touched))
+            rows, drawn = await _rows(
+                connection,
+                versioned,
+                generation,
+                position,
+                list(touched),
+                folding=one_row_at_a_time,  # a refused row is blamed on its reports' fold
+            )
         else:
             rows, drawn = {key: render(view, state, key) for key in touched}, state
         quarantined = [*skipped, *drawn.take_quarantined()]
@@ -108,15 +135,81 @@ async def _write(
         return await write_rows(connection, generation, position, rows, quarantined)
 
 
+# The pieces of the versions holding at $4 of the rows of keys $3, in the fold's order.
+PIECES = """
+SELECT key, piece FROM report_versions
+WHERE view = $1 AND generation = $2 AND key = ANY($3::text[])
+    AND from_position <= $4 AND to_position > $4
+ORDER BY key, occurred_at, reported_at, filed_position
+"""
+
+
 async def _rows(
     connection: asyncpg.Connection,
     view: Indexed,
     generation: Generation,
     position: int,
     keys: list[str],
+    *,
+    folding: bool,
 ) -> tuple[dict[str, msgspec.Struct | None], ViewState]:
-    """The rows of `keys` at `position` (None: no row), and the state they were drawn from
-    (with what drawing them noted)."""
+    """The rows of `keys` at `position` (None: no row), and the state of the reports drawn
+    by folding them (with what drawing them noted). A `Pieced` view's rows are put together
+    from their versions' pieces, unless `folding`; a row with a report the view could not
+    make a piece of, or whose pieces cannot be put together, is drawn by folding."""
+    rows: dict[str, msgspec.Struct | None] = {}
+    assembling = None if folding else pieced(view)
+    if assembling is not None:
+        rows = await _assembled(connection, assembling, generation, position, keys)
+    rest = [key for key in keys if key not in rows]
+    folded, state = await _folded(connection, view, generation, position, rest)
+    rows.update(folded)
+    return {key: rows[key] for key in keys}, state
+
+
+async def _assembled(
+    connection: asyncpg.Connection,
+    view: Pieced,
+    generation: Generation,
+    position: int,
+    keys: list[str],
+) -> dict[str, msgspec.Struct | None]:
+    """The rows of `keys` that can be put together from their pieces."""
+    pieces: dict[str, list[bytes | None]] = {key: [] for key in keys}
+    for key, piece in await connection.fetch(
+        PIECES, view.name, generation.generation, keys, position
+    ):
+        pieces[key].append(piece)
+    decode = piece_decoder(view.piece_type).decode
+    rows: dict[str, msgspec.Struct | None] = {}
+    for key, kept in pieces.items():
+        if not kept:
+            rows[key] = None  # no report feeds the row now
+        elif None not in kept:
+            row = _assembled_row(view, key, [decode(piece) for piece in kept if piece])
+            if row is not None:
+                rows[key] = row
+    return rows
+
+
+def _assembled_row(view: Pieced, key: str, pieces: list[object]) -> msgspec.Struct | None:
+    """The row put together from `pieces`; None when they cannot be (the row is then drawn
+    by folding, which finds and notes the culprit)."""
+    try:
+        return view.assemble(key, pieces)
+    except Exception:
+        log.debug("%s: row %s drawn by folding", view.name, key, exc_info=True)
+        return None
+
+
+async def _folded(
+    connection: asyncpg.Connection,
+    view: Indexed,
+    generation: Generation,
+    position: int,
+    keys: list[str],
+) -> tuple[dict[str, msgspec.Struct | None], ViewState]:
+    """The rows of `keys` at `position`, drawn by folding the reports their key needs."""
     if not keys:
         return {}, ViewState()
     needed = await connection.fetch(

@@ -23,7 +23,7 @@ from application.reports import ReportService
 from bench.rebuild import load_log
 from projections.core import fold, render_all
 from projections.explain import Page, UnknownRow, encode_explanation, explain, explain_page
-from projections.history import Indexed, indexed, picks_few
+from projections.history import Indexed, Pieced, indexed, picks_few, pieced
 from projections.past_answers import past_answer, picked, snapshot
 from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
@@ -36,6 +36,7 @@ from store.event_store import EventStore
 INDEXED: list[Indexed] = [
     view for view in map(indexed, VIEWS.values()) if view is not None and picks_few(view)
 ]
+PIECED: list[Pieced] = [v for v in map(pieced, VIEWS.values()) if v is not None]
 
 
 @asynccontextmanager
@@ -65,6 +66,18 @@ async def _assert_rows_are_the_folds(pool: asyncpg.Pool, store: EventStore) -> N
             for key, row in render_all(view, state).items()
         }
         assert dict(await read_rows(pool, view.name)) == expected, view.name
+
+
+async def _pieces_kept(pool: asyncpg.Pool) -> tuple[int, int]:
+    """How many views keep pieces with their versions, and how many versions of those views
+    lack one."""
+    row = await pool.fetchrow(
+        "SELECT count(DISTINCT view) FILTER (WHERE piece IS NOT NULL), "
+        "count(*) FILTER (WHERE piece IS NULL) FROM report_versions WHERE view = ANY($1)",
+        [view.name for view in PIECED],
+    )
+    assert row is not None
+    return row[0], row[1]
 
 
 Question = tuple[int | None, datetime | None, date | datetime | None]
@@ -140,8 +153,10 @@ async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_
     await load_log(database_url, events=4_000)
     async with _runners(pool, database_url, store):
         pass
-    # (whose rows, kept from the versions batch by batch, are the fold's)
+    # (whose rows, kept from the versions batch by batch, are the fold's: the histories'
+    # month rows put together from the pieces their versions keep)
     await _assert_rows_are_the_folds(pool, store)
+    assert await _pieces_kept(pool) == (len(PIECED), 0)
     head = await store.position()
     rng = random.Random(11)
     began = date(2022, 2, 24)

@@ -31,6 +31,7 @@ from tests.integration.old_schemas import append_before_scopes, demo_events, run
 
 QUARANTINE = importlib.import_module("migrations.versions.0007_quarantine")
 VERSIONS = importlib.import_module("migrations.versions.0011_report_versions")
+PIECES = importlib.import_module("migrations.versions.0012_report_pieces")
 # These migrations are about view_rows: the timeline has a table of its own since 0010.
 IN_VIEW_ROWS = {name: view for name, view in VIEWS.items() if name not in ROW_STORES}
 _T = TypeVar("_T")
@@ -40,12 +41,14 @@ def before_quarantine(
     action: Callable[[asyncpg.Pool], Awaitable[_T]],
 ) -> Callable[[asyncpg.Pool], Awaitable[_T]]:
     """`action` by today's code on a schema from before 0007: the code records what the
-    views quarantine and the versions of the reports behind the aggregate views (0011), so
+    views quarantine and the versions of the reports behind the aggregate views (0011, with
+    their pieces since 0012), so
     those tables stand in while it runs, and go after."""
 
     async def run(pool: asyncpg.Pool) -> _T:
         await pool.execute(QUARANTINE.CREATE_QUARANTINE)
         await pool.execute(VERSIONS.CREATE_VERSIONS)
+        await pool.execute(PIECES.ADD_PIECE)
         try:
             return await action(pool)
         finally:
@@ -216,3 +219,59 @@ def test_the_timeline_moves_to_its_own_table_and_is_folded_there_again(
     # and the downgrade leaves the timeline to be folded into view_rows again
     migrate.downgrade(url, "0009")
     assert run_on(url, _views_with_generations) == set()
+
+
+async def _kept_by(pool: asyncpg.Pool) -> dict[str, tuple[int, int, int]]:
+    """Per view: its generations, rows and versions."""
+    counts: dict[str, tuple[int, int, int]] = {}
+    for view in ("holdings", "holdings-series", "forces-history", "front-series"):
+        counts[view] = (
+            await pool.fetchval(
+                "SELECT count(*) FROM projection_generations WHERE view = $1", view
+            ),
+            await pool.fetchval("SELECT count(*) FROM view_rows WHERE view = $1", view),
+            await pool.fetchval("SELECT count(*) FROM report_versions WHERE view = $1", view),
+        )
+    return counts
+
+
+async def _built_at_0011(pool: asyncpg.Pool) -> None:
+    """A serving generation, a row and a version for holdings and each history, as 0011 left
+    them (versions with no pieces)."""
+    for view in ("holdings", "holdings-series", "forces-history", "front-series"):
+        await pool.execute(
+            "INSERT INTO projection_generations (view, generation, state, position) "
+            "VALUES ($1, 1, 'serving', 3)",
+            view,
+        )
+        await pool.execute(
+            "INSERT INTO view_rows (view, generation, key, doc, position) "
+            "VALUES ($1, 1, 'kursk-oblast/ukraine', '{}', 3)",
+            view,
+        )
+        await pool.execute(
+            "INSERT INTO report_versions (view, generation, key, grp, class, occurred_at, "
+            "reported_at, filed_position, report_id, from_position, to_position, counts_from) "
+            "VALUES ($1, 1, 'kursk-oblast/ukraine', '', 1, now(), now(), 1, gen_random_uuid(), "
+            "1, 9223372036854775807, now())",
+            view,
+        )
+
+
+def test_the_histories_start_over_to_keep_their_reports_pieces(fresh_database: str) -> None:
+    url = fresh_database
+    # Given holdings and the three histories built at 0011, their versions without pieces
+    migrate.upgrade(url, "0011")
+    run_on(url, _built_at_0011)
+
+    # When the migration runs
+    migrate.upgrade(url, "0012")
+
+    # Then the histories have no generation, rows or versions (their next runner builds them
+    # again, pieces included), and holdings keeps everything
+    assert run_on(url, _kept_by) == {
+        "holdings": (1, 1, 1),
+        "holdings-series": (0, 0, 0),
+        "forces-history": (0, 0, 0),
+        "front-series": (0, 0, 0),
+    }

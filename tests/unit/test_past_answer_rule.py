@@ -29,7 +29,16 @@ from domain.report import Report, evolve, file_report, retract
 from projections.core import ViewState, fold, render_all
 from projections.damage import DamageRow, DamageView
 from projections.forces import ForcesView
-from projections.history import HistoryLog, Indexed, Version, indexed, relevant_ids
+from projections.history import (
+    HistoryLog,
+    Indexed,
+    Pieced,
+    Version,
+    indexed,
+    piece_decoder,
+    pieced,
+    relevant_ids,
+)
 from projections.holdings import Holding, HoldingsView
 from projections.registry import VIEWS
 from projections.replay import valid_time
@@ -194,6 +203,63 @@ def test_a_past_answer_from_the_picked_versions_gives_exactly_the_rows_of_the_wh
             assert past_answer(view, log, versions, position, as_of) == rows(view, whole, as_of), (
                 f"at position {position}, as of {as_of}"
             )
+
+
+PIECED: list[Pieced] = [v for v in map(pieced, VIEWS.values()) if v is not None]
+
+
+def assembled(
+    view: Pieced, versions: Sequence[Version], position: int, as_of: datetime | None
+) -> bytes:
+    """The rows put together from the pieces kept with the versions holding at `position`
+    (that had occurred by `as_of`), in the fold's order, as a runner's batch does."""
+    by_key: dict[str, list[Version]] = {}
+    for version in versions:
+        holds = version.from_position <= position < version.to_position
+        if holds and (as_of is None or version.occurred_at <= as_of):
+            by_key.setdefault(version.key, []).append(version)
+    decode = piece_decoder(view.piece_type).decode
+    rows = {}
+    for key in sorted(by_key):
+        ordered = sorted(
+            by_key[key], key=lambda v: (v.occurred_at, v.reported_at, v.filed_position)
+        )
+        assert all(version.piece is not None for version in ordered)
+        rows[key] = view.assemble(key, [decode(version.piece or b"") for version in ordered])
+    return msgspec.json.encode(rows)
+
+
+def test_the_histories_are_put_together_from_pieces() -> None:
+    assert {view.name for view in PIECED} == {"holdings-series", "forces-history", "front-series"}
+
+
+@pytest.mark.parametrize("view", PIECED, ids=lambda view: view.name)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_row_put_together_from_its_versions_pieces_is_the_row_of_the_whole_log(
+    view: Pieced, data: st.DataObject
+) -> None:
+    # Given a drawn story of the reports this view follows, in two places
+    kinds = (*kinds_followed(view), "strike")
+    story_drawn: list[Filing | FollowUp] = data.draw(
+        actions(shapes=SHAPES, kinds=kinds, places=2, sources=2, min_size=16, max_size=48),
+        label="story",
+    )
+    log = recorded(story(story_drawn))
+    versions = versions_of(view, log)
+    assume(versions)
+    last = log[-1].position
+    cuts = data.draw(st.lists(st.integers(0, last), max_size=4), label="positions")
+    days = data.draw(
+        st.lists(st.dates(date(2022, 1, 1), date(2025, 1, 31)), max_size=2), label="days"
+    )
+    for position in sorted({*cuts, last}):
+        for as_of in (None, *map(valid_time, days)):
+            # When each row is put together from the pieces kept with its versions, then it
+            # is, byte for byte, the row the fold renders from every report
+            assert assembled(view, versions, position, as_of) == rows(
+                view, up_to(log, position), as_of
+            ), f"at position {position}, as of {as_of}"
 
 
 # --- examples ---------------------------------------------------------------------------
