@@ -13,9 +13,14 @@ Each view's answer is encoded once per position, so a dashboard polling the same
 served bytes from memory. The bytes are those `projections.replay.encode_answer` gives for
 the same view at the same position: a live read and an audit's replay cannot differ.
 
-The timeline is the exception: a row per report, it grows with the log. Its rows stay in
-their table (projections/timeline_entries.py) and are read a page at a time by index
-(projections/timeline_pages.py); this process follows only its generation and position, for
+Only the views whose rows are one per region, actor or category are held (`HELD`): their
+number does not grow with the log. The others do: the timeline and the strikes have a row per
+report, a history a row per key and month. The timeline's rows stay in their table
+(projections/timeline_entries.py) and are read a page at a time by index
+(projections/timeline_pages.py); the strikes' and the histories' are read from `view_rows`
+when asked (`rows_in_table`: the rows under a key, or all), in one snapshot with the position
+they stand at, and the answer is remembered within the process's answer budget like any
+other. For those views this process follows only the generation and position, for
 `min_position` and for the answers remembered per position.
 """
 
@@ -32,7 +37,7 @@ import asyncpg
 import msgspec
 
 from api.answer_cache import AnswerCache, Memo
-from projections.persistence import ROW_STORES, VIEWS_CHANNEL
+from projections.persistence import VIEWS_CHANNEL
 from projections.registry import ROW_TYPES, VIEWS
 from store.backoff import Backoff
 
@@ -44,6 +49,13 @@ SERVING = """
 SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
 """
 ALL_ROWS = "SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2"
+# The rows whose key is $3 or lies under it ("kursk-oblast/ukraine" and its months), or all.
+ROWS_UNDER = """
+SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2
+    AND ($3::text IS NULL OR key = $3 OR starts_with(key, $3 || '/'))
+"""
+# The views this process holds the rows of: a row per region, actor or category each.
+HELD = frozenset({"holdings", "damage", "forces", "front"})
 CHANGED_ROWS = """
 SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2 AND position > $3
 """
@@ -106,21 +118,30 @@ class LiveView:
 
     def answer(self, pick: Callable[[str], bool] | None = None) -> Encoded:
         """The view (or the rows whose keys `pick` keeps), encoded as a replay answer at this
-        position; the whole view's is kept until the view moves."""
+        position; the whole view's is kept until the view moves. Only for a view whose rows
+        this process holds."""
         if pick is None and self._answer is not None:
             return self._answer
         keys = sorted(key for key in self.docs if pick is None or pick(key))
-        answer = LiveAnswer(
-            view=self.name,
-            known_at=None,
-            position=self.position,
-            as_of=None,
-            rows=tuple(LiveRow(key, msgspec.Raw(self.docs[key])) for key in keys),
-        )
-        encoded = Encoded(_canonical.encode(answer), content_etag(answer))
+        encoded = self.encoded([(key, self.docs[key]) for key in keys], self.position)
         if pick is None:
             self._answer = encoded
         return encoded
+
+    def encoded(self, docs: Iterable[tuple[str, bytes]], position: int) -> Encoded:
+        """Rows (canonical JSON, in key order) encoded as the view's answer at `position`."""
+        answer = LiveAnswer(
+            view=self.name,
+            known_at=None,
+            position=position,
+            as_of=None,
+            rows=tuple(LiveRow(key, msgspec.Raw(doc)) for key, doc in docs),
+        )
+        return Encoded(_canonical.encode(answer), content_etag(answer))
+
+    def canonical(self, text: str) -> bytes:
+        """A stored row as this process serves it: canonical JSON of the row's type."""
+        return _canonical.encode(msgspec.json.decode(text, type=self.row_type))
 
     def memo(self, question: object) -> object | None:
         """An answer worked out before at this position (cleared whenever the view moves)."""
@@ -132,8 +153,7 @@ class LiveView:
         self._memo.put(question, answer)
 
     def _put(self, key: str, text: str) -> None:
-        row = msgspec.json.decode(text, type=self.row_type)
-        self.docs[key] = _canonical.encode(row)
+        self.docs[key] = self.canonical(text)
 
     def replace_all(self, generation: int, position: int, rows: Iterable[tuple[str, str]]) -> None:
         self.docs.clear()
@@ -164,7 +184,7 @@ class LiveViews:
         self.answers = AnswerCache() if answers is None else answers
         self.views = {
             name: LiveView(
-                name, ROW_TYPES[name], holds_rows=name not in ROW_STORES, _memo=self.answers.memo()
+                name, ROW_TYPES[name], holds_rows=name in HELD, _memo=self.answers.memo()
             )
             for name in VIEWS
         }
@@ -271,3 +291,21 @@ class LiveViews:
                     continue
             async with view.moved:
                 view.moved.notify_all()
+
+
+async def rows_in_table(
+    pool: asyncpg.Pool, view: LiveView, under: str | None
+) -> tuple[list[tuple[str, bytes]], int]:
+    """The serving rows of a view this process does not hold whose key is `under` or lies
+    under it (None: every row), as canonical JSON in key order, and the position they stand
+    at (at or after the one this process has seen): one snapshot of PostgreSQL."""
+    async with (
+        pool.acquire() as connection,
+        connection.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        serving = await connection.fetchrow(SERVING, view.name)
+        if serving is None:
+            return [], 0
+        generation, position = serving
+        rows = await connection.fetch(ROWS_UNDER, view.name, generation, under)
+    return sorted((key, view.canonical(doc)) for key, doc in rows), position

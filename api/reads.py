@@ -37,7 +37,7 @@ from api.explain_pages import (
     page_of,
 )
 from api.limits import Cost, costs
-from api.live_views import Encoded, LiveView, LiveViews, content_etag
+from api.live_views import Encoded, LiveView, LiveViews, content_etag, rows_in_table
 from api.problems import ApiProblem, Documented, problem
 from api.read_cache import answered_before
 from api.schemas import (
@@ -301,12 +301,14 @@ async def answer_view(
     *,
     min_position: int | None,
     pick: Callable[[str], bool] | None = None,
+    under: str | None = None,
     memo_key: object = None,
     explain_key: str | None = None,
     explain_page: Page | None = None,
 ) -> Response[bytes]:
-    """A whole view (or the rows `pick` keeps), live or as the question asks; with
-    `explain_page`, that page of the reports and log positions behind every figure instead."""
+    """A whole view (or the rows `pick` keeps: at most those `under` a key), live or as the
+    question asks; with `explain_page`, that page of the reports and log positions behind
+    every figure instead."""
     view = await live_view(state, name, min_position)
     key = ("view", asked, memo_key, explain_page)
     cached = view.memo(key)
@@ -331,9 +333,22 @@ async def answer_view(
             body = encode_answer(answer)
             cached = (Encoded(body, content_etag(answer)), answer.position)
         else:
-            cached = (view.answer() if pick is None else view.answer(pick), view.position)
+            cached = await live_answer(state.pool, view, pick, under)
         view.remember(key, cached)
     return respond(request, cached[0], cached[1])
+
+
+async def live_answer(
+    pool: asyncpg.Pool, view: LiveView, pick: Callable[[str], bool] | None, under: str | None
+) -> tuple[Encoded, int]:
+    """The view's rows now (those `pick` keeps, at most those `under` a key), encoded, and
+    their position: from this process's memory, or read from PostgreSQL for a view whose
+    rows grow with the log (api/live_views.py)."""
+    if view.holds_rows:
+        return (view.answer() if pick is None else view.answer(pick)), view.position
+    docs, position = await rows_in_table(pool, view, under)
+    kept = docs if pick is None else [(key, doc) for key, doc in docs if pick(key)]
+    return view.encoded(kept, position), position
 
 
 async def memoized(
@@ -407,6 +422,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
             question(known_at, position, as_of),
             min_position=min_position,
             pick=None if wanted is None else _at_or_under(wanted),
+            under=wanted,
             memo_key=None if wanted is None else ("key", wanted),
             explain_key=wanted,
             explain_page=page_of(limit, cursor, reports) if explain else None,
@@ -870,8 +886,8 @@ async def strikes_geojson(
             past = await replayed(state, "strikes", asked)
             rows, at = rows_of(past, StrikeRow).values(), past.position
         else:
-            rows = [msgspec.json.decode(doc, type=StrikeRow) for doc in view.docs.values()]
-            at = view.position
+            docs, at = await rows_in_table(state.pool, view, None)
+            rows = [msgspec.json.decode(doc, type=StrikeRow) for _, doc in docs]
         return StrikeFeatures(features=_features(rows), position=at), at
 
     return await memoized(

@@ -92,3 +92,29 @@ async def test_a_cursor_that_is_no_sort_key_is_a_bad_parameter(
     response = await client.get("/v1/timeline", params={"cursor": "YXxifGM"})
     assert response.status_code == 400
     assert response.json()["field"] == "cursor"
+
+
+async def test_the_api_holds_only_the_rows_that_do_not_grow_with_the_log(
+    client: Client, store: EventStore, pool: asyncpg.Pool
+) -> None:
+    # Given the demo, every view served at its head
+    await load_demo(ReportService(store))
+    head = await store.position()
+    for name in ("strikes", "holdings-series", "forces-history", "front-series", "holdings"):
+        response = await client.get(f"/v1/{name}", params={"min_position": head})
+        assert response.status_code == 200, response.text
+        assert response.json()["rows"], name
+    # Then this process holds the rows of the views with a row per region, actor or
+    # category, and none of those with a row per report or month: they were read from
+    # PostgreSQL
+    views = client.app.state.views.views
+    assert {name for name, view in views.items() if view.docs} == {
+        "holdings",
+        "damage",
+        "forces",
+        "front",
+    }
+    # and a strike's place comes the same way to the GeoJSON feed
+    features = await client.get("/v1/strikes.geojson", params={"min_position": head})
+    assert features.status_code == 200
+    assert features.json()["position"] == head
