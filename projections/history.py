@@ -118,6 +118,20 @@ def piece_decoder(piece_type: type) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(piece_type)
 
 
+def put_together(view: Pieced, key: str, pieces: Sequence[bytes | None]) -> msgspec.Struct | None:
+    """The row of `key` put together from its reports' kept pieces, in the fold's order;
+    None when it cannot be (a piece the view could not make, or pieces it cannot put
+    together): the row is then drawn by folding its reports, which finds and notes why."""
+    if None in pieces:
+        return None
+    decode = piece_decoder(view.piece_type).decode
+    try:
+        return view.assemble(key, [decode(piece) for piece in pieces if piece is not None])
+    except Exception:
+        log.debug("%s: row %s drawn by folding", view.name, key, exc_info=True)
+        return None
+
+
 def indexed(view: View) -> Indexed | None:
     """`view` if it keeps its reports' versions, else None."""
     return view if _is_indexed(view) else None
@@ -129,9 +143,9 @@ def _is_indexed(view: View) -> TypeGuard[Indexed]:
 
 def picks_few(view: Indexed) -> bool:
     """Whether a row needs a few of its reports (the view picks latest or highest ones): its
-    past answers and explanations are read from the versions. A view whose rows need every
-    report of theirs (a month of a history) keeps versions for its runner's batches, and
-    folds the log to answer about a whole view's past."""
+    past answers fold the few reports the versions pick. A view whose rows need every
+    report of theirs (a month of a history) is `Pieced`: its rows are put together from the
+    pieces its versions keep."""
     return bool(view.latest_classes or view.top_classes)
 
 

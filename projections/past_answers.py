@@ -9,11 +9,15 @@ those reports' own events up to N (by the log's originator index) with the view'
 and renders with its `render`: the answer `replay` gives, byte for byte, in time that
 depends on the number of rows and not on the length of the log.
 
+A history (`history.Pieced`: a month row shows every report of its month) is put together
+from the pieces its versions keep, read in the fold's order (`put_together_at`): no event
+is folded; the answer costs what the rows it holds cost to read.
+
 The question is answered from one snapshot of the database (REPEATABLE READ): the serving
 generation, its position and its versions as one committed state, so that a rebuild's
-switch or a runner's batch landing meanwhile cannot mix two states. Any other view, or one
-whose serving generation has not reached the cut yet (being rebuilt, or a
-runner behind), is answered by `replay`'s fold.
+switch or a runner's batch landing meanwhile cannot mix two states. Any other view (the
+timeline's and the strikes', a row per report), or one whose serving generation has not
+reached the cut yet (being rebuilt, or a runner behind), is answered by `replay`'s fold.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from typing import cast
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from projections.core import View, ViewState, fold
-from projections.history import ALWAYS, Indexed, indexed, picks_few
+from projections.history import ALWAYS, Indexed, Pieced, indexed, picks_few, pieced, put_together
 from projections.replay import (
     ReplayAnswer,
+    answer_of,
     check_question,
     cut_of,
     rendered,
@@ -129,7 +135,7 @@ async def snapshot(
 
     Raises InvalidReplayQuestion as `replay` does for a cut that cannot be answered."""
     picking = indexed(view)
-    if picking is None or not picks_few(picking):
+    if picking is None or not (picks_few(picking) or pieced(picking) is not None):
         yield None
         return
     async with (
@@ -168,10 +174,47 @@ async def past_answer(
     view = check_question(view_name, known_at, position, as_of)
     async with snapshot(pool, view, known_at, position) as at:
         if at is not None:
-            ids = await picked(at, valid_time(as_of))
-            state, _ = await folded(at, ids)
-            return rendered(view, state, known_at, as_of)
+            assembling = pieced(at.view)
+            if assembling is not None:
+                rows = await put_together_at(at, assembling, valid_time(as_of))
+                if rows is not None:
+                    return answer_of(view, rows, at.position, known_at, as_of)
+            else:
+                ids = await picked(at, valid_time(as_of))
+                state, _ = await folded(at, ids)
+                return rendered(view, state, known_at, as_of)
     return await replay(pool, view_name, known_at=known_at, position=position, as_of=as_of)
+
+
+# The pieces of every version holding at $3 that had occurred by $4 and counts by then, in
+# the fold's order per key.
+PIECES_AT = """
+SELECT key, piece FROM report_versions
+WHERE view = $1 AND generation = $2 AND from_position <= $3 AND to_position > $3
+    AND occurred_at <= coalesce($4::timestamptz, 'infinity')
+    AND counts_from <= coalesce($4::timestamptz, 'infinity')
+ORDER BY key, occurred_at, reported_at, filed_position
+"""
+
+
+async def put_together_at(
+    at: Snapshot, view: Pieced, moment: datetime | None
+) -> dict[str, msgspec.Struct] | None:
+    """Every row of a `Pieced` view at the snapshot's position and valid time `moment`, put
+    together from its versions' pieces, in key order; None when a row cannot be (the log
+    is then folded)."""
+    pieces: dict[str, list[bytes | None]] = {}
+    for key, piece in await at.connection.fetch(
+        PIECES_AT, view.name, at.generation, at.position, moment
+    ):
+        pieces.setdefault(key, []).append(piece)
+    rows: dict[str, msgspec.Struct] = {}
+    for key in sorted(pieces):
+        row = put_together(view, key, pieces[key])
+        if row is None:
+            return None
+        rows[key] = row
+    return rows
 
 
 async def picked(at: Snapshot, moment: datetime | None) -> list[UUID]:

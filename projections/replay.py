@@ -179,10 +179,21 @@ def rendered(
     view: View, state: ViewState, known_at: datetime | None, as_of: datetime | date | None
 ) -> ReplayAnswer:
     rows = render_all(view, state, valid_time(as_of))
+    return answer_of(view, rows, state.position, known_at, as_of)
+
+
+def answer_of(
+    view: View,
+    rows: dict[str, msgspec.Struct],
+    position: int,
+    known_at: datetime | None,
+    as_of: datetime | date | None,
+) -> ReplayAnswer:
+    """The answer with `rows` (in key order) to the question asked."""
     return ReplayAnswer(
         view=view.name,
         known_at=None if known_at is None else known_at.astimezone(UTC),
-        position=state.position,
+        position=position,
         as_of=as_asked(as_of),
         rows=tuple(ReplayRow(key=key, row=row) for key, row in rows.items()),
     )

@@ -22,7 +22,6 @@ key's picked reports is `render` of all of them (the rule each indexed view keep
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 import asyncpg
@@ -34,15 +33,13 @@ from projections.history import (
     Indexed,
     Pieced,
     indexed,
-    piece_decoder,
     pieced,
+    put_together,
     write_history,
 )
 from projections.past_answers import PICKED_REPORTS, pick_classes
 from projections.persistence import REFUSED, Generation, row_store, write_rows
 from store.event_store import LogEntry, entry_from_row
-
-log = logging.getLogger("timeline.projections")
 
 # The next `$2` events after position `$1`, and every earlier event of the reports they are
 # about: one read for the batch and what it needs to know of its reports.
@@ -180,26 +177,13 @@ async def _assembled(
         PIECES, view.name, generation.generation, keys, position
     ):
         pieces[key].append(piece)
-    decode = piece_decoder(view.piece_type).decode
     rows: dict[str, msgspec.Struct | None] = {}
     for key, kept in pieces.items():
         if not kept:
             rows[key] = None  # no report feeds the row now
-        elif None not in kept:
-            row = _assembled_row(view, key, [decode(piece) for piece in kept if piece])
-            if row is not None:
-                rows[key] = row
+        elif (row := put_together(view, key, kept)) is not None:
+            rows[key] = row
     return rows
-
-
-def _assembled_row(view: Pieced, key: str, pieces: list[object]) -> msgspec.Struct | None:
-    """The row put together from `pieces`; None when they cannot be (the row is then drawn
-    by folding, which finds and notes the culprit)."""
-    try:
-        return view.assemble(key, pieces)
-    except Exception:
-        log.debug("%s: row %s drawn by folding", view.name, key, exc_info=True)
-        return None
 
 
 async def _folded(

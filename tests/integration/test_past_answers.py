@@ -24,11 +24,11 @@ from bench.rebuild import load_log
 from projections.core import fold, render_all
 from projections.explain import Page, UnknownRow, encode_explanation, explain, explain_page
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
-from projections.past_answers import past_answer, picked, snapshot
+from projections.past_answers import past_answer, picked, put_together_at, snapshot
 from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
-from projections.replay import encode_answer, replay
+from projections.replay import answer_of, encode_answer, replay, valid_time
 from projections.runner import ProjectionRunner
 from store.event_store import EventStore
 
@@ -95,6 +95,24 @@ async def _assert_same_answers(
                 pool, view.name, position=position, known_at=known_at, as_of=as_of
             )
             assert encode_answer(from_versions) == encode_answer(folded), (view.name, position)
+
+
+async def _assert_put_together_as_replayed(
+    pool: asyncpg.Pool, questions: Sequence[Question]
+) -> None:
+    """Each history's answer is put together from its versions' pieces (no fold of the log),
+    and is the replay's."""
+    for view in PIECED:
+        for position, known_at, as_of in questions:
+            async with snapshot(pool, view, known_at, position) as at:
+                assert at is not None, view.name
+                rows = await put_together_at(at, view, valid_time(as_of))
+                assert rows is not None, view.name
+                answer = answer_of(view, rows, at.position, known_at, as_of)
+            folded = await replay(
+                pool, view.name, position=position, known_at=known_at, as_of=as_of
+            )
+            assert encode_answer(answer) == encode_answer(folded), (view.name, position, as_of)
 
 
 async def _explained(
@@ -175,13 +193,16 @@ async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_
         ]
 
     # Then every past answer from the versions is the replay's, and so is every explanation
-    await _assert_same_answers(pool, INDEXED, questions)
-    await _assert_same_explanations(pool, INDEXED, questions[::4])
+    # (a history's put together from its versions' pieces)
+    await _assert_same_answers(pool, [*INDEXED, *PIECED], questions)
+    await _assert_put_together_as_replayed(pool, questions)
+    await _assert_same_explanations(pool, [*INDEXED, *PIECED], questions[::4])
 
     # and so it is again once the views are rebuilt, their versions written in bulk
     await rebuild_views(pool, list(VIEWS.values()))
     await _assert_rows_are_the_folds(pool, store)
-    await _assert_same_answers(pool, INDEXED, questions[:20])
+    await _assert_same_answers(pool, [*INDEXED, *PIECED], questions[:20])
+    await _assert_put_together_as_replayed(pool, questions[:20])
 
 
 async def test_a_holding_needs_a_few_reports_whatever_the_length_of_its_history(
@@ -229,10 +250,11 @@ async def test_the_seed_article_answers_the_past_from_its_versions_at_every_posi
     questions: list[Question] = [
         (position, None, day) for position in range(head + 1) for day in days
     ]
-    await _assert_same_answers(pool, INDEXED, questions)
-    await _assert_same_explanations(pool, INDEXED, questions[::3])
+    await _assert_same_answers(pool, [*INDEXED, *PIECED], questions)
+    await _assert_put_together_as_replayed(pool, questions)
+    await _assert_same_explanations(pool, [*INDEXED, *PIECED], questions[::3])
     # and `timeline explain`'s whole explanation too
-    for view in INDEXED:
+    for view in [*INDEXED, *PIECED]:
         for position in (head // 2, None):
             whole = await explain(pool, view.name, position=position)
             folded = await explain(EventStore(pool), view.name, position=position)
