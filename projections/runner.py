@@ -9,7 +9,9 @@
   batch loads the reports it is about and what its rows need, and its rows, the versions of
   its reports and its position are written together (exactly once;
   projections/versioned_batches.py). A view far behind the head is rebuilt up to it
-  instead, in one pass for all such views (`projections.catch_up`).
+  instead, in one pass for all such views (`projections.catch_up`). The runners of one
+  process that stand at the same position take their batches together: one read and one
+  transaction for all of them (`projections.batch_group`).
 - Any other view folds the log up to the stored tracking position in memory on start (no
   writes; runners started together share that fold), then applies new events in batches,
   each batch's rows written with its position.
@@ -31,6 +33,7 @@ import asyncpg
 import msgspec
 
 from projections import quarantine
+from projections.batch_group import BatchGroup
 from projections.catch_up import SharedCatchUp, fold_through
 from projections.core import Quarantined, View, ViewState, apply, blamed, render
 from projections.history import stateless
@@ -81,6 +84,7 @@ class ProjectionRunner:
         on_batch: Callable[[Generation], None] | None = None,
         catch_up: SharedCatchUp | None = None,
         on_caught_up: Callable[[], None] | None = None,
+        group: BatchGroup | None = None,
     ) -> None:
         self.view = view
         self._pool = pool
@@ -92,6 +96,7 @@ class ProjectionRunner:
         self._on_batch = on_batch
         self._shared_catch_up = catch_up
         self._on_caught_up = on_caught_up
+        self._group = group
         self._wake = asyncio.Event()
         self.active = False
         self.generation: Generation | None = None
@@ -149,6 +154,21 @@ class ProjectionRunner:
         self.generation = generation
         if self._on_caught_up is not None:
             self._on_caught_up()
+        if self._group is not None and stateless(self.view):
+            with self._group.joined(self.view):
+                await self._loop(connection, stop, generation, self._grouped_batch, interval)
+        else:
+            await self._loop(connection, stop, generation, step, interval)
+
+    async def _loop(
+        self,
+        connection: asyncpg.Connection,
+        stop: asyncio.Event,
+        generation: Generation,
+        step: Callable[[Generation], Awaitable[tuple[Generation, int] | None]],
+        interval: float,
+    ) -> None:
+        """Take batches with `step` until `stop`, at most one per `interval` while keeping up."""
         clock = asyncio.get_running_loop().time
         while not stop.is_set():
             if connection.is_closed():
@@ -169,6 +189,10 @@ class ProjectionRunner:
 
     async def _versioned_batch(self, generation: Generation) -> tuple[Generation, int] | None:
         return await next_batch(self._pool, self.view, generation, self._batch_size)
+
+    async def _grouped_batch(self, generation: Generation) -> tuple[Generation, int] | None:
+        assert self._group is not None
+        return await self._group.step(self.view, generation, self._batch_size)
 
     async def _folded_batch(
         self, state: ViewState, generation: Generation

@@ -22,7 +22,10 @@ key's picked reports is `render` of all of them (the rule each indexed view keep
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import asyncpg
 import msgspec
@@ -40,6 +43,8 @@ from projections.history import (
 from projections.past_answers import PICKED_REPORTS, pick_classes
 from projections.persistence import REFUSED, Generation, row_store, write_rows
 from store.event_store import LogEntry, entry_from_row
+
+log = logging.getLogger("timeline.projections")
 
 # The next `$2` events after position `$1`, and every earlier event of the reports they are
 # about: one read for the batch and what it needs to know of its reports.
@@ -75,26 +80,70 @@ async def next_batch(
     entries = await _read_batch(pool, generation.position, limit)
     if not entries:
         return None
-    before = [entry for entry in entries if entry.position <= generation.position]
-    page = [entry for entry in entries if entry.position > generation.position]
     try:
-        written = await _write(pool, view, generation, before, page, one_row_at_a_time=False)
+        async with pool.acquire() as connection, connection.transaction():
+            await connection.execute(DERIVED_WORK)
+            written = await _written(connection, _applied(view, generation, entries))
     except REFUSED:
         # A row the database will not store: find it, and write the rest.
-        written = await _write(pool, view, generation, before, page, one_row_at_a_time=True)
-    return written, len(page)
+        async with pool.acquire() as connection, connection.transaction():
+            await connection.execute(DERIVED_WORK)
+            applied = _applied(view, generation, entries)
+            written = await _written(connection, applied, one_row_at_a_time=True)
+    return written, sum(1 for entry in entries if entry.position > generation.position)
 
 
-async def _write(
-    pool: asyncpg.Pool,
-    view: View,
-    generation: Generation,
-    before: Sequence[LogEntry],
-    page: Sequence[LogEntry],
-    *,
-    one_row_at_a_time: bool,
-) -> Generation:
-    position = page[-1].position
+async def next_batches(
+    pool: asyncpg.Pool, asked: Sequence[tuple[View, Generation]], limit: int
+) -> tuple[list[tuple[Generation, int] | BaseException | None], bool]:
+    """`next_batch` for several views at the same position, in one read and one
+    transaction: each view's answer, or what it raised. A round trip costs a busy server
+    more than the work it carries, and a process's views would otherwise each read the same
+    events and commit on their own. If any view's write fails, the transaction is rolled
+    back and each view's batch is written on its own, so that one view's failure is its own
+    (the second value says whether they were written together)."""
+    after = asked[0][1].position
+    if any(generation.position != after for _, generation in asked):
+        raise ValueError("a group's views must stand at the same position")
+    entries = await _read_batch(pool, after, limit)
+    if not entries:
+        return [None] * len(asked), True
+    taken = sum(1 for entry in entries if entry.position > after)
+    try:
+        async with pool.acquire() as connection, connection.transaction():
+            await connection.execute(DERIVED_WORK)
+            written = [
+                await _written(connection, _applied(view, generation, entries))
+                for view, generation in asked
+            ]
+    except Exception:  # one view's doing, most likely (a refused row, a moved position)
+        log.info("a group batch of %d views is written view by view", len(asked), exc_info=True)
+        alone = await asyncio.gather(
+            *(next_batch(pool, view, generation, limit) for view, generation in asked),
+            return_exceptions=True,
+        )
+        return list(alone), False
+    return [(generation, taken) for generation in written], True
+
+
+@dataclass(slots=True)
+class _Applied:
+    """A batch applied to its view, in memory: what to write."""
+
+    view: View
+    generation: Generation
+    position: int  # the batch's last event
+    state: ViewState
+    history: HistoryLog | None
+    touched: list[str]
+    skipped: list[Quarantined]
+
+
+def _applied(view: View, generation: Generation, entries: Sequence[LogEntry]) -> _Applied:
+    """The batch in `entries` (those after the generation's position) applied to the
+    reports it is about, as they stood before it (their earlier events in `entries`)."""
+    before = [entry for entry in entries if entry.position <= generation.position]
+    page = [entry for entry in entries if entry.position > generation.position]
     # 1. the reports as the view saw them before the batch (what it skipped then, it
     # skipped again here: that was recorded then, not now)
     state, _ = fold(view, before)
@@ -106,30 +155,46 @@ async def _write(
     touched: dict[str, None] = {}
     for recorded in page:
         touched.update(dict.fromkeys(apply(view, state, recorded)))
-    skipped = state.take_quarantined()
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(DERIVED_WORK)
-        # 3. each touched row, from what its key needs now: the reports the versions pick,
-        # or, for a row drawn from its own report alone, the batch's
-        if history is not None and versioned is not None:
-            await write_history(connection, view.name, generation.generation, history.take())
-            rows, drawn = await _rows(
-                connection,
-                versioned,
-                generation,
-                position,
-                list(touched),
-                folding=one_row_at_a_time,  # a refused row is blamed on its reports' fold
-            )
-        else:
-            rows, drawn = {key: render(view, state, key) for key in touched}, state
-        quarantined = [*skipped, *drawn.take_quarantined()]
-        if one_row_at_a_time:
-            rows, refused = await _storable(
-                connection, view, drawn, rows, generation=generation, position=position
-            )
-            quarantined += refused
-        return await write_rows(connection, generation, position, rows, quarantined)
+    return _Applied(
+        view,
+        generation,
+        page[-1].position,
+        state,
+        history,
+        list(touched),
+        state.take_quarantined(),
+    )
+
+
+async def _written(
+    connection: asyncpg.Connection, applied: _Applied, *, one_row_at_a_time: bool = False
+) -> Generation:
+    """The applied batch's versions, rows, quarantine and position, inside the caller's
+    transaction; returns the generation at its new position."""
+    view, generation, position = applied.view, applied.generation, applied.position
+    versioned = indexed(view)
+    # 3. each touched row, from what its key needs now: the reports the versions pick,
+    # or, for a row drawn from its own report alone, the batch's
+    if applied.history is not None and versioned is not None:
+        await write_history(connection, view.name, generation.generation, applied.history.take())
+        rows, drawn = await _rows(
+            connection,
+            versioned,
+            generation,
+            position,
+            applied.touched,
+            folding=one_row_at_a_time,  # a refused row is blamed on its reports' fold
+        )
+    else:
+        state = applied.state
+        rows, drawn = {key: render(view, state, key) for key in applied.touched}, state
+    quarantined = [*applied.skipped, *drawn.take_quarantined()]
+    if one_row_at_a_time:
+        rows, refused = await _storable(
+            connection, view, drawn, rows, generation=generation, position=position
+        )
+        quarantined += refused
+    return await write_rows(connection, generation, position, rows, quarantined)
 
 
 # The pieces of the versions holding at $4 of the rows of keys $3, in the fold's order.

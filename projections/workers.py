@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import asyncpg
 
+from projections.batch_group import BatchGroup
 from projections.catch_up import FAR_BEHIND, FarBehind, SharedCatchUp
 from projections.core import View
 from projections.runner import BATCH_SIZE, ProjectionRunner
@@ -47,6 +48,7 @@ async def run_views(
     (None: never; projections/catch_up.py). A rebuild takes up to three of the pool's
     connections besides the runners' own. `batch_size`: the most events a runner's batch takes."""
     catch_up = SharedCatchUp(pool, far_behind=far_behind)
+    group = BatchGroup(pool)
     supervised = []
     for view in views:
         restarted = backoff(view)
@@ -57,6 +59,7 @@ async def run_views(
             catch_up=catch_up,
             on_caught_up=restarted.succeeded,
             batch_size=batch_size,
+            group=group,
         )
         supervised.append((runner, restarted))
     await asyncio.gather(*(_supervise(runner, stop, again) for runner, again in supervised))
