@@ -46,12 +46,13 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 
 import asyncpg
 
 from projections import quarantine
 from projections.core import Folds, View, ViewState, apply, blamed, render
-from projections.history import HistoryLog, copy_history, indexed, taken
+from projections.history import HistoryLog, copy_history, indexed, one_report_per_key, taken
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
     REFUSED,
@@ -241,7 +242,7 @@ async def _render_rows(
     )
     for view, state, generation in views:
         store = row_store(view.name)
-        keys = sorted(state.by_key)
+        keys = _in_writing_order(view, state)
         for start in range(0, len(keys), RENDER_SLICE):
             lines = []
             for key in keys[start : start + RENDER_SLICE]:
@@ -257,6 +258,27 @@ async def _render_rows(
             await asyncio.sleep(0)
     for queue in queues:
         await queue.put(None)
+
+
+_LAST = datetime.max.replace(tzinfo=UTC)
+_NOWHERE = (_LAST, _LAST, 0)  # a key no report feeds (no row): anywhere will do
+
+
+def _in_writing_order(view: View, state: ViewState) -> list[str]:
+    """A view's keys in the order its rows are written: the fold's order for rows drawn
+    from one report each (a timeline page walks that order: its rows then lie in a few
+    pages of the table, where in key order, a random id, each was a page of its own), else
+    key order (the primary key's)."""
+    if not one_report_per_key(view):
+        return sorted(state.by_key)
+    reports = state.reports
+
+    def placed(key: str) -> tuple[tuple[datetime, datetime, int], str]:
+        ids = state.by_key[key]
+        tracked = reports.get(next(iter(ids))) if ids else None
+        return (_NOWHERE if tracked is None else tracked.order), key
+
+    return sorted(state.by_key, key=placed)
 
 
 async def _copy_stream(pool: asyncpg.Pool, rendered: asyncio.Queue[_Lines | None]) -> None:
