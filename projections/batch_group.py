@@ -41,7 +41,7 @@ class _Request:
 
 
 class BatchGroup:
-    """The stateless runners of one process (`join`), and their batches (`step`)."""
+    """The stateless runners of one process (`joined`), and their batches (`step`)."""
 
     def __init__(self, pool: asyncpg.Pool, *, gather_seconds: float = GATHER_SECONDS) -> None:
         self._pool = pool
@@ -85,7 +85,12 @@ class BatchGroup:
                 await asyncio.wait_for(self._all_asked.wait(), self._gather_seconds)
             self._all_asked.clear()
             asked, self._pending = self._pending, {}
-            await self._answer([r for r in asked.values() if not r.answer.done()])
+            waiting = [request for request in asked.values() if not request.answer.done()]
+            try:
+                await self._answer(waiting)
+            except Exception as error:  # no runner may wait for ever on a round that broke
+                for request in waiting:
+                    _settle(request.answer, error)
 
     async def _answer(self, asked: list[_Request]) -> None:
         if not asked:
