@@ -26,7 +26,7 @@ from domain.occurrence import Day, Instant, Interval, Month, Occurrence
 from projections.core import anchor, iso, slug
 from projections.persistence import Generation, copy_rows
 from projections.timeline import TimelineRow, _sortable
-from projections.timeline_entries import TIMELINE_ENTRIES
+from projections.timeline_entries import OPEN_START, TIMELINE_ENTRIES
 from projections.timeline_pages import (
     TimelineFilter,
     page_at,
@@ -111,16 +111,19 @@ async def _walk(
     generation: Generation,
     wanted: TimelineFilter,
     limit: int,
-    gather: bool | None = None,
+    gather: bool | frozenset[int] | None = None,
 ) -> list[bytes]:
     """Every page, following the cursor, as the API walks them: walked in order, or
-    gathered and sorted, or as the API chooses (None)."""
+    gathered and sorted, or as the API chooses (None), or with the given span classes
+    walked in a query of their own (a set)."""
     documents: list[bytes] = []
     after: str | None = None
-    async with pool.acquire() as connection:
+    async with pool.acquire() as connection, connection.transaction():
         while True:
-            if gather is None:
-                found = await page_at(connection, generation.generation, wanted, after, limit + 1)
+            if gather is None or isinstance(gather, frozenset):
+                found = await page_at(
+                    connection, generation.generation, wanted, after, limit + 1, walked=gather
+                )
             else:
                 query, arguments = page_query(
                     generation.generation, wanted, after, limit + 1, gather=gather
@@ -132,7 +135,14 @@ async def _walk(
             after = sort_key_in(found[limit - 1])
 
 
-SHAPES = [None, False, True]
+# As the API chooses; walked; gathered; every class walked on its own; some of them.
+SHAPES: list[bool | frozenset[int] | None] = [
+    None,
+    False,
+    True,
+    frozenset(range(OPEN_START + 1)),
+    frozenset({1, 3}),
+]
 
 
 def _expected(rows: Sequence[TimelineRow], wanted: TimelineFilter) -> list[bytes]:
