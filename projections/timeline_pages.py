@@ -354,8 +354,8 @@ def _read_statistics(
 def walks(statistics: TagStatistics, wanted: TimelineFilter, limit: int) -> frozenset[int]:
     """The span classes whose first `limit` matches of `wanted` are found sooner by walking
     the class in order than by gathering its rows that hold the filter's tags: those whose
-    estimated matches outnumber the rows a walk reads to find `limit` of them. None when a
-    reporting range is asked: it narrows the matches by another index, which a walk in the
+    estimated matches outnumber the rows a walk reads to find `limit` of them. No class when
+    a reporting range is asked: it narrows the matches by another index, which a walk in the
     order of occurrence cannot use."""
     if wanted.reported_from is not None or wanted.reported_to is not None:
         return frozenset()
