@@ -4,7 +4,6 @@ view would have written alone; one view's failure stays its own."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
@@ -21,28 +20,15 @@ from projections.core import Tracked, View, fold, render_all
 from projections.holdings import Holding, HoldingsView
 from projections.persistence import read_rows, row_store
 from projections.registry import VIEWS
-from projections.runner import ProjectionRunner
 from store.event_store import EventStore
+from tests.following import follow_to_head
 
 
-async def _run_until_head(
-    views: Sequence[View], pool: asyncpg.Pool, database_url: str, store: EventStore
+async def _followed_in_a_group(
+    views: Sequence[View], pool: asyncpg.Pool, database_url: str
 ) -> BatchGroup:
     group = BatchGroup(pool)
-    runners = [
-        ProjectionRunner(view, pool, database_url, batch_size=97, group=group) for view in views
-    ]
-    stop = asyncio.Event()
-    tasks = [asyncio.ensure_future(runner.run(stop)) for runner in runners]
-    try:
-        head = await store.position()
-        deadline = asyncio.get_running_loop().time() + 60
-        while any(r.generation is None or r.generation.position < head for r in runners):
-            assert asyncio.get_running_loop().time() < deadline, "the runners did not catch up"
-            await asyncio.sleep(0.05)
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks)
+    await follow_to_head(views, pool, database_url, group=group)
     return group
 
 
@@ -61,7 +47,7 @@ async def test_the_runners_of_a_process_write_their_batches_together_as_each_wou
     await load_log(database_url, events=3_000)
 
     # When they follow it in batches of 97
-    group = await _run_until_head(list(VIEWS.values()), pool, database_url, store)
+    group = await _followed_in_a_group(list(VIEWS.values()), pool, database_url)
 
     # Then most of their batches went in rounds of several views, one transaction each
     # (a view that starts late, or stands at another position, goes alone)
@@ -95,9 +81,9 @@ async def test_a_view_whose_write_fails_does_not_hold_back_the_others_in_its_rou
     refused = RefusedHoldings()
 
     # When their runners take the log in one round
-    group = await _run_until_head([HoldingsView(), refused], pool, database_url, store)
+    group = await _followed_in_a_group([HoldingsView(), refused], pool, database_url)
 
-    # (each reached the head: `_run_until_head`)
+    # (each reached the head: `follow_to_head`)
     # Then the round was written view by view: holdings has every row of the fold,
     assert group.alone >= 2
     holdings = VIEWS["holdings"]

@@ -7,11 +7,9 @@ the recording (`known_at`), at dates of the war (`as_of`), and at both together.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -29,32 +27,14 @@ from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import answer_of, encode_answer, replay, valid_time
-from projections.runner import ProjectionRunner
 from store.event_store import EventStore
+from tests.following import follow_to_head
 
 # The views whose past answers and explanations are read from versions.
 INDEXED: list[Indexed] = [
     view for view in map(indexed, VIEWS.values()) if view is not None and picks_few(view)
 ]
 PIECED: list[Pieced] = [v for v in map(pieced, VIEWS.values()) if v is not None]
-
-
-@asynccontextmanager
-async def _runners(pool: asyncpg.Pool, database_url: str, store: EventStore) -> AsyncIterator[None]:
-    """A runner per view, in small batches, until each has reached the head."""
-    runners = [ProjectionRunner(v, pool, database_url, batch_size=97) for v in VIEWS.values()]
-    stop = asyncio.Event()
-    tasks = [asyncio.ensure_future(runner.run(stop)) for runner in runners]
-    try:
-        head = await store.position()
-        deadline = asyncio.get_running_loop().time() + 60
-        while any(r.generation is None or r.generation.position < head for r in runners):
-            assert asyncio.get_running_loop().time() < deadline, "the runners did not catch up"
-            await asyncio.sleep(0.05)
-        yield
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks)
 
 
 async def _assert_rows_are_the_folds(pool: asyncpg.Pool, store: EventStore) -> None:
@@ -169,8 +149,7 @@ async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_
     # Given a generated war of 4,000 events (corrections, retractions, reports about days
     # long past), each view kept by a runner in batches of 97
     await load_log(database_url, events=4_000)
-    async with _runners(pool, database_url, store):
-        pass
+    await follow_to_head(list(VIEWS.values()), pool, database_url)
     # (whose rows, kept from the versions batch by batch, are the fold's: the histories'
     # month rows put together from the pieces their versions keep)
     await _assert_rows_are_the_folds(pool, store)
@@ -233,8 +212,7 @@ async def test_the_seed_article_answers_the_past_from_its_versions_at_every_posi
 ) -> None:
     # Given the seed article's reports and their follow-ups, kept by the runners
     await load_demo(ReportService(store))
-    async with _runners(pool, database_url, store):
-        pass
+    await follow_to_head(list(VIEWS.values()), pool, database_url)
     await _assert_rows_are_the_folds(pool, store)
     head = await store.position()
     days: list[date | datetime | None] = [

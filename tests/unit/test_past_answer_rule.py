@@ -134,6 +134,20 @@ def _end_of(day: date) -> datetime:
     return end
 
 
+def drawn_log(view: Indexed, data: st.DataObject) -> tuple[list[RecordedEvent], list[Version]]:
+    """A drawn story of the reports `view` follows (and a few strikes, which it does not),
+    in two places, recorded; and the versions it makes."""
+    kinds = (*kinds_followed(view), "strike")
+    story_drawn: list[Filing | FollowUp] = data.draw(
+        actions(shapes=SHAPES, kinds=kinds, places=2, sources=2, min_size=16, max_size=48),
+        label="story",
+    )
+    log = recorded(story(story_drawn))
+    versions = versions_of(view, log)
+    assume(versions)
+    return log, versions
+
+
 def kinds_followed(view: Indexed) -> tuple[str, ...]:
     return tuple(kind for kind in KINDS if view.follows(claim(kind, 0, 0)[0]))
 
@@ -174,14 +188,7 @@ def test_a_past_answer_from_the_picked_versions_gives_exactly_the_rows_of_the_wh
 ) -> None:
     # Given a drawn story of the reports this view follows (and a few it does not), in
     # two places, so that rows are fed by several reports
-    kinds = (*kinds_followed(view), "strike")
-    story_drawn: list[Filing | FollowUp] = data.draw(
-        actions(shapes=SHAPES, kinds=kinds, places=2, sources=2, min_size=16, max_size=48),
-        label="story",
-    )
-    log = recorded(story(story_drawn))
-    versions = versions_of(view, log)
-    assume(versions)
+    log, versions = drawn_log(view, data)
     last = log[-1].position
     # When a past answer is asked at some positions, the head always among them,
     cuts = data.draw(st.lists(st.integers(0, last), max_size=4), label="positions")
@@ -239,15 +246,9 @@ def test_the_histories_are_put_together_from_pieces() -> None:
 def test_a_row_put_together_from_its_versions_pieces_is_the_row_of_the_whole_log(
     view: Pieced, data: st.DataObject
 ) -> None:
-    # Given a drawn story of the reports this view follows, in two places
-    kinds = (*kinds_followed(view), "strike")
-    story_drawn: list[Filing | FollowUp] = data.draw(
-        actions(shapes=SHAPES, kinds=kinds, places=2, sources=2, min_size=16, max_size=48),
-        label="story",
-    )
-    log = recorded(story(story_drawn))
-    versions = versions_of(view, log)
-    assume(versions)
+    # Given a drawn story of the reports this view follows (and a few it does not), in
+    # two places
+    log, versions = drawn_log(view, data)
     last = log[-1].position
     cuts = data.draw(st.lists(st.integers(0, last), max_size=4), label="positions")
     days = data.draw(
