@@ -16,6 +16,10 @@ and the same `render` as a replay, over a handful of reports instead of the log.
 The rule a view must keep, property-tested for each one: `render` of a key's reports gives
 the same row as `render` of the versions its classes pick, for any position and date.
 
+A history's month row needs every report of its month, hundreds at 10^6 events: such a view
+(`Pieced`) keeps with each version the report's piece of its row (migration 0012), and its
+rows, live or past, are put together from the pieces of the versions holding, without a fold.
+
 Versions are recorded by the fold itself (`ViewState.history`, told by projections/core.py
 of each version as it is made, `HistoryLog`), so the live runner, a rebuild and its catch-up
 record exactly the versions the view's state went through, skipped events included.
