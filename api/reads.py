@@ -59,7 +59,7 @@ from domain.claims import CLAIM_KINDS
 from projections import timeline_pages
 from projections.core import slug
 from projections.explain import Page
-from projections.past_answers import past_answer
+from projections.past_answers import at_or_under, past_answer
 from projections.replay import ReplayAnswer, encode_answer
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
@@ -125,11 +125,6 @@ RowKey = Annotated[
 def row_key(text: str) -> str:
     """A key as a reader may type it, written as the views write keys."""
     return "/".join(slug(part) for part in text.split("/"))
-
-
-def _at_or_under(wanted: str) -> Callable[[str], bool]:
-    """The rows whose key is `wanted` or begins with it, part by part."""
-    return lambda key: key == wanted or key.startswith(wanted + "/")
 
 
 Explain = Annotated[
@@ -280,11 +275,19 @@ async def live_view(state: State, name: str, min_position: int | None) -> LiveVi
     )
 
 
-async def replayed(state: State, name: str, asked: Question) -> ReplayAnswer:
+async def replayed(
+    state: State, name: str, asked: Question, under: str | None = None
+) -> ReplayAnswer:
     """The view as the question asks about the past: read from its reports' versions where
-    it keeps them, else folded from the log (projections/past_answers.py)."""
+    it keeps them, else folded from the log (projections/past_answers.py); with `under`, it
+    may hold only the rows at or under that key."""
     return await past_answer(
-        state.pool, name, known_at=asked.known_at, position=asked.position, as_of=asked.as_of
+        state.pool,
+        name,
+        known_at=asked.known_at,
+        position=asked.position,
+        as_of=asked.as_of,
+        under=under,
     )
 
 
@@ -325,7 +328,7 @@ async def answer_view(
                 as_of=asked.as_of,
             )
         elif asked.about_the_past:
-            answer = await replayed(state, name, asked)
+            answer = await replayed(state, name, asked, under)
             if pick is not None:
                 answer = msgspec.structs.replace(
                     answer, rows=tuple(row for row in answer.rows if pick(row.key))
@@ -421,7 +424,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
             name,
             question(known_at, position, as_of),
             min_position=min_position,
-            pick=None if wanted is None else _at_or_under(wanted),
+            pick=None if wanted is None else at_or_under(wanted),
             under=wanted,
             memo_key=None if wanted is None else ("key", wanted),
             explain_key=wanted,

@@ -59,9 +59,11 @@ from projections.past_answers import (
     feeding_ids,
     folded,
     latest_feeding,
-    picked_for_keys,
     row_keys,
     snapshot,
+)
+from projections.past_answers import (
+    picked as picked_reports,
 )
 from projections.replay import (
     InvalidReplayQuestion,
@@ -477,7 +479,7 @@ async def _page_from_versions(
         # What the rows' figures stand on, and each row's latest reports: never the
         # thousands of reports behind a long-disputed figure.
         totals, latest = await latest_feeding(at, chosen, when, page.reports)
-        ids = list({*await picked_for_keys(at, chosen, when), *latest})
+        ids = list({*await picked_reports(at, when, chosen), *latest})
     state, events = await folded(at, ids)
     changes: dict[UUID, list[Change]] = {}
     note_changes(changes, state, events)

@@ -22,7 +22,7 @@ reached the cut yet (being rebuilt, or a runner behind), is answered by `replay`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -167,8 +167,11 @@ async def past_answer(
     known_at: datetime | None = None,
     position: int | None = None,
     as_of: datetime | date | None = None,
+    under: str | None = None,
 ) -> ReplayAnswer:
     """`replay`'s answer to the same question; from the versions when the view keeps them.
+    With `under` (a row key), the answer may hold only the rows at or under that key, as a
+    caller that filters them asks (a history's months are then the only ones read).
 
     Raises InvalidReplayQuestion as `replay` does."""
     view = check_question(view_name, known_at, position, as_of)
@@ -176,7 +179,11 @@ async def past_answer(
         if at is not None:
             assembling = pieced(at.view)
             if assembling is not None:
-                rows = await put_together_at(at, assembling, valid_time(as_of))
+                moment = valid_time(as_of)
+                keys = None
+                if under is not None:
+                    keys = list(filter(at_or_under(under), await row_keys(at, moment)))
+                rows = await put_together_at(at, assembling, moment, keys)
                 if rows is not None:
                     return answer_of(view, rows, at.position, known_at, as_of)
             else:
@@ -187,7 +194,7 @@ async def past_answer(
 
 
 # The pieces of every version holding at $3 that had occurred by $4 and counts by then, in
-# the fold's order per key.
+# the fold's order per key; and the same for the rows of keys $5 only.
 PIECES_AT = """
 SELECT key, piece FROM report_versions
 WHERE view = $1 AND generation = $2 AND from_position <= $3 AND to_position > $3
@@ -195,19 +202,41 @@ WHERE view = $1 AND generation = $2 AND from_position <= $3 AND to_position > $3
     AND counts_from <= coalesce($4::timestamptz, 'infinity')
 ORDER BY key, occurred_at, reported_at, filed_position
 """
+PIECES_OF_KEYS = PIECES_AT.replace("ORDER BY", "    AND key = ANY($5::text[])\nORDER BY")
+
+
+async def pieces_at(
+    connection: asyncpg.Connection,
+    view: Pieced,
+    generation: int,
+    position: int,
+    *,
+    moment: datetime | None,
+    keys: Sequence[str] | None = None,
+) -> dict[str, list[bytes | None]]:
+    """The pieces of the versions holding at `position` that had occurred by `moment`, per
+    row key (of `keys` only, if given), in the fold's order."""
+    if keys is None:
+        found = await connection.fetch(PIECES_AT, view.name, generation, position, moment)
+    else:
+        found = await connection.fetch(
+            PIECES_OF_KEYS, view.name, generation, position, moment, list(keys)
+        )
+    pieces: dict[str, list[bytes | None]] = {}
+    for key, piece in found:
+        pieces.setdefault(key, []).append(piece)
+    return pieces
 
 
 async def put_together_at(
-    at: Snapshot, view: Pieced, moment: datetime | None
+    at: Snapshot, view: Pieced, moment: datetime | None, keys: Sequence[str] | None = None
 ) -> dict[str, msgspec.Struct] | None:
-    """Every row of a `Pieced` view at the snapshot's position and valid time `moment`, put
-    together from its versions' pieces, in key order; None when a row cannot be (the log
-    is then folded)."""
-    pieces: dict[str, list[bytes | None]] = {}
-    for key, piece in await at.connection.fetch(
-        PIECES_AT, view.name, at.generation, at.position, moment
-    ):
-        pieces.setdefault(key, []).append(piece)
+    """Every row of a `Pieced` view (of `keys` only, if given) at the snapshot's position
+    and valid time `moment`, put together from its versions' pieces, in key order; None when
+    a row cannot be (the log is then folded)."""
+    pieces = await pieces_at(
+        at.connection, view, at.generation, at.position, moment=moment, keys=keys
+    )
     rows: dict[str, msgspec.Struct] = {}
     for key in sorted(pieces):
         row = put_together(view, key, pieces[key])
@@ -217,18 +246,23 @@ async def put_together_at(
     return rows
 
 
-async def picked(at: Snapshot, moment: datetime | None) -> list[UUID]:
-    """The reports whose versions holding at the snapshot's position the view's rows need
-    at valid time `moment` (None: whenever), as `history.relevant_ids` says."""
+def at_or_under(wanted: str) -> Callable[[str], bool]:
+    """Whether a row key is `wanted` or begins with it, part by part."""
+    return lambda key: key == wanted or key.startswith(wanted + "/")
+
+
+async def picked(
+    at: Snapshot, moment: datetime | None, keys: Sequence[str] | None = None
+) -> list[UUID]:
+    """The reports whose versions holding at the snapshot's position the view's rows (of
+    `keys` only, if given) need at valid time `moment` (None: whenever), as
+    `history.relevant_ids` says."""
     view = at.view
-    rows = await at.connection.fetch(
-        PICK,
-        view.name,
-        at.generation,
-        at.position,
-        moment,
-        *pick_classes(view),
-    )
+    asked = (view.name, at.generation, at.position, moment, *pick_classes(view))
+    if keys is None:
+        rows = await at.connection.fetch(PICK, *asked)
+    else:
+        rows = await at.connection.fetch(PICK_KEYS, *asked, list(keys))
     return [row[0] for row in rows]
 
 
@@ -300,18 +334,3 @@ async def latest_feeding(
         LATEST_FEEDING, at.view.name, at.generation, at.position, moment, list(keys), most
     )
     return {row["key"]: row["total"] for row in rows}, [i for row in rows for i in row["latest"]]
-
-
-async def picked_for_keys(at: Snapshot, keys: Sequence[str], moment: datetime | None) -> list[UUID]:
-    """`picked`, for the rows of `keys` only."""
-    view = at.view
-    rows = await at.connection.fetch(
-        PICK_KEYS,
-        view.name,
-        at.generation,
-        at.position,
-        moment,
-        *pick_classes(view),
-        list(keys),
-    )
-    return [row[0] for row in rows]

@@ -40,7 +40,7 @@ from projections.history import (
     put_together,
     write_history,
 )
-from projections.past_answers import PICKED_REPORTS, pick_classes
+from projections.past_answers import PICKED_REPORTS, pick_classes, pieces_at
 from projections.persistence import REFUSED, Generation, row_store, write_rows
 from store.event_store import LogEntry, entry_from_row
 
@@ -172,14 +172,14 @@ async def _written(
     """The applied batch's versions, rows, quarantine and position, inside the caller's
     transaction; returns the generation at its new position."""
     view, generation, position = applied.view, applied.generation, applied.position
-    versioned = indexed(view)
+    history = applied.history
     # 3. each touched row, from what its key needs now: the reports the versions pick,
     # or, for a row drawn from its own report alone, the batch's
-    if applied.history is not None and versioned is not None:
-        await write_history(connection, view.name, generation.generation, applied.history.take())
+    if history is not None:
+        await write_history(connection, view.name, generation.generation, history.take())
         rows, drawn = await _rows(
             connection,
-            versioned,
+            history.view,
             generation,
             position,
             applied.touched,
@@ -195,15 +195,6 @@ async def _written(
         )
         quarantined += refused
     return await write_rows(connection, generation, position, rows, quarantined)
-
-
-# The pieces of the versions holding at $4 of the rows of keys $3, in the fold's order.
-PIECES = """
-SELECT key, piece FROM report_versions
-WHERE view = $1 AND generation = $2 AND key = ANY($3::text[])
-    AND from_position <= $4 AND to_position > $4
-ORDER BY key, occurred_at, reported_at, filed_position
-"""
 
 
 async def _rows(
@@ -237,14 +228,13 @@ async def _assembled(
     keys: list[str],
 ) -> dict[str, msgspec.Struct | None]:
     """The rows of `keys` that can be put together from their pieces."""
-    pieces: dict[str, list[bytes | None]] = {key: [] for key in keys}
-    for key, piece in await connection.fetch(
-        PIECES, view.name, generation.generation, keys, position
-    ):
-        pieces[key].append(piece)
+    pieces = await pieces_at(
+        connection, view, generation.generation, position, moment=None, keys=keys
+    )
     rows: dict[str, msgspec.Struct | None] = {}
-    for key, kept in pieces.items():
-        if not kept:
+    for key in keys:
+        kept = pieces.get(key)
+        if kept is None:
             rows[key] = None  # no report feeds the row now
         elif (row := put_together(view, key, kept)) is not None:
             rows[key] = row
