@@ -59,9 +59,9 @@ LOCK_NAMESPACE = "timeline-projection:"
 BATCH_INTERVAL_SECONDS = 0.005
 # The same, for a runner that holds nothing between batches: each of its batches costs a few
 # more round trips (reading the reports it is about, writing their versions, picking what its
-# rows need), so it lets more events gather into one (bench/lag.py, 200,000 events of
-# history, 500 appends/s: p99 111-121 ms at 5 ms, 111 ms at 20 ms, 174 ms at 10 ms, noisy;
-# with 1,000,000: 1,061 ms at 20 ms, 842 ms at 50 ms, so the interval is not what limits it).
+# rows need), so it lets more events gather into one (bench/lag.py at 1,000,000 events of
+# history, 500 appends/s, the runners' batches taken together: 10, 20 and 35 ms gave p99s
+# within the runs' own spread, 75-143 ms).
 STATELESS_BATCH_INTERVAL_SECONDS = 0.02
 # The most events a batch takes while the runner is behind.
 BATCH_SIZE = 2000
@@ -143,7 +143,7 @@ class ProjectionRunner:
             generation = serving
             if self._shared_catch_up is not None:
                 generation = await self._shared_catch_up.caught_up_by_versions(self.view, serving)
-            step = self._versioned_batch
+            step = self._versioned_batch if self._group is None else self._grouped_batch
             interval = max(self._batch_interval, STATELESS_BATCH_INTERVAL_SECONDS)
         else:
             generation, state = await self._catch_up(serving)
@@ -154,10 +154,8 @@ class ProjectionRunner:
         self.generation = generation
         if self._on_caught_up is not None:
             self._on_caught_up()
-        if self._group is not None and stateless(self.view):
-            with self._group.joined(self.view):
-                await self._loop(connection, stop, generation, self._grouped_batch, interval)
-        else:
+        group = self._group if stateless(self.view) else None
+        with contextlib.nullcontext() if group is None else group.joined(self.view):
             await self._loop(connection, stop, generation, step, interval)
 
     async def _loop(
