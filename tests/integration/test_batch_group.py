@@ -4,6 +4,7 @@ view would have written alone; one view's failure stays its own."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
@@ -18,7 +19,7 @@ from projections import quarantine
 from projections.batch_group import BatchGroup
 from projections.core import Tracked, View, fold, render_all
 from projections.holdings import Holding, HoldingsView
-from projections.persistence import read_rows, row_store
+from projections.persistence import Generation, read_rows, row_store
 from projections.registry import VIEWS
 from store.event_store import EventStore
 from tests.following import follow_to_head
@@ -93,3 +94,27 @@ async def test_a_view_whose_write_fails_does_not_hold_back_the_others_in_its_rou
     assert dict(await read_rows(pool, refused.name)) == {}
     (entry,) = await quarantine.listed(pool, refused.name)
     assert (entry.key or "").startswith("kursk-oblast")
+
+
+async def test_a_group_whose_database_is_gone_tells_each_runner_instead_of_leaving_it_waiting(
+    database_url: str,
+) -> None:
+    # Given two views in a group whose pool has been closed (the database out of reach)
+    gone = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    await gone.close()
+    group = BatchGroup(gone)
+    views = [VIEWS["holdings"], VIEWS["timeline"]]
+    start = Generation("holdings", 1, 0)
+
+    # When both ask for their next batch together
+    with group.joined(views[0]), group.joined(views[1]):
+        answers = await asyncio.wait_for(
+            asyncio.gather(
+                *(group.step(view, start, 97) for view in views), return_exceptions=True
+            ),
+            timeout=10,
+        )
+
+    # Then each hears the error (none was written with the others)
+    assert all(isinstance(answer, asyncpg.InterfaceError) for answer in answers), answers
+    assert (group.together, group.alone) == (0, 2)
