@@ -40,7 +40,7 @@ from projections.history import (
     put_together,
     write_history,
 )
-from projections.past_answers import PICKED_REPORTS, pick_classes, pieces_at
+from projections.past_answers import PICKED_REPORTS, pick_parameters, pieces_at
 from projections.persistence import REFUSED, Generation, row_store, write_rows
 from store.event_store import LogEntry, entry_from_row
 
@@ -257,7 +257,7 @@ async def _folded(
         generation.generation,
         position,
         None,
-        *pick_classes(view),
+        *pick_parameters(view),
         keys,
     )
     state, _ = fold(view, [entry_from_row(row) for row in needed])

@@ -215,6 +215,34 @@ async def test_a_holding_needs_a_few_reports_whatever_the_length_of_its_history(
     assert keys <= len(ids) <= 3 * keys
 
 
+async def test_the_highest_claim_by_a_date_is_the_same_found_along_the_ranks_or_the_dates(
+    pool: asyncpg.Pool, store: EventStore, database_url: str
+) -> None:
+    # Given a generated war of 6,000 events, its holdings built (a hundred or so claims
+    # about each holding)
+    await load_log(database_url, events=6_000)
+    holdings = next(view for view in INDEXED if view.name == "holdings")
+    await rebuild_views(pool, [holdings])
+    head = await store.position()
+    rng = random.Random(23)
+    questions = [(head, None)] + [
+        (rng.choice((head, rng.randrange(head + 1))), date(2022, 2, 24) + timedelta(days=day))
+        for day in [0, 1, 3, *rng.sample(range(1_050), 20)]
+    ]
+
+    # Then, at each position and date, the reports picked are the same whether a claim's
+    # highest is looked for down its ranks (few=0), among all the claims made by the date
+    # (a large few), or either way, by how many there were
+    for position, day in questions:
+        async with snapshot(pool, holdings, None, position) as at:
+            assert at is not None
+            moment = valid_time(day)
+            along_ranks = set(await picked(at, moment, few=0))
+            assert set(await picked(at, moment, few=100_000)) == along_ranks, (position, day)
+            assert set(await picked(at, moment, few=8)) == along_ranks, (position, day)
+            assert set(await picked(at, moment)) == along_ranks, (position, day)
+
+
 async def test_the_seed_article_answers_the_past_from_its_versions_at_every_position(
     pool: asyncpg.Pool, store: EventStore, database_url: str
 ) -> None:
