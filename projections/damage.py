@@ -8,7 +8,7 @@ its latest standing total, even when that total is lower than before (a correcti
 recount). Different sources' totals sit side by side; a reader compares them, we do not.
 
 A retracted tally never counts: its source falls back to its previous tally, and the row goes
-when no tally stands at all.
+when no tally stands at all. The row names each source's latest withdrawn tally.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ class DamageRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     # domain, with no count or category to add up, so no incident feeds this view yet.
     incident_sum: Quantity
     incidents_counted: int
+    # Each source's most recently withdrawn tally (by source name), not every one withdrawn:
+    # a row whose size grew with the log would be rewritten whole by every batch that
+    # touches it (83 kB for one category at 10^6 events). An explanation lists them all.
     retracted: tuple[Source, ...]
 
 
@@ -118,15 +121,16 @@ class DamageView:
     name: ClassVar[str] = "damage"
 
     # Past answers (projections/history.py): `render` reads each source's most recent
-    # standing total (1, by `recency`, per source), and lists every withdrawn tally (2).
+    # standing total (1, by `recency`, per source) and its latest withdrawn tally (2, per
+    # source).
     # A total counts once its period has ended: from the day it counts up to.
-    latest_classes: ClassVar[tuple[int, ...]] = ()
+    latest_classes: ClassVar[tuple[int, ...]] = (2,)
     top_classes: ClassVar[tuple[int, ...]] = (1,)
-    all_classes: ClassVar[tuple[int, ...]] = (2,)
+    all_classes: ClassVar[tuple[int, ...]] = ()
 
     def relevance(self, report: Report, filed_at_position: int) -> Relevance:
         if report.is_retracted:
-            return Relevance(kind=2)
+            return Relevance(kind=2, group=report.attribution.source)
         day = as_of_day(report)
         reported = report.reported.earliest()
         assert reported is not None
@@ -173,5 +177,14 @@ class DamageView:
             totals_by_source=totals,
             incident_sum=Quantity(unit=names.count.unit, value=0.0),
             incidents_counted=0,
-            retracted=tuple(t.source for t in reports if t.report.is_retracted),
+            retracted=_latest_withdrawn(reports),
         )
+
+
+def _latest_withdrawn(reports: Sequence[Tracked]) -> tuple[Source, ...]:
+    """Each source's last retracted tally, in the engine's order, by source name."""
+    latest: dict[str, Source] = {}
+    for tracked in reports:
+        if tracked.report.is_retracted:
+            latest[tracked.report.attribution.source] = tracked.source
+    return tuple(latest[name] for name in sorted(latest))

@@ -34,6 +34,8 @@ VERSIONS = importlib.import_module("migrations.versions.0011_report_versions")
 PIECES = importlib.import_module("migrations.versions.0012_report_pieces")
 # These migrations are about view_rows: the timeline has a table of its own since 0010.
 IN_VIEW_ROWS = {name: view for name, view in VIEWS.items() if name not in ROW_STORES}
+# Views given a generation, a row and a version before 0012 and 0013 run.
+BUILT_BEFORE = ("holdings", "holdings-series", "forces-history", "front-series", "damage")
 _T = TypeVar("_T")
 
 
@@ -224,7 +226,7 @@ def test_the_timeline_moves_to_its_own_table_and_is_folded_there_again(
 async def _kept_by(pool: asyncpg.Pool) -> dict[str, tuple[int, int, int]]:
     """Per view: its generations, rows and versions."""
     counts: dict[str, tuple[int, int, int]] = {}
-    for view in ("holdings", "holdings-series", "forces-history", "front-series"):
+    for view in BUILT_BEFORE:
         counts[view] = (
             await pool.fetchval(
                 "SELECT count(*) FROM projection_generations WHERE view = $1", view
@@ -237,8 +239,8 @@ async def _kept_by(pool: asyncpg.Pool) -> dict[str, tuple[int, int, int]]:
 
 async def _built_at_0011(pool: asyncpg.Pool) -> None:
     """A serving generation, a row and a version for holdings and each history, as 0011 left
-    them (versions with no pieces)."""
-    for view in ("holdings", "holdings-series", "forces-history", "front-series"):
+    them (versions with no pieces), and for damage (which keeps none, as any other view)."""
+    for view in BUILT_BEFORE:
         await pool.execute(
             "INSERT INTO projection_generations (view, generation, state, position) "
             "VALUES ($1, 1, 'serving', 3)",
@@ -274,4 +276,23 @@ def test_the_histories_start_over_to_keep_their_reports_pieces(fresh_database: s
         "holdings-series": (0, 0, 0),
         "forces-history": (0, 0, 0),
         "front-series": (0, 0, 0),
+        "damage": (1, 1, 1),
     }
+
+
+def test_damage_starts_over_to_name_each_sources_latest_withdrawn_tally(
+    fresh_database: str,
+) -> None:
+    url = fresh_database
+    # Given holdings and damage built at 0012 (damage's withdrawn tallies in one group)
+    migrate.upgrade(url, "0011")
+    run_on(url, _built_at_0011)
+    migrate.upgrade(url, "0012")
+
+    # When the migration runs
+    migrate.upgrade(url, "0013")
+
+    # Then damage has no generation, rows or versions (its next runner builds it again),
+    # and holdings keeps everything
+    kept = run_on(url, _kept_by)
+    assert (kept["damage"], kept["holdings"]) == ((0, 0, 0), (1, 1, 1))

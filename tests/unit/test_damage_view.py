@@ -189,6 +189,31 @@ def test_retracting_a_sources_latest_total_falls_back_to_its_previous_one() -> N
     assert [source.report_id for source in ports.retracted] == [PORT_TALLY]
 
 
+def test_the_row_names_each_sources_latest_withdrawn_tally_not_every_one() -> None:
+    # Given Zelenskiy's August 300, December's 330 and the demo's 321, and the Sea Ports
+    # Authority's 290: Zelenskiy withdraws August's, then December's; the Authority its own
+    events = [
+        *demo_events(),
+        port_tally(300, report_id=AUGUST_TALLY, said_on=date(2024, 8, 15)),
+        port_tally(330, report_id=DECEMBER_TALLY, said_on=date(2024, 12, 2)),
+        port_tally(
+            290,
+            report_id=AUTHORITY_TALLY,
+            said_on=date(2024, 9, 1),
+            attribution=SEA_PORTS_AUTHORITY,
+        ),
+    ]
+    for withdrawn in (AUGUST_TALLY, DECEMBER_TALLY, AUTHORITY_TALLY):
+        events.append(retract(events, withdrawn))
+
+    ports = damage(events)[PORTS]
+
+    # then the row lists one withdrawn tally per source, its latest: December's for
+    # Zelenskiy (August's stays in the log and in the row's explanation), by source name
+    assert [source.report_id for source in ports.retracted] == [DECEMBER_TALLY, AUTHORITY_TALLY]
+    assert counts_by_source(ports) == [(ZELENSKIY, 321)]
+
+
 def test_retracting_the_only_total_removes_the_row() -> None:
     events = demo_events()
     events.append(retract(events, SHIP_TALLY))
