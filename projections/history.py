@@ -352,21 +352,23 @@ def _order(version: Version) -> tuple[datetime, datetime, int]:
 
 # --- writing --------------------------------------------------------------------------------
 
+# A runner's batches, of one view or several: the versions they ended ($1 to $6: view,
+# generation, report, key, from and to position) and the ones they made, in one statement
+# (a bulk load of a rebuild goes by COPY, `copy_history`).
 CLOSE = """
 UPDATE report_versions v SET to_position = c.to_position
-FROM unnest($3::uuid[], $4::text[], $5::int8[], $6::int8[])
-    AS c(report_id, key, from_position, to_position)
-WHERE v.view = $1 AND v.generation = $2 AND v.report_id = c.report_id AND v.key = c.key
-    AND v.from_position = c.from_position
+FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int8[], $6::int8[])
+    AS c(view, generation, report_id, key, from_position, to_position)
+WHERE v.view = c.view AND v.generation = c.generation AND v.report_id = c.report_id
+    AND v.key = c.key AND v.from_position = c.from_position
 """
-# A runner's batch: the versions it ended and the ones it made, in one statement (a bulk
-# load of a rebuild goes by COPY, `copy_history`).
 CLOSE_AND_ADD = f"""
 WITH closed AS ({CLOSE})
 INSERT INTO report_versions ({", ".join(COLUMNS)})
-SELECT $1, $2, a.* FROM unnest(
-    $7::text[], $8::text[], $9::int2[], $10::timestamptz[], $11::timestamptz[], $12::int8[],
-    $13::uuid[], $14::int8[], $15::int8[], $16::timestamptz[], $17::bytea[], $18::bytea[]
+SELECT * FROM unnest(
+    $7::text[], $8::int[], $9::text[], $10::text[], $11::int2[], $12::timestamptz[],
+    $13::timestamptz[], $14::int8[], $15::uuid[], $16::int8[], $17::int8[],
+    $18::timestamptz[], $19::bytea[], $20::bytea[]
 ) AS a
 """
 DELETE_GENERATION = "DELETE FROM report_versions WHERE view = $1 AND generation = $2"
@@ -377,18 +379,27 @@ async def write_history(
 ) -> None:
     """A batch's versions, inside the caller's transaction (the one that moves the view's
     position, so the history always holds exactly the events up to it): one round trip."""
-    if not batch:
+    await write_histories(connection, [(view, generation, batch)])
+
+
+async def write_histories(
+    connection: asyncpg.Connection, batches: Sequence[tuple[str, int, HistoryBatch]]
+) -> None:
+    """Several views' batches of versions (view, generation, batch), in one round trip."""
+    closed = [
+        (view, generation, *ended) for view, generation, batch in batches for ended in batch.closed
+    ]
+    added = [
+        (view, generation, *version)
+        for view, generation, batch in batches
+        for version in batch.versions
+    ]
+    if not (closed or added):
         return
-    closed, added = batch.closed, batch.versions
     await connection.execute(
         CLOSE_AND_ADD,
-        view,
-        generation,
-        [c.report_id for c in closed],
-        [c.key for c in closed],
-        [c.from_position for c in closed],
-        [c.to_position for c in closed],
-        *(list(column) for column in zip(*added, strict=True)) if added else ([],) * 12,
+        *(list(column) for column in zip(*closed, strict=True)) if closed else ([],) * 6,
+        *(list(column) for column in zip(*added, strict=True)) if added else ([],) * 14,
     )
 
 

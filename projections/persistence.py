@@ -45,22 +45,34 @@ ON CONFLICT DO NOTHING
 # (TrackingMoved) that a rebuild switched the view to another generation.
 # The same statement tells readers (NOTIFY on VIEWS_CHANNEL: "view generation position
 # deleted") what changed; a notification is sent only if the transaction commits.
+# Several views' batches move in one statement ($1 views, $2 generations, $3 the positions
+# they move from, $4 to, $5 whether they deleted rows); it returns the views it moved.
 MOVE_POSITION = """
-WITH moved AS (
-    UPDATE projection_generations SET position = $4, updated_at = now()
-    WHERE view = $1 AND generation = $2 AND position = $3 AND state <> 'retired'
-    RETURNING 1
+WITH asked AS (
+    SELECT * FROM unnest($1::text[], $2::int[], $3::int8[], $4::int8[], $5::boolean[])
+        AS a(view, generation, from_position, to_position, deleted)
+), moved AS (
+    UPDATE projection_generations g SET position = a.to_position, updated_at = now()
+    FROM asked a
+    WHERE g.view = a.view AND g.generation = a.generation AND g.position = a.from_position
+        AND g.state <> 'retired'
+    RETURNING g.view
 )
-SELECT (SELECT count(*) FROM moved),
-    pg_notify('timeline_views', concat_ws(' ', $1::text, $2::int, $4::bigint, $5::boolean::text))
+SELECT a.view, pg_notify(
+    'timeline_views', concat_ws(' ', a.view, a.generation, a.to_position, a.deleted::text)
+) FROM asked a WHERE a.view IN (SELECT view FROM moved)
 """
 VIEWS_CHANNEL = "timeline_views"
+# Rows of several views (or one), by key.
 UPSERT_ROWS = """
 INSERT INTO view_rows (view, generation, key, doc, position)
-SELECT $1, $2, r.key, r.doc, $5 FROM unnest($3::text[], $4::text[]) AS r(key, doc)
+SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int8[])
 ON CONFLICT (view, generation, key) DO UPDATE SET doc = excluded.doc, position = excluded.position
 """
-DELETE_ROWS = "DELETE FROM view_rows WHERE view = $1 AND generation = $2 AND key = ANY($3::text[])"
+DELETE_ROWS = """
+DELETE FROM view_rows r USING unnest($1::text[], $2::int[], $3::text[]) AS d(view, generation, key)
+WHERE r.view = d.view AND r.generation = d.generation AND r.key = d.key
+"""
 READ_ROWS = """
 SELECT r.key, r.doc FROM view_rows r
 JOIN projection_generations g ON g.view = r.view AND g.generation = r.generation
@@ -134,8 +146,21 @@ class RowStore(Protocol):
         rows: Mapping[str, msgspec.Struct],
     ) -> None: ...
 
+    async def upsert_many(
+        self,
+        connection: asyncpg.Connection,
+        batches: Sequence[tuple[Generation, int, Mapping[str, msgspec.Struct]]],
+    ) -> None:
+        """Several views' rows, each batch's at its position: in one statement where the
+        table holds several views."""
+        ...
+
     async def delete(
         self, connection: asyncpg.Connection, generation: Generation, keys: Sequence[str]
+    ) -> None: ...
+
+    async def delete_many(
+        self, connection: asyncpg.Connection, batches: Sequence[tuple[Generation, Sequence[str]]]
     ) -> None: ...
 
     async def read(
@@ -177,19 +202,40 @@ class ViewRows:
         position: int,
         rows: Mapping[str, msgspec.Struct],
     ) -> None:
-        await connection.execute(
-            UPSERT_ROWS,
-            generation.view,
-            generation.generation,
-            list(rows),
-            [_encoder.encode(row).decode() for row in rows.values()],
-            position,
-        )
+        await self.upsert_many(connection, [(generation, position, rows)])
+
+    async def upsert_many(
+        self,
+        connection: asyncpg.Connection,
+        batches: Sequence[tuple[Generation, int, Mapping[str, msgspec.Struct]]],
+    ) -> None:
+        rows = [
+            (generation.view, generation.generation, key, self.document(row).decode(), position)
+            for generation, position, batch in batches
+            for key, row in batch.items()
+        ]
+        if rows:
+            await connection.execute(
+                UPSERT_ROWS, *(list(column) for column in zip(*rows, strict=True))
+            )
 
     async def delete(
         self, connection: asyncpg.Connection, generation: Generation, keys: Sequence[str]
     ) -> None:
-        await connection.execute(DELETE_ROWS, generation.view, generation.generation, list(keys))
+        await self.delete_many(connection, [(generation, keys)])
+
+    async def delete_many(
+        self, connection: asyncpg.Connection, batches: Sequence[tuple[Generation, Sequence[str]]]
+    ) -> None:
+        gone = [
+            (generation.view, generation.generation, key)
+            for generation, keys in batches
+            for key in keys
+        ]
+        if gone:
+            await connection.execute(
+                DELETE_ROWS, *(list(column) for column in zip(*gone, strict=True))
+            )
 
     async def read(
         self, connection: asyncpg.Pool | asyncpg.Connection, view: str
@@ -282,6 +328,17 @@ async def write_batch_row_by_row(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RowBatch:
+    """One view's batch to write: its changed rows (None deletes one), what it quarantined,
+    and the position it moves the generation to."""
+
+    generation: Generation
+    to_position: int
+    rows: Mapping[str, msgspec.Struct | None]
+    quarantined: Sequence[Quarantined] = ()
+
+
 async def write_rows(
     connection: asyncpg.Connection,
     generation: Generation,
@@ -292,30 +349,69 @@ async def write_rows(
     history: HistoryBatch | None = None,
 ) -> Generation:
     """`write_batch` inside the caller's transaction."""
-    upserts = {key: row for key, row in rows.items() if row is not None}
-    gone = [key for key, row in rows.items() if row is None]
-    moved = await connection.fetchval(
-        MOVE_POSITION,
-        generation.view,
-        generation.generation,
-        generation.position,
-        to_position,
-        bool(gone),
-    )
-    if moved != 1:
-        raise TrackingMoved(
-            f"{generation.view} generation {generation.generation} is no longer at "
-            f"position {generation.position}, or no longer current"
-        )
-    store = row_store(generation.view)
-    if upserts:
-        await store.upsert(connection, generation, to_position, upserts)
-    if gone:
-        await store.delete(connection, generation, gone)
     if history:
         await write_history(connection, generation.view, generation.generation, history)
-    await quarantine.record(connection, quarantined)
-    return Generation(generation.view, generation.generation, to_position)
+    [written] = await write_rows_together(
+        connection, [RowBatch(generation, to_position, rows, quarantined)]
+    )
+    return written
+
+
+async def write_rows_together(
+    connection: asyncpg.Connection, batches: Sequence[RowBatch]
+) -> list[Generation]:
+    """Several views' batches inside the caller's transaction, one statement for each kind
+    of write (positions, rows, deletions, quarantine) rather than one per view: a round trip
+    costs a busy server more than the rows it carries. Returns each generation at its new
+    position; raises TrackingMoved, naming the view, if any one had moved."""
+    if not batches:
+        return []
+    moved = {
+        row[0]
+        for row in await connection.fetch(
+            MOVE_POSITION,
+            [batch.generation.view for batch in batches],
+            [batch.generation.generation for batch in batches],
+            [batch.generation.position for batch in batches],
+            [batch.to_position for batch in batches],
+            [any(row is None for row in batch.rows.values()) for batch in batches],
+        )
+    }
+    for batch in batches:
+        if batch.generation.view not in moved:
+            generation = batch.generation
+            raise TrackingMoved(
+                f"{generation.view} generation {generation.generation} is no longer at "
+                f"position {generation.position}, or no longer current"
+            )
+    by_store: dict[int, tuple[RowStore, list[RowBatch]]] = {}
+    for batch in batches:
+        store = row_store(batch.generation.view)
+        by_store.setdefault(id(store), (store, []))[1].append(batch)
+    for store, stored in by_store.values():
+        await store.upsert_many(
+            connection,
+            [
+                (
+                    batch.generation,
+                    batch.to_position,
+                    {key: row for key, row in batch.rows.items() if row is not None},
+                )
+                for batch in stored
+            ],
+        )
+        await store.delete_many(
+            connection,
+            [
+                (batch.generation, [key for key, row in batch.rows.items() if row is None])
+                for batch in stored
+            ],
+        )
+    await quarantine.record(connection, [entry for batch in batches for entry in batch.quarantined])
+    return [
+        Generation(batch.generation.view, batch.generation.generation, batch.to_position)
+        for batch in batches
+    ]
 
 
 async def read_rows(pool: asyncpg.Pool, view: str) -> list[tuple[str, str]]:

@@ -354,10 +354,27 @@ class TimelineEntries:
         documents = [_canonical.encode(row).decode() for row in timeline_rows]
         await connection.execute(UPSERT, generation.generation, *columns, documents)
 
+    async def upsert_many(
+        self,
+        connection: asyncpg.Connection,
+        batches: Sequence[tuple[Generation, int, Mapping[str, msgspec.Struct]]],
+    ) -> None:
+        # One view's table: a group holds at most one batch of it.
+        for generation, position, rows in batches:
+            if rows:
+                await self.upsert(connection, generation, position, rows)
+
     async def delete(
         self, connection: asyncpg.Connection, generation: Generation, keys: Sequence[str]
     ) -> None:
         await connection.execute(DELETE, generation.generation, [UUID(key) for key in keys])
+
+    async def delete_many(
+        self, connection: asyncpg.Connection, batches: Sequence[tuple[Generation, Sequence[str]]]
+    ) -> None:
+        for generation, keys in batches:
+            if keys:
+                await self.delete(connection, generation, keys)
 
     async def read(
         self, connection: asyncpg.Pool | asyncpg.Connection, view: str

@@ -34,14 +34,19 @@ from projections.core import Quarantined, View, ViewState, apply, blamed, fold, 
 from projections.history import (
     HistoryLog,
     Indexed,
-    Pieced,
     indexed,
     pieced,
     put_together,
-    write_history,
+    write_histories,
 )
-from projections.past_answers import PICKED_REPORTS, pick_parameters, pieces_at
-from projections.persistence import REFUSED, Generation, row_store, write_rows
+from projections.past_answers import PICKED_REPORTS, Pieces, pick_parameters, pieces_of_keys
+from projections.persistence import (
+    REFUSED,
+    Generation,
+    RowBatch,
+    row_store,
+    write_rows_together,
+)
 from store.event_store import LogEntry, entry_from_row
 
 log = logging.getLogger("timeline.projections")
@@ -112,10 +117,9 @@ async def next_batches(
     try:
         async with pool.acquire() as connection, connection.transaction():
             await connection.execute(DERIVED_WORK)
-            written = [
-                await _written(connection, _applied(view, generation, entries))
-                for view, generation in asked
-            ]
+            written = await _written_together(
+                connection, [_applied(view, generation, entries) for view, generation in asked]
+            )
     except Exception:  # one view's doing, most likely (a refused row, a moved position)
         log.info("a group batch of %d views is written view by view", len(asked), exc_info=True)
         alone = await asyncio.gather(
@@ -171,30 +175,66 @@ async def _written(
 ) -> Generation:
     """The applied batch's versions, rows, quarantine and position, inside the caller's
     transaction; returns the generation at its new position."""
-    view, generation, position = applied.view, applied.generation, applied.position
-    history = applied.history
-    # 3. each touched row, from what its key needs now: the reports the versions pick,
-    # or, for a row drawn from its own report alone, the batch's
-    if history is not None:
-        await write_history(connection, view.name, generation.generation, history.take())
-        rows, drawn = await _rows(
+    [written] = await _written_together(connection, [applied], one_row_at_a_time=one_row_at_a_time)
+    return written
+
+
+async def _written_together(
+    connection: asyncpg.Connection,
+    applied: Sequence[_Applied],
+    *,
+    one_row_at_a_time: bool = False,
+) -> list[Generation]:
+    """`_written` for the batches of several views at the same position: each kind of
+    statement once for all of them (the versions; the pieces of the month rows to put
+    together; the positions, rows and quarantine), the reports a row is drawn from by folding
+    read view by view."""
+    versioned = [batch for batch in applied if batch.history is not None]
+    await write_histories(
+        connection,
+        [
+            (batch.view.name, batch.generation.generation, batch.history.take())
+            for batch in versioned
+            if batch.history is not None
+        ],
+    )
+    # 3. each touched row, from what its key needs now: the pieces of its versions, or the
+    # reports the versions pick, or, for a row drawn from its own report alone, the batch's
+    pieces: dict[str, Pieces] = {}
+    if not one_row_at_a_time:  # a refused row is blamed on its reports' fold
+        pieces = await pieces_of_keys(
             connection,
-            history.view,
-            generation,
-            position,
-            applied.touched,
-            folding=one_row_at_a_time,  # a refused row is blamed on its reports' fold
+            applied[0].position,
+            [
+                (batch.view.name, batch.generation.generation, batch.touched)
+                for batch in versioned
+                if batch.history is not None and pieced(batch.history.view) is not None
+            ],
         )
-    else:
-        state = applied.state
-        rows, drawn = {key: render(view, state, key) for key in applied.touched}, state
-    quarantined = [*applied.skipped, *drawn.take_quarantined()]
-    if one_row_at_a_time:
-        rows, refused = await _storable(
-            connection, view, drawn, rows, generation=generation, position=position
-        )
-        quarantined += refused
-    return await write_rows(connection, generation, position, rows, quarantined)
+    written: list[RowBatch] = []
+    for batch in applied:
+        view, generation, position = batch.view, batch.generation, batch.position
+        if batch.history is not None:
+            rows, drawn = await _rows(
+                connection,
+                batch.history.view,
+                generation,
+                position,
+                batch.touched,
+                pieces=pieces.get(view.name, {}) if pieced(batch.history.view) else None,
+                folding=one_row_at_a_time,
+            )
+        else:
+            state = batch.state
+            rows, drawn = {key: render(view, state, key) for key in batch.touched}, state
+        quarantined = [*batch.skipped, *drawn.take_quarantined()]
+        if one_row_at_a_time:
+            rows, refused = await _storable(
+                connection, view, drawn, rows, generation=generation, position=position
+            )
+            quarantined += refused
+        written.append(RowBatch(generation, position, rows, quarantined))
+    return await write_rows_together(connection, written)
 
 
 async def _rows(
@@ -204,41 +244,27 @@ async def _rows(
     position: int,
     keys: list[str],
     *,
+    pieces: Pieces | None,
     folding: bool,
 ) -> tuple[dict[str, msgspec.Struct | None], ViewState]:
     """The rows of `keys` at `position` (None: no row), and the state of the reports drawn
     by folding them (with what drawing them noted). A `Pieced` view's rows are put together
-    from their versions' pieces, unless `folding`; a row with a report the view could not
-    make a piece of, or whose pieces cannot be put together, is drawn by folding."""
+    from their versions' `pieces` (per key, read for the batch), unless `folding`; a row
+    with a report the view could not make a piece of, or whose pieces cannot be put
+    together, is drawn by folding."""
     rows: dict[str, msgspec.Struct | None] = {}
     assembling = None if folding else pieced(view)
-    if assembling is not None:
-        rows = await _assembled(connection, assembling, generation, position, keys)
+    if assembling is not None and pieces is not None:
+        for key in keys:
+            kept = pieces.get(key)
+            if kept is None:
+                rows[key] = None  # no report feeds the row now
+            elif (row := put_together(assembling, key, kept)) is not None:
+                rows[key] = row
     rest = [key for key in keys if key not in rows]
     folded, state = await _folded(connection, view, generation, position, rest)
     rows.update(folded)
     return {key: rows[key] for key in keys}, state
-
-
-async def _assembled(
-    connection: asyncpg.Connection,
-    view: Pieced,
-    generation: Generation,
-    position: int,
-    keys: list[str],
-) -> dict[str, msgspec.Struct | None]:
-    """The rows of `keys` that can be put together from their pieces."""
-    pieces = await pieces_at(
-        connection, view, generation.generation, position, moment=None, keys=keys
-    )
-    rows: dict[str, msgspec.Struct | None] = {}
-    for key in keys:
-        kept = pieces.get(key)
-        if kept is None:
-            rows[key] = None  # no report feeds the row now
-        elif (row := put_together(view, key, kept)) is not None:
-            rows[key] = row
-    return rows
 
 
 async def _folded(

@@ -44,17 +44,21 @@ class DiesAtCommit(asyncpg.Connection):  # type: ignore[misc]
         result: str = await super().execute(query, *args, timeout=timeout)
         return result
 
-    async def fetchval(
+    async def fetch(
         self,
         query: str,
         *args: Any,
-        column: int = 0,
         timeout: float | None = None,  # noqa: ASYNC109 (asyncpg's)
-    ) -> Any:
+        record_class: Any = None,
+    ) -> list[Any]:
         if query == MOVE_POSITION:
-            # (view, generation, from position, to position, deleted anything)
-            self._moving = args
-        return await super().fetchval(query, *args, column=column, timeout=timeout)
+            # (views, generations, from positions, to positions, deleted anything): a
+            # runner on its own moves its one view
+            self._moving = [column[0] for column in args]
+        result: list[Any] = await super().fetch(
+            query, *args, timeout=timeout, record_class=record_class
+        )
+        return result
 
 
 async def work(database_url: str, batch_size: int) -> None:
