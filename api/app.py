@@ -41,7 +41,7 @@ DESCRIPTION = """\
 Every reported development in a war, recorded as an immutable event with its source, its
 qualifiers and its three times (when it happened, when it was reported, when it was recorded).
 Views (holdings, damage, forces, front, strikes, the timeline, and the histories of holdings,
-forces and front, one row per key and month) are folded from the log and can be asked *as
+forces and front, one row per key and day) are folded from the log and can be asked *as
 known at* a time or log position and *as of* a date.
 
 Authenticate with `Authorization: Bearer <key>` (or `X-API-Key: <key>`); create keys with

@@ -15,7 +15,7 @@ the same view at the same position: a live read and an audit's replay cannot dif
 
 Only the views whose rows are one per region, actor or category are held (`HELD`): their
 number does not grow with the log. The others do: the timeline and the strikes have a row per
-report, a history a row per key and month. The timeline's rows stay in their table
+report, a history a row per key and day. The timeline's rows stay in their table
 (projections/timeline_entries.py) and are read a page at a time by index
 (projections/timeline_pages.py); the strikes' and the histories' are read from `view_rows`
 when asked (`rows_in_table`: the rows under a key, or all), in one snapshot with the position
@@ -49,7 +49,7 @@ SERVING = """
 SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
 """
 ALL_ROWS = "SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2"
-# The rows whose key is $3 or lies under it ("kursk-oblast/ukraine" and its months), or all.
+# The rows whose key is $3 or lies under it ("kursk-oblast/ukraine" and its days), or all.
 ROWS_UNDER = """
 SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2
     AND ($3::text IS NULL OR key = $3 OR starts_with(key, $3 || '/'))

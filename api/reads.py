@@ -455,7 +455,7 @@ VIEW_ROUTES = [
         "Troop strength per actor and theatre",
         "The latest deployment (59,000 Russian troops to Kursk; about 11,000 North Korean "
         "troops, neither confirmed nor denied by Russia) and the latest strength with its "
-        "target (575,000, aiming for 690,000). Every deployment and strength, month by month, "
+        "target (575,000, aiming for 690,000). Every deployment and strength, day by day, "
         "is /v1/forces-history.",
     ),
     _view_route(
@@ -472,22 +472,22 @@ VIEW_ROUTES = [
     ),
     _view_route(
         "holdings-series",
-        "Territory held over time, one row per region, actor and month",
-        "Every standing area claim as a dated point for charts, and the month's withdrawn "
-        "claims, keyed `kursk-oblast/ukraine/2024-08`. `?key=kursk-oblast/ukraine` gives one "
-        "holding's whole series.",
+        "Territory held over time, one row per region, actor and day",
+        "Every standing area claim as a dated point for charts, and the day's withdrawn "
+        "claims, keyed `kursk-oblast/ukraine/2024-08-06`. `?key=kursk-oblast/ukraine` gives "
+        "one holding's whole series.",
     ),
     _view_route(
         "forces-history",
-        "Troop strengths and deployments over time, one row per actor, theatre and month",
-        "A point per standing strength or deployment for charts, the month's deployments in "
+        "Troop strengths and deployments over time, one row per actor, theatre and day",
+        "A point per standing strength or deployment for charts, the day's deployments in "
         "full (with caveats), and its withdrawn reports, keyed "
-        "`north-korea/kursk-oblast/2024-11`.",
+        "`north-korea/kursk-oblast/2024-11-01`.",
     ),
     _view_route(
         "front-series",
-        "Advance rates over time, one row per direction, actor and month",
-        "Every standing rate as a dated point, keyed `kurakhove/russia/2024-11`.",
+        "Advance rates over time, one row per direction, actor and day",
+        "Every standing rate as a dated point, keyed `kurakhove/russia/2024-11-23`.",
     ),
 ]
 

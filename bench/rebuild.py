@@ -20,7 +20,7 @@ Figures, on the same database, medians over interleaved rounds, each after a CHE
                  does the same work
   rebuild_rows_written
                  the rows the rebuild wrote: one per report on the timeline, one per
-                 strike, a few for the aggregate views and one per key and month for
+                 strike, a few for the aggregate views and one per key and day for
                  their histories
   rows_write_only
                  the database's side alone: the same rows, rendered and encoded

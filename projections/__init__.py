@@ -1,5 +1,5 @@
 """Read views folded from the event log: holdings, damage, forces, front, strikes, timeline,
-and the histories of holdings, forces and front (one row per key and month).
+and the histories of holdings, forces and front (one row per key and day).
 
 `core` is the pure fold engine every view shares; each view module says which reports it
 follows, which rows they feed and how a row is rendered. `runner` keeps a view's rows in

@@ -8,7 +8,7 @@ the view, and the report ids in its `Source` fields say which reports its figure
 - `current`: behind the figure the row leads with (holdings: the current area, or the peak
   when nobody gave a current one; damage: each source's latest total; forces: strength,
   target and the latest deployment; front: the latest rate; strikes and timeline: the
-  report). A month of a history (holdings-series, forces-history, front-series) leads with
+  report). A day of a history (holdings-series, forces-history, front-series) leads with
   none: each of its points is `shown`;
 - `superseded`: still standing, but a later report of the same measure replaced it (the
   `current` one, else a later one the row still shows), as the 800 km² replaced the 1,376 km²

@@ -6,7 +6,7 @@ One row per actor and theatre (key `slug(actor, theatre)`, "north-korea/kursk-ob
 standing strength, target and deployment are shown. Deployments are never summed, because two
 reports of a deployment are as likely to be two accounts of the same troops as two waves of
 them; every one is kept, in full, in the `forces-history` view beside this one (one row per
-actor, theatre and month, "north-korea/kursk-oblast/2024-11", with the chart's points), so
+actor, theatre and day, "north-korea/kursk-oblast/2024-11-01", with the chart's points), so
 that no row grows with the length of the war. Each deployment carries its report's caveats
 ("neither confirmed nor denied"), since a figure nobody will confirm reads differently from
 one nobody asked about.
@@ -31,12 +31,12 @@ from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
 from projections.core import (
-    MonthPiece,
+    DayPiece,
     Source,
     Tracked,
-    month_piece,
-    month_row,
-    monthly_key,
+    daily_key,
+    day_piece,
+    day_row,
     occurred_date,
     slug,
 )
@@ -86,8 +86,8 @@ class ForcePoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     report_id: UUID
 
 
-class ForceMonthPoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """What a standing report gives its month of a force's history: its point, and the
+class ForceDayPoint(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """What a standing report gives its day of a force's history: its point, and the
     deployment in full when it reports one."""
 
     point: ForcePoint
@@ -106,12 +106,12 @@ class ForcesRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class ForcesHistory(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One month of a force's history: a point per standing report for the chart, the
-    month's deployments in full, and the reports withdrawn (never plotted)."""
+    """One day of a force's history: a point per standing report for the chart, the
+    day's deployments in full, and the reports withdrawn (never plotted)."""
 
     actor: str
     theatre: str
-    month: str  # "2024-11": when the reports say it was so, in UTC
+    day: str  # "2024-11-01": when the reports say it was so, in UTC
     points: tuple[ForcePoint, ...]
     deployments: tuple[Deployment, ...]
     retracted: tuple[Source, ...]
@@ -241,11 +241,11 @@ class ForcesView:
 
 
 class ForcesHistoryView:
-    """The forces' history, one row per actor, theatre and month."""
+    """The forces' history, one row per actor, theatre and day."""
 
     name: ClassVar[str] = "forces-history"
 
-    # Its rows' pasts (projections/history.py): a month row shows every report of its month.
+    # Its rows' pasts (projections/history.py): a day row shows every report of its day.
     latest_classes: ClassVar[tuple[int, ...]] = ()
     top_classes: ClassVar[tuple[int, ...]] = ()
     all_classes: ClassVar[tuple[int, ...]] = (1,)
@@ -258,19 +258,19 @@ class ForcesHistoryView:
 
     def keys(self, report: Report) -> tuple[str, ...]:
         claim = _force(report)
-        return (monthly_key(slug(claim.actor, claim.theatre), report),)
+        return (daily_key(slug(claim.actor, claim.theatre), report),)
 
-    # A month row is put together from one piece per report (projections/history.py,
+    # A day row is put together from one piece per report (projections/history.py,
     # `Pieced`): its runner keeps each report's piece with its version. A standing
     # deployment's piece carries the deployment in full beside its point.
-    piece_type: ClassVar[type] = MonthPiece[ForceMonthPoint]
+    piece_type: ClassVar[type] = DayPiece[ForceDayPoint]
 
-    def piece(self, tracked: Tracked) -> MonthPiece[ForceMonthPoint]:
+    def piece(self, tracked: Tracked) -> DayPiece[ForceDayPoint]:
         claim = _force(tracked.report)
-        return month_piece(
+        return day_piece(
             tracked,
             (claim.actor, claim.theatre),
-            lambda: ForceMonthPoint(
+            lambda: ForceDayPoint(
                 point=_point(tracked),
                 deployment=(_deployment(tracked) if isinstance(claim, TroopDeployment) else None),
             ),
@@ -281,16 +281,16 @@ class ForcesHistoryView:
     ) -> ForcesHistory | None:
         return self.assemble(key, [t.derived(self.piece) for t in reports])
 
-    def assemble(self, key: str, pieces: Sequence[MonthPiece[ForceMonthPoint]]) -> ForcesHistory:
-        month = month_row(key, pieces)
-        actor, theatre = month.names
+    def assemble(self, key: str, pieces: Sequence[DayPiece[ForceDayPoint]]) -> ForcesHistory:
+        day = day_row(key, pieces)
+        actor, theatre = day.names
         return ForcesHistory(
             actor=actor,
             theatre=theatre,
-            month=month.month,
-            points=tuple(standing.point for standing in month.points),
+            day=day.day,
+            points=tuple(standing.point for standing in day.points),
             deployments=tuple(
-                standing.deployment for standing in month.points if standing.deployment is not None
+                standing.deployment for standing in day.points if standing.deployment is not None
             ),
-            retracted=month.retracted,
+            retracted=day.retracted,
         )

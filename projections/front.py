@@ -3,7 +3,7 @@
 One row per direction and actor (key `slug(direction, actor)`, "kurakhove/russia"), fed by
 every `FrontAdvance` report about it. The row shows the latest rate that still stands. For
 charts, the `front-series` view beside it has one point per claim in order of when it
-happened, one row per direction, actor and month ("kurakhove/russia/2024-11"), so that no row
+happened, one row per direction, actor and day ("kurakhove/russia/2024-11-23"), so that no row
 grows with the length of the war.
 
 Retracted claims leave the series and can no longer be the latest rate: a withdrawn figure
@@ -28,12 +28,12 @@ from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
 from projections.core import (
-    MonthPiece,
+    DayPiece,
     Source,
     Tracked,
-    month_piece,
-    month_row,
-    monthly_key,
+    daily_key,
+    day_piece,
+    day_row,
     occurred_date,
     slug,
 )
@@ -66,12 +66,12 @@ class FrontRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class FrontSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One month of an advance's history: its standing rates in order of occurrence, and
+    """One day of an advance's history: its standing rates in order of occurrence, and
     the ones withdrawn (never plotted)."""
 
     direction: str
     actor: str
-    month: str  # "2024-11": when the rates were claimed to hold, in UTC
+    day: str  # "2024-11-23": when the rates were claimed to hold, in UTC
     points: tuple[FrontPoint, ...]
     retracted: tuple[Source, ...]
 
@@ -137,11 +137,11 @@ class FrontView:
 
 
 class FrontSeriesView:
-    """The advances' history, one row per direction, actor and month."""
+    """The advances' history, one row per direction, actor and day."""
 
     name: ClassVar[str] = "front-series"
 
-    # Its rows' pasts (projections/history.py): a month row shows every report of its month.
+    # Its rows' pasts (projections/history.py): a day row shows every report of its day.
     latest_classes: ClassVar[tuple[int, ...]] = ()
     top_classes: ClassVar[tuple[int, ...]] = ()
     all_classes: ClassVar[tuple[int, ...]] = (1,)
@@ -154,28 +154,28 @@ class FrontSeriesView:
 
     def keys(self, report: Report) -> tuple[str, ...]:
         claim = _advance(report)
-        return (monthly_key(slug(claim.direction, claim.actor), report),)
+        return (daily_key(slug(claim.direction, claim.actor), report),)
 
-    # A month row is put together from one piece per report (projections/history.py,
+    # A day row is put together from one piece per report (projections/history.py,
     # `Pieced`): its runner keeps each report's piece with its version.
-    piece_type: ClassVar[type] = MonthPiece[FrontPoint]
+    piece_type: ClassVar[type] = DayPiece[FrontPoint]
 
-    def piece(self, tracked: Tracked) -> MonthPiece[FrontPoint]:
+    def piece(self, tracked: Tracked) -> DayPiece[FrontPoint]:
         claim = _advance(tracked.report)
-        return month_piece(tracked, (claim.direction, claim.actor), lambda: _point(tracked))
+        return day_piece(tracked, (claim.direction, claim.actor), lambda: _point(tracked))
 
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> FrontSeries | None:
         return self.assemble(key, [t.derived(self.piece) for t in reports])
 
-    def assemble(self, key: str, pieces: Sequence[MonthPiece[FrontPoint]]) -> FrontSeries:
-        month = month_row(key, pieces)
-        direction, actor = month.names
+    def assemble(self, key: str, pieces: Sequence[DayPiece[FrontPoint]]) -> FrontSeries:
+        day = day_row(key, pieces)
+        direction, actor = day.names
         return FrontSeries(
             direction=direction,
             actor=actor,
-            month=month.month,
-            points=month.points,
-            retracted=month.retracted,
+            day=day.day,
+            points=day.points,
+            retracted=day.retracted,
         )

@@ -16,7 +16,7 @@ and the same `render` as a replay, over a handful of reports instead of the log.
 The rule a view must keep, property-tested for each one: `render` of a key's reports gives
 the same row as `render` of the versions its classes pick, for any position and date.
 
-A history's month row needs every report of its month, hundreds at 10^6 events: such a view
+A history's day row needs every report of its day, dozens at 10^6 events: such a view
 (`Pieced`) keeps with each version the report's piece of its row (migration 0012), and its
 rows, live or past, are put together from the pieces of the versions holding, without a fold.
 
@@ -81,13 +81,13 @@ class Indexed(View, Protocol):
 
 
 class Pieced(Indexed, Protocol):
-    """An indexed view whose row is its reports' pieces put together: a month of a history,
-    which shows every report of its month (`core.MonthPiece`).
+    """An indexed view whose row is its reports' pieces put together: a day of a history,
+    which shows every report of its day (`core.DayPiece`).
 
     `render(key, reports, as_of)` must be `assemble(key, [piece(t) for t in reports])`. Each
     version then keeps its report's piece (`report_versions.piece`), and a runner's batch puts
     a touched row together from the pieces of the versions holding, read in the fold's order
-    by index, without folding the hundreds of reports of a busy month again."""
+    by index, without folding the reports of a busy day again."""
 
     piece_type: ClassVar[type]  # what a piece decodes to
 
@@ -148,7 +148,7 @@ def _is_indexed(view: View) -> TypeGuard[Indexed]:
 def picks_few(view: Indexed) -> bool:
     """Whether a row needs a few of its reports (the view picks latest or highest ones): its
     past answers fold the few reports the versions pick. A view whose rows need every
-    report of theirs (a month of a history) is `Pieced`: its rows are put together from the
+    report of theirs (a day of a history) is `Pieced`: its rows are put together from the
     pieces its versions keep."""
     return bool(view.latest_classes or view.top_classes)
 
@@ -408,7 +408,7 @@ async def copy_history(
 ) -> None:
     """A rebuild's versions, by COPY inside the caller's transaction, in the order of the
     index a row's versions are read by (key, group, class, then the fold's order): a busy
-    month's hundreds of versions then lie in a few pages of the table, not one page each."""
+    series' thousands of versions then lie in a few pages each, not one page each."""
     if batch.closed:  # a rebuild's fold starts from nothing: it closes nothing written
         raise ValueError("a rebuild's history closes no version written before it")
     await connection.copy_records_to_table(

@@ -3,9 +3,9 @@
 One row per region and actor (key `slug(region, actor)`, "kursk-oblast/ukraine"), fed by every
 `TerritoryControl` report about it. The row shows the latest standing "current" figure, the
 peak and the share lost between them. The history, one point per standing claim for charts,
-is the `holdings-series` view beside it: one row per region, actor and month
-("kursk-oblast/ukraine/2024-08"), so that neither row grows with the length of the war and a
-new claim rewrites only its own month.
+is the `holdings-series` view beside it: one row per region, actor and day
+("kursk-oblast/ukraine/2024-08-06"), so that neither row grows with the length of the war and a
+new claim rewrites only its own day.
 
 Retracted claims never count: the current figure falls back to the previous standing one,
 and the peak to the previous peak claim (or, failing that, to the highest current figure).
@@ -30,12 +30,12 @@ from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
 from projections.core import (
-    MonthPiece,
+    DayPiece,
     Source,
     Tracked,
-    month_piece,
-    month_row,
-    monthly_key,
+    daily_key,
+    day_piece,
+    day_row,
     occurred_date,
     slug,
 )
@@ -87,13 +87,13 @@ class Holding(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class HoldingSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One month of a holding's history: its standing claims in order of occurrence, and
+    """One day of a holding's history: its standing claims in order of occurrence, and
     the ones withdrawn (kept for auditors, never plotted)."""
 
     region: str
     country: str
     actor: str
-    month: str  # "2024-08": when the claims say the area was held, in UTC
+    day: str  # "2024-08-06": when the claims say the area was held, in UTC
     points: tuple[HoldingPoint, ...]
     retracted: tuple[Source, ...]
 
@@ -249,11 +249,11 @@ class HoldingsView:
 
 
 class HoldingsSeriesView:
-    """The holdings' history, one row per region, actor and month."""
+    """The holdings' history, one row per region, actor and day."""
 
     name: ClassVar[str] = "holdings-series"
 
-    # Its rows' pasts (projections/history.py): a month row shows every report of its month.
+    # Its rows' pasts (projections/history.py): a day row shows every report of its day.
     latest_classes: ClassVar[tuple[int, ...]] = ()
     top_classes: ClassVar[tuple[int, ...]] = ()
     all_classes: ClassVar[tuple[int, ...]] = (1,)
@@ -266,30 +266,30 @@ class HoldingsSeriesView:
 
     def keys(self, report: Report) -> tuple[str, ...]:
         claim = _territory(report)
-        return (monthly_key(slug(claim.region, claim.actor), report),)
+        return (daily_key(slug(claim.region, claim.actor), report),)
 
-    # A month row is put together from one piece per report (projections/history.py,
+    # A day row is put together from one piece per report (projections/history.py,
     # `Pieced`): its runner keeps each report's piece with its version.
-    piece_type: ClassVar[type] = MonthPiece[HoldingPoint]
+    piece_type: ClassVar[type] = DayPiece[HoldingPoint]
 
-    def piece(self, tracked: Tracked) -> MonthPiece[HoldingPoint]:
+    def piece(self, tracked: Tracked) -> DayPiece[HoldingPoint]:
         claim = _territory(tracked.report)
         names = (claim.region, claim.country, claim.actor)
-        return month_piece(tracked, names, lambda: _point(tracked))
+        return day_piece(tracked, names, lambda: _point(tracked))
 
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> HoldingSeries | None:
         return self.assemble(key, [t.derived(self.piece) for t in reports])
 
-    def assemble(self, key: str, pieces: Sequence[MonthPiece[HoldingPoint]]) -> HoldingSeries:
-        month = month_row(key, pieces)
-        region, country, actor = month.names
+    def assemble(self, key: str, pieces: Sequence[DayPiece[HoldingPoint]]) -> HoldingSeries:
+        day = day_row(key, pieces)
+        region, country, actor = day.names
         return HoldingSeries(
             region=region,
             country=country,
             actor=actor,
-            month=month.month,
-            points=month.points,
-            retracted=month.retracted,
+            day=day.day,
+            points=day.points,
+            retracted=day.retracted,
         )

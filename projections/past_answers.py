@@ -9,7 +9,7 @@ those reports' own events up to N (by the log's originator index) with the view'
 and renders with its `render`: the answer `replay` gives, byte for byte, in time that
 depends on the number of rows and not on the length of the log.
 
-A history (`history.Pieced`: a month row shows every report of its month) is put together
+A history (`history.Pieced`: a day row shows every report of its day) is put together
 from the pieces its versions keep, read in the fold's order (`put_together_at`): no event
 is folded; the answer costs what the rows it holds cost to read.
 
@@ -206,7 +206,7 @@ async def past_answer(
 ) -> ReplayAnswer:
     """`replay`'s answer to the same question; from the versions when the view keeps them.
     With `under` (a row key), the answer may hold only the rows at or under that key, as a
-    caller that filters them asks (a history's months are then the only ones read).
+    caller that filters them asks (a history's days are then the only ones read).
 
     Raises InvalidReplayQuestion as `replay` does."""
     view = check_question(view_name, known_at, position, as_of)

@@ -21,7 +21,7 @@ VIEWS: dict[str, View] = {
         FrontView(),
         StrikesView(),
         TimelineView(),
-        # The aggregate views' histories, one row per key and month.
+        # The aggregate views' histories, one row per key and day.
         HoldingsSeriesView(),
         ForcesHistoryView(),
         FrontSeriesView(),

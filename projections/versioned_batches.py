@@ -12,7 +12,7 @@ daemon loads only what a batch touches (Marten):
    reports its key needs at the batch's last position, picked from the versions as a past
    answer picks them (projections/past_answers.py, which sees the versions just written),
    and the rows, the quarantine and the view's position are written as any batch's are.
-   A month row of a history (`history.Pieced`) is instead put together from the pieces its
+   A day row of a history (`history.Pieced`) is instead put together from the pieces its
    versions keep, with no fold at all. A row drawn from its own report alone (the
    timeline's, a strike's) is rendered from the batch's reports, with no versions at all.
 The rows are the ones a fold of the whole log renders: a report is folded from its own
@@ -186,7 +186,7 @@ async def _written_together(
     one_row_at_a_time: bool = False,
 ) -> list[Generation]:
     """`_written` for the batches of several views at the same position: each kind of
-    statement once for all of them (the versions; the pieces of the month rows to put
+    statement once for all of them (the versions; the pieces of the day rows to put
     together; the positions, rows and quarantine), the reports a row is drawn from by folding
     read view by view."""
     versioned = [batch for batch in applied if batch.history is not None]

@@ -54,7 +54,7 @@ async def test_kursk_holding(client: Client, store: EventStore) -> None:
     assert "kursk-oblast" in missing.json()["detail"]
 
 
-async def test_a_holdings_series_by_key_gives_one_holdings_months_and_nothing_else(
+async def test_a_holdings_series_by_key_gives_one_holdings_days_and_nothing_else(
     client: Client, store: EventStore, pool: asyncpg.Pool
 ) -> None:
     await load_demo(ReportService(store))
@@ -67,7 +67,7 @@ async def test_a_holdings_series_by_key_gives_one_holdings_months_and_nothing_el
     assert response.status_code == 200, response.text
     rows = response.json()["rows"]
     assert all(row["key"].startswith("kursk-oblast/ukraine/") for row in rows)
-    assert [row["row"]["month"] for row in rows] == sorted(row["row"]["month"] for row in rows)
+    assert [row["row"]["day"] for row in rows] == sorted(row["row"]["day"] for row in rows)
     points = [point["area"]["value"] for row in rows for point in row["row"]["points"]]
     assert points == [1376, 800]
     everything = (await replay(pool, "holdings-series")).rows
@@ -82,7 +82,7 @@ async def test_a_holdings_series_by_key_gives_one_holdings_months_and_nothing_el
     )
     assert unexplained.status_code == 404
     assert unexplained.headers["content-type"].startswith("application/problem+json")
-    assert "kursk-oblast/ukraine/2024-08" in unexplained.json()["detail"]
+    assert "kursk-oblast/ukraine/2024-08-01" in unexplained.json()["detail"]
 
 
 async def test_etag_and_not_modified(client: Client, store: EventStore) -> None:

@@ -159,7 +159,7 @@ async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_
     await load_log(database_url, events=4_000)
     await follow_to_head(list(VIEWS.values()), pool, database_url)
     # (whose rows, kept from the versions batch by batch, are the fold's: the histories'
-    # month rows put together from the pieces their versions keep)
+    # day rows put together from the pieces their versions keep)
     await _assert_rows_are_the_folds(pool, store)
     assert await _pieces_kept(pool) == (len(PIECED), 0)
     head = await store.position()

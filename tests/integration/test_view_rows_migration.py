@@ -10,6 +10,7 @@ views' stay), and the runners fold them anew from the log.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ PIECES = importlib.import_module("migrations.versions.0012_report_pieces")
 IN_VIEW_ROWS = {name: view for name, view in VIEWS.items() if name not in ROW_STORES}
 # Views given a generation, a row and a version before 0012 and 0013 run.
 BUILT_BEFORE = ("holdings", "holdings-series", "forces-history", "front-series", "damage")
+HISTORIES = ("holdings-series", "forces-history", "front-series")
 _T = TypeVar("_T")
 
 
@@ -237,10 +239,10 @@ async def _kept_by(pool: asyncpg.Pool) -> dict[str, tuple[int, int, int]]:
     return counts
 
 
-async def _built_at_0011(pool: asyncpg.Pool) -> None:
+async def _built_at_0011(pool: asyncpg.Pool, only: tuple[str, ...] = BUILT_BEFORE) -> None:
     """A serving generation, a row and a version for holdings and each history, as 0011 left
     them (versions with no pieces), and for damage (which keeps none, as any other view)."""
-    for view in BUILT_BEFORE:
+    for view in only:
         await pool.execute(
             "INSERT INTO projection_generations (view, generation, state, position) "
             "VALUES ($1, 1, 'serving', 3)",
@@ -296,3 +298,24 @@ def test_damage_starts_over_to_name_each_sources_latest_withdrawn_tally(
     # and holdings keeps everything
     kept = run_on(url, _kept_by)
     assert (kept["damage"], kept["holdings"]) == ((0, 0, 0), (1, 1, 1))
+
+
+def test_the_histories_start_over_to_keep_a_row_per_day(fresh_database: str) -> None:
+    url = fresh_database
+    # Given holdings and the three histories built at 0013 (their rows a month each)
+    migrate.upgrade(url, "0011")
+    run_on(url, _built_at_0011)
+    migrate.upgrade(url, "0013")
+    run_on(url, functools.partial(_built_at_0011, only=HISTORIES))
+
+    # When the migration runs
+    migrate.upgrade(url, "0014")
+
+    # Then the histories have no generation, rows or versions (their next runner builds them
+    # again, a row per day), and holdings keeps everything
+    kept = run_on(url, _kept_by)
+    assert {view: kept[view] for view in ("holdings", "forces-history")} == {
+        "holdings": (1, 1, 1),
+        "forces-history": (0, 0, 0),
+    }
+    assert kept["holdings-series"] == kept["front-series"] == (0, 0, 0)

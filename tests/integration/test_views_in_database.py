@@ -84,12 +84,12 @@ async def test_the_seed_articles_figures_come_out_of_the_views(
     front = _documents(await read_rows(pool, "front"))["kurakhove/russia"]
     assert (front["rate"]["low"], front["rate"]["high"]) == (200, 300)
 
-    # The histories, a row per key and month: the 1,376 km² peak and the 800 km² now.
+    # The histories, a row per key and day: the 1,376 km² peak and the 800 km² now.
     series = _documents(await read_rows(pool, "holdings-series"))
     kursk = {key: row for key, row in series.items() if key.startswith("kursk-oblast/ukraine/")}
     points = [point for _, row in sorted(kursk.items()) for point in row["points"]]
     assert [point["area"]["value"] for point in points] == [1376, 800]
-    assert all(key.endswith("/" + row["month"]) for key, row in kursk.items())
+    assert all(key.endswith("/" + row["day"]) for key, row in kursk.items())
     history = _documents(await read_rows(pool, "forces-history"))
     deployed = [
         deployment["troops"]["value"]

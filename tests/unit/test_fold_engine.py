@@ -91,18 +91,19 @@ class Runner:
         return rows
 
 
-def series_areas(runner: Runner, holding: str) -> list[float | None]:
-    """The holding's whole series, month rows in key order."""
-    months = sorted(
+def series_points(runner: Runner, holding: str) -> list[dict[str, Any]]:
+    """The holding's whole series, day rows in key order."""
+    days = sorted(
         key
         for view, key in runner.rows
         if view == "holdings-series" and key.startswith(holding + "/")
     )
-    return [
-        point["area"]["value"]
-        for month in months
-        for point in runner.row("holdings-series", month)["points"]
-    ]
+    return [point for day in days for point in runner.row("holdings-series", day)["points"]]
+
+
+def series_areas(runner: Runner, holding: str) -> list[float | None]:
+    """The areas of the holding's whole series."""
+    return [point["area"]["value"] for point in series_points(runner, holding)]
 
 
 def test_a_later_filing_that_happened_earlier_takes_its_place_in_the_remembered_order() -> None:
@@ -140,8 +141,8 @@ def test_a_corroboration_reaches_the_series_point_made_before_it() -> None:
     runner.batch(filed, held(1200, 20))
     runner.batch(corroborate(runner.report(filed), by=INSTITUTE_FOR_THE_STUDY_OF_WAR))
 
-    row = runner.row("holdings-series", KURSK + "/2024-08")
-    assert [point["verification"] for point in row["points"]] == ["corroborated", "unverified"]
+    points = series_points(runner, KURSK)
+    assert [point["verification"] for point in points] == ["corroborated", "unverified"]
     assert runner.rows == runner.fresh()
 
 
@@ -176,7 +177,10 @@ def test_a_retraction_after_a_render_drops_the_point_and_the_row_falls_back() ->
     assert runner.rows == runner.fresh()
     runner.batch(retract(runner.report(first), reason="withdrawn too"))
     assert ("holdings", KURSK) not in runner.rows
-    assert len(runner.row("holdings-series", KURSK + "/2024-08")["retracted"]) == 2
+    assert [
+        len(runner.row("holdings-series", f"{KURSK}/2024-08-{day}")["retracted"])
+        for day in (10, 20)
+    ] == [1, 1]
     assert runner.rows == runner.fresh()
 
 
@@ -207,7 +211,7 @@ def test_a_deployment_remembered_for_the_forces_row_shows_its_correction() -> No
 
     key = "north-korea/kursk-oblast"
     assert runner.row("forces", key)["deployment"]["troops"]["value"] == 12_000
-    month = runner.row("forces-history", key + "/2024-11")
-    assert [d["troops"]["value"] for d in month["deployments"]] == [12_000]
-    assert [p["troops"]["value"] for p in month["points"]] == [12_000]
+    day = runner.row("forces-history", key + "/2024-11-01")
+    assert [d["troops"]["value"] for d in day["deployments"]] == [12_000]
+    assert [p["troops"]["value"] for p in day["points"]] == [12_000]
     assert runner.rows == runner.fresh()

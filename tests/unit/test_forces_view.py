@@ -3,7 +3,7 @@
 Given the seed article's reports and what happened to them later, when the forces view folds
 them, then each actor and theatre shows its latest standing strength, target and deployment,
 with the caveats it was reported under; and the forces-history view beside it lists every
-standing report of each month for the chart and every deployment in full, never summed.
+standing report of each day for the chart and every deployment in full, never summed.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def history(events: list[DomainEvent], as_of: datetime | None = None) -> dict[st
     return {key: row for key, row in rows.items() if isinstance(row, ForcesHistory)}
 
 
-def months_of(rows: dict[str, ForcesHistory], force: str) -> dict[str, ForcesHistory]:
-    """The month rows of one actor and theatre ("russia/kursk-oblast"), by key in order."""
+def days_of(rows: dict[str, ForcesHistory], force: str) -> dict[str, ForcesHistory]:
+    """The day rows of one actor and theatre ("russia/kursk-oblast"), by key in order."""
     return {key: row for key, row in rows.items() if key.rsplit("/", 1)[0] == force}
 
 
@@ -147,30 +147,30 @@ def test_the_demo_shows_russias_strength_and_the_troops_sent_to_kursk() -> None:
     assert north_koreans.verification is Verification.UNVERIFIED
 
 
-def test_the_demo_history_charts_each_report_in_the_month_it_held() -> None:
+def test_the_demo_history_charts_each_report_on_the_day_it_held() -> None:
     rows = history(demo_events())
 
     # The deployment to Kursk began in August; the strength and the North Koreans' arrival
     # are the source's "now", 23 November.
     assert list(rows) == [
-        f"{NORTH_KOREA_IN_KURSK}/2024-11",
-        f"{RUSSIA_IN_KURSK}/2024-08",
-        f"{RUSSIA_IN_UKRAINE}/2024-11",
+        f"{NORTH_KOREA_IN_KURSK}/2024-11-23",
+        f"{RUSSIA_IN_KURSK}/2024-08-01",
+        f"{RUSSIA_IN_UKRAINE}/2024-11-23",
     ]
-    overall = rows[f"{RUSSIA_IN_UKRAINE}/2024-11"]
-    assert (overall.actor, overall.theatre, overall.month) == ("Russia", "Ukraine", "2024-11")
+    overall = rows[f"{RUSSIA_IN_UKRAINE}/2024-11-23"]
+    assert (overall.actor, overall.theatre, overall.day) == ("Russia", "Ukraine", "2024-11-23")
     assert [(p.measure, p.troops.value, p.target, p.report_id) for p in overall.points] == [
         (Measure.STRENGTH, 575_000, about(690_000, Unit.TROOPS), FORCE_STRENGTH)
     ]
     assert overall.deployments == ()
     assert overall.retracted == ()
 
-    kursk = rows[f"{RUSSIA_IN_KURSK}/2024-08"]
-    assert (kursk.actor, kursk.theatre, kursk.month) == ("Russia", "Kursk Oblast", "2024-08")
+    kursk = rows[f"{RUSSIA_IN_KURSK}/2024-08-01"]
+    assert (kursk.actor, kursk.theatre, kursk.day) == ("Russia", "Kursk Oblast", "2024-08-01")
     assert [(p.measure, p.troops.value, p.target) for p in kursk.points] == [
         (Measure.DEPLOYMENT, 59_000, None)
     ]
-    # The month's deployment in full, as the summary shows it.
+    # The day's deployment in full, as the summary shows it.
     assert kursk.deployments == (forces(demo_events())[RUSSIA_IN_KURSK].deployment,)
 
 
@@ -178,23 +178,23 @@ def test_deployments_are_listed_one_by_one_and_never_summed() -> None:
     # Given the General Staff's 59,000 and Zelenskiy's 50,000 Russians in Kursk,
     events = [*demo_events(), zelenskiy_on_kursk()]
     row = forces(events)[RUSSIA_IN_KURSK]
-    months = months_of(history(events), RUSSIA_IN_KURSK)
+    days = days_of(history(events), RUSSIA_IN_KURSK)
 
     # then the summary shows the latest account as it was given, not a total,
     assert row.deployment is not None
     assert row.deployment.troops == about(50_000, Unit.TROOPS)
     assert row.deployment.source.report_id == ZELENSKIY_ON_KURSK
-    # and the history lists both, each in its month and in order of when they held,
+    # and the history lists both, each on its day and in order of when they held,
     # and nothing adds them up.
     assert [
-        (month.month, d.attribution.source, d.troops.value)
-        for month in months.values()
-        for d in month.deployments
+        (day.day, d.attribution.source, d.troops.value)
+        for day in days.values()
+        for d in day.deployments
     ] == [
-        ("2024-08", "Ukrainian General Staff source", 59_000),
-        ("2024-11", "President Volodymyr Zelenskiy", 50_000),
+        ("2024-08-01", "Ukrainian General Staff source", 59_000),
+        ("2024-11-11", "President Volodymyr Zelenskiy", 50_000),
     ]
-    assert [p.troops.value for month in months.values() for p in month.points] == [
+    assert [p.troops.value for day in days.values() for p in day.points] == [
         59_000,
         50_000,
     ]
@@ -213,7 +213,7 @@ def test_a_corrected_figure_replaces_the_old_one() -> None:
     )
 
     row = forces(events)[NORTH_KOREA_IN_KURSK]
-    month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11"]
+    month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11-23"]
 
     assert row.deployment is not None
     assert row.deployment.troops == about(12_000, Unit.TROOPS)
@@ -227,10 +227,10 @@ def test_retracting_the_latest_strength_falls_back_to_the_previous_one() -> None
     # Given a December count of 580,000, when it is retracted,
     events = [*demo_events(), december_strength()]
     before = forces(events)[RUSSIA_IN_UKRAINE]
-    december_before = history(events)[f"{RUSSIA_IN_UKRAINE}/2024-12"]
+    december_before = history(events)[f"{RUSSIA_IN_UKRAINE}/2024-12-15"]
     events.append(retract(events, DECEMBER_STRENGTH))
     after = forces(events)[RUSSIA_IN_UKRAINE]
-    months_after = months_of(history(events), RUSSIA_IN_UKRAINE)
+    months_after = days_of(history(events), RUSSIA_IN_UKRAINE)
 
     # then November's 575,000 is the strength again, and the withdrawn count is only listed.
     assert before.strength is not None
@@ -252,8 +252,8 @@ def test_retracting_the_only_report_removes_the_row() -> None:
     events.append(retract(events, NORTH_KOREAN_TROOPS))
 
     assert NORTH_KOREA_IN_KURSK not in forces(events)
-    # Its month of history only lists it as withdrawn: nothing to chart, no deployment.
-    month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11"]
+    # Its day of history only lists it as withdrawn: nothing to chart, no deployment.
+    month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11-23"]
     assert (month.points, month.deployments) == ((), ())
     assert [source.report_id for source in month.retracted] == [NORTH_KOREAN_TROOPS]
 
@@ -264,7 +264,7 @@ def test_corroboration_then_dispute_changes_the_verification_shown() -> None:
         corroborate(report_after(events, NORTH_KOREAN_TROOPS), by=SOUTH_KOREAN_INTELLIGENCE)
     )
     corroborated = forces(events)[NORTH_KOREA_IN_KURSK]
-    corroborated_month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11"]
+    corroborated_month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11-23"]
     events.append(
         dispute(
             report_after(events, NORTH_KOREAN_TROOPS),
@@ -273,7 +273,7 @@ def test_corroboration_then_dispute_changes_the_verification_shown() -> None:
         )
     )
     disputed = forces(events)[NORTH_KOREA_IN_KURSK]
-    disputed_month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11"]
+    disputed_month = history(events)[f"{NORTH_KOREA_IN_KURSK}/2024-11-23"]
 
     assert corroborated.deployment is not None
     assert corroborated.deployment.verification is Verification.CORROBORATED
@@ -303,8 +303,8 @@ def test_as_of_early_september_only_the_kursk_deployment_had_begun() -> None:
     assert deployment is not None
     assert deployment.troops == about(59_000, Unit.TROOPS)
     months = history(demo_events(), as_of=datetime(2024, 9, 1, tzinfo=UTC))
-    assert list(months) == [f"{RUSSIA_IN_KURSK}/2024-08"]
-    assert months[f"{RUSSIA_IN_KURSK}/2024-08"].deployments == (deployment,)
+    assert list(months) == [f"{RUSSIA_IN_KURSK}/2024-08-01"]
+    assert months[f"{RUSSIA_IN_KURSK}/2024-08-01"].deployments == (deployment,)
 
 
 def test_as_of_a_date_the_strength_is_the_one_counted_by_then() -> None:
@@ -316,7 +316,7 @@ def test_as_of_a_date_the_strength_is_the_one_counted_by_then() -> None:
     assert row.strength.troops == about(575_000, Unit.TROOPS)
 
 
-def test_the_history_is_split_by_month_and_a_withdrawn_report_stays_in_its_month() -> None:
+def test_the_history_is_split_by_day_and_a_withdrawn_report_stays_in_its_day() -> None:
     # Given November's 575,000 and December's 580,000, and Zelenskiy's November 50,000 in
     # Kursk beside the General Staff's 59,000 since August,
     events = [*demo_events(), december_strength(), zelenskiy_on_kursk()]
@@ -325,10 +325,10 @@ def test_the_history_is_split_by_month_and_a_withdrawn_report_stays_in_its_month
     events.append(retract(events, ZELENSKIY_ON_KURSK))
     after = history(events)
 
-    # then each month of a force is a row of its own, keyed and named by its month,
-    overall = months_of(after, RUSSIA_IN_UKRAINE)
-    assert list(overall) == [f"{RUSSIA_IN_UKRAINE}/2024-11", f"{RUSSIA_IN_UKRAINE}/2024-12"]
-    assert [month.month for month in overall.values()] == ["2024-11", "2024-12"]
+    # then each day of a force is a row of its own, keyed and named by its day,
+    overall = days_of(after, RUSSIA_IN_UKRAINE)
+    assert list(overall) == [f"{RUSSIA_IN_UKRAINE}/2024-11-23", f"{RUSSIA_IN_UKRAINE}/2024-12-15"]
+    assert [day.day for day in overall.values()] == ["2024-11-23", "2024-12-15"]
     assert [[p.report_id for p in month.points] for month in overall.values()] == [
         [FORCE_STRENGTH],
         [DECEMBER_STRENGTH],
@@ -338,18 +338,18 @@ def test_the_history_is_split_by_month_and_a_withdrawn_report_stays_in_its_month
         [580_000],
     ]
 
-    # and the withdrawn report leaves November's points and deployments for its `retracted`,
-    kursk = months_of(after, RUSSIA_IN_KURSK)
-    assert list(kursk) == [f"{RUSSIA_IN_KURSK}/2024-08", f"{RUSSIA_IN_KURSK}/2024-11"]
-    november_before = before[f"{RUSSIA_IN_KURSK}/2024-11"]
-    november = kursk[f"{RUSSIA_IN_KURSK}/2024-11"]
+    # and the withdrawn report leaves its day's points and deployments for its `retracted`,
+    kursk = days_of(after, RUSSIA_IN_KURSK)
+    assert list(kursk) == [f"{RUSSIA_IN_KURSK}/2024-08-01", f"{RUSSIA_IN_KURSK}/2024-11-11"]
+    november_before = before[f"{RUSSIA_IN_KURSK}/2024-11-11"]
+    november = kursk[f"{RUSSIA_IN_KURSK}/2024-11-11"]
     assert [p.report_id for p in november_before.points] == [ZELENSKIY_ON_KURSK]
     assert november_before.retracted == ()
     assert (november.points, november.deployments) == ((), ())
     assert [source.report_id for source in november.retracted] == [ZELENSKIY_ON_KURSK]
     # while August's is untouched, and the summary falls back to August's deployment.
-    assert kursk[f"{RUSSIA_IN_KURSK}/2024-08"] == before[f"{RUSSIA_IN_KURSK}/2024-08"]
-    assert kursk[f"{RUSSIA_IN_KURSK}/2024-08"].retracted == ()
+    assert kursk[f"{RUSSIA_IN_KURSK}/2024-08-01"] == before[f"{RUSSIA_IN_KURSK}/2024-08-01"]
+    assert kursk[f"{RUSSIA_IN_KURSK}/2024-08-01"].retracted == ()
     deployment = forces(events)[RUSSIA_IN_KURSK].deployment
     assert deployment is not None
     assert deployment.source.report_id == RUSSIAN_DEPLOYMENT

@@ -2,7 +2,7 @@
 
 Given the seed article's reports and what happened to them later, when the front view folds
 them, then each direction shows its latest standing rate, and the front-series view beside it
-a point per standing claim, one row per month.
+a point per standing claim, one row per day.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from tests.seed_values import (
 VIEW = FrontView()
 SERIES = FrontSeriesView()
 KURAKHOVE = "kurakhove/russia"
-KURAKHOVE_NOVEMBER = f"{KURAKHOVE}/2024-11"
+KURAKHOVE_NOVEMBER = f"{KURAKHOVE}/2024-11-23"  # the day of the demo's claim
+KURAKHOVE_NOVEMBER_11 = f"{KURAKHOVE}/2024-11-11"
 KURAKHOVE_ADVANCE = demo_report_id("kurakhove-advance")
 NOVEMBER_11 = Day(on=date(2024, 11, 11))
 # Fixed, so that two folds of "the same events" really are the same events.
@@ -112,14 +113,14 @@ def test_the_demo_shows_russia_advancing_200_to_300_metres_a_day_towards_kurakho
     assert row.source.filed_at_position == 9
     assert row.source.recorded_at == datetime(2024, 11, 23, 18, 0, 8, tzinfo=UTC)
 
-    months = series(demo_events())
-    assert list(months) == [KURAKHOVE_NOVEMBER]
-    month = months[KURAKHOVE_NOVEMBER]
-    assert (month.direction, month.actor, month.month) == ("Kurakhove", "Russia", "2024-11")
-    assert [(p.date, p.rate.low, p.rate.high, p.report_id) for p in month.points] == [
+    days = series(demo_events())
+    assert list(days) == [KURAKHOVE_NOVEMBER]
+    day = days[KURAKHOVE_NOVEMBER]
+    assert (day.direction, day.actor, day.day) == ("Kurakhove", "Russia", "2024-11-23")
+    assert [(p.date, p.rate.low, p.rate.high, p.report_id) for p in day.points] == [
         ("2024-11-23T00:00:00Z", 200, 300, KURAKHOVE_ADVANCE)
     ]
-    assert month.retracted == ()
+    assert day.retracted == ()
 
 
 def test_an_earlier_claim_recorded_later_joins_the_series_in_its_place() -> None:
@@ -127,12 +128,12 @@ def test_an_earlier_claim_recorded_later_joins_the_series_in_its_place() -> None
     events = [*demo_events(), earlier_estimate_by_analysts()]
 
     row = front(events)[KURAKHOVE]
-    months = series(events)
+    days = series(events)
 
-    # then it charts before Saturday's claim, in the same month's row, and Saturday's stays
+    # then it charts before Saturday's claim, in its own day's row, and Saturday's stays
     # the latest rate.
-    assert list(months) == [KURAKHOVE_NOVEMBER]
-    assert [(p.date, p.source) for p in months[KURAKHOVE_NOVEMBER].points] == [
+    assert list(days) == [KURAKHOVE_NOVEMBER_11, KURAKHOVE_NOVEMBER]
+    assert [(p.date, p.source) for day in days.values() for p in day.points] == [
         ("2024-11-11T00:00:00Z", "Institute for the Study of War"),
         ("2024-11-23T00:00:00Z", "Ukrainian General Staff source"),
     ]
@@ -148,7 +149,8 @@ def test_as_of_a_date_shows_only_the_claims_about_what_had_happened_by_then() ->
     before_any_claim = front(events, as_of=datetime(2024, 11, 1, tzinfo=UTC))
 
     assert mid_november[KURAKHOVE].rate == about(150, Unit.METRES_PER_DAY)
-    assert [p.report_id for p in mid_november_series[KURAKHOVE_NOVEMBER].points] == [
+    assert list(mid_november_series) == [KURAKHOVE_NOVEMBER_11]
+    assert [p.report_id for p in mid_november_series[KURAKHOVE_NOVEMBER_11].points] == [
         ANALYSTS_ESTIMATE
     ]
     assert before_any_claim == {}
@@ -185,11 +187,11 @@ def test_a_correction_naming_another_direction_moves_the_claim_to_that_row() -> 
     assert touched == {KURAKHOVE, "pokrovsk/russia"}
     assert list(render_all(VIEW, state)) == ["pokrovsk/russia"]
 
-    # Its month of the series moves with it.
+    # Its day of the series moves with it.
     series_state, series_touched = fold(SERIES, recorded([*demo, correction]))
 
-    assert series_touched == {KURAKHOVE_NOVEMBER, "pokrovsk/russia/2024-11"}
-    assert list(render_all(SERIES, series_state)) == ["pokrovsk/russia/2024-11"]
+    assert series_touched == {KURAKHOVE_NOVEMBER, "pokrovsk/russia/2024-11-23"}
+    assert list(render_all(SERIES, series_state)) == ["pokrovsk/russia/2024-11-23"]
 
 
 def test_a_retracted_claim_leaves_the_series_and_the_previous_one_is_latest_again() -> None:
@@ -199,11 +201,16 @@ def test_a_retracted_claim_leaves_the_series_and_the_previous_one_is_latest_agai
     )
 
     row = front([*demo, retraction])[KURAKHOVE]
-    month = series([*demo, retraction])[KURAKHOVE_NOVEMBER]
+    days = series([*demo, retraction])
 
     assert row.rate == about(150, Unit.METRES_PER_DAY)
-    assert [p.source for p in month.points] == ["Institute for the Study of War"]
-    assert [source.report_id for source in month.retracted] == [KURAKHOVE_ADVANCE]
+    assert [p.source for p in days[KURAKHOVE_NOVEMBER_11].points] == [
+        "Institute for the Study of War"
+    ]
+    assert days[KURAKHOVE_NOVEMBER].points == ()
+    assert [source.report_id for source in days[KURAKHOVE_NOVEMBER].retracted] == [
+        KURAKHOVE_ADVANCE
+    ]
 
 
 def test_when_every_claim_about_a_direction_is_retracted_the_row_goes() -> None:
@@ -242,7 +249,7 @@ def test_the_same_events_render_byte_identical_rows() -> None:
     assert b'"qualifier":"between"' in first
 
 
-def test_the_series_is_split_by_month_and_a_withdrawn_claim_stays_in_its_month() -> None:
+def test_the_series_is_split_by_day_and_a_withdrawn_claim_stays_in_its_day() -> None:
     # Given an October estimate as well as November's two claims,
     events = [*demo_events(), earlier_estimate_by_analysts(), october_estimate_by_analysts()]
     before = series(events)
@@ -252,18 +259,20 @@ def test_the_series_is_split_by_month_and_a_withdrawn_claim_stays_in_its_month()
     )
     after = series(events)
 
-    # then each month is a row of its own, keyed and named by its month,
-    october = f"{KURAKHOVE}/2024-10"
-    assert list(before) == list(after) == [october, KURAKHOVE_NOVEMBER]
-    assert [row.month for row in after.values()] == ["2024-10", "2024-11"]
+    # then each day is a row of its own, keyed and named by its day,
+    october = f"{KURAKHOVE}/2024-10-28"
+    assert list(before) == list(after) == [october, KURAKHOVE_NOVEMBER_11, KURAKHOVE_NOVEMBER]
+    assert [row.day for row in after.values()] == ["2024-10-28", "2024-11-11", "2024-11-23"]
     assert [p.report_id for p in before[october].points] == [OCTOBER_ESTIMATE]
-    assert [p.report_id for p in after[KURAKHOVE_NOVEMBER].points] == [
-        ANALYSTS_ESTIMATE,
-        KURAKHOVE_ADVANCE,
-    ]
-    # and the withdrawn claim leaves October's points for October's `retracted`,
+    assert [
+        p.report_id
+        for day in (KURAKHOVE_NOVEMBER_11, KURAKHOVE_NOVEMBER)
+        for p in after[day].points
+    ] == [ANALYSTS_ESTIMATE, KURAKHOVE_ADVANCE]
+    # and the withdrawn claim leaves its day's points for that day's `retracted`,
     assert after[october].points == ()
     assert [source.report_id for source in after[october].retracted] == [OCTOBER_ESTIMATE]
-    # while November's row is untouched.
+    # while November's rows are untouched.
     assert after[KURAKHOVE_NOVEMBER] == before[KURAKHOVE_NOVEMBER]
+    assert after[KURAKHOVE_NOVEMBER_11] == before[KURAKHOVE_NOVEMBER_11]
     assert after[KURAKHOVE_NOVEMBER].retracted == ()

@@ -3,7 +3,7 @@
 Given the seed article's reports and what happened to them later, when the holdings view
 folds them, then each region and actor shows the latest standing figure, the peak and the
 share lost between them; the holdings-series view beside it keeps every standing claim, one
-row per region, actor and month, with that month's withdrawn claims listed apart.
+row per region, actor and day, with that day's withdrawn claims listed apart.
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ from tests.seed_values import (
 VIEW = HoldingsView()
 SERIES = HoldingsSeriesView()
 KURSK = "kursk-oblast/ukraine"
-KURSK_AUGUST = f"{KURSK}/2024-08"
-KURSK_OCTOBER = f"{KURSK}/2024-10"
-KURSK_NOVEMBER = f"{KURSK}/2024-11"
+# Day rows: the demo's peak was held "in August" (a month, on the axis at its first day).
+KURSK_AUGUST = f"{KURSK}/2024-08-01"
+KURSK_LATE_AUGUST = f"{KURSK}/2024-08-27"
+KURSK_OCTOBER = f"{KURSK}/2024-10-15"
+KURSK_NOVEMBER = f"{KURSK}/2024-11-23"
 CURRENT_HOLDING = demo_report_id("kursk-current-holding")
 PEAK_HOLDING = demo_report_id("kursk-peak-holding")
 # Fixed, so that two folds of "the same events" really are the same events.
@@ -74,7 +76,7 @@ def series(events: list[DomainEvent], as_of: datetime | None = None) -> dict[str
 
 
 def points(history: dict[str, HoldingSeries]) -> list[HoldingPoint]:
-    """Every standing point of the history, month after month (keys sort by month)."""
+    """Every standing point of the history, day after day (keys sort by day)."""
     return [point for row in history.values() for point in row.points]
 
 
@@ -127,7 +129,7 @@ def test_the_demo_shows_ukraine_holding_about_800_km2_of_kursk_down_from_1376() 
         ("2024-08-01T00:00:00Z", 1376, Extent.PEAK, PEAK_HOLDING),
         ("2024-11-23T00:00:00Z", 800, Extent.CURRENT, CURRENT_HOLDING),
     ]
-    assert all(month.retracted == () for month in history.values())
+    assert all(day.retracted == () for day in history.values())
 
 
 def test_a_corrected_figure_replaces_the_old_one_everywhere() -> None:
@@ -273,7 +275,7 @@ def test_as_of_early_september_the_current_figure_is_the_one_given_then() -> Non
     assert holdings(demo_events(), as_of=datetime(2024, 7, 1, tzinfo=UTC)) == {}
 
 
-def test_claims_in_two_months_make_two_series_rows_and_one_summary_row() -> None:
+def test_claims_about_two_days_make_two_series_rows_and_one_summary_row() -> None:
     # Given a mid-October figure, and Syrskyi's late-August one recorded after it,
     mid_october = file_report(
         claim=kursk_held(about(1000, Unit.KM2)),
@@ -287,9 +289,9 @@ def test_claims_in_two_months_make_two_series_rows_and_one_summary_row() -> None
     history = series(events)
     summary = holdings(events)
 
-    # then each claim lands in the row of the month it speaks of, named by that month,
-    assert list(history) == [KURSK_AUGUST, KURSK_OCTOBER]
-    assert [row.month for row in history.values()] == ["2024-08", "2024-10"]
+    # then each claim lands in the row of the day it speaks of, named by that day,
+    assert list(history) == [KURSK_LATE_AUGUST, KURSK_OCTOBER]
+    assert [row.day for row in history.values()] == ["2024-08-27", "2024-10-15"]
     assert [[p.report_id for p in row.points] for row in history.values()] == [
         [SYRSKYI_LATE_AUGUST],
         [SYRSKYI_MID_OCTOBER],

@@ -95,9 +95,9 @@ def test_holdings_as_of_early_september_show_the_peak_era_only() -> None:
     kursk = holdings[KURSK]
     assert kursk["current"] is None
     assert kursk["peak"]["area"]["value"] == 1376
-    # November's month row is not there yet: only August's, with the peak claim.
-    assert list(series) == [f"{KURSK}/2024-08"]
-    assert [point["area"]["value"] for point in series[f"{KURSK}/2024-08"]["points"]] == [1376]
+    # November's day row is not there yet: only August's, with the peak claim.
+    assert list(series) == [f"{KURSK}/2024-08-01"]
+    assert [point["area"]["value"] for point in series[f"{KURSK}/2024-08-01"]["points"]] == [1376]
 
 
 def test_before_the_incursion_there_is_nothing_to_show() -> None:
