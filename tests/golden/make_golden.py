@@ -330,7 +330,7 @@ ISW_ASSESSED_SHARE = _filed(
     minutes=13,
     claim=OccupationShare(
         occupier="Russia",
-        country="Ukraine",
+        country="UA",
         share=exactly(19.006322049121263, Unit.PERCENT),
         area=exactly(114_727.48165866968, Unit.KM2),
     ),

@@ -7,17 +7,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from application.imports import Format, read_format
 from application.imports.identity import row_report_id
 from application.imports.importer import ImportAnswer, Outcome, import_datasets
 from application.reports import ReportService
-from domain.attribution import Verification
+from domain.attribution import Provenance, Verification
 from domain.claims import Casualties, EquipmentLosses, OccupationShare
 from domain.events import ReportCorrected, ReportFiled, ReportRetracted
 from domain.occurrence import Day
 from domain.report import Report
+from projections.explain import encode_explanation, explain
 from store.event_store import EventStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,3 +216,23 @@ async def test_the_isw_area_and_the_economist_estimates_keep_their_sources_and_c
     assert uk.reported == Day(on=date(2024, 11, 19))
     assert uk.attribution.provenance is not None
     assert uk.attribution.provenance.release == "2026-08-10"
+
+
+async def test_explaining_an_imported_report_shows_its_dataset_row_and_licence(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    await _import(store, Format.ISW_AREA, DATA / "area_assessed_as_russia_controlled.csv")
+    report_id = row_report_id("isw-area", "2024-11-23")
+
+    explanation = await explain(pool, "timeline", str(report_id))
+
+    (row,) = explanation.rows
+    (report,) = row.reports
+    assert report.provenance == Provenance(
+        dataset="TheEconomist/the-economist-ukraine-war-dead-and-wounded-estimates: "
+        "area_assessed_as_russia_controlled.csv",
+        row="2024-11-23",
+        licence="CC BY 4.0",
+        credit="Data © The Economist",
+    )
+    assert b'"provenance"' in encode_explanation(explanation)

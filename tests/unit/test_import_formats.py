@@ -173,7 +173,7 @@ def test_isw_area_is_a_share_of_ukraine_with_its_area_in_square_kilometres() -> 
     assert share.claim.area is not None
     assert share.claim.area.value == pytest.approx(114_727.48, abs=0.01)
     assert share.attribution.source == "Institute for the Study of War"
-    assert claim_text(share.claim) == "Russia occupies 19.0063 percent (114,727 km2) of Ukraine"
+    assert claim_text(share.claim) == "Russia occupies 19.0063 percent (114,727 km2) of UA"
     # The file repeats 2026-04-04 word for word: both rows are read, the importer says it once.
     assert [row.line for row in dataset.rows if row.key == "2026-04-04"] == [1504, 1505]
 
