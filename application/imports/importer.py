@@ -24,7 +24,7 @@ from application.imports.rows import BadRow, DatasetRows, SourceRow
 from application.reports import decide_filing
 from domain import report as rules
 from domain.errors import DomainError, InvalidReport
-from domain.events import DomainEvent, ReportEvent
+from domain.events import DomainEvent
 from domain.report import Report
 from store.event_store import EventStore
 
@@ -89,14 +89,18 @@ async def import_datasets(
 
 
 async def _imported_reports(store: EventStore, scope: str) -> dict[UUID, Report]:
+    """The reports imported before from the dataset `scope`: those in its range of ids
+    whose id is indeed the one their row gives (any other is somebody else's)."""
     first, last = dataset_id_range(scope)
-    by_report: dict[UUID, list[ReportEvent]] = defaultdict(list)
+    by_report: dict[UUID, list[DomainEvent]] = defaultdict(list)
     for recorded in await store.read_id_range(first, last):
-        by_report[recorded.event.originator_id].append(recorded.event)  # type: ignore[arg-type]
-    reports = {}
+        by_report[recorded.event.originator_id].append(recorded.event)
+    reports: dict[UUID, Report] = {}
     for report_id, events in by_report.items():
         report = rules.project_report(None, events)
-        if report is not None:
+        if report is None or report.attribution.provenance is None:
+            continue
+        if row_report_id(scope, report.attribution.provenance.row) == report_id:
             reports[report_id] = report
     return reports
 
@@ -160,16 +164,24 @@ def _plan(
     answer.rows.extend(refused)
     if refused:
         return events
-    for report_id, report in reports.items():
-        provenance = report.attribution.provenance
-        if report_id in seen or report.is_retracted or provenance is None:
-            continue
-        reason = f"row {provenance.row} is gone from {dataset.file}"
+    gone = [
+        report
+        for report_id, report in reports.items()
+        if report_id not in seen and not report.is_retracted
+    ]
+    for report in sorted(gone, key=_row_of):
+        reason = f"row {_row_of(report)} is gone from {dataset.file}"
         events.append(rules.retract(report, reason=reason))
         answer.rows.append(
-            RowOutcome(Outcome.RETRACTED, dataset.file, None, provenance.row, report_id)
+            RowOutcome(Outcome.RETRACTED, dataset.file, None, _row_of(report), report.id)
         )
     return events
+
+
+def _row_of(report: Report) -> str:
+    provenance = report.attribution.provenance
+    assert provenance is not None  # `_imported_reports` keeps only reports with one
+    return provenance.row
 
 
 def _says_the_same(first: SourceRow, again: SourceRow) -> bool:

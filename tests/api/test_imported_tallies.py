@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from api.settings import ApiSettings
 from application.demo import load_demo
 from application.imports import Format, read_format
 from application.imports.identity import row_report_id
@@ -18,6 +21,13 @@ from store.event_store import EventStore
 from tests.api.conftest import Client
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
+
+
+@pytest.fixture
+def api_settings() -> ApiSettings:
+    # The timeline folds the 22,375 tallies before it answers for them: on a machine busy
+    # with other tests that may take longer than the usual wait.
+    return ApiSettings(default_wait_seconds=60.0, max_wait_seconds=60.0)
 
 
 async def _claim(client: Client, scope: str, row: str) -> dict[str, Any]:

@@ -10,14 +10,16 @@ from typing import Any
 import asyncpg
 import pytest
 
+from application.commands import FileReport
 from application.imports import Format, read_format
-from application.imports.identity import row_report_id
+from application.imports.identity import dataset_id_range, row_report_id
 from application.imports.importer import ImportAnswer, Outcome, import_datasets
 from application.reports import ReportService
-from domain.attribution import Provenance, Verification
+from domain.attribution import Attribution, Provenance, Side, Verification
 from domain.claims import Casualties, EquipmentLosses, OccupationShare
 from domain.events import ReportCorrected, ReportFiled, ReportRetracted
 from domain.occurrence import Day
+from domain.quantities import Unit, about
 from domain.report import Report
 from projections.explain import encode_explanation, explain
 from store.event_store import EventStore
@@ -236,3 +238,26 @@ async def test_explaining_an_imported_report_shows_its_dataset_row_and_licence(
         credit="Data © The Economist",
     )
     assert b'"provenance"' in encode_explanation(explanation)
+
+
+async def test_a_report_filed_by_hand_inside_a_datasets_ids_is_left_alone(
+    store: EventStore,
+) -> None:
+    # Given a report filed by hand whose id happens to fall in ISW's range of ids
+    first, _ = dataset_id_range("isw-area")
+    seed = ReportService(store)
+    await seed.file(
+        FileReport(
+            claim=OccupationShare(occupier="Russia", country="UA", share=about(20, Unit.PERCENT)),
+            attribution=Attribution(source="Reuters", side=Side.THIRD_PARTY),
+            occurred=Day(on=date(2024, 11, 23)),
+            reported=Day(on=date(2024, 11, 23)),
+            report_id=first,
+        )
+    )
+
+    # When ISW's file is imported, then that report is neither counted nor retracted
+    answer = await _import(store, Format.ISW_AREA, DATA / "area_assessed_as_russia_controlled.csv")
+
+    assert answer.count(Outcome.RETRACTED) == 0
+    assert (await seed.get(first)).verification is Verification.UNVERIFIED
