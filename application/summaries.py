@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import assert_never
 
 from domain.attribution import Attribution
 from domain.claims import (
+    Casualties,
     Claim,
     Counterattack,
     DamageTally,
+    EquipmentLosses,
+    EquipmentState,
     ForceStrength,
     FrontAdvance,
     OccupationShare,
     OffensiveLaunched,
     Strike,
+    Tally,
     TerritoryControl,
     TroopDeployment,
 )
@@ -26,7 +31,7 @@ from domain.events import (
     ReportFiled,
     ReportRetracted,
 )
-from domain.quantities import Qualifier, Quantity
+from domain.quantities import Qualifier, Quantity, Unit
 
 _QUALIFIER_WORDS = {
     Qualifier.EXACT: "",
@@ -39,16 +44,23 @@ _QUALIFIER_WORDS = {
 }
 
 
+def _figure(figure: float) -> str:
+    # Whole figures in full (1,456,610 personnel, not 1.45661e+06); others to six digits.
+    return f"{int(figure):,}" if figure.is_integer() else f"{figure:,g}"
+
+
 def quantity_text(quantity: Quantity) -> str:
     unit = quantity.unit.value
     if quantity.value is not None:
-        return f"{_QUALIFIER_WORDS[quantity.qualifier]}{quantity.value:,g} {unit}"
+        return f"{_QUALIFIER_WORDS[quantity.qualifier]}{_figure(quantity.value)} {unit}"
     if quantity.low is not None and quantity.high is not None:
-        return f"{quantity.low:,g}-{quantity.high:,g} {unit}"
+        return f"{_figure(quantity.low)}-{_figure(quantity.high)} {unit}"
     if quantity.low is not None:
-        return f"{_QUALIFIER_WORDS[quantity.qualifier] or 'at least '}{quantity.low:,g} {unit}"
+        hedge = _QUALIFIER_WORDS[quantity.qualifier] or "at least "
+        return f"{hedge}{_figure(quantity.low)} {unit}"
     assert quantity.high is not None
-    return f"{_QUALIFIER_WORDS[quantity.qualifier] or 'at most '}{quantity.high:,g} {unit}"
+    hedge = _QUALIFIER_WORDS[quantity.qualifier] or "at most "
+    return f"{hedge}{_figure(quantity.high)} {unit}"
 
 
 def claim_text(claim: Claim) -> str:
@@ -75,9 +87,52 @@ def claim_text(claim: Claim) -> str:
                 f"{quantity_text(claim.count)} of {claim.category} damaged by {claim.responsible}"
             )
         case OccupationShare():
-            return f"{claim.occupier} occupies {quantity_text(claim.share)} of {claim.country}"
+            area = f" ({quantity_text(claim.area)})" if claim.area else ""
+            return (
+                f"{claim.occupier} occupies {quantity_text(claim.share)}{area} of {claim.country}"
+            )
+        case Casualties():
+            return _casualties_text(claim)
+        case EquipmentLosses():
+            state = "" if claim.state is EquipmentState.UNSPECIFIED else f" {claim.state.value}"
+            return (
+                f"{claim.side} lost {_counted(claim.count)} {claim.source_category}{state}"
+                f"{_period_text(claim.tally, claim.since)}"
+            )
         case _:
             assert_never(claim)
+
+
+def _counted(quantity: Quantity) -> str:
+    """A count without its unit ("9,419 tank", not "9,419 count tank")."""
+    text = quantity_text(quantity)
+    return text.removesuffix(" count") if quantity.unit is Unit.COUNT else text
+
+
+def _period_text(tally: Tally, since: date | None) -> str:
+    if tally is Tally.INCREMENT:
+        return " (new)"
+    return f" since {since.isoformat()}" if since is not None else " in all"
+
+
+_CASUALTY_WORDS = {
+    "killed": "killed",
+    "wounded": "wounded",
+    "missing": "missing",
+    "captured": "captured",
+    "total": "lost",
+}
+
+
+def _casualties_text(claim: Casualties) -> str:
+    figures = []
+    for name in Casualties.FIGURES:
+        quantity = getattr(claim, name)
+        if quantity is not None:
+            label = f" ({claim.label})" if name == "total" and claim.label else ""
+            figures.append(f"{quantity_text(quantity)} {_CASUALTY_WORDS[name]}{label}")
+    whose = claim.side if claim.status == "unknown" else f"{claim.side} ({claim.status.value})"
+    return f"{whose}: {', '.join(figures)}{_period_text(claim.tally, claim.since)}"
 
 
 def _by(attribution: Attribution | None) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from uuid import UUID
 
 from cli.commands import UsageError, day_or_moment, log_position, moment
+from domain.attribution import Provenance
 from projections.core import iso
 from projections.explain import (
     Contribution,
@@ -131,6 +132,14 @@ def _from(figure: Figure) -> str:
     return f"{noun} {', '.join(str(report_id) for report_id in figure.report_ids)}"
 
 
+def _provenance_lines(provenance: Provenance, indent: str) -> Iterator[str]:
+    release = f", release {provenance.release}" if provenance.release else ""
+    yield f"{indent}from {provenance.dataset}{release}, row {provenance.row}"
+    terms = "; ".join(text for text in (provenance.licence, provenance.credit) if text)
+    if terms:
+        yield f"{indent}licence: {terms}"
+
+
 def _report_lines(report: Contribution, supersedes: list[UUID]) -> Iterator[str]:
     role = report.role.value.replace("_", " ")
     yield (
@@ -141,6 +150,8 @@ def _report_lines(report: Contribution, supersedes: list[UUID]) -> Iterator[str]
     yield f"{more}{report.summary} (on {report.date[:10]})"
     via = f" via {report.outlet}" if report.outlet else ""
     yield f"{more}per {report.source}{via} ({report.side}), {report.verification}"
+    if report.provenance is not None:
+        yield from _provenance_lines(report.provenance, more)
     if report.shown_as:
         yield f"{more}shown as {', '.join(report.shown_as)}"
     for change in report.changes:

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from cli import audit, commands, explain, keys, quarantine, servers
+from cli import audit, commands, explain, imports, keys, quarantine, servers
 from domain.errors import DomainError
 from projections.rebuild import RebuildInProgress
 from projections.registry import VIEWS
@@ -159,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="canonical JSON (the default)")
 
     explain.add_parser(sub)
+    imports.add_parser(sub)
     keys.add_parser(sub)
     quarantine.add_parser(sub)
     audit.add_parsers(sub)
@@ -177,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rebuild": lambda a: asyncio.run(commands.rebuild(a)),
         "replay": lambda a: asyncio.run(commands.replay(a)),
         "explain": lambda a: asyncio.run(explain.explain(a)),
+        "import": lambda a: asyncio.run(imports.run(a)),
         "keys": lambda a: asyncio.run(keys.run(a)),
         "quarantine": lambda a: asyncio.run(quarantine.run(a)),
         "verify": lambda a: asyncio.run(audit.verify(a)),

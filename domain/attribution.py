@@ -7,7 +7,7 @@ from enum import StrEnum
 import msgspec
 
 from domain.errors import InvalidReport
-from domain.limits import Name, Url
+from domain.limits import FreeText, Name, Url
 
 
 class Side(StrEnum):
@@ -38,6 +38,34 @@ class Stance(StrEnum):
     DOES_NOT_DISCLOSE = "does_not_disclose"
 
 
+class Provenance(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
+    omit_defaults=True,
+):
+    """Where an imported claim was taken from: the dataset that compiled it, which release
+    of it, the row's own identity there, and what its licence asks of whoever shows it."""
+
+    dataset: Name
+    row: Name
+    release: Name | None = None
+    licence: Name | None = None
+    credit: FreeText | None = None  # the attribution text the licence requires
+    url: Url | None = None
+
+    def validate(self, field: str) -> None:
+        for name in ("dataset", "row"):
+            if not getattr(self, name).strip():
+                raise InvalidReport(f"{field}.{name}", "must not be blank")
+        for name in ("release", "licence", "credit", "url"):
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                raise InvalidReport(f"{field}.{name}", "must not be blank; omit it instead")
+
+
 class Attribution(
     msgspec.Struct,
     frozen=True,
@@ -46,12 +74,14 @@ class Attribution(
     gc=False,
     omit_defaults=True,
 ):
-    """The chain of custody of a claim: `source` said it, `outlet` relayed it."""
+    """The chain of custody of a claim: `source` said it, `outlet` relayed it, and, for an
+    imported claim, `provenance` names the dataset row it was taken from."""
 
     source: Name
     side: Side
     outlet: Name | None = None
     url: Url | None = None
+    provenance: Provenance | None = None
 
     def validate(self, field: str) -> None:
         if not self.source.strip():
@@ -60,6 +90,8 @@ class Attribution(
             raise InvalidReport(
                 f"{field}.outlet", "must not be blank; omit it when nobody relayed the claim"
             )
+        if self.provenance is not None:
+            self.provenance.validate(f"{field}.provenance")
 
 
 class Caveat(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, gc=False):

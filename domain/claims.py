@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 
@@ -234,16 +235,134 @@ class DamageTally(ClaimStruct, frozen=True, tag="damage_tally"):
 
 
 class OccupationShare(ClaimStruct, frozen=True, tag="occupation_share"):
-    """The share of a country an occupier holds ("Russia occupies a fifth of Ukraine")."""
+    """The share of a country an occupier holds ("Russia occupies a fifth of Ukraine"), and
+    the area that share is when the source measured it (ISW's assessed 114,727 km²)."""
 
     occupier: Name
     country: Name
     share: Quantity
+    area: Quantity | None = None
 
     def validate(self) -> None:
         _require_text(self.occupier, "claim.occupier")
         _require_text(self.country, "claim.country")
         _require_unit(self.share, frozenset({Unit.PERCENT}), "claim.share")
+        if self.area is not None:
+            _require_unit(self.area, frozenset({Unit.KM2}), "claim.area")
+
+
+class Tally(StrEnum):
+    """Whether a figure counts everything since a day (`since`) up to the report's
+    occurrence, or only what is new within the occurrence."""
+
+    RUNNING_TOTAL = "running_total"  # replaces the same source's earlier total; never summed
+    INCREMENT = "increment"  # adds up with the other increments
+
+
+def _require_period(tally: Tally, since: date | None) -> None:
+    if tally is Tally.INCREMENT and since is not None:
+        raise InvalidReport(
+            "claim.since", "an increment covers its occurrence; `since` is for running totals"
+        )
+
+
+class PersonStatus(StrEnum):
+    MILITARY = "military"
+    CIVILIAN = "civilian"
+    UNKNOWN = "unknown"
+
+
+class Casualties(ClaimStruct, frozen=True, tag="casualties"):
+    """People of one side killed, wounded, missing or captured ("about 729,720 Russian
+    personnel since 24 February 2022"). Each figure may carry low, best (`value`) and high, as
+    UCDP gives them; `total` is the figure a source gives only as a sum ("casualties": killed
+    and wounded together), with `label` the source's own word for it. The period covered: a
+    running total counts from `since` to the report's occurrence (the day it counts up to, so
+    that it sits on that day in the timeline); an increment covers its occurrence alone.
+    """
+
+    side: Name  # whose people: not the side of the source that counts them
+    status: PersonStatus = PersonStatus.UNKNOWN
+    killed: Quantity | None = None
+    wounded: Quantity | None = None
+    missing: Quantity | None = None
+    captured: Quantity | None = None
+    total: Quantity | None = None
+    label: Name | None = None
+    tally: Tally = Tally.RUNNING_TOTAL
+    since: date | None = None
+    country: Name | None = None  # where they fell, when the source says
+
+    FIGURES: ClassVar[tuple[str, ...]] = ("killed", "wounded", "missing", "captured", "total")
+
+    def validate(self) -> None:
+        _require_text(self.side, "claim.side")
+        if all(getattr(self, name) is None for name in self.FIGURES):
+            raise InvalidReport(
+                "claim", "casualties need a figure: killed, wounded, missing, captured or total"
+            )
+        for name in self.FIGURES:
+            quantity = getattr(self, name)
+            if quantity is not None:
+                _require_unit(quantity, frozenset({Unit.PEOPLE}), f"claim.{name}")
+        for name in ("label", "country"):
+            value = getattr(self, name)
+            if value is not None:
+                _require_text(value, f"claim.{name}")
+        _require_period(self.tally, self.since)
+
+
+class EquipmentCategory(StrEnum):
+    """A normalised kind of equipment; a claim keeps the source's own name beside it."""
+
+    TANKS = "tanks"
+    ARMOURED_VEHICLES = "armoured_vehicles"
+    ARTILLERY = "artillery"
+    ROCKET_LAUNCHERS = "rocket_launchers"
+    AIR_DEFENCE = "air_defence"
+    AIRCRAFT = "aircraft"
+    HELICOPTERS = "helicopters"
+    DRONES = "drones"
+    MISSILES = "missiles"
+    MISSILE_LAUNCHERS = "missile_launchers"
+    SHIPS = "ships"
+    SUBMARINES = "submarines"
+    VEHICLES = "vehicles"
+    FUEL_TANKERS = "fuel_tankers"
+    GROUND_ROBOTS = "ground_robots"
+    SPECIAL_EQUIPMENT = "special_equipment"
+    OTHER = "other"
+
+
+class EquipmentState(StrEnum):
+    DESTROYED = "destroyed"
+    DAMAGED = "damaged"
+    ABANDONED = "abandoned"
+    CAPTURED = "captured"
+    UNSPECIFIED = "unspecified"  # the General Staff counts "losses" without saying which
+
+
+class EquipmentLosses(ClaimStruct, frozen=True, tag="equipment_losses"):
+    """One side's losses of one category of equipment ("9,419 tanks since 24 February 2022").
+
+    `source_category` is the source's own name ("APC", "vehicles and fuel tanks"), kept beside
+    the normalised `category` so that nothing the source said is lost in the mapping. The
+    period covered is as for `Casualties`: from `since` to the report's occurrence for a
+    running total, the occurrence alone for an increment.
+    """
+
+    side: Name  # whose equipment
+    category: EquipmentCategory
+    source_category: Name
+    count: Quantity
+    state: EquipmentState = EquipmentState.UNSPECIFIED
+    tally: Tally = Tally.RUNNING_TOTAL
+    since: date | None = None
+
+    def validate(self) -> None:
+        _require_text(self.side, "claim.side")
+        _require_text(self.source_category, "claim.source_category")
+        _require_unit(self.count, frozenset({Unit.COUNT, Unit.VEHICLES, Unit.SHIPS}), "claim.count")
 
 
 Claim = (
@@ -256,6 +375,8 @@ Claim = (
     | Strike
     | DamageTally
     | OccupationShare
+    | Casualties
+    | EquipmentLosses
 )
 
 CLAIM_KINDS: tuple[str, ...] = tuple(
@@ -270,5 +391,7 @@ CLAIM_KINDS: tuple[str, ...] = tuple(
         Strike,
         DamageTally,
         OccupationShare,
+        Casualties,
+        EquipmentLosses,
     )
 )

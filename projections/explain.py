@@ -50,7 +50,7 @@ import asyncpg
 import msgspec
 
 from application.summaries import claim_text, event_summary
-from domain.attribution import Side, Verification
+from domain.attribution import Provenance, Side, Verification
 from domain.events import ReportFiled
 from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
 from projections.figures import Figure, RowReading, read_row
@@ -103,8 +103,9 @@ class Change(msgspec.Struct, frozen=True, kw_only=True):
     summary: str
 
 
-class Contribution(msgspec.Struct, frozen=True, kw_only=True):
-    """One report feeding the row: who said it, how it stands, what it does in the row."""
+class Contribution(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One report feeding the row: who said it, how it stands, what it does in the row, and,
+    for an imported report, the dataset row it came from (absent otherwise)."""
 
     report_id: UUID
     role: Role
@@ -122,6 +123,7 @@ class Contribution(msgspec.Struct, frozen=True, kw_only=True):
     last_changed_at_position: int
     recorded_at: datetime
     changes: tuple[Change, ...]
+    provenance: Provenance | None = None
 
 
 class RowExplanation(msgspec.Struct, frozen=True, kw_only=True):
@@ -393,6 +395,7 @@ def _contribution(
         last_changed_at_position=tracked.last_position,
         recorded_at=tracked.filed_recorded_at,
         changes=changes,
+        provenance=attribution.provenance,
     )
 
 

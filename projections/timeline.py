@@ -25,9 +25,11 @@ import msgspec
 from application.summaries import claim_text
 from domain.attribution import Caveat, Side, Verification
 from domain.claims import (
+    Casualties,
     Claim,
     Counterattack,
     DamageTally,
+    EquipmentLosses,
     ForceStrength,
     FrontAdvance,
     OccupationShare,
@@ -118,7 +120,8 @@ def where_and_who(claim: Claim) -> tuple[str | None, str | None, tuple[str, ...]
     """The region, the country and the actors a claim is about, for filtering.
 
     A deployment's or a force's theatre stands in for its region; a tally or an occupation
-    share covers a whole country. A strike's target is a thing, not an actor.
+    share covers a whole country. A strike's target is a thing, not an actor. Losses name the
+    side that suffered them as their actor.
     """
     match claim:
         case TerritoryControl() | OffensiveLaunched() | FrontAdvance():
@@ -136,6 +139,10 @@ def where_and_who(claim: Claim) -> tuple[str | None, str | None, tuple[str, ...]
             return None, claim.country, (claim.responsible,)
         case OccupationShare():
             return None, claim.country, (claim.occupier,)
+        case Casualties():
+            return None, claim.country, (claim.side,)
+        case EquipmentLosses():
+            return None, None, (claim.side,)
         case _:
             assert_never(claim)
 

@@ -35,15 +35,19 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make `domain` and `store` importable
     sys.path.insert(0, str(ROOT))
 
-from domain.attribution import Attribution, Caveat, Side, Stance  # noqa: E402
+from domain.attribution import Attribution, Caveat, Provenance, Side, Stance  # noqa: E402
 from domain.claims import (  # noqa: E402
+    Casualties,
     Counterattack,
     DamageTally,
+    EquipmentCategory,
+    EquipmentLosses,
     Extent,
     ForceStrength,
     FrontAdvance,
     OccupationShare,
     OffensiveLaunched,
+    PersonStatus,
     Place,
     Strike,
     StrikeEffects,
@@ -276,6 +280,76 @@ KURSK_MISENTERED = _filed(
     reported=SATURDAY,
 )
 
+INVASION = date(2022, 2, 24)
+
+
+def _general_staff_row(file: str, row: str) -> Attribution:
+    return Attribution(
+        source="General Staff of the Armed Forces of Ukraine",
+        side=Side.UKRAINE,
+        provenance=Provenance(
+            dataset=f"PetroIvaniuk/2022-Ukraine-Russia-War-Dataset: {file}",
+            row=row,
+            release="2026-08-08",
+            licence="MIT",
+            credit="Copyright (c) 2022 Petro Ivaniuk",
+        ),
+    )
+
+
+RUSSIAN_PERSONNEL = _filed(
+    "e4d0e3af-0c1d-8a2e-9b3f-4c5d6e7f8a01",
+    minutes=11,
+    claim=Casualties(
+        side="Russia",
+        status=PersonStatus.MILITARY,
+        total=about(729_720, Unit.PEOPLE),
+        label="personnel",
+        since=INVASION,
+    ),
+    attribution=_general_staff_row("russia_losses_personnel.json", "2024-11-23/personnel"),
+    occurred=SATURDAY,
+    reported=SATURDAY,
+)
+RUSSIAN_TANKS = _filed(
+    "e4d0e3af-1d2e-8b3f-8c4a-5d6e7f8a9b02",
+    minutes=12,
+    claim=EquipmentLosses(
+        side="Russia",
+        category=EquipmentCategory.TANKS,
+        source_category="tank",
+        count=exactly(9_419, Unit.COUNT),
+        since=INVASION,
+    ),
+    attribution=_general_staff_row("russia_losses_equipment.json", "2024-11-23/tank"),
+    occurred=SATURDAY,
+    reported=SATURDAY,
+)
+ISW_ASSESSED_SHARE = _filed(
+    "bcf7ee9c-2e3f-8c4a-9d5b-6e7f8a9b0c03",
+    minutes=13,
+    claim=OccupationShare(
+        occupier="Russia",
+        country="UA",
+        share=exactly(19.006322049121263, Unit.PERCENT),
+        area=exactly(114_727.48165866968, Unit.KM2),
+    ),
+    attribution=Attribution(
+        source="Institute for the Study of War",
+        side=Side.THIRD_PARTY,
+        outlet="The Economist",
+        provenance=Provenance(
+            dataset="TheEconomist/the-economist-ukraine-war-dead-and-wounded-estimates: "
+            "area_assessed_as_russia_controlled.csv",
+            row="2024-11-23",
+            licence="CC BY 4.0",
+            credit="Data © The Economist",
+        ),
+    ),
+    occurred=SATURDAY,
+    reported=SATURDAY,
+)
+
 NIS = Attribution(
     source="South Korea's National Intelligence Service", side=Side.THIRD_PARTY, outlet="Yonhap"
 )
@@ -335,6 +409,36 @@ SAMPLES: tuple[Sample, ...] = (
         (*FILED_EXPECTED, "claim.count.value", "claim.count.unit", "occurred.start.year"),
     ),
     Sample("occupation_share", OCCUPIED_FIFTH, (*FILED_EXPECTED, "claim.share.value")),
+    Sample(
+        "occupation_share_area",
+        ISW_ASSESSED_SHARE,
+        (*FILED_EXPECTED, "claim.share.value", "claim.area.value", "attribution.provenance.row"),
+    ),
+    Sample(
+        "casualties",
+        RUSSIAN_PERSONNEL,
+        (
+            *FILED_EXPECTED,
+            "claim.total.value",
+            "claim.total.qualifier",
+            "claim.status",
+            "claim.since",
+            "attribution.provenance.dataset",
+            "attribution.provenance.licence",
+        ),
+    ),
+    Sample(
+        "equipment_losses",
+        RUSSIAN_TANKS,
+        (
+            *FILED_EXPECTED,
+            "claim.category",
+            "claim.source_category",
+            "claim.count.value",
+            "claim.since",
+            "attribution.provenance.row",
+        ),
+    ),
     Sample(
         None,
         _later(

@@ -1,0 +1,149 @@
+"""Reading a dataset file into rows, each with the line it starts on, and the shapes every
+format hands the importer: a row turned into a report, or a bad row and why."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from application.commands import FileReport
+
+
+class BadFile(ValueError):
+    """The file as a whole cannot be read (not JSON, not the expected columns...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    line: int
+    field: str
+    message: str
+    row: str | None = None  # the row's key, when it could be read
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One row of a dataset as a report to file: `key` is its identity within the dataset."""
+
+    line: int
+    key: str
+    command: FileReport
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRows:
+    """The rows of one dataset read from a file. `scope` names the dataset for report ids;
+    the file holds all of it, so a row it no longer has was withdrawn."""
+
+    scope: str
+    file: str
+    rows: tuple[SourceRow, ...]
+    bad: tuple[BadRow, ...]
+
+
+class FieldError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def read_text(path: Path) -> str:
+    """The file's text, without a byte order mark; Windows line ends are left to the reader
+    of each format (csv and json take them as they come)."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BadFile(
+            f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
+    except OSError as error:
+        raise BadFile(f"{path}: {error.strerror}") from None
+
+
+def json_objects(text: str, name: str) -> Iterator[tuple[int, Any]]:
+    """The entries of a JSON array, each with the line it starts on."""
+    decoder = json.JSONDecoder()
+    position = _skip_blank(text, 0)
+    if not text.startswith("[", position):
+        raise BadFile(f"{name}: expected a JSON array of rows")
+    position = _skip_blank(text, position + 1)
+    if text.startswith("]", position):
+        return
+    while True:
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise BadFile(f"{name}: malformed JSON at line {error.lineno}: {error.msg}") from None
+        yield text.count("\n", 0, position) + 1, value
+        position = _skip_blank(text, end)
+        if text.startswith(",", position):
+            position = _skip_blank(text, position + 1)
+        elif text.startswith("]", position):
+            return
+        else:
+            line = text.count("\n", 0, position) + 1
+            raise BadFile(f"{name}: malformed JSON at line {line}: expected ',' or ']'")
+
+
+def _skip_blank(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+def csv_rows(
+    text: str, name: str, required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file with a header, each with the line it starts on (a quoted field
+    may span lines); raises BadFile when a required column is missing."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [column.strip() for column in next(reader)]
+    except StopIteration:
+        raise BadFile(f"{name}: empty file, expected a header line") from None
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise BadFile(f"{name}: missing column(s) {', '.join(missing)} in the header line")
+    line = reader.line_num + 1
+    for values in reader:
+        if any(value.strip() for value in values):
+            padded = values + [""] * (len(header) - len(values))
+            yield line, dict(zip(header, padded, strict=False))
+        line = reader.line_num + 1
+
+
+def day(text: object, field: str, layout: str, shown: str) -> date:
+    if not isinstance(text, str) or not text.strip():
+        raise FieldError(field, f"a date is required, as {shown}")
+    try:
+        return datetime.strptime(text.strip(), layout).date()
+    except ValueError:
+        raise FieldError(field, f"not a date as {shown}: {text!r}") from None
+
+
+def figure(value: object, field: str) -> float | None:
+    """A figure as datasets write it (1,376 or 1376.5), None when the field is empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise FieldError(field, f"expected a number, got {value!r}")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", ""))
+        except ValueError:
+            raise FieldError(field, f"expected a number, got {value!r}") from None
+    else:
+        raise FieldError(field, f"expected a number, got {value!r}")
+    if not math.isfinite(number):
+        raise FieldError(field, f"expected a finite number, got {value!r}")
+    return number

@@ -1,0 +1,158 @@
+"""`timeline import FORMAT FILE...`: load a dataset file into the log, as reports of the
+sources it compiles, corrected and retracted as later files revise it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+import msgspec
+
+from application.imports import Format, read_format
+from application.imports.importer import ImportAnswer, Outcome, RowOutcome, import_datasets
+from application.imports.rows import BadFile
+from cli.commands import UsageError
+from store.database import create_pool, resolve_database
+from store.event_store import EventStore
+
+DESCRIPTION = """\
+Import a dataset file as reports, one per row (per date and category for a tally), each the
+claim of the source the row names, with the dataset, release, row, licence and credit kept
+as its provenance (`timeline explain` shows them). Each file holds a whole dataset: a row
+whose figures changed since the last import records a correction, a row gone from the file a
+retraction, an unchanged row nothing, so importing the same file twice writes nothing.
+Every row is checked before anything is written: a bad row is listed (file, line, field,
+message) and nothing is written (exit status 1) unless --skip-invalid is given. What is
+written is written in one transaction.
+
+Formats:
+  gs-losses            the General Staff's daily running totals of Russian losses: give
+                       russia_losses_equipment.json, russia_losses_personnel.json or both
+                       (each file is told by its rows); each is a dataset of its own, so
+                       importing one never retracts the other's rows
+  economist-estimates  casualty_estimates_by_source.csv: each estimate is its named
+                       source's claim, relayed by The Economist
+  isw-area             area_assessed_as_russia_controlled.csv: the share (and km²) of
+                       Ukraine ISW assesses as Russian-held, as occupation_share claims
+
+A claim's reported time is the row's date (when its source published it); --vintage names
+the release of the file (the date its publisher put it out), kept in each report's
+provenance.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = sub.add_parser(
+        "import",
+        help="import a dataset file (gs-losses, economist-estimates, isw-area)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument("format", metavar="FORMAT", choices=[f.value for f in Format])
+    command.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    command.add_argument(
+        "--vintage", metavar="DATE", help="the release date of the file, e.g. 2026-08-08"
+    )
+    command.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    command.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="write the good rows, list the bad ones (and retract nothing)",
+    )
+    command.add_argument(
+        "--json", action="store_true", help="the answer as JSON, with every row's outcome"
+    )
+
+
+class RowJson(msgspec.Struct, frozen=True, omit_defaults=True):
+    outcome: str
+    file: str
+    line: int | None = None
+    row: str | None = None
+    report_id: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+class AnswerJson(msgspec.Struct, frozen=True):
+    format: str
+    dry_run: bool
+    written: bool
+    last_position: int | None
+    counts: dict[str, int]
+    rows: list[RowJson]
+
+
+async def run(args: argparse.Namespace) -> int:
+    vintage = None
+    if args.vintage is not None:
+        try:
+            vintage = date.fromisoformat(args.vintage)
+        except ValueError:
+            raise UsageError(
+                f"--vintage expects a date as YYYY-MM-DD, got {args.vintage!r}"
+            ) from None
+    try:
+        datasets = read_format(Format(args.format), args.files, vintage)
+    except BadFile as error:
+        raise UsageError(str(error)) from None
+    pool = await create_pool(resolve_database(), min_size=1, max_size=2)
+    try:
+        answer = await import_datasets(
+            EventStore(pool), datasets, dry_run=args.dry_run, skip_invalid=args.skip_invalid
+        )
+    finally:
+        await pool.close()
+    if args.json:
+        sys.stdout.buffer.write(msgspec.json.encode(_json(args, answer)) + b"\n")
+    else:
+        _print(args, answer)
+    return 1 if answer.refused and not args.skip_invalid else 0
+
+
+def _json(args: argparse.Namespace, answer: ImportAnswer) -> AnswerJson:
+    return AnswerJson(
+        format=args.format,
+        dry_run=args.dry_run,
+        written=answer.written,
+        last_position=answer.last_position,
+        counts=answer.counts,
+        rows=[
+            RowJson(
+                outcome=row.outcome.value,
+                file=row.file,
+                line=row.line,
+                row=row.row,
+                report_id=None if row.report_id is None else str(row.report_id),
+                field=row.field,
+                message=row.message,
+            )
+            for row in answer.rows
+        ],
+    )
+
+
+def _where(row: RowOutcome) -> str:
+    key = f" ({row.row})" if row.row else ""
+    return f"{row.file}:{row.line}{key}"
+
+
+def _print(args: argparse.Namespace, answer: ImportAnswer) -> None:
+    for row in answer.refused:
+        print(f"refused {_where(row)}: {row.field}: {row.message}", file=sys.stderr)
+    counts = ", ".join(f"{count:,} {name}" for name, count in answer.counts.items())
+    if answer.refused and not args.skip_invalid:
+        verdict = "nothing written: fix the rows above, or pass --skip-invalid"
+    elif args.dry_run:
+        verdict = "dry run, nothing written"
+    elif answer.written:
+        verdict = f"written up to log position {answer.last_position}"
+    else:
+        verdict = "nothing to write"
+    print(f"timeline import {args.format}: {counts}; {verdict}")
+    if answer.count(Outcome.RETRACTED) or answer.count(Outcome.CORRECTED):
+        for row in answer.rows:
+            if row.outcome in (Outcome.CORRECTED, Outcome.RETRACTED):
+                print(f"  {row.outcome.value} {row.row} (report {row.report_id})")
