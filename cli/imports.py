@@ -15,7 +15,7 @@ from application.imports.importer import ImportAnswer, Outcome, RowOutcome, impo
 from application.imports.rows import BadFile
 from cli.commands import UsageError
 from store.database import create_pool, resolve_database
-from store.event_store import EventStore
+from store.event_store import EventStore, VersionConflict
 
 DESCRIPTION = """\
 Import a dataset file as reports, one per row (per date and category for a tally), each the
@@ -103,6 +103,12 @@ async def run(args: argparse.Namespace) -> int:
         answer = await import_datasets(
             EventStore(pool), datasets, dry_run=args.dry_run, skip_invalid=args.skip_invalid
         )
+    except VersionConflict:
+        # The file goes in one append: a conflict leaves none of it written.
+        raise UsageError(
+            "another writer changed this dataset's reports meanwhile (an import of the same "
+            "dataset running at the same time?); nothing was written: run the import again"
+        ) from None
     finally:
         await pool.close()
     if args.json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ from domain.occurrence import Day
 from domain.quantities import Unit, about
 from domain.report import Report
 from projections.explain import encode_explanation, explain
-from store.event_store import EventStore
+from store.event_store import EventStore, VersionConflict
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
@@ -261,3 +262,24 @@ async def test_a_report_filed_by_hand_inside_a_datasets_ids_is_left_alone(
 
     assert answer.count(Outcome.RETRACTED) == 0
     assert (await seed.get(first)).verification is Verification.UNVERIFIED
+
+
+async def test_two_imports_of_one_file_at_once_write_it_once_and_the_other_is_refused(
+    store: EventStore,
+) -> None:
+    # Given the Economist's estimates imported twice at the same moment (two editors),
+    path = DATA / "casualty_estimates_by_source.csv"
+    first, second = await asyncio.gather(
+        _import(store, Format.ECONOMIST_ESTIMATES, path),
+        _import(store, Format.ECONOMIST_ESTIMATES, path),
+        return_exceptions=True,
+    )
+
+    # then one of them wrote the file, and the other, refused for a version it did not
+    # expect, wrote nothing of it: each row is in the log once
+    answers = [a for a in (first, second) if isinstance(a, ImportAnswer)]
+    refused = [a for a in (first, second) if isinstance(a, BaseException)]
+    assert len(answers) == 1, (first, second)
+    assert [type(error) for error in refused] == [VersionConflict]
+    filed = [e for e in await store.read_log(limit=10_000) if isinstance(e.event, ReportFiled)]
+    assert len(filed) == answers[0].counts["added"] == len({e.event.originator_id for e in filed})
