@@ -68,10 +68,11 @@ class ExplanationPage(Explanation, frozen=True, kw_only=True):
 
 def page_of(limit: int, cursor: str | None, reports: int = DEFAULT_REPORTS_PER_ROW) -> Page:
     """The page a request asks for, or a 400 naming `cursor` when it is not one we gave."""
-    return Page(limit=limit, after=None if cursor is None else _after(cursor), reports=reports)
+    return Page(limit=limit, after=None if cursor is None else after_key(cursor), reports=reports)
 
 
-def _after(cursor: str) -> str:
+def after_key(cursor: str) -> str:
+    """The key a page starts after, or a 400 naming `cursor` when it is not one we gave."""
     key = key_of(cursor)
     if key is None:
         raise ApiProblem(

@@ -52,8 +52,13 @@ ALL_ROWS = "SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2"
 # The rows whose key is $3 or lies under it ("kursk-oblast/ukraine" and its days), or all.
 ROWS_UNDER = """
 SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2
-    AND ($3::text IS NULL OR key = $3 OR starts_with(key, $3 || '/'))
+    AND key >= $3 AND key > $4 AND key < $5
+    AND ($6::text IS NULL OR key = $6 OR starts_with(key, $6 || '/'))
+ORDER BY key LIMIT $7
 """
+# Bounds of ROWS_UNDER's key range where the question sets none (keys are never empty, and
+# none begins with the last code point).
+_FIRST_KEY, _PAST_LAST_KEY = "", "\U0010ffff"
 # The views this process holds the rows of: a row per region, actor or category each.
 HELD = frozenset({"holdings", "damage", "forces", "front"})
 CHANGED_ROWS = """
@@ -294,11 +299,17 @@ class LiveViews:
 
 
 async def rows_in_table(
-    pool: asyncpg.Pool, view: LiveView, under: str | None
+    pool: asyncpg.Pool,
+    view: LiveView,
+    under: str | None,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> tuple[list[tuple[str, bytes]], int]:
     """The serving rows of a view this process does not hold whose key is `under` or lies
-    under it (None: every row), as canonical JSON in key order, and the position they stand
-    at (at or after the one this process has seen): one snapshot of PostgreSQL."""
+    under it (None: every row), after the key `after` and `limit` of them at most (None: all),
+    as canonical JSON in key order, and the position they stand at (at or after the one this
+    process has seen): one snapshot of PostgreSQL, one range of the rows' index."""
     async with (
         pool.acquire() as connection,
         connection.transaction(isolation="repeatable_read", readonly=True),
@@ -307,5 +318,15 @@ async def rows_in_table(
         if serving is None:
             return [], 0
         generation, position = serving
-        rows = await connection.fetch(ROWS_UNDER, view.name, generation, under)
-    return sorted((key, view.canonical(doc)) for key, doc in rows), position
+        rows = await connection.fetch(
+            ROWS_UNDER,
+            view.name,
+            generation,
+            _FIRST_KEY if under is None else under,
+            _FIRST_KEY if after is None else after,
+            # "/" is followed by "0": a key under `under` sorts before `under` + "0"
+            _PAST_LAST_KEY if under is None else under + "0",
+            under,
+            limit,
+        )
+    return [(key, view.canonical(doc)) for key, doc in rows], position

@@ -40,6 +40,15 @@ from api.limits import Cost, costs
 from api.live_views import Encoded, LiveView, LiveViews, content_etag, rows_in_table
 from api.problems import ApiProblem, Documented, problem
 from api.read_cache import answered_before
+from api.row_pages import (
+    PageCursor,
+    PageLimit,
+    answer_page,
+    explain_limit,
+    live_page,
+    paged,
+    rows_limit,
+)
 from api.schemas import (
     ANSWER_TYPES,
     HistoryEntry,
@@ -308,12 +317,13 @@ async def answer_view(
     memo_key: object = None,
     explain_key: str | None = None,
     explain_page: Page | None = None,
+    rows_page: Page | None = None,
 ) -> Response[bytes]:
     """A whole view (or the rows `pick` keeps: at most those `under` a key), live or as the
-    question asks; with `explain_page`, that page of the reports and log positions behind
-    every figure instead."""
+    question asks, or with `rows_page` that page of its rows (api/row_pages.py); with
+    `explain_page`, that page of the reports and log positions behind every figure instead."""
     view = await live_view(state, name, min_position)
-    key = ("view", asked, memo_key, explain_page)
+    key = ("view", asked, memo_key, explain_page, rows_page)
     cached = view.memo(key)
     if not isinstance(cached, tuple):
         if explain_page is not None:
@@ -333,8 +343,13 @@ async def answer_view(
                 answer = msgspec.structs.replace(
                     answer, rows=tuple(row for row in answer.rows if pick(row.key))
                 )
-            body = encode_answer(answer)
-            cached = (Encoded(body, content_etag(answer)), answer.position)
+            if rows_page is not None:
+                encoded = answer_page(answer, rows_page.after, rows_page.limit)
+            else:
+                encoded = Encoded(encode_answer(answer), content_etag(answer))
+            cached = (encoded, answer.position)
+        elif rows_page is not None:
+            cached = await live_page_of(state.pool, view, pick, under, rows_page)
         else:
             cached = await live_answer(state.pool, view, pick, under)
         view.remember(key, cached)
@@ -352,6 +367,33 @@ async def live_answer(
     docs, position = await rows_in_table(pool, view, under)
     kept = docs if pick is None else [(key, doc) for key, doc in docs if pick(key)]
     return view.encoded(kept, position), position
+
+
+async def live_page_of(
+    pool: asyncpg.Pool,
+    view: LiveView,
+    pick: Callable[[str], bool] | None,
+    under: str | None,
+    page: Page,
+) -> tuple[Encoded, int]:
+    """A page of the view's rows now (those `pick` keeps, at most those `under` a key):
+    from this process's memory, or one range of the rows' index in PostgreSQL."""
+    if view.holds_rows:
+        keys = sorted(
+            key
+            for key in view.docs
+            if (pick is None or pick(key)) and (page.after is None or key > page.after)
+        )
+        docs = [(key, view.docs[key]) for key in keys[: page.limit + 1]]
+        position = view.position
+    else:
+        docs, position = await rows_in_table(
+            pool, view, under, after=page.after, limit=page.limit + 1
+        )
+        if pick is not None:
+            docs = [(key, doc) for key, doc in docs if pick(key)]
+    more = len(docs) > page.limit
+    return live_page(view.name, position, docs[: page.limit], page.limit, more=more), position
 
 
 async def memoized(
@@ -396,7 +438,8 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         responses={
             200: Documented(
                 ANSWER_TYPES[name] | ExplanationPage,
-                description=f"The {name} view (with explain=true: a page of the reports behind it)",
+                description=f"The {name} view, whole or a page of its rows (with "
+                "explain=true: a page of the reports behind them)",
             ),
             404: problem("With explain=true: no row matches `key` (the nearest keys are named)"),
             **VIEW_ERRORS,
@@ -413,11 +456,14 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         min_position: MinPosition = None,
         explain: Explain = False,
         key: RowKey = None,
-        limit: ExplainLimit = DEFAULT_EXPLAIN_PAGE,
-        cursor: ExplainCursor = None,
+        limit: PageLimit = None,
+        cursor: PageCursor = None,
         reports: ExplainReports = DEFAULT_REPORTS_PER_ROW,
     ) -> Response[bytes]:
         wanted = None if key is None else row_key(key)
+        rows_page = None
+        if not explain and paged(name, limit, cursor):
+            rows_page = page_of(rows_limit(limit), cursor)
         return await answer_view(
             request,
             state,
@@ -428,7 +474,8 @@ def _view_route(name: str, summary: str, description: str) -> Any:
             under=wanted,
             memo_key=None if wanted is None else ("key", wanted),
             explain_key=wanted,
-            explain_page=page_of(limit, cursor, reports) if explain else None,
+            explain_page=page_of(explain_limit(limit), cursor, reports) if explain else None,
+            rows_page=rows_page,
         )
 
     return read_view

@@ -30,13 +30,17 @@ def _answer_type(view: str) -> type[msgspec.Struct]:
             ("position", int),
             ("as_of", str | None),
             ("rows", tuple[entry, ...]),  # type: ignore[valid-type]
+            # Only on a page of the rows (api/row_pages.py): at most `limit` of them, and
+            # where the next page starts (null on the last one).
+            ("limit", int | msgspec.UnsetType, msgspec.UNSET),
+            ("next_cursor", str | None | msgspec.UnsetType, msgspec.UNSET),
         ],
         frozen=True,
         kw_only=True,
     )
 
 
-# For the OpenAPI document: what GET /v1/<view> answers, per view.
+# For the OpenAPI document: what GET /v1/<view> answers, per view, whole or a page.
 ANSWER_TYPES: dict[str, type[msgspec.Struct]] = {view: _answer_type(view) for view in ROW_TYPES}
 
 
