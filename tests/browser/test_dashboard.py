@@ -84,6 +84,33 @@ def test_moving_as_of_to_september_hides_the_800_and_keeps_the_peak(
     assert tab.console_errors == []
 
 
+def test_known_at_before_the_demo_was_recorded_shows_an_empty_log_on_every_panel(
+    browser: Browser, service: Service
+) -> None:
+    tab = opened(browser, service)
+    tab.page.fill("#known-at", "2024-11-24T00:00:00")
+    expect(tab.page.locator("#question")).to_contain_text("as the log stood at 2024-11-24 00:00")
+    expect(tab.page.locator("#territory")).to_contain_text("No holdings are known")
+    expect(tab.page.locator("#strikes")).to_contain_text("No strikes are known")
+    expect(tab.page.locator("#timeline")).to_contain_text("No report matches")
+    assert tab.console_errors == []
+
+
+def test_the_timeline_filters_by_kind_and_source(browser: Browser, service: Service) -> None:
+    tab = opened(browser, service)
+    filters = tab.page.locator("#timeline-filters")
+    filters.locator('select[name="kind"]').select_option("territory_control")
+    filters.get_by_role("button", name="Filter").click()
+    entries = tab.page.locator("#timeline .timeline li")
+    expect(entries).to_have_count(2)
+    filters.locator('select[name="kind"]').select_option("")
+    filters.locator('input[name="source"]').fill("President Volodymyr Zelenskiy")
+    filters.get_by_role("button", name="Filter").click()
+    expect(entries).to_have_count(2)
+    expect(entries.first).to_contain_text("321 facilities of port infrastructure facilities")
+    assert tab.console_errors == []
+
+
 def test_the_800_figure_lists_its_source_and_the_report_it_supersedes(
     browser: Browser, service: Service, screenshots: Path
 ) -> None:
