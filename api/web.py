@@ -14,7 +14,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, get
+from litestar import MediaType, Request, get
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import File
 from litestar.static_files import create_static_files_router
@@ -72,8 +72,9 @@ def dashboard() -> File:
     """The reference dashboard: one page, its panels drawn by dashboard/*.js."""
     return File(
         STATIC_DIR / "dashboard" / "index.html",
+        filename="index.html",
         content_disposition_type="inline",
-        media_type="text/html; charset=utf-8",
+        media_type=MediaType.HTML,
     )
 
 

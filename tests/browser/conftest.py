@@ -108,7 +108,16 @@ def chromium() -> str:
 def service(database_url: str, service_url: str, chromium: str) -> Iterator[Service]:
     """`timeline serve` on an empty log with the demo loaded, and an editor key."""
     asyncio.run(_empty_log(database_url))
-    env = timeline_env(service_env(service_url, database_url))
+    # Every test's tabs read with one key, seconds apart, where a reader opens one tab: a
+    # redraw about the past is 8 questions costing 10 each, so the default burst (100) would
+    # answer 429 across tests (the page waits those out, but Chromium logs each as an error).
+    env = timeline_env(
+        {
+            **service_env(service_url, database_url),
+            "TIMELINE_RATE_LIMIT": "1000",
+            "TIMELINE_RATE_BURST": "2000",
+        }
+    )
     _run(env, "demo")
     key = _run(env, "keys", "create", "--role", "editor", "--name", "browser").split()[0]
     head = len(_run(env, "log", "--json").splitlines())

@@ -57,7 +57,31 @@ function showError(error) {
     : `The service answered: ${error.message}`);
 }
 
+// One redraw at a time: a redraw asked for while one runs is made once, after it, so that a
+// burst of events or clicks costs one round of questions (a question about the past counts
+// as ten against the key's rate limit).
+let drawing = null;
+let drawAgain = null;
+
 async function drawAll(minPosition = null) {
+  if (drawing) {
+    drawAgain = { minPosition: Math.max(minPosition ?? 0, drawAgain?.minPosition ?? 0) || null };
+    return drawing;
+  }
+  drawing = drawRound(minPosition);
+  try {
+    return await drawing;
+  } finally {
+    drawing = null;
+    if (drawAgain) {
+      const again = drawAgain;
+      drawAgain = null;
+      drawAll(again.minPosition);
+    }
+  }
+}
+
+async function drawRound(minPosition) {
   const asked = params(minPosition);
   setDrawerQuestion({ as_of: asked.as_of, known_at: asked.known_at });
   const results = await Promise.allSettled(PANELS.map(async ([id, draw]) => {

@@ -51,6 +51,7 @@ function chartOf(points, key) {
   const container = h("div", { class: "chart", role: "img",
     "aria-label": `Area held over time, ${key}: current claims as a line, peaks as points` });
   const dates = [...new Set(points.map((p) => Date.parse(p.date) / 1000))].sort((a, b) => a - b);
+  const margin = Math.max((dates[dates.length - 1] - dates[0]) * 0.05, 14 * 86400);
   const valueAt = (extent) => dates.map((t) => {
     const found = points.find((p) => p.extent === extent && Date.parse(p.date) / 1000 === t);
     return found ? (found.area.value ?? found.area.low ?? found.area.high) : null;
@@ -60,8 +61,9 @@ function chartOf(points, key) {
     height: 220,
     legend: { live: false },
     scales: {
-      // Room around the first and last claims, so that their points are not cut in half.
-      x: { time: true, range: (u, min, max) => [min - Math.max((max - min) * 0.05, 864000), max + Math.max((max - min) * 0.05, 864000)] },
+      // Room around the first and last claims (at least a fortnight), so that their points
+      // are not cut in half and a single claim does not stand on an axis of its own.
+      x: { time: true, range: () => [dates[0] - margin, dates[dates.length - 1] + margin] },
       y: { range: (u, min, max) => [0, max * 1.15 || 1] },
     },
     axes: [{}, { label: unit(points[0].area.unit), size: 60 }],
