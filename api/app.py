@@ -11,7 +11,7 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from api.admin import ADMIN_ROUTES
@@ -28,6 +28,7 @@ from api.problems import EXCEPTION_HANDLERS
 from api.reads import READ_ROUTES
 from api.settings import ApiSettings
 from api.stream import STREAM_ROUTES, tail_log
+from api.web import WEB_ROUTES, OfflineSwaggerRenderPlugin
 from api.writes import WRITE_ROUTES
 from projections.registry import VIEWS
 from projections.workers import run_views
@@ -61,7 +62,7 @@ def _openapi() -> OpenAPIConfig:
         version=API_VERSION,
         description=DESCRIPTION,
         path="/schema",
-        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        render_plugins=[JsonRenderPlugin(), OfflineSwaggerRenderPlugin()],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(
@@ -178,7 +179,7 @@ def create_app(
         middleware=[limit_requests],
     )
     app = TimelineApp(
-        route_handlers=[HealthController, v1],
+        route_handlers=[HealthController, v1, *WEB_ROUTES],
         lifespan=lifespan,
         state=State({"limits": Limits(settings.limits)}),
         exception_handlers=dict(EXCEPTION_HANDLERS),

@@ -202,20 +202,32 @@ LIFE_CYCLE_ERRORS = {
     412: problem("The report has changed since the version in If-Match (see current_version)"),
     428: problem("If-Match is missing"),
 }
+# `value` is never sent (documentation_only): it gives each header the string schema that
+# OpenAPI 3.1 requires of a header (litestar derives it from the value's type), and an example.
 ANSWER_HEADERS = [
-    ResponseHeader(name="Location", description="The report: GET it", documentation_only=True),
+    ResponseHeader(
+        name="Location",
+        description="The report: GET it",
+        documentation_only=True,
+        value="/v1/reports/acef43f9-0d52-53ec-b6c7-1c6020bb3419",
+    ),
     ResponseHeader(
         name=POSITION_HEADER,
         description="The log position of the write; pass it as min_position to read it back",
         documentation_only=True,
+        value="17",
     ),
     ResponseHeader(
-        name="ETag", description="The report's new version, for If-Match", documentation_only=True
+        name="ETag",
+        description="The report's new version, for If-Match",
+        documentation_only=True,
+        value='"1"',
     ),
     ResponseHeader(
         name=REPLAYED_HEADER,
         description="`true` when this is the first answer to a retried Idempotency-Key",
         documentation_only=True,
+        value="true",
     ),
 ]
 

@@ -84,6 +84,8 @@ RUSSIA_DOES_NOT_DISCLOSE = Caveat(party="Russia", stance=Stance.DOES_NOT_DISCLOS
 KURSK_CAVEATS = (REUTERS_COULD_NOT_VERIFY, MOSCOW_DID_NOT_RESPOND)
 
 KURSK = "Kursk Oblast"
+BERDIANSK_PORT_LATITUDE = 46.75
+BERDIANSK_PORT_LONGITUDE = 36.78
 
 
 def demo_report_id(slug: str) -> UUID:
@@ -346,7 +348,15 @@ def _ports() -> list[DemoReport]:
             Strike(
                 attacker="Ukraine",
                 target="port of Berdiansk",
-                place=Place(name="Berdiansk", region="Zaporizhzhia Oblast", country="UA"),
+                # The article gives no position: this is the port's, as sailing directions
+                # give it (46°45' N, 36°47' E), so that maps can place the strike.
+                place=Place(
+                    name="Berdiansk",
+                    region="Zaporizhzhia Oblast",
+                    country="UA",
+                    latitude=BERDIANSK_PORT_LATITUDE,
+                    longitude=BERDIANSK_PORT_LONGITUDE,
+                ),
                 weapon="guided missile",
                 effects=StrikeEffects(
                     injured=exactly(0, Unit.PEOPLE),

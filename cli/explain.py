@@ -14,7 +14,7 @@ from projections.core import iso
 from projections.explain import (
     Contribution,
     Explanation,
-    Role,
+    ReportRole,
     RowExplanation,
     encode_explanation,
 )
@@ -23,8 +23,8 @@ from projections.figures import Figure
 from store.database import create_pool, resolve_database
 
 # Who a reader looks at first: the reports behind the figures, then the ones they replaced.
-ROLE_ORDER = tuple(Role)
-ROLE_WIDTH = max(len(role) for role in Role) + 2
+ROLE_ORDER = tuple(ReportRole)
+ROLE_WIDTH = max(len(role) for role in ReportRole) + 2
 INDENT = "  "
 
 

@@ -84,7 +84,7 @@ class UnknownRow(InvalidReplayQuestion):
     """The KEY picks no row of the view; the message names the nearest keys."""
 
 
-class Role(StrEnum):
+class ReportRole(StrEnum):
     """What a report does in a row (the module's docstring says how each is decided)."""
 
     CURRENT = "current"
@@ -108,7 +108,7 @@ class Contribution(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     for an imported report, the dataset row it came from (absent otherwise)."""
 
     report_id: UUID
-    role: Role
+    role: ReportRole
     shown_as: tuple[str, ...]  # the `Figure.field`s it is behind
     superseded_by: UUID | None
     summary: str
@@ -332,15 +332,15 @@ def _explained(
     )
 
 
-def _unplaced(tracked: Tracked) -> Role:
-    return Role.RETRACTED if tracked.report.is_retracted else Role.NOT_COUNTED
+def _unplaced(tracked: Tracked) -> ReportRole:
+    return ReportRole.RETRACTED if tracked.report.is_retracted else ReportRole.NOT_COUNTED
 
 
 def _placed(
     reports: Sequence[Tracked], reading: RowReading, shown_as: Mapping[UUID, list[str]]
-) -> dict[UUID, tuple[Role, UUID | None]]:
+) -> dict[UUID, tuple[ReportRole, UUID | None]]:
     ordered = sorted(reports, key=reading.order)
-    placed: dict[UUID, tuple[Role, UUID | None]] = {}
+    placed: dict[UUID, tuple[ReportRole, UUID | None]] = {}
     # Walked from the latest back, so that for each measure the nearest later standing
     # report that leads the row (else the nearest one it shows) is at hand: one pass, where
     # looking ahead from every report took time in the square of a row's reports (seconds
@@ -350,19 +350,19 @@ def _placed(
     for tracked in reversed(ordered):
         report = tracked.report
         if report.is_retracted:
-            placed[report.id] = Role.RETRACTED, None
+            placed[report.id] = ReportRole.RETRACTED, None
             continue
         measure = reading.measure(report)
         if report.id in reading.leading:
-            placed[report.id] = Role.CURRENT, None
+            placed[report.id] = ReportRole.CURRENT, None
         else:
             replacement = leading_after.get(measure) or shown_after.get(measure)
             if replacement is not None:
-                placed[report.id] = Role.SUPERSEDED, replacement
+                placed[report.id] = ReportRole.SUPERSEDED, replacement
             elif report.id in shown_as:
-                placed[report.id] = Role.SHOWN, None
+                placed[report.id] = ReportRole.SHOWN, None
             else:
-                placed[report.id] = Role.NOT_COUNTED, None
+                placed[report.id] = ReportRole.NOT_COUNTED, None
         if report.id in reading.leading:
             leading_after[measure] = report.id
         if report.id in shown_as:
@@ -372,7 +372,7 @@ def _placed(
 
 def _contribution(
     tracked: Tracked,
-    role: tuple[Role, UUID | None],
+    role: tuple[ReportRole, UUID | None],
     shown_as: tuple[str, ...],
     changes: tuple[Change, ...],
 ) -> Contribution:

@@ -34,30 +34,33 @@ async def test_sources_and_regions(client: Client, store: EventStore) -> None:
     assert kursk["kinds"]["territory_control"] == 2
 
 
-async def test_strikes_geojson_only_where_coordinates_are_known(
+async def test_strikes_geojson_places_the_demo_strike_and_only_strikes_with_coordinates(
     client: Client, store: EventStore
 ) -> None:
     head = await _loaded(store)
-    empty = (await client.get("/v1/strikes.geojson", params={"min_position": head})).json()
-    assert empty == {"features": [], "position": head, "type": "FeatureCollection"}
-    (berdiansk,) = [d.filing for d in demo_reports() if isinstance(d.filing.claim, Strike)]
-    claim = berdiansk.claim
-    assert isinstance(claim, Strike)
-    placed = msgspec.structs.replace(
-        claim, place=msgspec.structs.replace(claim.place, latitude=46.75, longitude=36.78)
-    )
-    filed = await ReportService(store).file(
-        msgspec.structs.replace(berdiansk, claim=placed, report_id=None)
-    )
-    response = await client.get("/v1/strikes.geojson", params={"min_position": filed.last_position})
+    (berdiansk,) = [d for d in demo_reports() if isinstance(d.filing.claim, Strike)]
+    response = await client.get("/v1/strikes.geojson", params={"min_position": head})
     assert response.headers["content-type"].startswith("application/geo+json")
     (feature,) = response.json()["features"]
     assert feature["geometry"] == {"coordinates": [36.78, 46.75], "type": "Point"}
     assert feature["properties"]["place"] == "Berdiansk"
-    assert feature["id"] == str(filed.events[0].report_id)
-    # and asked about the log before that filing (a replay), there was none
-    before = await client.get("/v1/strikes.geojson", params={"position": head})
-    assert before.json() == {"features": [], "position": head, "type": "FeatureCollection"}
+    assert feature["id"] == str(berdiansk.report_id)
+    # a strike whose place has no coordinates is a strike, but not on the map
+    claim = berdiansk.filing.claim
+    assert isinstance(claim, Strike)
+    unplaced = msgspec.structs.replace(
+        claim, place=msgspec.structs.replace(claim.place, latitude=None, longitude=None)
+    )
+    filed = await ReportService(store).file(
+        msgspec.structs.replace(berdiansk.filing, claim=unplaced, report_id=None)
+    )
+    at = {"min_position": filed.last_position}
+    mapped = (await client.get("/v1/strikes.geojson", params=at)).json()
+    assert [f["id"] for f in mapped["features"]] == [str(berdiansk.report_id)]
+    assert len((await client.get("/v1/strikes", params=at)).json()["rows"]) == 2
+    # and asked about the log before the strike was filed (a replay), there was none
+    before = await client.get("/v1/strikes.geojson", params={"position": 3})
+    assert before.json() == {"features": [], "position": 3, "type": "FeatureCollection"}
 
 
 async def test_sources_asked_about_the_past_are_the_sources_known_then(

@@ -25,7 +25,7 @@ from projections.explain import (
     Contribution,
     Explanation,
     Page,
-    Role,
+    ReportRole,
     RowExplanation,
     UnknownRow,
     encode_explanation,
@@ -88,7 +88,7 @@ def test_kursk_800_km2_comes_from_the_general_staff_source_via_reuters_over_the_
     # told by the General Staff source, relayed by Reuters, unverified, at its log position
     reports = by_id(row)
     current = reports[CURRENT_HOLDING]
-    assert current.role is Role.CURRENT
+    assert current.role is ReportRole.CURRENT
     assert (current.source, current.outlet, current.side) == (
         "Ukrainian General Staff source",
         "Reuters",
@@ -100,7 +100,7 @@ def test_kursk_800_km2_comes_from_the_general_staff_source_via_reuters_over_the_
     assert current.summary == "Ukraine holds about 800 km2 of Kursk Oblast"
     # and it supersedes the 1,376 km² peak claim, which the row still shows as its peak
     peak = reports[PEAK_HOLDING]
-    assert peak.role is Role.SUPERSEDED
+    assert peak.role is ReportRole.SUPERSEDED
     assert peak.superseded_by == CURRENT_HOLDING
     assert peak.shown_as == ("peak", "computed_share_lost_percent")
     assert peak.summary == "Ukraine holds about 1,376 km2 of Kursk Oblast at peak"
@@ -120,7 +120,7 @@ def test_once_the_800_claim_is_retracted_the_peak_claim_is_current_again() -> No
     # Then the withdrawn claim is shown retracted, at the position of its retraction
     reports = by_id(row)
     retracted = reports[CURRENT_HOLDING]
-    assert (retracted.role, retracted.retracted) == (Role.RETRACTED, True)
+    assert (retracted.role, retracted.retracted) == (ReportRole.RETRACTED, True)
     assert retracted.verification is Verification.RETRACTED
     assert retracted.shown_as == ()
     (change,) = retracted.changes
@@ -128,11 +128,11 @@ def test_once_the_800_claim_is_retracted_the_peak_claim_is_current_again() -> No
     assert change.summary == "retracted: the source withdrew the figure"
     assert retracted.last_changed_at_position == DEMO_LENGTH + 1
     # and the earlier claim leads the row: nobody gives a current figure any more
-    assert reports[PEAK_HOLDING].role is Role.CURRENT
+    assert reports[PEAK_HOLDING].role is ReportRole.CURRENT
     assert [figure.field for figure in row.figures] == ["peak"]
     # Known before the retraction, the 800 km² was still the current figure
     before = only_row(explain_log("holdings", log, KURSK, position=DEMO_LENGTH))
-    assert by_id(before)[CURRENT_HOLDING].role is Role.CURRENT
+    assert by_id(before)[CURRENT_HOLDING].role is ReportRole.CURRENT
 
 
 def test_when_every_claim_is_withdrawn_the_explanation_still_says_why_the_row_went() -> None:
@@ -145,7 +145,7 @@ def test_when_every_claim_is_withdrawn_the_explanation_still_says_why_the_row_we
     row = only_row(explain_log("holdings", recorded([*events, *withdrawals]), "kursk"))
 
     assert (row.shown, row.figures) == (False, ())
-    assert {report.role for report in row.reports} == {Role.RETRACTED}
+    assert {report.role for report in row.reports} == {ReportRole.RETRACTED}
 
 
 def port_tally(count: float, since: Month, stated: Day, report_id: UUID) -> DomainEvent:
@@ -188,13 +188,13 @@ def test_a_corrected_running_total_shows_its_correction_and_the_tally_it_replace
     assert (total.text, total.report_ids) == ("330 facilities", (PORT_TALLY,))
     reports = by_id(row)
     corrected = reports[PORT_TALLY]
-    assert (corrected.role, corrected.corrections) == (Role.CURRENT, 1)
+    assert (corrected.role, corrected.corrections) == (ReportRole.CURRENT, 1)
     (change,) = corrected.changes
     assert (change.type, change.position) == ("report-corrected", DEMO_LENGTH + 2)
     assert "330 facilities" in change.summary
     assert corrected.summary.startswith("330 facilities")
     # and the October tally, though its count began later, is the older total it replaced
-    assert reports[OCTOBER_TALLY].role is Role.SUPERSEDED
+    assert reports[OCTOBER_TALLY].role is ReportRole.SUPERSEDED
     assert reports[OCTOBER_TALLY].superseded_by == PORT_TALLY
 
 
@@ -206,8 +206,8 @@ def test_a_total_not_yet_known_on_the_date_asked_is_not_counted() -> None:
     )
 
     reports = by_id(row)
-    assert reports[OCTOBER_TALLY].role is Role.CURRENT
-    assert reports[PORT_TALLY].role is Role.NOT_COUNTED  # counted up to 23 November
+    assert reports[OCTOBER_TALLY].role is ReportRole.CURRENT
+    assert reports[PORT_TALLY].role is ReportRole.NOT_COUNTED  # counted up to 23 November
 
 
 def test_every_figure_of_every_view_names_reports_of_its_row() -> None:
@@ -221,7 +221,11 @@ def test_every_figure_of_every_view_names_reports_of_its_row() -> None:
             assert row.figures, (name, row.key)
             for figure in row.figures:
                 for report_id in figure.report_ids:
-                    assert roles[report_id] in {Role.CURRENT, Role.SUPERSEDED, Role.SHOWN}
+                    assert roles[report_id] in {
+                        ReportRole.CURRENT,
+                        ReportRole.SUPERSEDED,
+                        ReportRole.SHOWN,
+                    }
 
 
 def test_the_pure_function_explains_a_fold_state() -> None:

@@ -101,9 +101,33 @@ def test_the_demo_shows_the_berdiansk_strike_as_the_governor_tells_it() -> None:
     assert (row.source.filed_at_position, row.source.last_changed_at_position) == (15, 16)
 
 
+def test_the_demo_places_the_strike_at_the_port() -> None:
+    encoded = msgspec.json.decode(msgspec.json.encode(strikes(demo_events())[BERDIANSK]))
+
+    assert encoded["place"] == {
+        "name": "Berdiansk",
+        "region": "Zaporizhzhia Oblast",
+        "country": "UA",
+        "latitude": 46.75,
+        "longitude": 36.78,
+    }
+
+
 def test_a_place_without_coordinates_still_shows_every_place_field() -> None:
     # The API builds GeoJSON from these keys; a missing key and a null must not differ.
-    encoded = msgspec.json.decode(msgspec.json.encode(strikes(demo_events())[BERDIANSK]))
+    unplaced = file_report(
+        claim=Strike(
+            attacker="Ukraine",
+            target="port of Berdiansk",
+            place=Place(name="Berdiansk", region="Zaporizhzhia Oblast", country="UA"),
+            weapon="guided missile",
+        ),
+        attribution=UKRAINIAN_NAVY,
+        occurred=Day(on=date(2024, 11, 22)),
+        reported=Day(on=date(2024, 11, 23)),
+        report_id=NAVY_ACCOUNT,
+    )
+    encoded = msgspec.json.decode(msgspec.json.encode(strikes([unplaced])[str(NAVY_ACCOUNT)]))
 
     assert encoded["place"] == {
         "name": "Berdiansk",

@@ -1,0 +1,56 @@
+// The dashboard's only way to the service: the public REST API, with the reader key in a
+// header. The key is kept for this tab only (sessionStorage), never in a URL.
+
+const KEY_STORAGE = "conflict-timeline.reader-key";
+const MAX_RETRY_SECONDS = 5;
+
+export function storedKey() {
+  return sessionStorage.getItem(KEY_STORAGE) ?? "";
+}
+
+export function storeKey(key) {
+  if (key) sessionStorage.setItem(KEY_STORAGE, key);
+  else sessionStorage.removeItem(KEY_STORAGE);
+}
+
+export function authHeaders() {
+  const key = storedKey();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail ?? problem?.title ?? `the service answered ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export function urlOf(path, params = {}) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of Object.entries(params)) {
+    if (value === null || value === undefined || value === "" || value === false) continue;
+    url.searchParams.set(name, String(value));
+  }
+  return url;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// GET a JSON document. A 429 (a burst of questions about the past costs more) is waited out
+// once, as its Retry-After says; any other error is an ApiError carrying the problem details.
+export async function getJson(path, params = {}) {
+  for (let attempt = 0; ; attempt += 1) {
+    const response = await fetch(urlOf(path, params), {
+      headers: { Accept: "application/json", ...authHeaders() },
+    });
+    if (response.status === 429 && attempt === 0) {
+      const wait = Math.min(Number(response.headers.get("Retry-After")) || 1, MAX_RETRY_SECONDS);
+      await sleep(wait * 1000);
+      continue;
+    }
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, body);
+    return body;
+  }
+}
