@@ -54,3 +54,18 @@ export async function getJson(path, params = {}) {
     return body;
   }
 }
+
+// Every row of a view that answers a page at a time (strikes, the histories): the pages
+// followed by `next_cursor` until it is null, as one answer.
+export async function getAllRows(path, params = {}) {
+  const first = await getJson(path, { ...params, limit: PAGE_ROWS });
+  const rows = [...first.rows];
+  for (let cursor = first.next_cursor; cursor; ) {
+    const page = await getJson(path, { ...params, limit: PAGE_ROWS, cursor });
+    rows.push(...page.rows);
+    cursor = page.next_cursor;
+  }
+  return { ...first, rows, next_cursor: null };
+}
+
+const PAGE_ROWS = 1000;

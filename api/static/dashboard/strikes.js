@@ -39,6 +39,7 @@ function strike(entry) {
 }
 
 export async function drawStrikes(body, params) {
+  // One page (the API's first 200 by key): strikes ordered by date and limited are to come.
   const view = await getJson("/v1/strikes", params);
   const newestFirst = [...view.rows].sort((a, b) => started(b.row.occurred).localeCompare(started(a.row.occurred)));
   fill(body, newestFirst.length

@@ -1,7 +1,7 @@
 // Territory held per region and actor: the current and the peak figure, each with who said
 // it, and the holding's series over time (current claims joined by a line, peaks as points).
 
-import { getJson } from "./api.js";
+import { getAllRows, getJson } from "./api.js";
 import { fill, h } from "./dom.js";
 import { figureButton, reportButton } from "./drawer.js";
 import { attribution, caveat, day, number, occurrence, quantity, unit } from "./format.js";
@@ -88,7 +88,7 @@ function chartOf(points, key) {
 export async function drawTerritory(body, params) {
   const [holdings, series] = await Promise.all([
     getJson("/v1/holdings", params),
-    getJson("/v1/holdings-series", params),
+    getAllRows("/v1/holdings-series", params),
   ]);
   for (const chart of charts) chart.destroy();
   charts.clear();
