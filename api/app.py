@@ -32,6 +32,7 @@ from api.web import WEB_ROUTES, OfflineSwaggerRenderPlugin
 from api.writes import WRITE_ROUTES
 from projections.registry import VIEWS
 from projections.workers import run_views
+from store.backoff import stopped
 from store.database import Database, create_pool
 from store.event_store import EventStore
 
@@ -116,7 +117,7 @@ def create_app(
             yield
         finally:
             stop.set()
-            await asyncio.wait_for(task, timeout=PROJECTIONS_SHUTDOWN_SECONDS)
+            await stopped(task, PROJECTIONS_SHUTDOWN_SECONDS, "the key listener")
 
     @asynccontextmanager
     async def keep_live_views(app: Litestar) -> AsyncIterator[None]:
@@ -128,7 +129,7 @@ def create_app(
             yield
         finally:
             stop.set()
-            await asyncio.wait_for(task, timeout=PROJECTIONS_SHUTDOWN_SECONDS)
+            await stopped(task, PROJECTIONS_SHUTDOWN_SECONDS, "the live views")
 
     @asynccontextmanager
     async def keep_views(app: Litestar) -> AsyncIterator[None]:
@@ -140,7 +141,7 @@ def create_app(
             yield
         finally:
             stop.set()
-            await asyncio.wait_for(workers, timeout=PROJECTIONS_SHUTDOWN_SECONDS)
+            await stopped(workers, PROJECTIONS_SHUTDOWN_SECONDS, "the projection runners")
 
     lifespan = [open_pool, listen_for_keys, keep_live_views, tail_log]
     if run_projections:

@@ -47,7 +47,7 @@ from api.problems import ApiProblem, Documented, problem
 from application.summaries import event_summary
 from domain.events import DomainEvent
 from projections.runner import NOTIFY_CHANNEL
-from store.backoff import Backoff
+from store.backoff import Backoff, stopped
 from store.event_store import MAX_POSITION, EventStore, RecordedEvent
 
 log = logging.getLogger("timeline.api.stream")
@@ -327,7 +327,7 @@ async def tail_log(app: Litestar) -> AsyncIterator[None]:
     finally:
         undo()
         stop.set()
-        await asyncio.wait_for(task, timeout=STOP_SECONDS)
+        await stopped(task, STOP_SECONDS, "the log tailer")
 
 
 def _start_position(last_event_id: str | None, after: int | None) -> tuple[str, int] | None:

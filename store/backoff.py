@@ -16,6 +16,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from typing import Any
 
 FIRST_SECONDS = 0.1
 CAP_SECONDS = 30.0
@@ -72,3 +73,15 @@ class Backoff:
         delay = self.failed(error)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=delay)
+
+
+async def stopped(task: asyncio.Task[Any], seconds: float, name: str) -> None:
+    """Wait for a reconnecting loop told to stop; if it has not within `seconds` (stuck
+    connecting to a database that does not answer), cancel it and say so. Shutting down never
+    fails because the database is away."""
+    try:
+        await asyncio.wait_for(task, timeout=seconds)
+    except TimeoutError:  # wait_for has cancelled it
+        logging.getLogger("timeline").warning(
+            "%s did not stop within %s s; cancelled", name, seconds
+        )

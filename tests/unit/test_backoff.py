@@ -3,11 +3,12 @@ again after a success, and one log line per change of state."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
-from store.backoff import Backoff
+from store.backoff import Backoff, stopped
 
 log = logging.getLogger("test.backoff")
 
@@ -49,3 +50,32 @@ def test_an_outage_is_logged_once_when_lost_and_once_when_restored(
         "(at most every 30 s)",
         "stream: following the log: restored after 50 failed attempts",
     ]
+
+
+async def test_a_loop_stuck_connecting_is_cancelled_at_shutdown_and_shutdown_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a loop told to stop while stuck in a connection attempt that never answers
+    never = asyncio.Event()
+    stuck = asyncio.create_task(never.wait())
+
+    # When the service stops it, giving it a moment
+    with caplog.at_level(logging.WARNING):
+        await stopped(stuck, 0.05, "the log tailer")
+
+    # Then it is cancelled, shutdown goes on without an error, and the log says so
+    assert stuck.cancelled()
+    assert "the log tailer did not stop within 0.05 s; cancelled" in caplog.text
+
+
+async def test_a_loop_that_stops_in_time_is_waited_for() -> None:
+    stop = asyncio.Event()
+
+    async def loop() -> None:
+        await stop.wait()
+
+    task = asyncio.create_task(loop())
+    stop.set()
+    await stopped(task, 5, "the live views")
+    assert task.done()
+    assert not task.cancelled()
