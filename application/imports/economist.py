@@ -14,6 +14,7 @@ much of one region along a front line, and the whole country is not such a regio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -69,14 +70,25 @@ def _provenance(file: str, key: str, release: str | None) -> Provenance:
 
 
 def read_estimates(path: Path, release: str | None) -> DatasetRows:
+    return _read(path, ESTIMATES, ESTIMATE_COLUMNS, _estimate, release)
+
+
+def _read(
+    path: Path,
+    dataset: str,
+    columns: tuple[str, ...],
+    made: Callable[[int, dict[str, str], str | None], SourceRow],
+    release: str | None,
+) -> DatasetRows:
+    """Every row of a CSV file made into a report's row by `made`, or listed as bad."""
     rows: list[SourceRow] = []
     bad: list[BadRow] = []
-    for line, row in csv_rows(read_text(path), path.name, ESTIMATE_COLUMNS):
+    for line, row in csv_rows(read_text(path), path.name, columns):
         try:
-            rows.append(_estimate(line, row, release))
+            rows.append(made(line, row, release))
         except FieldError as error:
             bad.append(BadRow(line, error.field, error.message))
-    return DatasetRows(ESTIMATES, path.name, tuple(rows), tuple(bad))
+    return DatasetRows(dataset, path.name, tuple(rows), tuple(bad))
 
 
 def _estimate(line: int, row: dict[str, str], release: str | None) -> SourceRow:
@@ -147,14 +159,7 @@ def _claimant_side(source: str, warring: str) -> Side:
 
 
 def read_area(path: Path, release: str | None) -> DatasetRows:
-    rows: list[SourceRow] = []
-    bad: list[BadRow] = []
-    for line, row in csv_rows(read_text(path), path.name, ("date", AREA_M2, AREA_PERCENT)):
-        try:
-            rows.append(_area(line, row, release))
-        except FieldError as error:
-            bad.append(BadRow(line, error.field, error.message))
-    return DatasetRows(AREA, path.name, tuple(rows), tuple(bad))
+    return _read(path, AREA, ("date", AREA_M2, AREA_PERCENT), _area, release)
 
 
 def _area(line: int, row: dict[str, str], release: str | None) -> SourceRow:
