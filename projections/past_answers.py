@@ -59,15 +59,25 @@ AND v.from_position <= $3 AND v.to_position > $3
 AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
 AND v.counts_from <= coalesce($4::timestamptz, 'infinity')
 """
-# A class's versions that had occurred by the valid time, latest first, one more than
-# `FEW_BEFORE` at most, holding at the cut or not: read along the fold's order.
+# A class's versions that had occurred by the valid time, latest first, `FEW_BEFORE` at
+# most, holding at the cut or not: read along the fold's order.
 _BEFORE = """
 SELECT v.view, v.generation, v.key, v.grp, v.class, v.occurred_at, v.reported_at,
     v.filed_position, v.report_id, v.from_position, v.to_position, v.counts_from, v.rank
 FROM report_versions v
 WHERE v.view = $1 AND v.generation = $2 AND v.key = t.key AND v.grp = t.grp AND v.class = t.class
     AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
-ORDER BY v.occurred_at DESC, v.reported_at DESC, v.filed_position DESC LIMIT $8 + 1
+ORDER BY v.occurred_at DESC, v.reported_at DESC, v.filed_position DESC LIMIT $8
+"""
+# Whether no more than `FEW_BEFORE` of them had: counted from the index alone, before any
+# version is read (PostgreSQL checks it once per class, ahead of the scan it guards).
+_FEW_BEFORE = """
+(SELECT count(*) FROM (
+    SELECT 1 FROM report_versions w
+    WHERE w.view = $1 AND w.generation = $2 AND w.key = t.key AND w.grp = t.grp
+        AND w.class = t.class AND w.occurred_at <= coalesce($4::timestamptz, 'infinity')
+    LIMIT $8 + 1
+) b) <= $8
 """
 _TOP = "ORDER BY v.rank DESC, v.occurred_at DESC, v.reported_at DESC, v.filed_position DESC LIMIT 1"
 # A class's highest version by the valid time is found along its rank, from the top down,
@@ -92,14 +102,12 @@ SELECT DISTINCT p.report_id FROM t CROSS JOIN LATERAL (
     (SELECT v.report_id FROM report_versions v WHERE t.class = ANY($5::int2[]) AND {_HOLDS}
      ORDER BY v.occurred_at DESC, v.reported_at DESC, v.filed_position DESC LIMIT 1)
     UNION ALL
-    (SELECT v.report_id FROM (
-        SELECT b.*, count(*) OVER () AS seen FROM ({_BEFORE}) b
-     ) v WHERE t.class = ANY($6::int2[]) AND v.seen <= $8 AND v.rank IS NOT NULL AND {_HOLDS}
+    (SELECT v.report_id FROM ({_BEFORE}) v
+     WHERE t.class = ANY($6::int2[]) AND {_FEW_BEFORE} AND v.rank IS NOT NULL AND {_HOLDS}
      {_TOP})
     UNION ALL
     (SELECT v.report_id FROM report_versions v
-     WHERE t.class = ANY($6::int2[]) AND v.rank IS NOT NULL AND {_HOLDS}
-        AND (SELECT count(*) FROM ({_BEFORE}) b) > $8
+     WHERE t.class = ANY($6::int2[]) AND NOT {_FEW_BEFORE} AND v.rank IS NOT NULL AND {_HOLDS}
      {_TOP})
     UNION ALL
     (SELECT v.report_id FROM report_versions v WHERE t.class = ANY($7::int2[]) AND {_HOLDS})
