@@ -906,6 +906,9 @@ def _features(rows: Iterable[StrikeRow]) -> tuple[StrikeFeature, ...]:
     "/strikes.geojson",
     operation_id="getStrikesGeoJSON",
     summary="Strikes whose place has coordinates, as a GeoJSON FeatureCollection",
+    description="A page of strikes at a time (`limit`, `cursor`; `next_cursor` in the body, "
+    "null on the last page), in key order; strikes without coordinates are left out, so a "
+    "page may hold fewer features than `limit`.",
     tags=["views"],
     guards=[requires_reader],
     opt=costs(Cost.PAST),
@@ -926,22 +929,38 @@ async def strikes_geojson(
     position: AtPosition = None,
     as_of: AsOf = None,
     min_position: MinPosition = None,
+    limit: PageLimit = None,
+    cursor: PageCursor = None,
 ) -> Response[bytes]:
     view = await live_view(state, "strikes", min_position)
     asked = question(known_at, position, as_of)
+    page = page_of(rows_limit(limit), cursor)
 
     async def answer() -> tuple[msgspec.Struct, int]:
-        rows: Iterable[StrikeRow]
+        rows: list[tuple[str, StrikeRow]]
         if asked.about_the_past:
             past = await replayed(state, "strikes", asked)
-            rows, at = rows_of(past, StrikeRow).values(), past.position
+            at = past.position
+            rows = [
+                (key, row)
+                for key, row in rows_of(past, StrikeRow).items()
+                if page.after is None or key > page.after
+            ][: page.limit + 1]
         else:
-            docs, at = await rows_in_table(state.pool, view, None)
-            rows = [msgspec.json.decode(doc, type=StrikeRow) for _, doc in docs]
-        return StrikeFeatures(features=_features(rows), position=at), at
+            docs, at = await rows_in_table(
+                state.pool, view, None, after=page.after, limit=page.limit + 1
+            )
+            rows = [(key, msgspec.json.decode(doc, type=StrikeRow)) for key, doc in docs]
+        shown = rows[: page.limit]
+        more = len(rows) > page.limit
+        features = _features(row for _, row in shown)
+        next_cursor = cursor_of(shown[-1][0]) if more else None
+        return StrikeFeatures(
+            features=features, position=at, limit=page.limit, next_cursor=next_cursor
+        ), at
 
     return await memoized(
-        request, view, ("geojson", asked), answer, media_type="application/geo+json"
+        request, view, ("geojson", asked, page), answer, media_type="application/geo+json"
     )
 
 

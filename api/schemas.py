@@ -116,8 +116,14 @@ class StrikeFeature(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StrikeFeatures(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of strikes (up to `limit` of them, in key order; those without coordinates are
+    left out, so a page may hold fewer features), and where the next page starts
+    (`next_cursor`, null on the last one): GeoJSON's foreign members."""
+
     features: tuple[StrikeFeature, ...]
     position: int
+    limit: int
+    next_cursor: str | None
     type: Literal["FeatureCollection"] = "FeatureCollection"
 
 

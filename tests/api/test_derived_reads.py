@@ -60,7 +60,44 @@ async def test_strikes_geojson_places_the_demo_strike_and_only_strikes_with_coor
     assert len((await client.get("/v1/strikes", params=at)).json()["rows"]) == 2
     # and asked about the log before the strike was filed (a replay), there was none
     before = await client.get("/v1/strikes.geojson", params={"position": 3})
-    assert before.json() == {"features": [], "position": 3, "type": "FeatureCollection"}
+    assert before.json() == {
+        "features": [],
+        "limit": 200,
+        "next_cursor": None,
+        "position": 3,
+        "type": "FeatureCollection",
+    }
+
+
+async def test_strikes_geojson_comes_a_page_of_strikes_at_a_time(
+    client: Client, store: EventStore
+) -> None:
+    # Given the demo's strike on Berdiansk and two more on the port, placed there too
+    await _loaded(store)
+    (berdiansk,) = [d for d in demo_reports() if isinstance(d.filing.claim, Strike)]
+    for _ in range(2):
+        filed = await ReportService(store).file(
+            msgspec.structs.replace(berdiansk.filing, report_id=None)
+        )
+    strikes = await client.get("/v1/strikes", params={"min_position": filed.last_position})
+    every = [row["key"] for row in strikes.json()["rows"]]
+    assert len(every) == 3
+    for asked in ({"min_position": filed.last_position}, {"position": filed.last_position}):
+        # When a map follows pages of two strikes
+        ids, cursor, pages = [], None, 0
+        while True:
+            params: dict[str, str | int] = {**asked, "limit": 2}
+            if cursor is not None:
+                params["cursor"] = cursor
+            page = (await client.get("/v1/strikes.geojson", params=params)).json()
+            assert page["limit"] == 2
+            assert len(page["features"]) <= 2
+            ids += [feature["id"] for feature in page["features"]]
+            pages, cursor = pages + 1, page["next_cursor"]
+            if cursor is None:
+                break
+        # Then it has every strike once, in key order, in two pages
+        assert (ids, pages) == (every, 2), asked
 
 
 async def test_sources_asked_about_the_past_are_the_sources_known_then(
