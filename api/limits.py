@@ -11,7 +11,10 @@
   the timeline, and `GET /v1/audit/verify`) fold or reread the log in the request: one
   (`past_running`) runs at a time, a few more wait their turn, the rest are refused (503),
   so that however many are asked, the process keeps answering everything else. Each
-  counts as `PAST_REQUESTS` requests against its key's rate.
+  counts as `PAST_REQUESTS` requests against its key's rate, except on the views that
+  answer the past from their reports' versions (holdings, damage, forces, front and the
+  histories: milliseconds, as many rows as the answer holds), where it counts as
+  `VERSIONED_PAST_REQUESTS`: a dashboard moving a date slider asks eight at a time.
 - **Wrong keys**: after `auth_failures` unknown or revoked keys from one address, that
   address must wait (429) before its next key is even looked up, one second, then twice as
   long after each further wrong key, up to `auth_max_wait_seconds`. A key this process
@@ -57,9 +60,11 @@ PAST_WAIT_SECONDS = 30.0  # the longest a question about the past waits for its 
 STREAM_RETRY_SECONDS = 5
 PAST_RETRY_SECONDS = 2
 MAX_HELD_BACK = 256  # refusals held back at once; beyond, they are answered at once
-# What a question about the past counts for against the request rate: it costs the process
-# tens of milliseconds where a live read costs tens of microseconds.
+# What a question about the past counts for against the request rate: a fold of the log
+# costs the process tens of milliseconds to seconds where a live read costs tens of
+# microseconds; an answer from the versions, a few milliseconds.
 PAST_REQUESTS = 10
+VERSIONED_PAST_REQUESTS = 2
 
 
 class Cost(StrEnum):
@@ -67,6 +72,9 @@ class Cost(StrEnum):
 
     STREAM = "stream"  # held open for as long as the client stays
     PAST = "past"  # a fold of the log when the question names a past (or explain=true)
+    # the same question, read from the reports' versions (but folded, and so held to the
+    # same queue, while the view's generation is behind the cut)
+    VERSIONED_PAST = "versioned_past"
     LOG = "log"  # always rereads the log
 
 
@@ -347,15 +355,17 @@ class Limits:
         partition = await self._partition(scope)
         handler = scope.get("route_handler")
         cost = handler.opt.get(COST_OPTION) if handler is not None else None
-        folds = cost is Cost.LOG or (
-            cost is Cost.PAST and _asks_about_the_past(scope["query_string"])
+        asks_past = cost in (Cost.PAST, Cost.VERSIONED_PAST) and _asks_about_the_past(
+            scope["query_string"]
         )
+        folds = cost is Cost.LOG or (asks_past and cost is Cost.PAST)
         if self.requests is not None:
-            send = self._counted(partition, send, PAST_REQUESTS if folds else 1)
+            weight = PAST_REQUESTS if folds else VERSIONED_PAST_REQUESTS if asks_past else 1
+            send = self._counted(partition, send, weight)
         if cost is Cost.STREAM:
             async with self._stream(partition):
                 await app(scope, receive, send)
-        elif folds:
+        elif folds or asks_past:
             async with self._past():
                 await app(scope, receive, send)
         else:

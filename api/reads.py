@@ -68,7 +68,9 @@ from domain.claims import CLAIM_KINDS
 from projections import timeline_pages
 from projections.core import slug
 from projections.explain import Page
+from projections.history import indexed
 from projections.past_answers import at_or_under, past_answer
+from projections.registry import VIEWS
 from projections.replay import ReplayAnswer, encode_answer
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
@@ -425,6 +427,11 @@ VIEW_ERRORS = {
 }
 
 
+# The views that answer the past from their reports' versions (projections/past_answers.py)
+# rather than by folding the log.
+VERSIONED = frozenset(name for name, view in VIEWS.items() if indexed(view) is not None)
+
+
 def _view_route(name: str, summary: str, description: str) -> Any:
     @get(
         f"/{name}",
@@ -433,7 +440,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         description=description,
         tags=["views"],
         guards=[requires_reader],
-        opt=costs(Cost.PAST),
+        opt=costs(Cost.VERSIONED_PAST if name in VERSIONED else Cost.PAST),
         middleware=[answered_before(name)],
         responses={
             200: Documented(
@@ -546,7 +553,7 @@ VIEW_ROUTES = [
     description="`region` is a name or its key: `Kursk Oblast` or `kursk-oblast`.",
     tags=["views"],
     guards=[requires_reader],
-    opt=costs(Cost.PAST),
+    opt=costs(Cost.VERSIONED_PAST),
     middleware=[answered_before("holdings")],
     responses={
         200: Documented(

@@ -219,6 +219,37 @@ async def test_a_full_queue_of_questions_about_the_past_is_503_and_live_reads_go
             assert later.status_code == 200
 
 
+async def test_a_past_answered_from_versions_counts_for_less_than_a_fold_of_the_log(
+    pool: asyncpg.Pool, database_url: str, keys: Keys, store: EventStore
+) -> None:
+    # Given a key allowed a burst of ten requests, and no refill while the test runs
+    await load_demo(ReportService(store))
+    app = _app(
+        database_url,
+        LimitSettings(
+            requests_per_second=0.01, burst=10, refusal_delay_seconds=ANSWER_REFUSALS_AT_ONCE
+        ),
+    )
+    reader = Keys.header(keys.reader)
+    async with AsyncTestClient(app=app, timeout=30) as client:
+        # When a dashboard asks holdings, damage, forces, front and a history as of a date
+        # (each read from its reports' versions: two requests' worth)
+        answers = [
+            await client.get(f"/v1/{view}", params={"as_of": "2024-09-01"}, headers=reader)
+            for view in ("holdings", "damage", "forces", "front", "holdings-series")
+        ]
+        # Then all five are answered, and the burst is spent
+        assert [answer.status_code for answer in answers] == [200] * 5
+        assert answers[-1].headers["ratelimit"].split(";")[1] == "r=0"
+        assert (await client.get("/v1/audit/head", headers=reader)).status_code == 429
+
+    # while the strikes as of a date (a fold of the log) count for ten: one spends the burst
+    async with AsyncTestClient(app=_app(database_url, BURST_OF_THREE), timeout=30) as client:
+        folded = await client.get("/v1/strikes", params={"as_of": "2024-09-01"}, headers=reader)
+        assert folded.status_code == 200
+        assert folded.headers["ratelimit"].split(";")[1] == "r=0"
+
+
 # --- wrong keys ---------------------------------------------------------------------------
 
 
