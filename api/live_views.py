@@ -57,7 +57,7 @@ SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2
 ORDER BY key LIMIT $7
 """
 # Bounds of ROWS_UNDER's key range where the question sets none (keys are never empty, and
-# none begins with the last code point).
+# none begins with the last code point): keys compare by code point (migration 0015).
 _FIRST_KEY, _PAST_LAST_KEY = "", "\U0010ffff"
 # The views this process holds the rows of: a row per region, actor or category each.
 HELD = frozenset({"holdings", "damage", "forces", "front"})

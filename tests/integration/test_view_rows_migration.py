@@ -319,3 +319,26 @@ def test_the_histories_start_over_to_keep_a_row_per_day(fresh_database: str) -> 
         "forces-history": (0, 0, 0),
     }
     assert kept["holdings-series"] == kept["front-series"] == (0, 0, 0)
+
+
+def test_row_keys_compare_by_code_point_whatever_the_databases_collation(
+    fresh_database: str,
+) -> None:
+    url = fresh_database
+    # Given a database at 0014
+    migrate.upgrade(url, "0014")
+
+    # When the migration runs
+    migrate.upgrade(url, "0015")
+
+    # Then the rows' keys sort by code point, as Python sorts them, "/" before "0" (a page
+    # of the rows under "kursk-oblast/ukraine" is the range up to "kursk-oblast/ukraine0"),
+    # whatever the database's own collation (before: the database's)
+    async def collation(pool: asyncpg.Pool) -> str | None:
+        name: str | None = await pool.fetchval(
+            "SELECT collation_name FROM information_schema.columns "
+            "WHERE table_name = 'view_rows' AND column_name = 'key'"
+        )
+        return name
+
+    assert run_on(url, collation) == "C"
