@@ -18,7 +18,8 @@ number does not grow with the log. The others do: the timeline and the strikes h
 report, a history a row per key and day. The timeline's rows stay in their table
 (projections/timeline_entries.py) and are read a page at a time by index
 (projections/timeline_pages.py); the strikes' and the histories' are read from `view_rows`
-when asked (`rows_in_table`: the rows under a key, or all), in one snapshot with the position
+when asked, a page at a time (`rows_in_table`: a range of the rows' index, under a key or
+not, api/row_pages.py), in one snapshot with the position
 they stand at, and the answer is remembered within the process's answer budget like any
 other. For those views this process follows only the generation and position, for
 `min_position` and for the answers remembered per position.
@@ -303,11 +304,11 @@ async def rows_in_table(
     view: LiveView,
     under: str | None,
     *,
-    after: str | None = None,
-    limit: int | None = None,
+    after: str | None,
+    limit: int,
 ) -> tuple[list[tuple[str, bytes]], int]:
     """The serving rows of a view this process does not hold whose key is `under` or lies
-    under it (None: every row), after the key `after` and `limit` of them at most (None: all),
+    under it (None: every row), after the key `after` and `limit` of them at most,
     as canonical JSON in key order, and the position they stand at (at or after the one this
     process has seen): one snapshot of PostgreSQL, one range of the rows' index."""
     async with (

@@ -352,23 +352,10 @@ async def answer_view(
             cached = (encoded, answer.position)
         elif rows_page is not None:
             cached = await live_page_of(state.pool, view, pick, under, rows_page)
-        else:
-            cached = await live_answer(state.pool, view, pick, under)
+        else:  # a whole view is asked only of one this process holds (row_pages.paged)
+            cached = (view.answer() if pick is None else view.answer(pick)), view.position
         view.remember(key, cached)
     return respond(request, cached[0], cached[1])
-
-
-async def live_answer(
-    pool: asyncpg.Pool, view: LiveView, pick: Callable[[str], bool] | None, under: str | None
-) -> tuple[Encoded, int]:
-    """The view's rows now (those `pick` keeps, at most those `under` a key), encoded, and
-    their position: from this process's memory, or read from PostgreSQL for a view whose
-    rows grow with the log (api/live_views.py)."""
-    if view.holds_rows:
-        return (view.answer() if pick is None else view.answer(pick)), view.position
-    docs, position = await rows_in_table(pool, view, under)
-    kept = docs if pick is None else [(key, doc) for key, doc in docs if pick(key)]
-    return view.encoded(kept, position), position
 
 
 async def live_page_of(

@@ -384,10 +384,10 @@ async def write_rows_together(
                 f"{generation.view} generation {generation.generation} is no longer at "
                 f"position {generation.position}, or no longer current"
             )
-    by_store: dict[int, tuple[RowStore, list[RowBatch]]] = {}
+    by_store: dict[str, tuple[RowStore, list[RowBatch]]] = {}
     for batch in batches:
         store = row_store(batch.generation.view)
-        by_store.setdefault(id(store), (store, []))[1].append(batch)
+        by_store.setdefault(store.table, (store, []))[1].append(batch)
     for store, stored in by_store.values():
         await store.upsert_many(
             connection,

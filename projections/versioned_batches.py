@@ -189,13 +189,12 @@ async def _written_together(
     statement once for all of them (the versions; the pieces of the day rows to put
     together; the positions, rows and quarantine), the reports a row is drawn from by folding
     read view by view."""
-    versioned = [batch for batch in applied if batch.history is not None]
+    versioned = [(batch, batch.history) for batch in applied if batch.history is not None]
     await write_histories(
         connection,
         [
-            (batch.view.name, batch.generation.generation, batch.history.take())
-            for batch in versioned
-            if batch.history is not None
+            (batch.view.name, batch.generation.generation, history.take())
+            for batch, history in versioned
         ],
     )
     # 3. each touched row, from what its key needs now: the pieces of its versions, or the
@@ -207,8 +206,8 @@ async def _written_together(
             applied[0].position,
             [
                 (batch.view.name, batch.generation.generation, batch.touched)
-                for batch in versioned
-                if batch.history is not None and pieced(batch.history.view) is not None
+                for batch, history in versioned
+                if pieced(history.view) is not None
             ],
         )
     written: list[RowBatch] = []
