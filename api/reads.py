@@ -65,13 +65,13 @@ from api.schemas import (
 from application.reports import ReportService
 from domain.attribution import Verification
 from domain.claims import CLAIM_KINDS
-from projections import timeline_pages
+from projections import past_pages, timeline_pages
 from projections.core import slug
 from projections.explain import Page
-from projections.history import indexed
+from projections.history import indexed, one_report_per_key
 from projections.past_answers import at_or_under, past_answer
 from projections.registry import VIEWS
-from projections.replay import ReplayAnswer, encode_answer
+from projections.replay import InvalidReplayQuestion, ReplayAnswer, answer_of, encode_answer
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
 from projections.timeline_pages import (
@@ -302,6 +302,25 @@ async def replayed(
     )
 
 
+async def own_rows_page(state: State, name: str, asked: Question, page: Page) -> ReplayAnswer:
+    """The page after `page.after` (and the row after it, if any) of a view whose rows are
+    each one report's, as the question asks about the past: found by its versions
+    (projections/past_pages.py), else replayed."""
+    found = await past_pages.key_page(
+        state.pool,
+        name,
+        page.after,
+        page.limit,
+        known_at=asked.known_at,
+        position=asked.position,
+        as_of=asked.as_of,
+    )
+    if found is None:
+        return await replayed(state, name, asked)
+    view = VIEWS[name]
+    return answer_of(view, dict(found.rows), found.position, asked.known_at, asked.as_of)
+
+
 def rows_of(answer: ReplayAnswer, row_type: type[_Row]) -> dict[str, _Row]:
     """A replayed answer's rows by key, as the view's row type."""
     return {entry.key: entry.row for entry in answer.rows if isinstance(entry.row, row_type)}
@@ -339,6 +358,9 @@ async def answer_view(
                 position=view.position if not asked.about_the_past else asked.position,
                 as_of=asked.as_of,
             )
+        elif asked.about_the_past and rows_page is not None and pick is None and name in OWN_ROWS:
+            answer = await own_rows_page(state, name, asked, rows_page)
+            cached = (answer_page(answer, rows_page.after, rows_page.limit), answer.position)
         elif asked.about_the_past:
             answer = await replayed(state, name, asked, under)
             if pick is not None:
@@ -417,6 +439,9 @@ VIEW_ERRORS = {
 # The views that answer the past from their reports' versions (projections/past_answers.py)
 # rather than by folding the log.
 VERSIONED = frozenset(name for name, view in VIEWS.items() if indexed(view) is not None)
+# The views whose past pages are found by their versions (projections/past_pages.py): the
+# page's own reports are folded, not the log. (Their explanations still fold it.)
+OWN_ROWS = frozenset(name for name, view in VIEWS.items() if one_report_per_key(view))
 
 
 def _view_route(name: str, summary: str, description: str) -> Any:
@@ -663,7 +688,7 @@ class _RawPage(msgspec.Struct, frozen=True, kw_only=True):
     "left out unless include_retracted=true.",
     tags=["views"],
     guards=[requires_reader],
-    opt=costs(Cost.PAST),
+    opt=costs(Cost.VERSIONED_PAST),
     middleware=[answered_before("timeline")],
     responses={200: Documented(TimelinePage, description="One page"), **VIEW_ERRORS},
 )
@@ -727,7 +752,27 @@ async def timeline(
     )
     after = None if cursor is None else _after(cursor)
     asked = question(known_at, position, as_of)
+    past = None
     if asked.about_the_past:
+        try:
+            past = await past_pages.timeline_page(
+                state.pool,
+                wanted,
+                after,
+                limit,
+                known_at=asked.known_at,
+                position=asked.position,
+                as_of=asked.as_of,
+            )
+        except ValueError as error:
+            if isinstance(error, InvalidReplayQuestion):
+                raise
+            raise _not_a_cursor() from None
+    if past is not None:
+        docs = tuple(msgspec.Raw(_canonical.encode(row)) for row in past.rows)
+        next_cursor = None if past.next_after is None else cursor_of(past.next_after)
+        at = past.position
+    elif asked.about_the_past:  # its versions have not reached the cut: replayed
         answer = await replayed(state, "timeline", asked)
         rows = rows_of(answer, TimelineRow)
         order = sorted((row.sort_key, key) for key, row in rows.items())
@@ -905,7 +950,7 @@ def _features(rows: Iterable[StrikeRow]) -> tuple[StrikeFeature, ...]:
     "page may hold fewer features than `limit`.",
     tags=["views"],
     guards=[requires_reader],
-    opt=costs(Cost.PAST),
+    opt=costs(Cost.VERSIONED_PAST),
     middleware=[answered_before("strikes")],
     media_type="application/geo+json",
     responses={
@@ -933,7 +978,7 @@ async def strikes_geojson(
     async def answer() -> tuple[msgspec.Struct, int]:
         rows: list[tuple[str, StrikeRow]]
         if asked.about_the_past:
-            past = await replayed(state, "strikes", asked)
+            past = await own_rows_page(state, "strikes", asked, page)
             at = past.position
             rows = [
                 (key, row)

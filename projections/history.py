@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
@@ -46,6 +46,8 @@ log = logging.getLogger("timeline.projections")
 
 # A version that still holds: up to the largest position PostgreSQL's bigint can hold.
 STILL_HOLDS = 2**63 - 1
+# The class of every version of a view whose rows are each one report's.
+OWN_ROW = 1
 # The class of a version the view could not class (its `relevance` failed): picked by every
 # answer, since a row drawn from more of its reports than it needs is the same row.
 ALWAYS = -1
@@ -165,6 +167,30 @@ def stateless(view: View) -> bool:
     return indexed(view) is not None or one_report_per_key(view)
 
 
+def keeps_versions(view: View) -> bool:
+    """Whether `view` keeps its reports' versions: an indexed view, for the few its rows
+    need; a view whose rows are each one report's (the timeline's, the strikes'), so that a
+    past page is found by index and only its own reports are folded
+    (projections/past_pages.py)."""
+    return stateless(view)
+
+
+def recorder(view: View) -> HistoryLog | None:
+    """A `HistoryLog` for `view`'s state, if it keeps versions."""
+    if (picking := indexed(view)) is not None:
+        return HistoryLog(picking, picking.relevance)
+    if one_report_per_key(view):
+        return HistoryLog(view, _own_row)
+    return None
+
+
+def _own_row(report: Report, filed_at_position: int) -> Relevance:
+    """A row drawn from its own report alone: every version is its row's, grouped by the
+    claim's kind (which a correction keeps), so that a past page of some kinds only walks
+    theirs."""
+    return Relevance(kind=OWN_ROW, group=report.kind)
+
+
 # --- ranks: bytes that sort as the values do ---------------------------------------------
 
 
@@ -255,10 +281,11 @@ class HistoryLog:
     A version made and replaced within the same batch is written once, complete; one written
     in an earlier batch is closed (`Closed`)."""
 
-    __slots__ = ("_closed", "_open", "_pieced", "view")
+    __slots__ = ("_classed", "_closed", "_open", "_pieced", "view")
 
-    def __init__(self, view: Indexed) -> None:
+    def __init__(self, view: View, classed: Callable[[Report, int], Relevance]) -> None:
         self.view = view
+        self._classed = classed
         self._pieced = pieced(view)
         self._open: dict[tuple[UUID, str, int], Version] = {}
         self._closed: list[Closed] = []
@@ -266,7 +293,7 @@ class HistoryLog:
     def opened(self, tracked: Tracked) -> None:
         report = tracked.report
         try:
-            relevance = self.view.relevance(report, tracked.filed_at_position)
+            relevance = self._classed(report, tracked.filed_at_position)
         except Exception:  # the fold took the report: every past answer must have it too
             log.exception("%s: no class for report %s", self.view.name, report.id)
             relevance = Relevance(kind=ALWAYS)

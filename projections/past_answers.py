@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
+from typing import NamedTuple, cast
 from uuid import UUID
 
 import asyncpg
@@ -181,25 +181,56 @@ async def snapshot(
     if picking is None or not (picks_few(picking) or pieced(picking) is not None):
         yield None
         return
+    async with serving_cut(pool, view.name, known_at, position) as cut:
+        if cut is None:
+            yield None
+        else:
+            yield Snapshot(cut.connection, picking, cut.generation, cut.position)
+
+
+class Cut(NamedTuple):
+    """A view's serving generation, read at the question's cut in one committed state."""
+
+    connection: asyncpg.Connection
+    generation: int
+    position: int  # the log's last position at or before the cut: what the answer reflects
+
+
+@asynccontextmanager
+async def serving_cut(
+    pool: asyncpg.Pool, view: str, known_at: datetime | None, position: int | None
+) -> AsyncIterator[Cut | None]:
+    """The serving generation of `view` and the question's cut, in one REPEATABLE READ
+    transaction (its versions are then one committed state); None when that generation has
+    not reached the cut (being rebuilt, or a runner behind).
+
+    Raises InvalidReplayQuestion as `replay` does for a cut that cannot be answered."""
     async with (
         pool.acquire() as connection,
         connection.transaction(isolation="repeatable_read", readonly=True),
     ):
         cut = await cut_of(EventStore(cast(asyncpg.Pool, connection)), known_at, position)
-        serving = await connection.fetchrow(SERVING, view.name)
+        serving = await connection.fetchrow(SERVING, view)
         if serving is None or serving["position"] < cut:
             yield None
             return
         last = int(await connection.fetchval(LAST_AT, cut) or 0)
-        yield Snapshot(connection, picking, serving["generation"], last)
+        yield Cut(connection, serving["generation"], last)
 
 
 async def folded(at: Snapshot, ids: Sequence[UUID]) -> tuple[ViewState, list[LogEntry]]:
     """The view's fold of the events of `ids` up to the snapshot's position, and the events."""
-    rows = await at.connection.fetch(READ_REPORTS, list(ids), at.position) if ids else []
+    return await folded_reports(at.connection, at.view, at.position, ids)
+
+
+async def folded_reports(
+    connection: asyncpg.Connection, view: View, position: int, ids: Sequence[UUID]
+) -> tuple[ViewState, list[LogEntry]]:
+    """`view`'s fold of the events of the reports `ids` up to `position`, and the events."""
+    rows = await connection.fetch(READ_REPORTS, list(ids), position) if ids else []
     events = [entry_from_row(row) for row in rows]
-    state, _ = fold(at.view, events)
-    state.position = at.position
+    state, _ = fold(view, events)
+    state.position = position
     return state, events
 
 

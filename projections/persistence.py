@@ -27,7 +27,12 @@ import msgspec
 from projections import quarantine
 from projections.copy_text import escaped
 from projections.core import Quarantined
-from projections.history import HistoryBatch, delete_generation_history, indexed, write_history
+from projections.history import (
+    HistoryBatch,
+    delete_generation_history,
+    keeps_versions,
+    write_history,
+)
 from projections.registry import VIEWS
 from projections.timeline import TimelineView
 from projections.timeline_entries import TIMELINE_ENTRIES
@@ -476,4 +481,4 @@ async def delete_retired_rows(pool: asyncpg.Pool, view: str) -> None:
 
 def _keeps_versions(view: str) -> bool:
     known = VIEWS.get(view)
-    return known is not None and indexed(known) is not None
+    return known is not None and keeps_versions(known)

@@ -52,7 +52,7 @@ import asyncpg
 
 from projections import quarantine
 from projections.core import Folds, View, ViewState, apply, blamed, render
-from projections.history import HistoryLog, copy_history, indexed, one_report_per_key, taken
+from projections.history import copy_history, one_report_per_key, recorder, taken
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
     REFUSED,
@@ -171,9 +171,7 @@ async def _build_and_switch(
     building = await _start_building(pool, [view.name for view in views])
     folds = Folds(views)
     for view, state in zip(views, folds.states, strict=True):
-        recording = indexed(view)
-        if recording is not None:
-            state.history = HistoryLog(recording)
+        state.history = recorder(view)
     await fold_log(pool, folds, page_size=page_size)
     building = await _load(
         pool, folds, building, streams=min(COPY_STREAMS, pool.get_max_size() - 1)

@@ -14,7 +14,8 @@ daemon loads only what a batch touches (Marten):
    and the rows, the quarantine and the view's position are written as any batch's are.
    A day row of a history (`history.Pieced`) is instead put together from the pieces its
    versions keep, with no fold at all. A row drawn from its own report alone (the
-   timeline's, a strike's) is rendered from the batch's reports, with no versions at all.
+   timeline's, a strike's) is rendered from the batch's reports; its versions are kept
+   only for past pages to be found by (projections/past_pages.py).
 The rows are the ones a fold of the whole log renders: a report is folded from its own
 events alone in both (the view's rules never look at other reports), and `render` of a
 key's picked reports is `render` of all of them (the rule each indexed view keeps).
@@ -37,6 +38,7 @@ from projections.history import (
     indexed,
     pieced,
     put_together,
+    recorder,
     write_histories,
 )
 from projections.past_answers import PICKED_REPORTS, Pieces, pick_parameters, pieces_of_keys
@@ -153,8 +155,7 @@ def _applied(view: View, generation: Generation, entries: Sequence[LogEntry]) ->
     state, _ = fold(view, before)
     state.take_quarantined()
     # 2. the batch, and the versions it makes
-    versioned = indexed(view)
-    history = None if versioned is None else HistoryLog(versioned)
+    history = recorder(view)
     state.history = history
     touched: dict[str, None] = {}
     for recorded in page:
@@ -207,20 +208,21 @@ async def _written_together(
             [
                 (batch.view.name, batch.generation.generation, batch.touched)
                 for batch, history in versioned
-                if pieced(history.view) is not None
+                if pieced(batch.view) is not None
             ],
         )
     written: list[RowBatch] = []
     for batch in applied:
         view, generation, position = batch.view, batch.generation, batch.position
-        if batch.history is not None:
+        picking = indexed(view)
+        if picking is not None:
             rows, drawn = await _rows(
                 connection,
-                batch.history.view,
+                picking,
                 generation,
                 position,
                 batch.touched,
-                pieces=pieces.get(view.name, {}) if pieced(batch.history.view) else None,
+                pieces=pieces.get(view.name, {}) if pieced(picking) else None,
                 folding=one_row_at_a_time,
             )
         else:

@@ -23,10 +23,13 @@ from projections.core import fold, render_all
 from projections.explain import Page, UnknownRow, encode_explanation, explain, explain_page
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
 from projections.past_answers import at_or_under, past_answer, picked, put_together_at, snapshot
+from projections.past_pages import key_page, timeline_page
 from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import answer_of, encode_answer, replay, valid_time
+from projections.timeline import TimelineRow
+from projections.timeline_pages import TimelineFilter
 from store.event_store import EventStore
 from tests.following import follow_to_head
 
@@ -101,6 +104,61 @@ async def _assert_put_together_as_replayed(
                 pool, view.name, position=position, known_at=known_at, as_of=as_of, under=series
             )
             assert one.rows == tuple(r for r in folded.rows if at_or_under(series)(r.key))
+
+
+# Filters a dashboard pages the timeline with: any kind; a kind (found by the versions'
+# group); a region and the retracted too (applied to the rows as they stood).
+FILTERS = (
+    TimelineFilter(),
+    TimelineFilter(kinds=frozenset({"strike", "territory_control"})),
+    TimelineFilter(region="Kursk Oblast", include_retracted=True),
+)
+
+
+async def _assert_same_pages(
+    pool: asyncpg.Pool, questions: Sequence[Question], *, limit: int
+) -> None:
+    """Every page of the timeline (with each of `FILTERS`) and of the strikes, found by
+    their versions and only their own reports folded, walked to the end: the replay's rows,
+    in its order, byte for byte."""
+    encode = msgspec.json.Encoder(order="sorted").encode
+    for position, known_at, as_of in questions:
+        timeline = await replay(pool, "timeline", position=position, known_at=known_at, as_of=as_of)
+        rows = sorted(
+            (row.row for row in timeline.rows if isinstance(row.row, TimelineRow)),
+            key=lambda row: row.sort_key,
+        )
+        for wanted in FILTERS:
+            expected = [encode(row) for row in rows if wanted.matches(row)]
+            walked: list[bytes] = []
+            after: str | None = None
+            while True:
+                page = await timeline_page(
+                    pool, wanted, after, limit, position=position, known_at=known_at, as_of=as_of
+                )
+                assert page is not None
+                assert page.position == timeline.position
+                assert len(page.rows) <= limit
+                walked += [encode(row) for row in page.rows]
+                if page.next_after is None:
+                    break
+                assert page.next_after == page.rows[-1].sort_key
+                after = page.next_after
+            assert walked == expected, (wanted, position, known_at, as_of)
+        strikes = await replay(pool, "strikes", position=position, known_at=known_at, as_of=as_of)
+        walked_keys: list[tuple[str, bytes]] = []
+        key: str | None = None
+        while True:
+            found = await key_page(
+                pool, "strikes", key, limit, position=position, known_at=known_at, as_of=as_of
+            )
+            assert found is not None
+            assert found.position == strikes.position
+            walked_keys += [(key, encode(row)) for key, row in found.rows[:limit]]
+            if len(found.rows) <= limit:
+                break
+            key = found.rows[limit - 1][0]
+        assert walked_keys == [(row.key, encode(row.row)) for row in strikes.rows]
 
 
 async def _explained(
@@ -184,12 +242,15 @@ async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_
     await _assert_same_answers(pool, [*INDEXED, *PIECED], questions)
     await _assert_put_together_as_replayed(pool, questions)
     await _assert_same_explanations(pool, [*INDEXED, *PIECED], questions[::4])
+    # and every page of the timeline and the strikes
+    await _assert_same_pages(pool, questions[::5], limit=400)
 
     # and so it is again once the views are rebuilt, their versions written in bulk
     await rebuild_views(pool, list(VIEWS.values()))
     await _assert_rows_are_the_folds(pool, store)
     await _assert_same_answers(pool, [*INDEXED, *PIECED], questions[:20])
     await _assert_put_together_as_replayed(pool, questions[:20])
+    await _assert_same_pages(pool, questions[1::6], limit=400)
 
 
 async def test_a_holding_needs_a_few_reports_whatever_the_length_of_its_history(
@@ -267,6 +328,7 @@ async def test_the_seed_article_answers_the_past_from_its_versions_at_every_posi
     await _assert_same_answers(pool, [*INDEXED, *PIECED], questions)
     await _assert_put_together_as_replayed(pool, questions)
     await _assert_same_explanations(pool, [*INDEXED, *PIECED], questions[::3])
+    await _assert_same_pages(pool, questions, limit=2)
     # and `timeline explain`'s whole explanation too
     for view in [*INDEXED, *PIECED]:
         for position in (head // 2, None):

@@ -143,8 +143,8 @@ def test_the_reshaped_views_start_over_and_the_runners_fold_them_again(
     migrate.upgrade(url, "0005")
     before = run_on(url, before_quarantine(_demo_rebuilt(server_url)))
 
-    # When the migration runs
-    migrate.upgrade(url)
+    # When the migrations up to 0015 run (0016 starts the strikes over too: tested below)
+    migrate.upgrade(url, "0015")
 
     # Then holdings, forces and front have no rows and no generation, the others keep theirs
     # (and so do damage and the histories, in 0011, to be built again with their reports'
@@ -208,7 +208,13 @@ def test_the_timeline_moves_to_its_own_table_and_is_folded_there_again(
     # and a rebuild folds the log into timeline_entries, a row per report
     async def rebuilt(pool: asyncpg.Pool) -> dict[str, Any]:
         await load_demo(ReportService(EventStore(pool)))
-        await rebuild_views(pool, [VIEWS["timeline"]])
+        # today's code keeps the timeline's versions (0016): their table stands in
+        await pool.execute(VERSIONS.CREATE_VERSIONS)
+        await pool.execute(PIECES.ADD_PIECE)
+        try:
+            await rebuild_views(pool, [VIEWS["timeline"]])
+        finally:
+            await pool.execute("DROP TABLE report_versions")
         return {key: msgspec.json.decode(doc) for key, doc in await read_rows(pool, "timeline")}
 
     rows = run_on(url, rebuilt)
@@ -342,3 +348,55 @@ def test_row_keys_compare_by_code_point_whatever_the_databases_collation(
         return name
 
     assert run_on(url, collation) == "C"
+
+
+async def _kept_per_view(pool: asyncpg.Pool) -> dict[str, tuple[int, int, int]]:
+    """Per view: its generations, its rows (the timeline's entries) and its versions."""
+    return {
+        name: (
+            await pool.fetchval(
+                "SELECT count(*) FROM projection_generations WHERE view = $1", name
+            ),
+            await pool.fetchval("SELECT count(*) FROM timeline_entries")
+            if name == "timeline"
+            else await pool.fetchval("SELECT count(*) FROM view_rows WHERE view = $1", name),
+            await pool.fetchval("SELECT count(*) FROM report_versions WHERE view = $1", name),
+        )
+        for name in VIEWS
+    }
+
+
+def test_the_timeline_and_the_strikes_start_over_to_keep_their_reports_versions(
+    fresh_database: str,
+) -> None:
+    url = fresh_database
+    # Given the demo recorded and every view built at 0015, when the timeline and the
+    # strikes kept no versions
+    migrate.upgrade(url, "0015")
+
+    async def demo_built(pool: asyncpg.Pool) -> None:
+        await load_demo(ReportService(EventStore(pool)))
+        await rebuild_views(pool, list(VIEWS.values()))
+        await pool.execute("DELETE FROM report_versions WHERE view IN ('timeline', 'strikes')")
+
+    run_on(url, demo_built)
+    before = run_on(url, _kept_per_view)
+    rows_before = run_on(url, _rows)
+
+    # When the migration runs
+    migrate.upgrade(url, "0016")
+
+    # Then both start over (no generation, no row), the other views keep theirs
+    after = run_on(url, _kept_per_view)
+    assert after["timeline"] == after["strikes"] == (0, 0, 0)
+    assert {name: after[name] for name in VIEWS if name not in ("timeline", "strikes")} == {
+        name: before[name] for name in VIEWS if name not in ("timeline", "strikes")
+    }
+    # and built again, they have their rows back, and a version per event of their reports
+    run_on(url, lambda pool: rebuild_views(pool, [VIEWS["timeline"], VIEWS["strikes"]]))
+    again = run_on(url, _kept_per_view)
+    assert run_on(url, _rows) == rows_before
+    assert again["timeline"][1] == before["timeline"][1]
+    events = run_on(url, lambda pool: pool.fetchval("SELECT count(*) FROM timeline_events"))
+    assert again["timeline"][2] == events
+    assert 0 < again["strikes"][2] < events

@@ -64,7 +64,7 @@ PORTS = "ua/port-infrastructure-facilities/russia"
 
 def versions_of(view: Indexed, log: Sequence[RecordedEvent]) -> list[Version]:
     """Every version of every report the view follows, as the fold records them."""
-    history = HistoryLog(view)
+    history = HistoryLog(view, view.relevance)
     state = ViewState()
     state.history = history
     fold(view, log, state)
