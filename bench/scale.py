@@ -26,6 +26,9 @@ At each size, in order:
   reads, one request at a time on one keep-alive connection, p50 and p99:
     as_of                   GET /v1/holdings?as_of=D, D a day of the war
     known_at                GET /v1/holdings?known_at=T, T a millisecond of the recording
+    timeline_as_of          GET /v1/timeline?as_of=D (its first page)
+    strikes_as_of           GET /v1/strikes?as_of=D&limit=50
+    timeline_known_at       GET /v1/timeline?known_at=T
     explain_row             GET /v1/holdings/{region}?explain=true&position=N, one region's
                             figures explained as they stood at a position in the log's later
                             half (what an auditor clicks on: a figure shown lately)
@@ -49,11 +52,12 @@ A figure cut short prints as `>N`, and a ratio made from one is a bound, named o
 nearest-rank 99th percentile: with fewer than 100 requests, the slowest.
 
 Targets (issue #11), at the larger size and from the smaller to the larger: as_of, known_at
-and explain_row p99 under 100 ms, each timeline filter under 50 ms (the worst of the three
-in the ratio); as_of p99 at most 1.5x its value at the smaller size; each process's RSS
-(the larger of its two readings, MB = 10^6 bytes) under 500 MB and at most 1.3x its value at
-the smaller size (`rss_growth`: the process that grew more); the cold start within 1.25x of
-the rebuild.
+and explain_row p99 under 100 ms (as_of and known_at: the worst of the views asked, the
+timeline's and the strikes' pages with the holdings), each timeline filter under 50 ms (the
+worst of the three in the ratio); as_of p99 at most 1.5x its value at the smaller size;
+each process's RSS (the larger of its two readings, MB = 10^6 bytes) under 500 MB and at
+most 1.3x its value at the smaller size (`rss_growth`: the process that grew more); the cold
+start within 1.25x of the rebuild.
 """
 
 from __future__ import annotations
@@ -114,9 +118,16 @@ AFTER_REBUILD = 120.0  # the warm start, the reads
 TEARDOWN = 30.0  # stopping both processes, dropping the database
 
 READ_BUDGETS_MS = {"as_of": 100.0, "known_at": 100.0, "explain_row": 100.0}
+# The same past-tense questions of the views whose rows are each one report's: each counts
+# in its budget's ratio (the worst of the views).
+PAST_PAGE_READS = {
+    "timeline_as_of": "as_of",
+    "strikes_as_of": "as_of",
+    "timeline_known_at": "known_at",
+}
 TIMELINE_BUDGET_MS = 50.0
 TIMELINE_READS = ("timeline_strike_month", "timeline_region_week", "timeline_source_open")
-READS = (*READ_BUDGETS_MS, *TIMELINE_READS)
+READS = (*READ_BUDGETS_MS, *PAST_PAGE_READS, *TIMELINE_READS)
 RSS_BUDGET_MB = 500.0
 TARGETS = {
     "as_of_growth": 0.67,
@@ -280,8 +291,13 @@ def _questions(kind: str, shape: LogShape, rng: random.Random) -> list[str]:
             case "as_of":
                 path, query = "/v1/holdings", {"as_of": day}
             case "known_at":
-                known_at = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-                path, query = "/v1/holdings", {"known_at": known_at}
+                path, query = "/v1/holdings", {"known_at": _moment(moment)}
+            case "timeline_as_of":
+                query = {"as_of": day}
+            case "strikes_as_of":
+                path, query = "/v1/strikes", {"as_of": day, "limit": 50}
+            case "timeline_known_at":
+                query = {"known_at": _moment(moment)}
             case "explain_row":
                 path, query = f"/v1/holdings/{region}", {"explain": "true", "position": position}
             case "timeline_strike_month":
@@ -301,6 +317,10 @@ def _questions(kind: str, shape: LogShape, rng: random.Random) -> list[str]:
                 raise ValueError(f"no such read: {kind}")
         paths.append(f"{path}?{urlencode(query)}")
     return paths
+
+
+def _moment(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(slots=True)
@@ -541,6 +561,13 @@ def _worst(found: Sequence[Figure | None]) -> Figure | None:
     return Figure(max(figure.value for figure in measured), measured[0].unit, capped)
 
 
+def _past_p99(figures: Figures, kind: str, name: str) -> Figure | None:
+    """The p99 of a kind of past-tense question at one size: the worst of the views asked
+    it (holdings, and the timeline's and the strikes' pages)."""
+    kinds = [kind, *(page for page, budget in PAST_PAGE_READS.items() if budget == kind)]
+    return _worst([figures.get(f"{asked}_p99_{name}") for asked in kinds])
+
+
 def _rss_of(figures: Figures, process: str, name: str) -> Figure | None:
     """A process's RSS at one size: the larger of its readings after catching up and after
     the reads."""
@@ -553,7 +580,7 @@ def _ratios(figures: Figures, small: int, large: int) -> dict[str, tuple[Ratio, 
     budget_ms = {name: Figure(budget, "ms") for name, budget in READ_BUDGETS_MS.items()}
     timeline = _worst([figures.get(f"{kind}_p99_{at_large}") for kind in TIMELINE_READS])
     ratios = {
-        f"{kind}_budget_over_p99": (_ratio(budget, figures.get(f"{kind}_p99_{at_large}")), 1.0)
+        f"{kind}_budget_over_p99": (_ratio(budget, _past_p99(figures, kind, at_large)), 1.0)
         for kind, budget in budget_ms.items()
     }
     ratios["timeline_filter_budget_over_p99"] = (
@@ -561,7 +588,7 @@ def _ratios(figures: Figures, small: int, large: int) -> dict[str, tuple[Ratio, 
         1.0,
     )
     ratios["as_of_growth"] = (
-        _ratio(figures.get(f"as_of_p99_{at_small}"), figures.get(f"as_of_p99_{at_large}")),
+        _ratio(_past_p99(figures, "as_of", at_small), _past_p99(figures, "as_of", at_large)),
         TARGETS["as_of_growth"],
     )
     rss_budget = Figure(RSS_BUDGET_MB, "MB")
