@@ -4,10 +4,11 @@ is written, then written in one append (all of it, or none).
 A row whose report does not exist yet is `added` (filed); one whose figures or dates differ
 from its report's is `corrected` (the old values stay in the log); one that says what its
 report says is `unchanged`; a report whose row is gone from a file that holds the whole
-dataset, or whose row the dataset lists as deleted (ACLED), is `retracted`. So importing the same file twice writes nothing, and
-a retry after a lost connection writes only what the first attempt did not. A bad row is
-`refused`: without `skip_invalid` the import writes nothing; with it, the rest is written,
-and nothing is retracted, since a refused row may be one whose report still stands.
+dataset, or whose row the dataset lists as deleted (ACLED), is `retracted`. So importing
+the same file twice writes nothing, and a retry after a lost connection writes only what
+the first attempt did not. A bad row is `refused`: without `skip_invalid` the import writes
+nothing; with it, the rest is written, and nothing is retracted, since a refused row may be
+one whose report still stands.
 """
 
 from __future__ import annotations
