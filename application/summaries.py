@@ -7,18 +7,22 @@ from typing import assert_never
 
 from domain.attribution import Attribution
 from domain.claims import (
+    AttackOnCivilians,
     Casualties,
     Claim,
+    Clash,
     Counterattack,
     DamageTally,
     EquipmentLosses,
     EquipmentState,
     ForceStrength,
     FrontAdvance,
+    Incident,
     OccupationShare,
     OffensiveLaunched,
     Strike,
     Tally,
+    TerritorialChange,
     TerritoryControl,
     TroopDeployment,
 )
@@ -91,16 +95,43 @@ def claim_text(claim: Claim) -> str:
             return (
                 f"{claim.occupier} occupies {quantity_text(claim.share)}{area} of {claim.country}"
             )
-        case Casualties():
-            return _casualties_text(claim)
-        case EquipmentLosses():
-            state = "" if claim.state is EquipmentState.UNSPECIFIED else f" {claim.state.value}"
-            return (
-                f"{claim.side} lost {_counted(claim.count)} {claim.source_category}{state}"
-                f"{_period_text(claim.tally, claim.since)}"
-            )
+        case Casualties() | EquipmentLosses():
+            return _losses_text(claim)
+        case Clash() | AttackOnCivilians() | TerritorialChange() | Incident():
+            return _incident_text(claim)
         case _:
             assert_never(claim)
+
+
+def _losses_text(claim: Casualties | EquipmentLosses) -> str:
+    if isinstance(claim, Casualties):
+        return _casualties_text(claim)
+    state = "" if claim.state is EquipmentState.UNSPECIFIED else f" {claim.state.value}"
+    return (
+        f"{claim.side} lost {_counted(claim.count)} {claim.source_category}{state}"
+        f"{_period_text(claim.tally, claim.since)}"
+    )
+
+
+def _incident_text(claim: Clash | AttackOnCivilians | TerritorialChange | Incident) -> str:
+    match claim:
+        case Clash():
+            what = f"{claim.actor} clashed with {claim.against}"
+        case AttackOnCivilians():
+            what = f"{claim.attacker} attacked {claim.victims}"
+        case TerritorialChange():
+            taken_from = f" from {claim.from_actor}" if claim.from_actor else ""
+            what = f"{claim.actor} took control{taken_from}"
+        case Incident():
+            kind = claim.classified_as.subcategory or claim.classified_as.category
+            by = f" by {claim.actor}" if claim.actor else ""
+            against = f" against {claim.against}" if claim.against else ""
+            what = f"{kind}{by}{against}"
+        case _:
+            assert_never(claim)
+    region = f" ({claim.place.region})" if claim.place.region else ""
+    dead = f", {quantity_text(claim.fatalities)} killed" if claim.fatalities else ""
+    return f"{what} in {claim.place.name}{region}{dead}"
 
 
 def _counted(quantity: Quantity) -> str:

@@ -138,6 +138,8 @@ def _provenance_lines(provenance: Provenance, indent: str) -> Iterator[str]:
     terms = "; ".join(text for text in (provenance.licence, provenance.credit) if text)
     if terms:
         yield f"{indent}licence: {terms}"
+    for cited in provenance.cited:
+        yield f"{indent}{cited.field}: {'; '.join(cited.entries)}"
 
 
 def _report_lines(report: Contribution, supersedes: list[UUID]) -> Iterator[str]:

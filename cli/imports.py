@@ -36,6 +36,15 @@ Formats:
                        source's claim, relayed by The Economist
   isw-area             area_assessed_as_russia_controlled.csv: the share (and km²) of
                        Ukraine ISW assesses as Russian-held, as occupation_share claims
+  acled                an ACLED export (CSV): one report per event_id_cnty, as a clash,
+                       an attack on civilians, a territorial change or an incident under
+                       ACLED's own event type; an export is an excerpt, so only the events
+                       in --deleted FILE (ACLED's deleted events: event_id_cnty,
+                       deleted_timestamp) are retracted. Reported: the row's timestamp
+  ucdp-ged             a UCDP GED release (CSV): one report per id, a clash (state-based,
+                       non-state) or an attack on civilians (one-sided), low/best/high
+                       kept. With --release NAME (e.g. 25.1) the file is that whole release,
+                       and an event imported before and missing from it is retracted
 
 A claim's reported time is the row's date (when its source published it); --vintage names
 the release of the file (the date its publisher put it out), kept in each report's
@@ -46,7 +55,7 @@ provenance.
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = sub.add_parser(
         "import",
-        help="import a dataset file (gs-losses, economist-estimates, isw-area)",
+        help="import a dataset file (gs-losses, economist-estimates, isw-area, acled, ucdp-ged)",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -54,6 +63,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     command.add_argument("files", metavar="FILE", nargs="+", type=Path)
     command.add_argument(
         "--vintage", metavar="DATE", help="the release date of the file, e.g. 2026-08-08"
+    )
+    command.add_argument(
+        "--release",
+        metavar="NAME",
+        help="the release's name (ucdp-ged: the file is that whole release, e.g. 25.1)",
+    )
+    command.add_argument(
+        "--deleted", metavar="FILE", type=Path, help="acled: ACLED's list of deleted events"
     )
     command.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     command.add_argument(
@@ -95,7 +112,13 @@ async def run(args: argparse.Namespace) -> int:
                 f"--vintage expects a date as YYYY-MM-DD, got {args.vintage!r}"
             ) from None
     try:
-        datasets = read_format(Format(args.format), args.files, vintage)
+        datasets = read_format(
+            Format(args.format),
+            args.files,
+            vintage,
+            release_name=args.release,
+            deleted=args.deleted,
+        )
     except BadFile as error:
         raise UsageError(str(error)) from None
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)

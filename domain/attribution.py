@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
 from domain.errors import InvalidReport
-from domain.limits import FreeText, Name, Url
+from domain.limits import FEW, FreeText, Name, Url
 
 
 class Side(StrEnum):
@@ -38,6 +39,27 @@ class Stance(StrEnum):
     DOES_NOT_DISCLOSE = "does_not_disclose"
 
 
+class Cited(
+    msgspec.Struct,
+    frozen=True,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    gc=False,
+):
+    """What one of a dataset row's source columns names (ACLED's `source`, UCDP's
+    `source_original`, `source_article`...), one entry per source, as the dataset wrote it."""
+
+    field: Name
+    entries: Annotated[tuple[FreeText, ...], FEW]
+
+    def validate(self, field: str) -> None:
+        if not self.field.strip():
+            raise InvalidReport(f"{field}.field", "must not be blank")
+        for index, entry in enumerate(self.entries):
+            if not entry.strip():
+                raise InvalidReport(f"{field}.entries[{index}]", "must not be blank")
+
+
 class Provenance(
     msgspec.Struct,
     frozen=True,
@@ -55,8 +77,11 @@ class Provenance(
     licence: Name | None = None
     credit: FreeText | None = None  # the attribution text the licence requires
     url: Url | None = None
+    cited: Annotated[tuple[Cited, ...], FEW] = ()  # the sources the row names for itself
 
     def validate(self, field: str) -> None:
+        for index, cited in enumerate(self.cited):
+            cited.validate(f"{field}.cited[{index}]")
         for name in ("dataset", "row"):
             if not getattr(self, name).strip():
                 raise InvalidReport(f"{field}.{name}", "must not be blank")

@@ -8,33 +8,18 @@ from typing import Annotated, ClassVar
 
 import msgspec
 
+from domain.claim_parts import ClaimStruct, Place, PlacePrecision, require_text, require_unit
 from domain.errors import InvalidReport
-from domain.limits import FEW, FreeText, Name, Range
+from domain.incidents import (
+    AttackOnCivilians,
+    Clash,
+    FatalitiesAmong,
+    Incident,
+    SourceCategory,
+    TerritorialChange,
+)
+from domain.limits import FEW, FreeText, Name
 from domain.quantities import Quantity, Unit
-
-
-def _require_text(value: str, field: str) -> None:
-    if not value.strip():
-        raise InvalidReport(field, "must not be blank")
-
-
-def _require_unit(quantity: Quantity, units: frozenset[Unit], field: str) -> None:
-    quantity.validate(field)
-    if quantity.unit not in units:
-        expected = ", ".join(sorted(units))
-        raise InvalidReport(f"{field}.unit", f"expected {expected}, got {quantity.unit}")
-
-
-class ClaimStruct(
-    msgspec.Struct,
-    frozen=True,
-    forbid_unknown_fields=True,
-    kw_only=True,
-    gc=False,
-    omit_defaults=True,
-    tag_field="kind",
-):
-    """What every claim kind shares: immutable, strict about unknown fields, tagged by `kind`."""
 
 
 class Extent(StrEnum):
@@ -53,12 +38,12 @@ class TerritoryControl(ClaimStruct, frozen=True, tag="territory_control"):
     share_lost_from_peak: Quantity | None = None
 
     def validate(self) -> None:
-        _require_text(self.actor, "claim.actor")
-        _require_text(self.region, "claim.region")
-        _require_text(self.country, "claim.country")
-        _require_unit(self.area, frozenset({Unit.KM2}), "claim.area")
+        require_text(self.actor, "claim.actor")
+        require_text(self.region, "claim.region")
+        require_text(self.country, "claim.country")
+        require_unit(self.area, frozenset({Unit.KM2}), "claim.area")
         if self.share_lost_from_peak is not None:
-            _require_unit(
+            require_unit(
                 self.share_lost_from_peak, frozenset({Unit.PERCENT}), "claim.share_lost_from_peak"
             )
 
@@ -74,9 +59,9 @@ class OffensiveLaunched(ClaimStruct, frozen=True, tag="offensive"):
     description: FreeText | None = None
 
     def validate(self) -> None:
-        _require_text(self.actor, "claim.actor")
-        _require_text(self.region, "claim.region")
-        _require_text(self.country, "claim.country")
+        require_text(self.actor, "claim.actor")
+        require_text(self.region, "claim.region")
+        require_text(self.country, "claim.country")
         if self.mode not in ("offensive", "incursion"):
             raise InvalidReport(
                 "claim.mode", f"expected 'offensive' or 'incursion', got {self.mode!r}"
@@ -95,7 +80,7 @@ class Counterattack(ClaimStruct, frozen=True, tag="counterattack"):
 
     def validate(self) -> None:
         for name in ("actor", "against", "region", "country"):
-            _require_text(getattr(self, name), f"claim.{name}")
+            require_text(getattr(self, name), f"claim.{name}")
 
 
 class TroopDeployment(ClaimStruct, frozen=True, tag="deployment"):
@@ -110,8 +95,8 @@ class TroopDeployment(ClaimStruct, frozen=True, tag="deployment"):
 
     def validate(self) -> None:
         for name in ("actor", "theatre", "country"):
-            _require_text(getattr(self, name), f"claim.{name}")
-        _require_unit(self.troops, frozenset({Unit.TROOPS}), "claim.troops")
+            require_text(getattr(self, name), f"claim.{name}")
+        require_unit(self.troops, frozenset({Unit.TROOPS}), "claim.troops")
 
 
 class ForceStrength(ClaimStruct, frozen=True, tag="force_strength"):
@@ -123,11 +108,11 @@ class ForceStrength(ClaimStruct, frozen=True, tag="force_strength"):
     target: Quantity | None = None
 
     def validate(self) -> None:
-        _require_text(self.actor, "claim.actor")
-        _require_text(self.theatre, "claim.theatre")
-        _require_unit(self.troops, frozenset({Unit.TROOPS}), "claim.troops")
+        require_text(self.actor, "claim.actor")
+        require_text(self.theatre, "claim.theatre")
+        require_unit(self.troops, frozenset({Unit.TROOPS}), "claim.troops")
         if self.target is not None:
-            _require_unit(self.target, frozenset({Unit.TROOPS}), "claim.target")
+            require_unit(self.target, frozenset({Unit.TROOPS}), "claim.target")
 
 
 class FrontAdvance(ClaimStruct, frozen=True, tag="front_advance"):
@@ -142,36 +127,8 @@ class FrontAdvance(ClaimStruct, frozen=True, tag="front_advance"):
 
     def validate(self) -> None:
         for name in ("actor", "direction", "region", "country"):
-            _require_text(getattr(self, name), f"claim.{name}")
-        _require_unit(self.rate, frozenset({Unit.METRES_PER_DAY}), "claim.rate")
-
-
-class Place(
-    msgspec.Struct,
-    frozen=True,
-    forbid_unknown_fields=True,
-    kw_only=True,
-    gc=False,
-    omit_defaults=True,
-):
-    name: Name
-    region: Name | None = None
-    country: Name | None = None
-    latitude: Annotated[float, Range(-90, 90)] | None = None
-    longitude: Annotated[float, Range(-180, 180)] | None = None
-
-    def validate(self, field: str) -> None:
-        _require_text(self.name, f"{field}.name")
-        if self.latitude is not None and not -90 <= self.latitude <= 90:
-            raise InvalidReport(
-                f"{field}.latitude", f"must be between -90 and 90, got {self.latitude:g}"
-            )
-        if self.longitude is not None and not -180 <= self.longitude <= 180:
-            raise InvalidReport(
-                f"{field}.longitude", f"must be between -180 and 180, got {self.longitude:g}"
-            )
-        if (self.latitude is None) != (self.longitude is None):
-            raise InvalidReport(field, "give both latitude and longitude, or neither")
+            require_text(getattr(self, name), f"claim.{name}")
+        require_unit(self.rate, frozenset({Unit.METRES_PER_DAY}), "claim.rate")
 
 
 class StrikeEffects(
@@ -194,7 +151,7 @@ class StrikeEffects(
         for name in ("killed", "injured"):
             quantity = getattr(self, name)
             if quantity is not None:
-                _require_unit(quantity, frozenset({Unit.PEOPLE}), f"{field}.{name}")
+                require_unit(quantity, frozenset({Unit.PEOPLE}), f"{field}.{name}")
 
 
 class Strike(ClaimStruct, frozen=True, tag="strike"):
@@ -207,8 +164,8 @@ class Strike(ClaimStruct, frozen=True, tag="strike"):
     effects: StrikeEffects = StrikeEffects()
 
     def validate(self) -> None:
-        _require_text(self.attacker, "claim.attacker")
-        _require_text(self.target, "claim.target")
+        require_text(self.attacker, "claim.attacker")
+        require_text(self.target, "claim.target")
         self.place.validate("claim.place")
         self.effects.validate("claim.effects")
 
@@ -228,7 +185,7 @@ class DamageTally(ClaimStruct, frozen=True, tag="damage_tally"):
 
     def validate(self) -> None:
         for name in ("category", "responsible", "country"):
-            _require_text(getattr(self, name), f"claim.{name}")
+            require_text(getattr(self, name), f"claim.{name}")
         self.count.validate("claim.count")
         if self.count.unit in (Unit.KM2, Unit.METRES_PER_DAY, Unit.PERCENT):
             raise InvalidReport("claim.count.unit", f"a tally counts things, got {self.count.unit}")
@@ -244,11 +201,11 @@ class OccupationShare(ClaimStruct, frozen=True, tag="occupation_share"):
     area: Quantity | None = None
 
     def validate(self) -> None:
-        _require_text(self.occupier, "claim.occupier")
-        _require_text(self.country, "claim.country")
-        _require_unit(self.share, frozenset({Unit.PERCENT}), "claim.share")
+        require_text(self.occupier, "claim.occupier")
+        require_text(self.country, "claim.country")
+        require_unit(self.share, frozenset({Unit.PERCENT}), "claim.share")
         if self.area is not None:
-            _require_unit(self.area, frozenset({Unit.KM2}), "claim.area")
+            require_unit(self.area, frozenset({Unit.KM2}), "claim.area")
 
 
 class Tally(StrEnum):
@@ -296,7 +253,7 @@ class Casualties(ClaimStruct, frozen=True, tag="casualties"):
     FIGURES: ClassVar[tuple[str, ...]] = ("killed", "wounded", "missing", "captured", "total")
 
     def validate(self) -> None:
-        _require_text(self.side, "claim.side")
+        require_text(self.side, "claim.side")
         if all(getattr(self, name) is None for name in self.FIGURES):
             raise InvalidReport(
                 "claim", "casualties need a figure: killed, wounded, missing, captured or total"
@@ -304,11 +261,11 @@ class Casualties(ClaimStruct, frozen=True, tag="casualties"):
         for name in self.FIGURES:
             quantity = getattr(self, name)
             if quantity is not None:
-                _require_unit(quantity, frozenset({Unit.PEOPLE}), f"claim.{name}")
+                require_unit(quantity, frozenset({Unit.PEOPLE}), f"claim.{name}")
         for name in ("label", "country"):
             value = getattr(self, name)
             if value is not None:
-                _require_text(value, f"claim.{name}")
+                require_text(value, f"claim.{name}")
         _require_period(self.tally, self.since)
 
 
@@ -360,9 +317,9 @@ class EquipmentLosses(ClaimStruct, frozen=True, tag="equipment_losses"):
     since: date | None = None
 
     def validate(self) -> None:
-        _require_text(self.side, "claim.side")
-        _require_text(self.source_category, "claim.source_category")
-        _require_unit(self.count, frozenset({Unit.COUNT, Unit.VEHICLES, Unit.SHIPS}), "claim.count")
+        require_text(self.side, "claim.side")
+        require_text(self.source_category, "claim.source_category")
+        require_unit(self.count, frozenset({Unit.COUNT, Unit.VEHICLES, Unit.SHIPS}), "claim.count")
 
 
 Claim = (
@@ -377,6 +334,10 @@ Claim = (
     | OccupationShare
     | Casualties
     | EquipmentLosses
+    | Clash
+    | AttackOnCivilians
+    | TerritorialChange
+    | Incident
 )
 
 CLAIM_KINDS: tuple[str, ...] = tuple(
@@ -393,5 +354,41 @@ CLAIM_KINDS: tuple[str, ...] = tuple(
         OccupationShare,
         Casualties,
         EquipmentLosses,
+        Clash,
+        AttackOnCivilians,
+        TerritorialChange,
+        Incident,
     )
 )
+
+# The kinds' parts defined beside them, importable from here with the kinds.
+__all__ = [
+    "CLAIM_KINDS",
+    "AttackOnCivilians",
+    "Casualties",
+    "Claim",
+    "ClaimStruct",
+    "Clash",
+    "Counterattack",
+    "DamageTally",
+    "EquipmentCategory",
+    "EquipmentLosses",
+    "EquipmentState",
+    "Extent",
+    "FatalitiesAmong",
+    "ForceStrength",
+    "FrontAdvance",
+    "Incident",
+    "OccupationShare",
+    "OffensiveLaunched",
+    "PersonStatus",
+    "Place",
+    "PlacePrecision",
+    "SourceCategory",
+    "Strike",
+    "StrikeEffects",
+    "Tally",
+    "TerritorialChange",
+    "TerritoryControl",
+    "TroopDeployment",
+]

@@ -25,16 +25,20 @@ import msgspec
 from application.summaries import claim_text
 from domain.attribution import Caveat, Side, Verification
 from domain.claims import (
+    AttackOnCivilians,
     Casualties,
     Claim,
+    Clash,
     Counterattack,
     DamageTally,
     EquipmentLosses,
     ForceStrength,
     FrontAdvance,
+    Incident,
     OccupationShare,
     OffensiveLaunched,
     Strike,
+    TerritorialChange,
     TerritoryControl,
     TroopDeployment,
 )
@@ -121,7 +125,8 @@ def where_and_who(claim: Claim) -> tuple[str | None, str | None, tuple[str, ...]
 
     A deployment's or a force's theatre stands in for its region; a tally or an occupation
     share covers a whole country. A strike's target is a thing, not an actor. Losses name the
-    side that suffered them as their actor.
+    side that suffered them as their actor. An incident names every armed actor in it, allies
+    included; the civilians attacked are its victims, not actors.
     """
     match claim:
         case TerritoryControl() | OffensiveLaunched() | FrontAdvance():
@@ -143,6 +148,8 @@ def where_and_who(claim: Claim) -> tuple[str | None, str | None, tuple[str, ...]
             return None, claim.country, (claim.side,)
         case EquipmentLosses():
             return None, None, (claim.side,)
+        case Clash() | AttackOnCivilians() | TerritorialChange() | Incident():
+            return claim.place.region, claim.place.country, claim.actors()
         case _:
             assert_never(claim)
 

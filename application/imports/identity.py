@@ -11,6 +11,7 @@ importer leaves any report of another dataset alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from uuid import UUID
 
@@ -21,6 +22,7 @@ def _digest(*parts: str) -> bytes:
     return hashlib.sha256("\x00".join(parts).encode()).digest()
 
 
+@functools.cache  # a handful of datasets, asked once per row
 def dataset_prefix(scope: str) -> bytes:
     return _digest("conflict-timeline import", scope)[:_PREFIX_BYTES]
 

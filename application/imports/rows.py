@@ -38,14 +38,27 @@ class SourceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DeletedRow:
+    """A row its dataset says it withdrew (ACLED's deleted events), and since when."""
+
+    line: int
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class DatasetRows:
-    """The rows of one dataset read from a file. `scope` names the dataset for report ids;
-    the file holds all of it, so a row it no longer has was withdrawn."""
+    """The rows of one dataset read from a file. `scope` names the dataset for report ids.
+    A `complete` file holds all of it, so a row it no longer has was withdrawn; an excerpt
+    (an ACLED export of one country and month) says nothing of the rows it leaves out, and
+    only `deleted` withdraws any."""
 
     scope: str
     file: str
     rows: tuple[SourceRow, ...]
     bad: tuple[BadRow, ...]
+    complete: bool = True
+    deleted: tuple[DeletedRow, ...] = ()
 
 
 class FieldError(ValueError):
@@ -147,3 +160,59 @@ def figure(value: object, field: str) -> float | None:
     if not math.isfinite(number):
         raise FieldError(field, f"expected a finite number, got {value!r}")
     return number
+
+
+def name(text: str) -> str:
+    """A name as a one-line field holds it: runs of spaces and line breaks made one space."""
+    return " ".join(text.split())
+
+
+def free_text(text: str) -> str | None:
+    """A field of prose (ACLED's notes), lines ended by line feeds alone, None when empty."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return text or None
+
+
+def entries(text: str) -> tuple[str, ...]:
+    """A multi-valued field's entries ("Ukrainska Pravda; Telegram"), each as a name."""
+    return tuple(entry for entry in (name(part) for part in text.split(";")) if entry)
+
+
+def coordinate(text: str, field: str) -> float | None:
+    """A latitude or longitude as a decimal number (no thousands separators)."""
+    if not text.strip():
+        return None
+    try:
+        number = float(text.strip())
+    except ValueError:
+        raise FieldError(field, f"expected a decimal number, got {text!r}") from None
+    if not math.isfinite(number):
+        raise FieldError(field, f"expected a finite number, got {text!r}")
+    return number
+
+
+def whole(text: str, field: str) -> int:
+    """A whole number as event datasets write counts and codes ("12", "12.0")."""
+    number = figure(text, field)
+    if number is None:
+        raise FieldError(field, "a whole number is required")
+    if not number.is_integer() or number < 0:
+        raise FieldError(field, f"expected a whole number of at least 0, got {text!r}")
+    return int(number)
+
+
+def any_day(text: str, field: str, layouts: tuple[str, ...], shown: str) -> date:
+    """A date in any of `layouts` (real files mix them in one column)."""
+    value = text.strip()
+    if not value:
+        raise FieldError(field, f"a date is required, as {shown}")
+    try:
+        return date.fromisoformat(value)  # the usual case, and ten times faster
+    except ValueError:
+        pass
+    for layout in layouts:
+        try:
+            return datetime.strptime(value, layout).date()
+        except ValueError:
+            continue
+    raise FieldError(field, f"not a date as {shown}: {text!r}")

@@ -35,22 +35,29 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make `domain` and `store` importable
     sys.path.insert(0, str(ROOT))
 
-from domain.attribution import Attribution, Caveat, Provenance, Side, Stance  # noqa: E402
+from domain.attribution import Attribution, Caveat, Cited, Provenance, Side, Stance  # noqa: E402
 from domain.claims import (  # noqa: E402
+    AttackOnCivilians,
     Casualties,
+    Clash,
     Counterattack,
     DamageTally,
     EquipmentCategory,
     EquipmentLosses,
     Extent,
+    FatalitiesAmong,
     ForceStrength,
     FrontAdvance,
+    Incident,
     OccupationShare,
     OffensiveLaunched,
     PersonStatus,
     Place,
+    PlacePrecision,
+    SourceCategory,
     Strike,
     StrikeEffects,
+    TerritorialChange,
     TerritoryControl,
     TroopDeployment,
 )
@@ -350,6 +357,142 @@ ISW_ASSESSED_SHARE = _filed(
     reported=SATURDAY,
 )
 
+# Incidents: hand-made rows in the layouts of ACLED (whose terms forbid redistributing its
+# rows) and UCDP GED, with the seed's places and actors.
+
+
+def _acled_row(row: str, sources: tuple[str, ...]) -> Attribution:
+    return Attribution(
+        source="ACLED",
+        side=Side.THIRD_PARTY,
+        provenance=Provenance(
+            dataset="ACLED: Armed Conflict Location & Event Data",
+            row=row,
+            release="2024-11-26",
+            licence="ACLED Terms of Use",
+            credit="Armed Conflict Location & Event Data (ACLED); www.acleddata.com",
+            cited=(Cited(field="source", entries=sources),),
+        ),
+    )
+
+
+ACLED_BATTLE = SourceCategory(
+    scheme="ACLED", category="Battles", subcategory="Armed clash", disorder="Political violence"
+)
+KURSK_CLASH = _filed(
+    "5a1c0e7d-3b2a-8c4d-9e5f-6a7b8c9d0e14",
+    minutes=14,
+    claim=Clash(
+        actor="Military Forces of Ukraine (2019-)",
+        against="Military Forces of Russia (2000-)",
+        against_allies=("Military Forces of North Korea (2011-)",),
+        place=Place(
+            name="Plekhovo",
+            region="Kursk",
+            district="Sudzhanskiy",
+            country="Russia",
+            latitude=51.1892,
+            longitude=35.1469,
+            precision=PlacePrecision.EXACT,
+        ),
+        fatalities=exactly(12, Unit.PEOPLE),
+        classified_as=ACLED_BATTLE,
+    ),
+    attribution=_acled_row("RUS12345", ("Ministry of Defence of Russia", "Ukrainska Pravda")),
+    occurred=Day(on=date(2024, 11, 21)),
+    reported=Instant(at=datetime(2024, 11, 26, 6, 2, tzinfo=UTC)),
+    notes="On 21 November 2024, Ukrainian forces clashed with Russian and North Korean "
+    "forces near Plekhovo (Sudzhanskiy, Kursk). 12 fatalities.",
+)
+BERDIANSK_CIVILIANS = _filed(
+    "5a1c0e7d-4c3b-8d5e-8f6a-7b8c9d0e1f25",
+    minutes=15,
+    claim=AttackOnCivilians(
+        attacker="Military Forces of Ukraine (2019-)",
+        victims="Civilians (Ukraine)",
+        place=Place(
+            name="Berdiansk",
+            region="Zaporizhia",
+            district="Berdianskyi",
+            subdistrict="Berdianska",
+            country="Ukraine",
+            latitude=46.7553,
+            longitude=36.7886,
+            precision=PlacePrecision.NEAR,
+        ),
+        fatalities=exactly(0, Unit.PEOPLE),
+        classified_as=SourceCategory(
+            scheme="ACLED",
+            category="Explosions/Remote violence",
+            subcategory="Shelling/artillery/missile attack",
+            disorder="Political violence",
+        ),
+    ),
+    attribution=_acled_row("UKR98765", ("Telegram",)),
+    occurred=Interval(start=Day(on=date(2024, 11, 19)), end=Day(on=date(2024, 11, 25))),
+    reported=Instant(at=datetime(2024, 11, 26, 6, 2, tzinfo=UTC)),
+)
+KURSK_RETAKEN = _filed(
+    "5a1c0e7d-5d4c-8e6f-9a7b-8c9d0e1f2a36",
+    minutes=16,
+    claim=TerritorialChange(
+        actor="Military Forces of Russia (2000-)",
+        from_actor="Military Forces of Ukraine (2019-)",
+        place=Place(
+            name="Darino", region="Kursk", country="Russia", precision=PlacePrecision.EXACT
+        ),
+        fatalities=exactly(0, Unit.PEOPLE),
+        classified_as=SourceCategory(
+            scheme="ACLED", category="Battles", subcategory="Government regains territory"
+        ),
+    ),
+    attribution=_acled_row("RUS12399", ("Ministry of Defence of Russia",)),
+    occurred=Month(year=2024, month=11),
+    reported=SATURDAY,
+)
+GED_KURAKHOVE = _filed(
+    "6b2d1f8e-6e5d-8f7a-8b8c-9d0e1f2a3b47",
+    minutes=17,
+    claim=Incident(
+        actor="Government of Russia (Soviet Union)",
+        against="Government of Ukraine",
+        place=Place(
+            name="Kurakhove town",
+            region="Donetsk oblast",
+            district="Pokrovsk raion",
+            country="Ukraine",
+            latitude=47.9839,
+            longitude=37.2817,
+            precision=PlacePrecision.NEAR,
+        ),
+        fatalities=Quantity(unit=Unit.PEOPLE, value=9, low=4, high=21),
+        fatalities_among=FatalitiesAmong(
+            actor=exactly(5, Unit.PEOPLE),
+            against=exactly(3, Unit.PEOPLE),
+            civilians=exactly(1, Unit.PEOPLE),
+            unknown=exactly(0, Unit.PEOPLE),
+        ),
+        classified_as=SourceCategory(scheme="UCDP GED", category="state-based conflict"),
+    ),
+    attribution=Attribution(
+        source="UCDP",
+        side=Side.THIRD_PARTY,
+        provenance=Provenance(
+            dataset="UCDP Georeferenced Event Dataset (GED) Global",
+            row="512345",
+            release="25.1",
+            licence="CC BY 4.0",
+            credit="Uppsala Conflict Data Program (UCDP), Georeferenced Event Dataset",
+            cited=(
+                Cited(field="source_original", entries=("Ukrainian General Staff", "RIA")),
+                Cited(field="source_office", entries=("Reuters", "BBC Monitoring")),
+            ),
+        ),
+    ),
+    occurred=Interval(start=Day(on=date(2024, 11, 20)), end=Day(on=date(2024, 11, 22))),
+    reported=SATURDAY,
+)
+
 NIS = Attribution(
     source="South Korea's National Intelligence Service", side=Side.THIRD_PARTY, outlet="Yonhap"
 )
@@ -437,6 +580,51 @@ SAMPLES: tuple[Sample, ...] = (
             "claim.count.value",
             "claim.since",
             "attribution.provenance.row",
+        ),
+    ),
+    Sample(
+        "clash",
+        KURSK_CLASH,
+        (
+            *FILED_EXPECTED,
+            "claim.actor",
+            "claim.against_allies.0",
+            "claim.place.precision",
+            "claim.place.district",
+            "claim.fatalities.value",
+            "claim.classified_as.subcategory",
+            "attribution.provenance.cited.0.entries.1",
+            "reported.at",
+        ),
+    ),
+    Sample(
+        "attack_on_civilians",
+        BERDIANSK_CIVILIANS,
+        (
+            *FILED_EXPECTED,
+            "claim.attacker",
+            "claim.victims",
+            "claim.place.subdistrict",
+            "claim.classified_as.category",
+            "occurred.start.on",
+            "occurred.end.on",
+        ),
+    ),
+    Sample(
+        "territorial_change",
+        KURSK_RETAKEN,
+        (*FILED_EXPECTED, "claim.actor", "claim.from_actor", "occurred.month"),
+    ),
+    Sample(
+        "incident",
+        GED_KURAKHOVE,
+        (
+            *FILED_EXPECTED,
+            "claim.classified_as.scheme",
+            "claim.fatalities.low",
+            "claim.fatalities.high",
+            "claim.fatalities_among.civilians.value",
+            "attribution.provenance.release",
         ),
     ),
     Sample(

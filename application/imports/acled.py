@@ -1,0 +1,260 @@
+"""`acled`: an export of ACLED (Armed Conflict Location & Event Data) in its CSV layout, and
+its list of deleted events.
+
+Each row is one event, identified by its `event_id_cnty`, and becomes one report: ACLED's
+own coding of what its cited sources said (its fatalities are its own conservative estimate),
+so the claim is ACLED's, with the sources it cites kept in the provenance. Battles are
+clashes, or territorial changes when a side took a place; violence against civilians, and any
+event ACLED flags as civilian targeting (shelling of a town), is an attack on civilians; every
+other event (remote violence, protests, strategic developments...) is an incident under
+ACLED's own event type. An export holds the events a user asked for (a country, some
+months), not the whole dataset: a row missing from it says nothing, and only the deleted
+list withdraws an event.
+
+ACLED's terms forbid redistributing its rows: the tests use rows made up in its layout.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from application.commands import FileReport
+from application.imports.rows import (
+    BadRow,
+    DatasetRows,
+    DeletedRow,
+    FieldError,
+    SourceRow,
+    any_day,
+    coordinate,
+    csv_rows,
+    entries,
+    free_text,
+    name,
+    read_text,
+    whole,
+)
+from domain.attribution import Attribution, Cited, Provenance, Side
+from domain.claims import (
+    AttackOnCivilians,
+    Claim,
+    Clash,
+    Incident,
+    Place,
+    PlacePrecision,
+    SourceCategory,
+    TerritorialChange,
+)
+from domain.occurrence import Day, Instant, Interval, Month, Occurrence
+from domain.quantities import Quantity, Unit
+
+FORMAT = "acled"
+SCHEME = "ACLED"
+DATASET = "ACLED: Armed Conflict Location & Event Data"
+LICENCE = "ACLED Terms of Use"
+CREDIT = "Armed Conflict Location & Event Data (ACLED); www.acleddata.com"
+REQUIRED = (
+    "event_id_cnty",
+    "event_date",
+    "time_precision",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "actor2",
+    "country",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "fatalities",
+)
+DELETED_COLUMNS = ("event_id_cnty", "deleted_timestamp")
+# ISO as the API gives it, "21 November 2024" as the export tool does, and their variants.
+DATE_LAYOUTS = ("%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y")
+DATE_SHOWN = "YYYY-MM-DD or 21 November 2024"
+TERRITORY = frozenset({"Government regains territory", "Non-state actor overtakes territory"})
+PRECISION = {1: PlacePrecision.EXACT, 2: PlacePrecision.NEAR, 3: PlacePrecision.PROVINCE}
+
+
+def read(path: Path, deleted: Path | None, release: str | None) -> DatasetRows:
+    rows: list[SourceRow] = []
+    bad: list[BadRow] = []
+    for line, row in csv_rows(read_text(path), path.name, REQUIRED):
+        try:
+            rows.append(_row(line, row, release))
+        except FieldError as error:
+            bad.append(BadRow(line, error.field, error.message, row["event_id_cnty"] or None))
+    gone: tuple[DeletedRow, ...] = ()
+    if deleted is not None:
+        gone = _deleted(deleted, bad)
+    return DatasetRows(FORMAT, path.name, tuple(rows), tuple(bad), complete=False, deleted=gone)
+
+
+def _deleted(path: Path, bad: list[BadRow]) -> tuple[DeletedRow, ...]:
+    gone = []
+    for line, row in csv_rows(read_text(path), path.name, DELETED_COLUMNS):
+        try:
+            gone.append(_deleted_row(line, row))
+        except FieldError as error:
+            key = row["event_id_cnty"].strip() or None
+            bad.append(BadRow(line, f"{path.name}: {error.field}", error.message, key))
+    return tuple(gone)
+
+
+def _deleted_row(line: int, row: dict[str, str]) -> DeletedRow:
+    key = row["event_id_cnty"].strip()
+    if not key:
+        raise FieldError("event_id_cnty", "every deleted event names its id")
+    when = _moment(row["deleted_timestamp"], "deleted_timestamp")
+    on = "" if when is None else f" on {when.date().isoformat()}"
+    return DeletedRow(line, key, f"ACLED deleted event {key}{on}")
+
+
+def _row(line: int, row: dict[str, str], release: str | None) -> SourceRow:
+    key = row["event_id_cnty"].strip()
+    if not key:
+        raise FieldError("event_id_cnty", "every event has its id")
+    on = any_day(row["event_date"], "event_date", DATE_LAYOUTS, DATE_SHOWN)
+    occurred = _occurred(on, row["time_precision"])
+    uploaded = _moment(row.get("timestamp", ""), "timestamp")
+    return SourceRow(
+        line,
+        key,
+        FileReport(
+            claim=_claim(row),
+            attribution=Attribution(
+                source=SCHEME,
+                side=Side.THIRD_PARTY,
+                provenance=Provenance(
+                    dataset=DATASET,
+                    row=key,
+                    release=release,
+                    licence=LICENCE,
+                    credit=CREDIT,
+                    cited=_cited(row),
+                ),
+            ),
+            occurred=occurred,
+            # When ACLED published the row as it stands (its upload time), else its date.
+            reported=Day(on=on) if uploaded is None else Instant(at=uploaded),
+            notes=free_text(row.get("notes", "")),
+        ),
+    )
+
+
+def _occurred(on: date, precision: str) -> Occurrence:
+    """ACLED's time_precision: 1 the day itself, 2 some day of the week around it, 3 some
+    day of its month."""
+    code = whole(precision, "time_precision")
+    if code == 1:
+        return Day(on=on)
+    if code == 2:
+        return Interval(start=Day(on=on - timedelta(days=3)), end=Day(on=on + timedelta(days=3)))
+    if code == 3:
+        return Month(year=on.year, month=on.month)
+    raise FieldError("time_precision", f"expected 1, 2 or 3, got {precision!r}")
+
+
+def _moment(text: str, field: str) -> datetime | None:
+    """An upload or deletion time: Unix seconds as ACLED writes them, or ISO 8601 (UTC)."""
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), tz=UTC)
+        moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        raise FieldError(
+            field, f"expected Unix seconds or an ISO 8601 time, got {text!r}"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _claim(row: dict[str, str]) -> Claim:
+    event_type, sub_event_type = name(row["event_type"]), name(row["sub_event_type"])
+    if not event_type:
+        raise FieldError("event_type", "every event has its type")
+    classified = SourceCategory(
+        scheme=SCHEME,
+        category=event_type,
+        subcategory=sub_event_type or None,
+        disorder=name(row.get("disorder_type", "")) or None,
+    )
+    actor, against = name(row["actor1"]), name(row["actor2"])
+    actor_allies = entries(row.get("assoc_actor_1", ""))
+    against_allies = entries(row.get("assoc_actor_2", ""))
+    place, fatalities = _place(row), _fatalities(row["fatalities"])
+    targets_civilians = name(row.get("civilian_targeting", "")) == "Civilian targeting"
+    if actor and (event_type == "Violence against civilians" or targets_civilians):
+        return AttackOnCivilians(
+            attacker=actor,
+            victims=against or "civilians",
+            attacker_allies=actor_allies,
+            victim_groups=against_allies,
+            place=place,
+            fatalities=fatalities,
+            classified_as=classified,
+        )
+    if actor and event_type == "Battles" and sub_event_type in TERRITORY:
+        return TerritorialChange(
+            actor=actor,
+            from_actor=against or None,
+            actor_allies=actor_allies,
+            from_allies=against_allies,
+            place=place,
+            fatalities=fatalities,
+            classified_as=classified,
+        )
+    if actor and against and event_type == "Battles":
+        return Clash(
+            actor=actor,
+            against=against,
+            actor_allies=actor_allies,
+            against_allies=against_allies,
+            place=place,
+            fatalities=fatalities,
+            classified_as=classified,
+        )
+    # Anything else, a battle with one side unnamed included, keeps ACLED's own type.
+    return Incident(
+        actor=actor or None,
+        against=against or None,
+        actor_allies=actor_allies,
+        against_allies=against_allies,
+        place=place,
+        fatalities=fatalities,
+        classified_as=classified,
+    )
+
+
+def _place(row: dict[str, str]) -> Place:
+    location = name(row["location"])
+    if not location:
+        raise FieldError("location", "every event has a location")
+    precision = whole(row["geo_precision"], "geo_precision")
+    if precision not in PRECISION:
+        raise FieldError("geo_precision", f"expected 1, 2 or 3, got {row['geo_precision']!r}")
+    return Place(
+        name=location,
+        region=name(row.get("admin1", "")) or None,
+        district=name(row.get("admin2", "")) or None,
+        subdistrict=name(row.get("admin3", "")) or None,
+        country=name(row["country"]) or None,
+        latitude=coordinate(row["latitude"], "latitude"),
+        longitude=coordinate(row["longitude"], "longitude"),
+        precision=PRECISION[precision],
+    )
+
+
+def _fatalities(text: str) -> Quantity:
+    return Quantity(unit=Unit.PEOPLE, value=whole(text, "fatalities"))
+
+
+def _cited(row: dict[str, str]) -> tuple[Cited, ...]:
+    return tuple(
+        Cited(field=field, entries=values)
+        for field in ("source", "source_scale")
+        if (values := entries(row.get(field, "")))
+    )
