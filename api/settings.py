@@ -12,6 +12,11 @@ CORS_ORIGINS_VARIABLE = "TIMELINE_CORS_ORIGINS"
 MAX_BODY_VARIABLE = "TIMELINE_MAX_BODY_BYTES"
 MAX_HEADER_VARIABLE = "TIMELINE_MAX_HEADER_BYTES"
 ANSWER_CACHE_VARIABLE = "TIMELINE_ANSWER_CACHE_BYTES"
+READY_MAX_LAG_VARIABLE = "TIMELINE_READY_MAX_LAG"
+
+# A view further behind the log than this many events makes the process not ready: a few
+# seconds of a busy log's appends, far more than a view that keeps up is ever behind.
+DEFAULT_READY_MAX_LAG = 1_000
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # one report is a few kB; a batch may be larger
 DEFAULT_MAX_BATCH_BYTES = 16 * 1_048_576
@@ -93,6 +98,7 @@ class ApiSettings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     # What the answers this process remembers may weigh in all (api/answer_cache.py).
     answer_cache_bytes: int = DEFAULT_ANSWER_CACHE_BYTES
+    ready_max_lag: int = DEFAULT_READY_MAX_LAG  # events a view may be behind and still ready
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -107,4 +113,5 @@ class ApiSettings:
             max_header_bytes=int(max_header) if max_header else DEFAULT_MAX_HEADER_BYTES,
             limits=LimitSettings.from_environment(),
             answer_cache_bytes=int(_number(ANSWER_CACHE_VARIABLE, DEFAULT_ANSWER_CACHE_BYTES)),
+            ready_max_lag=int(_number(READY_MAX_LAG_VARIABLE, DEFAULT_READY_MAX_LAG)),
         )
