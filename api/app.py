@@ -159,6 +159,7 @@ def create_app(
                 "If-None-Match",
                 "Idempotency-Key",
                 "Last-Event-ID",
+                "X-Request-ID",
             ],
             expose_headers=[
                 "ETag",
@@ -168,6 +169,7 @@ def create_app(
                 "Idempotent-Replayed",
                 "RateLimit",
                 "RateLimit-Policy",
+                "X-Request-ID",
             ],
         )
         if settings.cors_origins
