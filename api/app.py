@@ -23,6 +23,7 @@ from api.health import HealthController
 from api.key_changes import follow_key_changes
 from api.limits import Limits, limit_requests
 from api.live_views import LiveViews
+from api.metrics import MeteredEventStore, ServiceMetrics, metrics
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
 from api.reads import READ_ROUTES
@@ -34,7 +35,6 @@ from projections.registry import VIEWS
 from projections.workers import run_views
 from store.backoff import stopped
 from store.database import Database, create_pool
-from store.event_store import EventStore
 
 PROJECTIONS_SHUTDOWN_SECONDS = 10.0
 API_VERSION = "1.0.0"
@@ -100,7 +100,7 @@ def create_app(
     async def open_pool(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(database)
         app.state.pool = pool
-        app.state.store = EventStore(pool)
+        app.state.store = MeteredEventStore(pool, app.state.metrics)
         app.state.settings = settings
         app.state.database_url = database.url
         app.state.api_keys = KeyCache(pool)
@@ -159,6 +159,7 @@ def create_app(
                 "If-None-Match",
                 "Idempotency-Key",
                 "Last-Event-ID",
+                "X-Request-ID",
             ],
             expose_headers=[
                 "ETag",
@@ -168,6 +169,7 @@ def create_app(
                 "Idempotent-Replayed",
                 "RateLimit",
                 "RateLimit-Policy",
+                "X-Request-ID",
             ],
         )
         if settings.cors_origins
@@ -180,9 +182,9 @@ def create_app(
         middleware=[limit_requests],
     )
     app = TimelineApp(
-        route_handlers=[HealthController, v1, *WEB_ROUTES],
+        route_handlers=[HealthController, metrics, v1, *WEB_ROUTES],
         lifespan=lifespan,
-        state=State({"limits": Limits(settings.limits)}),
+        state=State({"limits": Limits(settings.limits), "metrics": ServiceMetrics()}),
         exception_handlers=dict(EXCEPTION_HANDLERS),
         openapi_config=_openapi(),
         plugins=[UninspectableStructPlugin(), DomainRulesPlugin()],

@@ -28,6 +28,7 @@ from litestar.types import (
 )
 
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
+from api.requests_seen import seen
 from api.settings import DEFAULT_MAX_HEADER_BYTES
 
 # A header value may hold visible ASCII, spaces, tabs and (obsolete but legal) bytes 0x80+.
@@ -135,13 +136,17 @@ class TimelineApp(Litestar):
         if http["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        # Outermost, so that refusals here too carry the request id and are counted.
+        await seen(self.state.metrics, http, receive, send, self._checked)  # type: ignore[arg-type]
+
+    async def _checked(self, http: Any, receive: Receive, send: Send) -> None:
         refused = _refusal(http, self.max_header_bytes)
         if refused is not None:
-            await _send_problem(send, refused)  # type: ignore[arg-type]
+            await _send_problem(send, refused)
             return
-        send = _problems_only(http, send)  # type: ignore[arg-type]
+        send = _problems_only(http, send)
         if http["method"] != "HEAD":
-            await super().__call__(scope, receive, send)
+            await super().__call__(http, receive, send)
             return
         await self._head(http, send)
 
@@ -160,5 +165,7 @@ class TimelineApp(Litestar):
 
         as_get: Any = {**scope, "method": "GET"}
         await super().__call__(as_get, no_body, headers_only)
+        if "path_template" in as_get:  # the route it took, for the request's metrics
+            scope["path_template"] = as_get["path_template"]
         if started:
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,4 +1,12 @@
-"""GET /health: is the database answering, and how far has the log come."""
+"""Health for people and for orchestrators.
+
+- `GET /health`: is the database answering, and how far has the log come.
+- `GET /health/live`: the process is running and serving; asks nothing of the database, so
+  an orchestrator does not restart a healthy process because the database is slow.
+- `GET /health/ready`: the database answers and every view is within `ready_max_lag` events
+  of the log (`TIMELINE_READY_MAX_LAG`), from the same status `timeline status` shows; 503
+  naming the views behind otherwise, so a load balancer sends reads elsewhere meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +14,38 @@ import asyncpg
 import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from projections.registry import VIEWS
+from projections.status import view_statuses
 from store.event_store import EventStore
+
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Health(msgspec.Struct, frozen=True):
     status: str
     database: str
     position: int | None
+
+
+class Liveness(msgspec.Struct, frozen=True):
+    status: str  # always "ok": a process that answers is alive
+
+
+class LaggingView(msgspec.Struct, frozen=True, kw_only=True):
+    view: str
+    lag: int  # events of the log it has yet to fold
+    lag_seconds: float  # how long the oldest of them has waited
+    state: str  # as `timeline status` says: running, building, stopped or new
+
+
+class Readiness(msgspec.Struct, frozen=True, kw_only=True):
+    status: str  # "ready" or "not_ready"
+    database: str  # "ok" or "unreachable"
+    max_lag: int  # the most events a view may be behind for the process to be ready
+    lagging: tuple[LaggingView, ...] = ()  # the views further behind than that
 
 
 class HealthController(Controller):
@@ -25,11 +56,59 @@ class HealthController(Controller):
         store: EventStore = state.store
         try:
             position = await store.position()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except DATABASE_ERRORS:
             return Response(
                 Health(status="degraded", database="unreachable", position=None),
                 status_code=HTTP_503_SERVICE_UNAVAILABLE,
             )
         return Response(
             Health(status="ok", database="ok", position=position), status_code=HTTP_200_OK
+        )
+
+    @get(
+        "/live",
+        operation_id="getLiveness",
+        tags=["service"],
+        summary="The process is running (asks nothing of the database)",
+    )
+    async def live(self) -> Liveness:
+        return Liveness(status="ok")
+
+    @get(
+        "/ready",
+        operation_id="getReadiness",
+        tags=["service"],
+        summary="The database answers and every view is within the allowed lag",
+        description="200 when the database answers and no view is more than `max_lag` events "
+        "(TIMELINE_READY_MAX_LAG) behind the log; 503 otherwise, naming the views behind.",
+        responses={
+            503: ResponseSpec(
+                Readiness,
+                description="The database does not answer, or views are too far behind",
+                generate_examples=False,
+            )
+        },
+    )
+    async def ready(self, state: State) -> Response[Readiness]:
+        max_lag: int = state.settings.ready_max_lag
+        try:
+            statuses = await view_statuses(state.pool, list(VIEWS))
+        except DATABASE_ERRORS:
+            return Response(
+                Readiness(status="not_ready", database="unreachable", max_lag=max_lag),
+                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        lagging = tuple(
+            LaggingView(view=s.view, lag=s.lag, lag_seconds=s.lag_seconds, state=s.state)
+            for s in statuses
+            if s.lag > max_lag
+        )
+        return Response(
+            Readiness(
+                status="not_ready" if lagging else "ready",
+                database="ok",
+                max_lag=max_lag,
+                lagging=lagging,
+            ),
+            status_code=HTTP_503_SERVICE_UNAVAILABLE if lagging else HTTP_200_OK,
         )

@@ -31,6 +31,7 @@ then limited for all of them together.
 from __future__ import annotations
 
 import asyncio
+import collections
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable
@@ -156,6 +157,11 @@ class Slots:
         self.total = total
         self._held: dict[Partition, int] = {}
         self._in_all = 0
+
+    @property
+    def in_all(self) -> int:
+        """How many are held open now."""
+        return self._in_all
 
     @asynccontextmanager
     async def held(self, partition: Partition) -> AsyncIterator[None]:
@@ -327,12 +333,14 @@ class Limits:
         self.past = Turns(settings.past_running, settings.past_waiting)
         self._held_back = 0
         self.failed_keys = FailedKeys(settings.auth_failures, settings.auth_max_wait_seconds, clock)
+        self.refusals: collections.Counter[str] = collections.Counter()  # by problem slug
 
     async def serve(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         """`app` for this request, if the request is within the limits."""
         try:
             await self._within_limits(app, scope, receive, send)
         except Refused as refused:
+            self.refusals[refused.slug] += 1
             await self._slow_down()
             await refused.send_to(scope, send)
 
@@ -398,6 +406,7 @@ class Limits:
                 self.failed_keys.failed(address)
                 return ("address", address)
             self.failed_keys.succeeded(address)
+        scope["state"]["key_id"] = key.id  # for the request's log line, should it be refused
         return ("key", key.id)
 
     def _counted(self, partition: Partition, send: Send, cost: int) -> Send:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 
@@ -12,6 +13,15 @@ CORS_ORIGINS_VARIABLE = "TIMELINE_CORS_ORIGINS"
 MAX_BODY_VARIABLE = "TIMELINE_MAX_BODY_BYTES"
 MAX_HEADER_VARIABLE = "TIMELINE_MAX_HEADER_BYTES"
 ANSWER_CACHE_VARIABLE = "TIMELINE_ANSWER_CACHE_BYTES"
+METRICS_ALLOW_VARIABLE = "TIMELINE_METRICS_ALLOW"
+READY_MAX_LAG_VARIABLE = "TIMELINE_READY_MAX_LAG"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Who may read /metrics without a key: this machine only, until the operator says otherwise.
+DEFAULT_METRICS_ALLOW = "127.0.0.0/8,::1/128"
+# A view further behind the log than this many events makes the process not ready: a few
+# seconds of a busy log's appends, far more than a view that keeps up is ever behind.
+DEFAULT_READY_MAX_LAG = 1_000
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # one report is a few kB; a batch may be larger
 DEFAULT_MAX_BATCH_BYTES = 16 * 1_048_576
@@ -93,6 +103,11 @@ class ApiSettings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     # What the answers this process remembers may weigh in all (api/answer_cache.py).
     answer_cache_bytes: int = DEFAULT_ANSWER_CACHE_BYTES
+    # Client networks that may read /metrics without a key (an admin key reads it anywhere).
+    metrics_allow: tuple[Network, ...] = field(
+        default_factory=lambda: networks(DEFAULT_METRICS_ALLOW)
+    )
+    ready_max_lag: int = DEFAULT_READY_MAX_LAG  # events a view may be behind and still ready
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -107,4 +122,22 @@ class ApiSettings:
             max_header_bytes=int(max_header) if max_header else DEFAULT_MAX_HEADER_BYTES,
             limits=LimitSettings.from_environment(),
             answer_cache_bytes=int(_number(ANSWER_CACHE_VARIABLE, DEFAULT_ANSWER_CACHE_BYTES)),
+            metrics_allow=networks(
+                os.environ.get(METRICS_ALLOW_VARIABLE, DEFAULT_METRICS_ALLOW),
+                METRICS_ALLOW_VARIABLE,
+            ),
+            ready_max_lag=int(_number(READY_MAX_LAG_VARIABLE, DEFAULT_READY_MAX_LAG)),
         )
+
+
+def networks(text: str, variable: str = METRICS_ALLOW_VARIABLE) -> tuple[Network, ...]:
+    """Comma-separated CIDRs (`10.0.0.0/8,::1/128`; a bare address is one host); a typo
+    fails the start with the variable's name rather than silently letting nobody in."""
+    parsed = []
+    for part in text.split(","):
+        if part.strip():
+            try:
+                parsed.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError as error:
+                raise ValueError(f"{variable}: {error}") from None
+    return tuple(parsed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import logging
 import signal
 import sys
 import time
@@ -15,10 +14,11 @@ import msgspec
 from litestar import Litestar
 
 from api.app import create_app
+from api.settings import ApiSettings
 from application.demo import load_demo
 from application.reports import ReportService
 from application.summaries import event_summary
-from cli import servers
+from cli import logs, servers
 from domain.events import DomainEvent
 from projections.quarantine import open_counts
 from projections.rebuild import rebuild_views
@@ -34,7 +34,6 @@ from store.event_store import MAX_POSITION, EventStore, RecordedEvent
 from store.mapper import stored_topic
 
 LOG_PAGE = 1000
-PROJECTIONS_LOG = "timeline.projections"
 
 
 class UsageError(ValueError):
@@ -57,6 +56,11 @@ def serve(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be at least 1")
     if server is servers.AsgiServer.UVICORN and args.workers != 1:
         raise UsageError("uvicorn serves with one worker here; use --server granian for more")
+    log_format = _log_format()
+    try:  # a mistyped variable fails here, in one line, not in every worker
+        ApiSettings.from_environment()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     database = resolve_database()
     # Fail with one line before the server starts, not with a lifespan traceback.
     asyncio.run(_check_ready(database, require_migrated=True))
@@ -75,6 +79,7 @@ def serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            log_config=logs.server_log_config(log_format),
         )
     except servers.ServerFailed:
         return 2  # the server has logged why
@@ -83,20 +88,15 @@ def serve(args: argparse.Namespace) -> int:
 
 def service_app(database: Database, run_projections: bool) -> Litestar:
     """The app one worker serves (a module-level function, so a spawned worker can load it)."""
-    if run_projections:
-        show_projection_progress()
+    logs.configure_logging(logs.log_format_from_environment())
     return create_app(database, run_projections=run_projections)
 
 
-def show_projection_progress() -> None:
-    """The runners' lines of progress (a bulk catch-up's start and end) on stderr, with their
-    warnings: by default Python shows warnings only."""
-    progress = logging.getLogger(PROJECTIONS_LOG)
-    if not progress.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("timeline: %(message)s"))
-        progress.addHandler(handler)
-        progress.setLevel(logging.INFO)
+def _log_format() -> logs.LogFormat:
+    try:
+        return logs.log_format_from_environment()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 async def _check_ready(database: Database, *, require_migrated: bool) -> None:
@@ -195,6 +195,7 @@ def _line(recorded: RecordedEvent) -> LogLine:
 
 
 async def project(args: argparse.Namespace) -> int:
+    log_format = _log_format()
     database = resolve_database()
     pool = await create_pool(database)
     views = [VIEWS[name] for name in (args.view or VIEWS)]
@@ -206,7 +207,7 @@ async def project(args: argparse.Namespace) -> int:
         f"timeline: projecting {', '.join(v.name for v in views)} from {database.described}",
         flush=True,
     )
-    show_projection_progress()
+    logs.configure_logging(log_format)
     try:
         await run_views(views, pool, database.url, stop)
     finally:

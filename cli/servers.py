@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from litestar.types import ASGIApp
 
@@ -46,13 +47,21 @@ def run(
     port: int,
     workers: int = 1,
     log_level: str = "info",
+    log_config: dict[str, Any] | None = None,
 ) -> None:
     """Serve the app `load_app` builds until Ctrl-C or SIGTERM; ServerFailed if it stops
     for another reason."""
     if workers < 1:
         raise ValueError("workers must be at least 1")
     if server is AsgiServer.GRANIAN:
-        _run_granian(load_app, host=host, port=port, workers=workers, log_level=log_level)
+        _run_granian(
+            load_app,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            log_config=log_config,
+        )
     else:
         if workers != 1:
             raise ValueError("uvicorn serves with one worker here; use granian for more")
@@ -60,7 +69,13 @@ def run(
 
 
 def _run_granian(
-    load_app: Callable[[], ASGIApp], *, host: str, port: int, workers: int, log_level: str
+    load_app: Callable[[], ASGIApp],
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    log_config: dict[str, Any] | None,
 ) -> None:
     from granian import Granian  # noqa: PLC0415  (only the chosen server is imported)
     from granian.constants import Interfaces  # noqa: PLC0415
@@ -73,6 +88,7 @@ def _run_granian(
         interface=Interfaces.ASGI,
         workers=workers,
         log_level=LogLevels(log_level),
+        log_dictconfig=log_config,  # its own lines in the service's format
         workers_kill_timeout=WORKER_KILL_SECONDS,
     )
     try:

@@ -13,9 +13,15 @@ from projections.rebuild import REBUILD_LOCK_NAMESPACE
 from projections.runner import LOCK_NAMESPACE
 
 STATUS = """
-SELECT g.generation, g.position,
-       (SELECT count(*) FROM timeline_events e WHERE e.notification_id > g.position) AS lag
+SELECT g.generation, g.position
 FROM projection_generations g WHERE g.view = $1 AND g.state = 'serving'
+"""
+# The events a view has yet to fold, and how long the oldest of them has waited: a view
+# that keeps up shows (0, 0) however busy the log, one that has stopped shows both growing.
+LAG = """
+SELECT count(*) AS events,
+       coalesce(extract(epoch FROM clock_timestamp() - min(e.recorded_at)), 0)::float8 AS seconds
+FROM timeline_events e WHERE e.notification_id > $1
 """
 # A session advisory lock on one bigint shows in pg_locks split into two 32-bit halves.
 LOCK_HELD = """
@@ -34,6 +40,7 @@ class ViewStatus(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     log_position: int
     lag: int
+    lag_seconds: float = 0.0  # how long the oldest event it has yet to fold has waited
     # "building" (a rebuild is building a new generation, while this one serves: a
     # `timeline rebuild`, or runners catching up a view far behind), "running" (a runner
     # holds the view), "stopped", or "new" (never run)
@@ -49,29 +56,18 @@ async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewSt
     statuses = []
     for view in views:
         row = await pool.fetchrow(STATUS, view)
+        position = 0 if row is None else int(row["position"])
+        lag = await pool.fetchrow(LAG, position)
         working = await _working_on(pool, view)
-        if row is None:
-            total = int(await pool.fetchval("SELECT count(*) FROM timeline_events"))
-            statuses.append(
-                ViewStatus(
-                    view=view,
-                    generation=None,
-                    position=0,
-                    log_position=log_position,
-                    lag=total,
-                    state=working or "new",
-                    quarantined=quarantined.get(view, 0),
-                )
-            )
-            continue
         statuses.append(
             ViewStatus(
                 view=view,
-                generation=row["generation"],
-                position=row["position"],
+                generation=None if row is None else row["generation"],
+                position=position,
                 log_position=log_position,
-                lag=row["lag"],
-                state=working or "stopped",
+                lag=int(lag["events"]),
+                lag_seconds=round(float(lag["seconds"]), 3),
+                state=working or ("new" if row is None else "stopped"),
                 quarantined=quarantined.get(view, 0),
             )
         )

@@ -71,7 +71,9 @@ async def test_a_dashboard_read_may_see_the_log_position(
     )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == DASHBOARD
-    assert "x-timeline-position" in response.headers["access-control-expose-headers"].lower()
+    exposed = response.headers["access-control-expose-headers"].lower()
+    assert "x-timeline-position" in exposed
+    assert "x-request-id" in exposed  # to quote when reporting a problem
     elsewhere = await client.get(
         "/v1/holdings", headers={"Origin": ELSEWHERE, **Keys.header(keys.reader)}
     )

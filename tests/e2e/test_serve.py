@@ -3,6 +3,7 @@ same data on the next start."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
@@ -10,11 +11,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 
+from store.api_keys import Role, create_key
 from store.roles import SERVICE_ROLE
-from tests.e2e.conftest import TIMELINE, timeline_env
+from tests.e2e.conftest import TIMELINE, service_env, timeline_env
 
 
 def _free_port() -> int:
@@ -146,3 +149,39 @@ def test_two_workers_share_the_embedded_database(tmp_path: Path) -> None:
     while _postgres_serving(pgdata) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _postgres_serving(pgdata), "Ctrl-C left the embedded PostgreSQL running"
+
+
+async def test_json_logs_are_one_object_a_line_each_request_once_with_its_id(
+    pool: asyncpg.Pool, service_url: str, database_url: str
+) -> None:
+    desk = await create_key(pool, "Berdiansk desk", Role.READER)
+    env = timeline_env({**service_env(service_url, database_url), "TIMELINE_LOG_FORMAT": "json"})
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: ASYNC220 (a long-running child, stopped below)
+        [TIMELINE, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await asyncio.to_thread(_wait_for_health, f"http://127.0.0.1:{port}/health", server)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            strikes = await http.get(
+                "/v1/strikes",
+                headers={"Authorization": f"Bearer {desk.secret}", "X-Request-ID": "berdiansk-1"},
+            )
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = await asyncio.to_thread(server.communicate, timeout=30)
+
+    assert strikes.status_code == 200
+    assert strikes.headers["x-request-id"] == "berdiansk-1"
+    # The first line is the command's own, printed before any logging is set up.
+    assert out.splitlines()[0].startswith("timeline: serving on")
+    lines = [json.loads(line) for line in [*out.splitlines()[1:], *err.splitlines()]]
+    assert {"_granian", "timeline.api.requests"} <= {line["logger"] for line in lines}
+    (logged,) = [line for line in lines if line.get("request_id") == "berdiansk-1"]
+    assert logged["key_id"] == str(desk.key.id)
+    assert (logged["route"], logged["status"]) == ("/v1/strikes", 200)
+    assert desk.secret not in out + err
