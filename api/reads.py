@@ -75,12 +75,16 @@ from projections.replay import InvalidReplayQuestion, ReplayAnswer, answer_of, e
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
 from projections.timeline_pages import (
+    REGION_GROUPS_AT,
+    SOURCE_GROUPS_AT,
     RegionGroup,
     SourceGroup,
     TimelineFilter,
     region_groups,
+    region_groups_in,
     region_groups_of,
     source_groups,
+    source_groups_in,
     source_groups_of,
 )
 from store.event_store import MAX_POSITION
@@ -769,7 +773,7 @@ async def timeline(
                 raise
             raise _not_a_cursor() from None
     if past is not None:
-        docs = tuple(msgspec.Raw(_canonical.encode(row)) for row in past.rows)
+        docs = tuple(msgspec.Raw(document) for document in past.documents)
         next_cursor = None if past.next_after is None else cursor_of(past.next_after)
         at = past.position
     elif asked.about_the_past:  # its versions have not reached the cut: replayed
@@ -851,13 +855,16 @@ def _timeline_summary_route(
     answer_type: type[msgspec.Struct],
     groups: tuple[
         Callable[[asyncpg.Pool], Awaitable[tuple[int, _Groups]]],
+        tuple[str, Callable[[Iterable[asyncpg.Record]], _Groups]],
         Callable[[Iterable[TimelineRow]], _Groups],
     ],
     summarize: Callable[[_Groups, int], msgspec.Struct],
 ) -> Any:
     """A read that sums the timeline up (sources, regions): live from the timeline's table,
-    or from the replayed rows as the question asks; `groups` counts them in either."""
-    from_table, from_rows = groups
+    as the question asks about the past from its entries and the rows they replaced (or from
+    the replayed rows, while its generation is behind the cut); `groups` counts them in
+    each: live, the past's query and what reads its rows, the replayed rows."""
+    from_table, (counted_at, read_at), from_rows = groups
 
     @get(
         f"/{name}",
@@ -883,7 +890,18 @@ def _timeline_summary_route(
         asked = question(known_at, position, as_of)
 
         async def answer() -> tuple[msgspec.Struct, int]:
+            found = None
             if asked.about_the_past:
+                found = await past_pages.groups_at(
+                    state.pool,
+                    counted_at,
+                    known_at=asked.known_at,
+                    position=asked.position,
+                    as_of=asked.as_of,
+                )
+            if found is not None:
+                at, counted = found[0], read_at(found[1])
+            elif asked.about_the_past:
                 past = await replayed(state, "timeline", asked)
                 counted, at = from_rows(rows_of(past, TimelineRow).values()), past.position
             else:
@@ -899,14 +917,14 @@ sources = _timeline_summary_route(
     "sources",
     "Every source, with what it reported and how its reports stand",
     SourcesAnswer,
-    (source_groups, source_groups_of),
+    (source_groups, (SOURCE_GROUPS_AT, source_groups_in), source_groups_of),
     lambda groups, at: SourcesAnswer(position=at, sources=_sources(groups)),
 )
 regions = _timeline_summary_route(
     "regions",
     "Every region reports are about, with counts by kind and the actors named",
     RegionsAnswer,
-    (region_groups, region_groups_of),
+    (region_groups, (REGION_GROUPS_AT, region_groups_in), region_groups_of),
     lambda groups, at: RegionsAnswer(position=at, regions=_regions(groups)),
 )
 

@@ -78,7 +78,9 @@ from store.event_store import READ_LOG
 from store.mapper import MsgspecMapper, encode_event
 
 # Every table a rebuild writes, emptied so that each round starts from views never built.
-VIEW_TABLES = "projection_generations, view_rows, timeline_entries, report_versions"
+VIEW_TABLES = (
+    "projection_generations, view_rows, timeline_entries, timeline_superseded, report_versions"
+)
 
 EVENTS = 1_000_000
 TEMPLATES = 3_000

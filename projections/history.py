@@ -41,6 +41,7 @@ import msgspec
 
 from domain.report import Report
 from projections.core import Tracked, View, ViewState
+from projections.timeline_entries import copy_superseded, write_superseded
 
 log = logging.getLogger("timeline.projections")
 
@@ -168,17 +169,24 @@ def stateless(view: View) -> bool:
 
 
 def keeps_versions(view: View) -> bool:
-    """Whether `view` keeps its reports' versions: an indexed view, for the few its rows
-    need; a view whose rows are each one report's (the timeline's, the strikes'), so that a
-    past page is found by index and only its own reports are folded
-    (projections/past_pages.py)."""
-    return stateless(view)
+    """Whether `view` keeps its reports' versions (`HistoryLog`): an indexed view, for the
+    few its rows need; the strikes, whose rows are each one report's, so that a past page is
+    found by index and only its own reports are folded (projections/past_pages.py)."""
+    return indexed(view) is not None or (one_report_per_key(view) and not keeps_replaced(view))
 
 
-def recorder(view: View) -> HistoryLog | None:
-    """A `HistoryLog` for `view`'s state, if it keeps versions."""
+def keeps_replaced(view: View) -> bool:
+    """Whether `view` keeps the rows it replaced instead (`ReplacedRows`): the timeline, whose
+    past pages are read as its live ones are, from rows with their filters as columns."""
+    return bool(getattr(view, "keeps_replaced_rows", False))
+
+
+def recorder(view: View) -> HistoryLog | ReplacedRows | None:
+    """What records the versions `view` keeps, for its state; None if it keeps none."""
     if (picking := indexed(view)) is not None:
         return HistoryLog(picking, picking.relevance)
+    if keeps_replaced(view):
+        return ReplacedRows(view)
     if one_report_per_key(view):
         return HistoryLog(view, _own_row)
     return None
@@ -266,13 +274,15 @@ class Closed(NamedTuple):
 @dataclass(slots=True)
 class HistoryBatch:
     """What a batch adds to a view's history: new versions (complete, or still holding) and
-    the end of versions already written."""
+    the end of versions already written; or the rows it replaced, each with the position it
+    stopped holding at (`ReplacedRows`)."""
 
     versions: list[Version] = field(default_factory=list)
     closed: list[Closed] = field(default_factory=list)
+    replaced: list[tuple[msgspec.Struct, int]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.versions or self.closed)
+        return bool(self.versions or self.closed or self.replaced)
 
 
 class HistoryLog:
@@ -332,10 +342,43 @@ class HistoryLog:
         return batch
 
 
+class ReplacedRows:
+    """`ViewState.history` for a view whose rows are each one report's and that keeps the
+    rows it replaced (the timeline): told that a report's version is closing, before the
+    report changes, it renders the row that version showed, which held from the version's
+    position up to `position`. Every version but the last of each report is thus kept, the
+    ones made and replaced within one batch included, as a past answer at any position
+    needs them."""
+
+    __slots__ = ("_replaced", "view")
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self._replaced: list[tuple[msgspec.Struct, int]] = []
+
+    def opened(self, tracked: Tracked) -> None:
+        pass  # the row it shows is written with the view's rows (or replaced later)
+
+    def closing(self, tracked: Tracked, position: int) -> None:
+        for key in tracked.keys:
+            try:
+                row = self.view.render(key, [tracked], None)
+            except Exception:  # the fold's render met the same failure: no row was shown
+                log.debug("%s: no row for %s before %d", self.view.name, key, position)
+                continue
+            if row is not None:
+                self._replaced.append((row, position))
+
+    def take(self) -> HistoryBatch:
+        batch = HistoryBatch(replaced=self._replaced)
+        self._replaced = []
+        return batch
+
+
 def taken(state: ViewState) -> HistoryBatch | None:
     """What `state`'s history recorded since last taken; None when it keeps none."""
     history = state.history
-    return history.take() if isinstance(history, HistoryLog) else None
+    return history.take() if isinstance(history, HistoryLog | ReplacedRows) else None
 
 
 # --- which versions a past answer needs: the rule, in Python -------------------------------
@@ -413,6 +456,9 @@ async def write_histories(
     connection: asyncpg.Connection, batches: Sequence[tuple[str, int, HistoryBatch]]
 ) -> None:
     """Several views' batches of versions (view, generation, batch), in one round trip."""
+    for _, generation, batch in batches:
+        if batch.replaced:
+            await write_superseded(connection, generation, batch.replaced)
     closed = [
         (view, generation, *ended) for view, generation, batch in batches for ended in batch.closed
     ]
@@ -438,6 +484,10 @@ async def copy_history(
     series' thousands of versions then lie in a few pages each, not one page each."""
     if batch.closed:  # a rebuild's fold starts from nothing: it closes nothing written
         raise ValueError("a rebuild's history closes no version written before it")
+    if batch.replaced:
+        await copy_superseded(connection, generation, batch.replaced)
+    if not batch.versions:
+        return
     await connection.copy_records_to_table(
         "report_versions",
         records=[(view, generation, *version) for version in sorted(batch.versions, key=_placed)],

@@ -3,20 +3,20 @@ strikes.
 
 A replay folds the whole log to answer "the timeline as known at T" or "the strikes as of 1
 September": 15 s at 10^6 events, for a page of 50 rows. Each of their rows is one report's
-alone, so a page needs only its own reports: their versions (projections/history.py, kept
-by the same fold that draws the rows) say, by index, which reports had a row at the cut N
-and the valid time D, in the page's order; those reports' own events up to N are folded
-and rendered, as the replay folds and renders them. The answer is the replay's, row for
-row and byte for byte, at a cost that depends on the page and not on the log.
-
-- Strikes are paged in key order (report ids): the versions' key index is walked after the
-  cursor.
-- The timeline is paged in its order (occurrence, reporting, filing): the versions of the
-  timeline are indexed in that order (migration 0016), with the claim's kind (a correction
-  keeps it) as their group, so a page of some kinds walks theirs only. Its other filters
-  (region, actor, source, verification, date ranges, retracted) are those of the rows as
-  they stood at N, so they are applied to the rendered rows: the scan goes on, in growing
-  steps, until the page is full. A filter that few rows pass reads more of the order.
+alone, and each keeps its history as the same fold draws the rows (runner batches, rebuilds,
+catch-ups alike):
+- The timeline keeps every row it replaced, with the log positions between which it held
+  (`timeline_superseded`, migration 0016; `history.ReplacedRows`), and each entry says since
+  when it holds (`changed_at`). The timeline at a position N is the entries changed by N and
+  the replaced rows holding at N; a page of it is read as a live page is
+  (projections/timeline_pages.py: the same filters on the same columns, walked by the same
+  indexes, each table's, merged), with `occurred_at` bounded by the valid time. Its rows are
+  the documents as stored: nothing is folded.
+- The strikes keep their reports' versions (`report_versions`, as the aggregate views do): a
+  page walks their key index after the cursor, and the page's reports' own events up to N are
+  folded and rendered, as a replay folds and renders them.
+Either way the answer is the replay's, row for row and byte for byte, at a cost that depends
+on the page and not on the log.
 
 A view whose serving generation has not reached the cut yet (being rebuilt, a runner
 behind) is answered by the replay's fold, as `past_answers` does.
@@ -25,7 +25,7 @@ behind) is answered by the replay's fold, as `past_answers` does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import NamedTuple
 from uuid import UUID
 
@@ -35,22 +35,11 @@ import msgspec
 from projections.core import View, render
 from projections.past_answers import Cut, folded_reports, serving_cut
 from projections.replay import check_question, valid_time
-from projections.timeline import TimelineRow
 from projections.timeline_entries import order_of
-from projections.timeline_pages import TimelineFilter
+from projections.timeline_pages import Past, TimelineFilter, page_at, sort_key_in
 
-_EARLIEST = datetime.min.replace(tzinfo=UTC)
-
-# The reports with a row at $2 begun by $3, after the order ($4, $5, $6), of the kinds $7
-# (NULL: any), in the timeline's order: `LIMIT $8`.
-TIMELINE_AT = """
-SELECT report_id, occurred_at, reported_at, filed_position FROM report_versions
-WHERE view = 'timeline' AND generation = $1 AND from_position <= $2 AND to_position > $2
-    AND occurred_at <= coalesce($3::timestamptz, 'infinity')
-    AND (occurred_at, reported_at, filed_position) > ($4::timestamptz, $5::timestamptz, $6::int8)
-    AND ($7::text[] IS NULL OR grp = ANY($7::text[]))
-ORDER BY occurred_at, reported_at, filed_position LIMIT $8
-"""
+# Each page's query is planned for its own values, as a live page's is.
+CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"
 # The rows of view $1 at $3 begun by $4, in key order after $5: `LIMIT $6`.
 KEYS_AT = """
 SELECT key, report_id FROM report_versions
@@ -60,14 +49,10 @@ WHERE view = $1 AND generation = $2 AND key > $5
 ORDER BY key LIMIT $6
 """
 
-# How many of the timeline's reports a filtered page reads at most per step (each step
-# reads four times the one before, from the page's size up).
-MOST_PER_STEP = 4_096
-
 
 class TimelinePage(NamedTuple):
     position: int  # the log position the rows reflect
-    rows: list[TimelineRow]  # at most the page's limit, in order
+    documents: list[bytes]  # the rows as served (canonical JSON), at most the page's limit
     next_after: str | None  # the sort_key to continue after, if more rows match
 
 
@@ -87,34 +72,41 @@ async def timeline_page(
     as_of: datetime | date | None = None,
 ) -> TimelinePage | None:
     """The page of the timeline after the sort key `after` that the question asks about
-    (up to `limit` rows passing `wanted`); None when the view's versions have not reached
-    the cut (the caller replays). Raises ValueError for an `after` that is no sort key, and
-    InvalidReplayQuestion as `replay` does."""
+    (up to `limit` rows passing `wanted`); None when the view's serving generation has not
+    reached the cut (the caller replays). Raises ValueError for an `after` that is no sort
+    key, and InvalidReplayQuestion as `replay` does."""
     view = check_question("timeline", known_at, position, as_of)
-    start = (_EARLIEST, _EARLIEST, -1) if after is None else tuple(order_of(after))
-    kinds = None if wanted.kinds is None else sorted(wanted.kinds)
-    moment = valid_time(as_of)
+    if after is not None:
+        order_of(after)  # a cursor that is no sort key is refused before any read
     async with serving_cut(pool, view.name, known_at, position) as cut:
         if cut is None:
             return None
-        rows: list[TimelineRow] = []
-        step = limit + 1
-        while len(rows) <= limit:
-            found = await cut.connection.fetch(
-                TIMELINE_AT, cut.generation, cut.position, moment, *start, kinds, step
-            )
-            ids = [candidate["report_id"] for candidate in found]
-            rows.extend(
-                row
-                for row in await _rendered(cut, view, ids, moment)
-                if isinstance(row, TimelineRow) and wanted.matches(row)
-            )
-            if len(found) < step:
-                break
-            start = tuple(found[-1])[1:]
-            step = min(step * 4, MOST_PER_STEP)
-        more = len(rows) > limit
-        return TimelinePage(cut.position, rows[:limit], rows[limit - 1].sort_key if more else None)
+        await cut.connection.execute(CUSTOM_PLANS)
+        past = Past(cut.position, valid_time(as_of))
+        found = await page_at(cut.connection, cut.generation, wanted, after, limit + 1, past=past)
+    documents = found[:limit]
+    next_after = sort_key_in(documents[-1]) if len(found) > limit else None
+    return TimelinePage(cut.position, documents, next_after)
+
+
+async def groups_at(
+    pool: asyncpg.Pool,
+    counted: str,
+    *,
+    known_at: datetime | None = None,
+    position: int | None = None,
+    as_of: datetime | date | None = None,
+) -> tuple[int, list[asyncpg.Record]] | None:
+    """The timeline's rows as the question asks, counted by `counted`
+    (`timeline_pages.SOURCE_GROUPS_AT` or `REGION_GROUPS_AT`), and the position they reflect;
+    None when its serving generation has not reached the cut (the caller replays). Raises
+    InvalidReplayQuestion as `replay` does."""
+    view = check_question("timeline", known_at, position, as_of)
+    async with serving_cut(pool, view.name, known_at, position) as cut:
+        if cut is None:
+            return None
+        rows = await cut.connection.fetch(counted, cut.generation, cut.position, valid_time(as_of))
+        return cut.position, rows
 
 
 async def key_page(

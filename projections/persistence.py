@@ -35,7 +35,7 @@ from projections.history import (
 )
 from projections.registry import VIEWS
 from projections.timeline import TimelineView
-from projections.timeline_entries import TIMELINE_ENTRIES
+from projections.timeline_entries import TIMELINE_ENTRIES, delete_superseded_generation
 
 _encoder = msgspec.json.Encoder()
 
@@ -437,6 +437,8 @@ async def start_building(connection: asyncpg.Connection, view: str) -> Generatio
     # hand would collide with the ones the rebuild writes.
     if _keeps_versions(view):
         await delete_generation_history(connection, view, row["generation"])
+    if row_store(view) is TIMELINE_ENTRIES:  # and so would its replaced rows
+        await delete_superseded_generation(connection, row["generation"])
     return Generation(view, row["generation"], row["position"])
 
 

@@ -159,6 +159,9 @@ class TimelineView:
     # A row is its report's alone: a runner's batch draws it from the batch's own reports,
     # keeping nothing between batches (projections/versioned_batches.py).
     one_report_per_key: ClassVar[bool] = True
+    # The rows it replaced are kept with the positions between which they held, so that a
+    # page about the past is read as a live one is (projections/past_pages.py).
+    keeps_replaced_rows: ClassVar[bool] = True
 
     def follows(self, claim: Claim) -> bool:
         return True

@@ -12,7 +12,7 @@ the stored documents spliced together, never decoded.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -224,6 +224,7 @@ COLUMNS = (
     *(f"occurred_{name}" for name in ("from", "to", "span")),
     *(f"reported_{name}" for name in ("from", "to", "span")),
     "doc",
+    "changed_at",  # the row's `last_changed_at_position`: since when it holds
 )
 
 # The type of each column's array in the upsert's unnest (text[] columns go as literals:
@@ -251,6 +252,7 @@ UNNESTED = {
     "reported_to": "timestamptz",
     "reported_span": "smallint",
     "doc": "text",
+    "changed_at": "bigint",
 }
 _ARRAYS = frozenset({"actors", "tags"})
 _SELECTED = ", ".join(f"r.{c}::text[]" if c in _ARRAYS else f"r.{c}" for c in UNNESTED)
@@ -268,6 +270,18 @@ JOIN projection_generations g ON g.generation = e.generation
 WHERE g.view = $1 AND g.state = 'serving' ORDER BY e.report_id
 """
 DELETE_GENERATION = f"DELETE FROM {TABLE} WHERE generation = $1"
+
+# The rows the timeline replaced, each with the position it stopped holding at (migration
+# 0016): with the entries changed by a position N, those holding at N are the timeline at N.
+SUPERSEDED = "timeline_superseded"
+SUPERSEDED_COLUMNS = (*COLUMNS, "to_position")
+INSERT_SUPERSEDED = f"""
+INSERT INTO {SUPERSEDED} ({", ".join(SUPERSEDED_COLUMNS)})
+SELECT $1, {_SELECTED}, r.to_position
+FROM unnest({_ARGUMENTS}, ${len(UNNESTED) + 2}::bigint[])
+    AS r({", ".join(UNNESTED)}, to_position)
+"""
+DELETE_SUPERSEDED_GENERATION = f"DELETE FROM {SUPERSEDED} WHERE generation = $1"
 
 
 # --- the rebuild's COPY lines ----------------------------------------------------------------
@@ -313,6 +327,25 @@ def _spelled(when: Occurrence) -> tuple[int, bytes]:
 _spelled_remembered = lru_cache(maxsize=1 << 16)(_spelled)
 
 
+def _line(generation: int, key: str, row: msgspec.Struct) -> bytes:
+    """A row as a line of COPY text, in `COLUMNS` order."""
+    assert isinstance(row, TimelineRow)
+    # The sort key's parts are the order's columns as PostgreSQL reads them.
+    order = row.sort_key.replace("|", "\t").encode()
+    span, occurred = _spanned_text(row.occurred)
+    return b"%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n" % (
+        generation,
+        key.encode(),  # the report id: the view keys its rows by it
+        order,
+        _described_text(*_described_fields(row, span)),
+        occurred,
+        _spanned_text(row.reported)[1],
+        # Canonical JSON has no raw tab or newline: only its backslashes need doubling.
+        _canonical.encode(row).replace(b"\\", b"\\\\"),
+        row.last_changed_at_position,
+    )
+
+
 class TimelineEntries:
     """The `RowStore` of the timeline (projections/persistence.py)."""
 
@@ -323,20 +356,7 @@ class TimelineEntries:
         return _canonical.encode(row)
 
     def line(self, generation: Generation, position: int, key: str, row: msgspec.Struct) -> bytes:
-        assert isinstance(row, TimelineRow)
-        # The sort key's parts are the order's columns as PostgreSQL reads them.
-        order = row.sort_key.replace("|", "\t").encode()
-        span, occurred = _spanned_text(row.occurred)
-        return b"%d\t%s\t%s\t%s\t%s\t%s\t%s\n" % (
-            generation.generation,
-            key.encode(),  # the report id: the view keys its rows by it
-            order,
-            _described_text(*_described_fields(row, span)),
-            occurred,
-            _spanned_text(row.reported)[1],
-            # Canonical JSON has no raw tab or newline: only its backslashes need doubling.
-            _canonical.encode(row).replace(b"\\", b"\\\\"),
-        )
+        return _line(generation.generation, key, row)
 
     async def upsert(
         self,
@@ -346,13 +366,7 @@ class TimelineEntries:
         rows: Mapping[str, msgspec.Struct],
     ) -> None:
         timeline_rows = [row for row in rows.values() if isinstance(row, TimelineRow)]
-        entries = [entry_of(row).values() for row in timeline_rows]
-        columns: list[list[Any]] = [list(values) for values in zip(*entries, strict=True)]
-        for index, name in enumerate(COLUMNS[1:-1]):
-            if name in _ARRAYS:
-                columns[index] = [array_literal(texts) for texts in columns[index]]
-        documents = [_canonical.encode(row).decode() for row in timeline_rows]
-        await connection.execute(UPSERT, generation.generation, *columns, documents)
+        await connection.execute(UPSERT, generation.generation, *_unnested(timeline_rows))
 
     async def upsert_many(
         self,
@@ -385,6 +399,68 @@ class TimelineEntries:
         self, connection: asyncpg.Pool | asyncpg.Connection, view: str, generation: int
     ) -> None:
         await connection.execute(DELETE_GENERATION, generation)
+        await delete_superseded_generation(connection, generation)
 
 
 TIMELINE_ENTRIES = TimelineEntries()
+
+
+def _unnested(rows: Sequence[TimelineRow]) -> list[list[Any]]:
+    """The rows' columns but the generation, each as an array for `UNNESTED`."""
+    entries = [entry_of(row).values() for row in rows]
+    columns: list[list[Any]] = [list(values) for values in zip(*entries, strict=True)]
+    if not columns:
+        columns = [[] for _ in COLUMNS[1:-2]]
+    for index, name in enumerate(COLUMNS[1:-2]):
+        if name in _ARRAYS:
+            columns[index] = [array_literal(texts) for texts in columns[index]]
+    documents = [_canonical.encode(row).decode() for row in rows]
+    return [*columns, documents, [row.last_changed_at_position for row in rows]]
+
+
+async def write_superseded(
+    connection: asyncpg.Connection,
+    generation: int,
+    replaced: Sequence[tuple[msgspec.Struct, int]],
+) -> None:
+    """Rows the timeline replaced (each with the position it stopped holding at), inside
+    the caller's transaction: one statement."""
+    rows = [(row, to) for row, to in replaced if isinstance(row, TimelineRow)]
+    if rows:
+        await connection.execute(
+            INSERT_SUPERSEDED,
+            generation,
+            *_unnested([row for row, _ in rows]),
+            [to for _, to in rows],
+        )
+
+
+async def copy_superseded(
+    connection: asyncpg.Connection,
+    generation: int,
+    replaced: Sequence[tuple[msgspec.Struct, int]],
+) -> None:
+    """A rebuild's replaced rows, by COPY inside the caller's transaction, in the order
+    their pages walk (as the entries are written)."""
+    lines = [
+        _line(generation, str(row.report_id), row)[:-1] + b"\t%d\n" % to
+        for row, to in sorted(
+            ((row, to) for row, to in replaced if isinstance(row, TimelineRow)),
+            key=lambda pair: pair[0].sort_key,
+        )
+    ]
+    if lines:
+        await connection.copy_to_table(
+            SUPERSEDED, source=_chunks(lines), columns=SUPERSEDED_COLUMNS, format="text"
+        )
+
+
+async def _chunks(lines: Sequence[bytes]) -> AsyncIterator[bytes]:
+    for start in range(0, len(lines), 4_096):
+        yield b"".join(lines[start : start + 4_096])
+
+
+async def delete_superseded_generation(
+    connection: asyncpg.Pool | asyncpg.Connection, generation: int
+) -> None:
+    await connection.execute(DELETE_SUPERSEDED_GENERATION, generation)

@@ -38,9 +38,11 @@ from domain.attribution import Verification
 from projections.core import slug
 from projections.timeline import TimelineRow, TimelineView, timeline_matches
 from projections.timeline_entries import (
+    COLUMNS,
     LONG_SPAN,
     OPEN_START,
     SPANS,
+    SUPERSEDED,
     TABLE,
     as_given,
     order_of,
@@ -193,6 +195,43 @@ def _branch(
     return f"(SELECT doc, {ORDER} FROM {table} WHERE {' AND '.join(bounds)} AND {common}{ordered})"
 
 
+class Past(NamedTuple):
+    """A question about the past: the log position the rows are read at, and the valid time
+    by which they had begun (None: whenever). `few_replaced`: whether few replaced rows were
+    replaced after the position (`FEW_REPLACED`), as near the head of the log: those are
+    gathered, for a walk in order would read every replaced row to find none holding."""
+
+    position: int
+    valid_time: datetime | None
+    few_replaced: bool = False
+
+
+# Up to this many rows replaced after a position, a past page gathers them (`Past`).
+FEW_REPLACED = 2_000
+REPLACED_AFTER = f"""
+SELECT count(*) FROM (
+    SELECT FROM {SUPERSEDED} WHERE generation = $1 AND to_position > $2 LIMIT {FEW_REPLACED}
+) AS replaced
+"""
+
+
+# The rows of a generation at a position: the entries changed by then, and the rows they
+# replaced that held then (migration 0016), as a table to gather a reporting range from.
+# A walk in order reads each of the two tables by its own order index instead (a UNION ALL
+# whose members filter cannot be flattened: PostgreSQL sorted the whole of each class).
+_AT = (
+    "WITH {name} AS NOT MATERIALIZED ("
+    f"SELECT {{columns}} FROM {TABLE} WHERE changed_at <= {{at}} "
+    f"UNION ALL SELECT {{columns}} FROM {SUPERSEDED} "
+    "WHERE changed_at <= {at} AND to_position > {at}) "
+)
+
+
+def _held(at: str) -> str:
+    """Where a replaced row held at the position `at`."""
+    return f"changed_at <= {at} AND to_position > {at}"
+
+
 def page_query(
     generation: int,
     wanted: TimelineFilter,
@@ -201,6 +240,7 @@ def page_query(
     *,
     gather: bool = False,
     spans: Collection[int] | None = None,
+    past: Past | None = None,
 ) -> tuple[str, list[object]]:
     """The SQL for up to `limit` rows after the sort key `after`, and its parameters.
     Raises ValueError if `after` is not a sort key.
@@ -212,22 +252,43 @@ def page_query(
     few rows fall in (`few_reported_query`): its rows are scattered along the order
     (reported late about something early), which the planner cannot know, and a walk in
     order would read most of the table to find them.
-    `spans`: only those span classes (None: all). The rows come with their order's columns."""
+    `spans`: only those span classes (None: all). `past`: the rows at that position that
+    had begun by its valid time. The rows come with their order's columns."""
     add = _Arguments()
     at = add(generation)
     common = [f"generation = {at}"]
-    table = TABLE
-    reported = ""
+    table = source = TABLE
+    reported = position = ""
+    # The tables walked, each with what its rows must hold besides the page's conditions.
+    walked = [(TABLE, "")]
+    if past is not None:
+        position = add(past.position)
+        walked = [
+            (TABLE, f" AND changed_at <= {position}"),
+            (SUPERSEDED, f" AND {_held(position)}"),
+        ]
+        if past.valid_time is not None:
+            common.append(f"occurred_at <= {add(past.valid_time)}")
+    if past is not None and gather:
+        source = "at_position"
+        reported = _AT.format(name=source, columns=", ".join(COLUMNS), at=position)
+    elif past is not None and past.few_replaced:
+        reported = (
+            f"WITH held AS MATERIALIZED (SELECT * FROM {SUPERSEDED} "
+            f"WHERE generation = {at} AND to_position > {position} AND changed_at <= {position}) "
+        )
+        walked[1] = ("held", "")
     if gather:
         # Read through the reporting index first, whatever the planner guesses of the table
         # (a table just loaded by a rebuild has no statistics yet, and the guess was to walk
         # every row of each class in order: 50 ms on 100,000 events, where this takes 1).
         slices = _reported_slices(add, wanted.reported_from, wanted.reported_to)
         reported = (
-            f"WITH reported AS MATERIALIZED (SELECT * FROM {TABLE} "
-            f"WHERE generation = {at} AND {slices}) "
+            f"{reported}{', ' if reported else 'WITH '}reported AS MATERIALIZED "
+            f"(SELECT * FROM {source} WHERE generation = {at} AND {slices}) "
         )
         table = "reported"
+        walked = [(table, "")]
     if after is not None:
         order = order_of(after)
         common.append(f"({ORDER}) > ({add(order[0])}, {add(order[1])}, {add(order[2])})")
@@ -238,13 +299,14 @@ def page_query(
         _branch(
             add,
             span,
-            where,
+            where + held,
             wanted if kind is None else msgspec.structs.replace(wanted, kinds=(kind,)),
             None if gather else fetched,
-            table=table,
+            table=walked_table,
         )
         for span in (range(OPEN_START + 1) if spans is None else sorted(spans))
         for kind in kinds
+        for walked_table, held in walked
     ]
     if not branches:  # no kind at all
         return f"SELECT doc, {ORDER} FROM {TABLE} WHERE false", []
@@ -393,25 +455,31 @@ async def page_at(
     limit: int,
     *,
     walked: Collection[int] | None = None,
+    past: Past | None = None,
 ) -> list[bytes]:
     """Up to `limit` documents of `generation` after the sort key `after` that pass
-    `wanted`, in order. `walked`: the span classes to walk in order (None: as `walks` says
-    from the statistics; none when the page gathers a reporting range)."""
+    `wanted`, in order (with `past`, as they stood then). `walked`: the span classes to walk
+    in order (None: as `walks` says from the statistics; none when the page gathers a
+    reporting range). The statistics and the count that decide how are the entries' (the
+    rows now), for a question about the past too: they choose the plan, not the rows."""
     gather = await _gathers(connection, generation, wanted)
+    if past is not None:
+        replaced = await connection.fetchval(REPLACED_AFTER, generation, past.position)
+        past = past._replace(few_replaced=replaced < FEW_REPLACED)
     if gather:
         walked = ()
     elif walked is None:
         walked = walks(await tag_statistics(connection), wanted, limit)
     if not walked:
-        query, arguments = page_query(generation, wanted, after, limit, gather=gather)
+        query, arguments = page_query(generation, wanted, after, limit, gather=gather, past=past)
         return [row["doc"].encode() for row in await connection.fetch(query, *arguments)]
     # The classes to walk, in a query where nothing else is possible; then the others.
-    query, arguments = page_query(generation, wanted, after, limit, spans=walked)
+    query, arguments = page_query(generation, wanted, after, limit, spans=walked, past=past)
     await connection.execute(WALK_ONLY)
     found = await connection.fetch(query, *arguments)
     await connection.execute(WALK_OR_GATHER)
     others = [span for span in range(OPEN_START + 1) if span not in walked]
-    query, arguments = page_query(generation, wanted, after, limit, spans=others)
+    query, arguments = page_query(generation, wanted, after, limit, spans=others, past=past)
     found += await connection.fetch(query, *arguments)
     found.sort(key=lambda row: (row["occurred_at"], row["reported_at"], row["filed_at"]))
     return [row["doc"].encode() for row in found[:limit]]
@@ -471,17 +539,31 @@ class RegionGroup(NamedTuple):
     first_key: str
 
 
-SOURCE_GROUPS = f"""
+SOURCE_GROUPS_OF = """
 SELECT source, kind, verification, side, outlet, retracted, count(*),
     min(report_id::text COLLATE "C")
-FROM {TABLE} WHERE generation = $1
+FROM {rows} WHERE generation = $1
 GROUP BY source, kind, verification, side, outlet, retracted
 """
-REGION_GROUPS = f"""
+REGION_GROUPS_OF = """
 SELECT region_key, region, country, kind, actors, count(*), min(report_id::text COLLATE "C")
-FROM {TABLE} WHERE generation = $1 AND region_key IS NOT NULL AND NOT retracted
+FROM {rows} WHERE generation = $1 AND region_key IS NOT NULL AND NOT retracted
 GROUP BY region_key, region, country, kind, actors
 """
+SOURCE_GROUPS = SOURCE_GROUPS_OF.format(rows=TABLE)
+REGION_GROUPS = REGION_GROUPS_OF.format(rows=TABLE)
+# The rows at position $2 that had begun by $3 (NULL: whenever), for the sums of a question
+# about the past.
+_COLUMNS = ", ".join(COLUMNS)
+ROWS_AT = f"""(
+    SELECT {_COLUMNS} FROM {TABLE} WHERE generation = $1 AND changed_at <= $2
+        AND occurred_at <= coalesce($3::timestamptz, 'infinity')
+    UNION ALL
+    SELECT {_COLUMNS} FROM {SUPERSEDED} WHERE generation = $1 AND {_held("$2")}
+        AND occurred_at <= coalesce($3::timestamptz, 'infinity')
+) AS at_position"""
+SOURCE_GROUPS_AT = SOURCE_GROUPS_OF.format(rows=ROWS_AT)
+REGION_GROUPS_AT = REGION_GROUPS_OF.format(rows=ROWS_AT)
 
 
 async def _groups(pool: asyncpg.Pool, query: str) -> tuple[int, list[asyncpg.Record]]:
@@ -498,7 +580,12 @@ async def _groups(pool: asyncpg.Pool, query: str) -> tuple[int, list[asyncpg.Rec
 async def source_groups(pool: asyncpg.Pool) -> tuple[int, list[SourceGroup]]:
     """The serving generation's position and its source groups."""
     position, rows = await _groups(pool, SOURCE_GROUPS)
-    return position, [
+    return position, source_groups_in(rows)
+
+
+def source_groups_in(rows: Iterable[asyncpg.Record]) -> list[SourceGroup]:
+    """The source groups `SOURCE_GROUPS_OF` counted."""
+    return [
         SourceGroup(
             source=as_given(row["source"]),
             kind=row["kind"],
@@ -515,7 +602,12 @@ async def source_groups(pool: asyncpg.Pool) -> tuple[int, list[SourceGroup]]:
 
 async def region_groups(pool: asyncpg.Pool) -> tuple[int, list[RegionGroup]]:
     position, rows = await _groups(pool, REGION_GROUPS)
-    return position, [
+    return position, region_groups_in(rows)
+
+
+def region_groups_in(rows: Iterable[asyncpg.Record]) -> list[RegionGroup]:
+    """The region groups `REGION_GROUPS_OF` counted."""
+    return [
         RegionGroup(
             region_key=as_given(row["region_key"]),
             region=as_given(row["region"]),

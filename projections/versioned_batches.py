@@ -35,6 +35,7 @@ from projections.core import Quarantined, View, ViewState, apply, blamed, fold, 
 from projections.history import (
     HistoryLog,
     Indexed,
+    ReplacedRows,
     indexed,
     pieced,
     put_together,
@@ -140,7 +141,7 @@ class _Applied:
     generation: Generation
     position: int  # the batch's last event
     state: ViewState
-    history: HistoryLog | None
+    history: HistoryLog | ReplacedRows | None
     touched: list[str]
     skipped: list[Quarantined]
 

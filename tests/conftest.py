@@ -31,6 +31,7 @@ TABLES = (
     "projection_generations",
     "view_rows",
     "timeline_entries",
+    "timeline_superseded",
     "report_versions",
     "projection_quarantine",
     "api_keys",

@@ -50,8 +50,10 @@ async def test_live_timeline_pages_are_the_replays_bytes(
     await service.apply(demo_report_id("kursk-peak-holding"), RetractReport(reason="superseded"))
     head = await store.position()
 
-    # When the pages are walked live (from the table) and as the log stood at the head
-    # (replayed), then they are the same bytes
+    # When the pages are walked live (from the entries) and as the log stood at the head
+    # (a past page: the entries changed by then and the rows they replaced, which
+    # tests/integration/test_past_answers.py holds to the replay's), then they are the same
+    # bytes
     live = await _walk(client, {**question, "min_position": head})
     replayed = await _walk(client, {**question, "position": head})
     assert live == replayed

@@ -19,17 +19,24 @@ import pytest
 from application.demo import load_demo
 from application.reports import ReportService
 from bench.rebuild import load_log
+from projections import timeline_pages
 from projections.core import fold, render_all
 from projections.explain import Page, UnknownRow, encode_explanation, explain, explain_page
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
 from projections.past_answers import at_or_under, past_answer, picked, put_together_at, snapshot
-from projections.past_pages import key_page, timeline_page
+from projections.past_pages import groups_at, key_page, timeline_page
 from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import answer_of, encode_answer, replay, valid_time
 from projections.timeline import TimelineRow
-from projections.timeline_pages import TimelineFilter
+from projections.timeline_pages import (
+    TimelineFilter,
+    region_groups_in,
+    region_groups_of,
+    source_groups_in,
+    source_groups_of,
+)
 from store.event_store import EventStore
 from tests.following import follow_to_head
 
@@ -106,12 +113,19 @@ async def _assert_put_together_as_replayed(
             assert one.rows == tuple(r for r in folded.rows if at_or_under(series)(r.key))
 
 
-# Filters a dashboard pages the timeline with: any kind; a kind (found by the versions'
-# group); a region and the retracted too (applied to the rows as they stood).
+# Filters a dashboard pages the timeline with: none; kinds; a region, the retracted too; an
+# actor from a date on (a walk from the date's slice of each span class); a verification in
+# a reporting range (gathered by the reporting index).
 FILTERS = (
     TimelineFilter(),
     TimelineFilter(kinds=frozenset({"strike", "territory_control"})),
     TimelineFilter(region="Kursk Oblast", include_retracted=True),
+    TimelineFilter(actor="ukraine", occurred_from=datetime(2024, 8, 6, tzinfo=UTC)),
+    TimelineFilter(
+        verification="unverified",
+        reported_from=datetime(2024, 8, 1, tzinfo=UTC),
+        reported_to=datetime(2024, 12, 1, tzinfo=UTC),
+    ),
 )
 
 
@@ -138,13 +152,29 @@ async def _assert_same_pages(
                 )
                 assert page is not None
                 assert page.position == timeline.position
-                assert len(page.rows) <= limit
-                walked += [encode(row) for row in page.rows]
+                assert len(page.documents) <= limit
+                walked += page.documents
                 if page.next_after is None:
                     break
-                assert page.next_after == page.rows[-1].sort_key
+                assert page.next_after == msgspec.json.decode(page.documents[-1])["sort_key"]
                 after = page.next_after
             assert walked == expected, (wanted, position, known_at, as_of)
+        # and the timeline's sums (sources, regions) are the replayed rows' too
+        sums = (
+            (timeline_pages.SOURCE_GROUPS_AT, source_groups_in, source_groups_of),
+            (timeline_pages.REGION_GROUPS_AT, region_groups_in, region_groups_of),
+        )
+        for counted, read, of_rows in sums:
+            found = await groups_at(
+                pool, counted, position=position, known_at=known_at, as_of=as_of
+            )
+            assert found is not None
+            assert found[0] == timeline.position
+            assert sorted(map(repr, read(found[1]))) == sorted(map(repr, of_rows(rows))), (
+                position,
+                known_at,
+                as_of,
+            )
         strikes = await replay(pool, "strikes", position=position, known_at=known_at, as_of=as_of)
         walked_keys: list[tuple[str, bytes]] = []
         key: str | None = None
@@ -210,7 +240,7 @@ async def _assert_same_explanations(
 
 
 async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_does(
-    pool: asyncpg.Pool, store: EventStore, database_url: str
+    pool: asyncpg.Pool, store: EventStore, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a generated war of 4,000 events (corrections, retractions, reports about days
     # long past), each view kept by a runner in batches of 97
@@ -244,6 +274,10 @@ async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_
     await _assert_same_explanations(pool, [*INDEXED, *PIECED], questions[::4])
     # and every page of the timeline and the strikes
     await _assert_same_pages(pool, questions[::5], limit=400)
+    # (the timeline's replaced rows gathered, there being few; then walked in order)
+    with monkeypatch.context() as walking:
+        walking.setattr(timeline_pages, "FEW_REPLACED", 0)
+        await _assert_same_pages(pool, questions[2::5], limit=400)
 
     # and so it is again once the views are rebuilt, their versions written in bulk
     await rebuild_views(pool, list(VIEWS.values()))

@@ -33,6 +33,7 @@ from tests.integration.old_schemas import append_before_scopes, demo_events, run
 QUARANTINE = importlib.import_module("migrations.versions.0007_quarantine")
 VERSIONS = importlib.import_module("migrations.versions.0011_report_versions")
 PIECES = importlib.import_module("migrations.versions.0012_report_pieces")
+SUPERSEDED = importlib.import_module("migrations.versions.0016_own_row_versions")
 # These migrations are about view_rows: the timeline has a table of its own since 0010.
 IN_VIEW_ROWS = {name: view for name, view in VIEWS.items() if name not in ROW_STORES}
 # Views given a generation, a row and a version before 0012 and 0013 run.
@@ -208,13 +209,17 @@ def test_the_timeline_moves_to_its_own_table_and_is_folded_there_again(
     # and a rebuild folds the log into timeline_entries, a row per report
     async def rebuilt(pool: asyncpg.Pool) -> dict[str, Any]:
         await load_demo(ReportService(EventStore(pool)))
-        # today's code keeps the timeline's versions (0016): their table stands in
+        # today's code keeps the rows the timeline replaced, and since when each entry
+        # holds (0016), and the strikes' versions (0011): their tables stand in
         await pool.execute(VERSIONS.CREATE_VERSIONS)
         await pool.execute(PIECES.ADD_PIECE)
+        await pool.execute("ALTER TABLE timeline_entries ADD COLUMN changed_at bigint")
+        await pool.execute(SUPERSEDED.SUPERSEDED)
         try:
             await rebuild_views(pool, [VIEWS["timeline"]])
         finally:
-            await pool.execute("DROP TABLE report_versions")
+            await pool.execute("DROP TABLE report_versions, timeline_superseded")
+            await pool.execute("ALTER TABLE timeline_entries DROP COLUMN changed_at")
         return {key: msgspec.json.decode(doc) for key, doc in await read_rows(pool, "timeline")}
 
     rows = run_on(url, rebuilt)
@@ -351,7 +356,8 @@ def test_row_keys_compare_by_code_point_whatever_the_databases_collation(
 
 
 async def _kept_per_view(pool: asyncpg.Pool) -> dict[str, tuple[int, int, int]]:
-    """Per view: its generations, its rows (the timeline's entries) and its versions."""
+    """Per view: its generations, its rows (the timeline's entries) and its versions (the
+    rows the timeline replaced)."""
     return {
         name: (
             await pool.fetchval(
@@ -360,6 +366,21 @@ async def _kept_per_view(pool: asyncpg.Pool) -> dict[str, tuple[int, int, int]]:
             await pool.fetchval("SELECT count(*) FROM timeline_entries")
             if name == "timeline"
             else await pool.fetchval("SELECT count(*) FROM view_rows WHERE view = $1", name),
+            await pool.fetchval("SELECT count(*) FROM timeline_superseded")
+            if name == "timeline"
+            else await pool.fetchval("SELECT count(*) FROM report_versions WHERE view = $1", name),
+        )
+        for name in VIEWS
+    }
+
+
+async def _kept_per_view_before_0016(pool: asyncpg.Pool) -> dict[str, tuple[int, int, int]]:
+    return {
+        name: (
+            await pool.fetchval(
+                "SELECT count(*) FROM projection_generations WHERE view = $1", name
+            ),
+            await pool.fetchval("SELECT count(*) FROM view_rows WHERE view = $1", name),
             await pool.fetchval("SELECT count(*) FROM report_versions WHERE view = $1", name),
         )
         for name in VIEWS
@@ -371,16 +392,25 @@ def test_the_timeline_and_the_strikes_start_over_to_keep_their_reports_versions(
 ) -> None:
     url = fresh_database
     # Given the demo recorded and every view built at 0015, when the timeline and the
-    # strikes kept no versions
+    # strikes kept no versions (today's code stands in for that code: the table of the
+    # timeline's replaced rows is there for it, and goes after)
     migrate.upgrade(url, "0015")
 
     async def demo_built(pool: asyncpg.Pool) -> None:
         await load_demo(ReportService(EventStore(pool)))
+        await pool.execute("ALTER TABLE timeline_entries ADD COLUMN changed_at bigint")
+        await pool.execute(SUPERSEDED.SUPERSEDED)
         await rebuild_views(pool, list(VIEWS.values()))
         await pool.execute("DELETE FROM report_versions WHERE view IN ('timeline', 'strikes')")
+        await pool.execute("DROP TABLE timeline_superseded")
+        await pool.execute("ALTER TABLE timeline_entries DROP COLUMN changed_at")
 
     run_on(url, demo_built)
-    before = run_on(url, _kept_per_view)
+    before = {
+        name: kept
+        for name, kept in run_on(url, _kept_per_view_before_0016).items()
+        if name != "timeline"
+    }
     rows_before = run_on(url, _rows)
 
     # When the migration runs
@@ -389,14 +419,18 @@ def test_the_timeline_and_the_strikes_start_over_to_keep_their_reports_versions(
     # Then both start over (no generation, no row), the other views keep theirs
     after = run_on(url, _kept_per_view)
     assert after["timeline"] == after["strikes"] == (0, 0, 0)
+    assert before["strikes"][0] >= 1  # built, serving
     assert {name: after[name] for name in VIEWS if name not in ("timeline", "strikes")} == {
         name: before[name] for name in VIEWS if name not in ("timeline", "strikes")
     }
-    # and built again, they have their rows back, and a version per event of their reports
+    # and built again, they have their rows back; the strikes a version per event of their
+    # reports, the timeline each row it replaced (an event that did not file a report)
     run_on(url, lambda pool: rebuild_views(pool, [VIEWS["timeline"], VIEWS["strikes"]]))
     again = run_on(url, _kept_per_view)
     assert run_on(url, _rows) == rows_before
-    assert again["timeline"][1] == before["timeline"][1]
     events = run_on(url, lambda pool: pool.fetchval("SELECT count(*) FROM timeline_events"))
-    assert again["timeline"][2] == events
+    reports = run_on(
+        url, lambda pool: pool.fetchval("SELECT count(DISTINCT originator_id) FROM timeline_events")
+    )
+    assert again["timeline"][1:] == (reports, events - reports)
     assert 0 < again["strikes"][2] < events
