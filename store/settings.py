@@ -82,11 +82,17 @@ APPEND_GROUP_MAX_VARIABLE = "TIMELINE_APPEND_GROUP_MAX"
 DEFAULT_APPEND_GROUP_MAX = 64
 
 
+class InvalidSetting(ValueError):
+    """An environment variable's value this service cannot use."""
+
+
 def append_group_max() -> int:
     """The most appends that one transaction of the log holds (store/group_commit.py)."""
     text = os.environ.get(APPEND_GROUP_MAX_VARIABLE, "").strip()
     if not text:
         return DEFAULT_APPEND_GROUP_MAX
     if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"{APPEND_GROUP_MAX_VARIABLE} must be a whole number from 1, not {text!r}")
+        raise InvalidSetting(
+            f"{APPEND_GROUP_MAX_VARIABLE} must be a whole number from 1, not {text!r}"
+        )
     return int(text)
