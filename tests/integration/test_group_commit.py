@@ -126,7 +126,7 @@ async def test_a_stale_version_in_a_group_fails_that_append_only(
     outcomes = await asyncio.gather(
         store.append([others[0]]),
         store.append([corroboration]),
-        store.append([others[1]], idempotency=key("berdiansk", others[1])),
+        store.append([others[1]], idempotency=key("kursk-peak-1376-km2", others[1])),
         store.append([dispute]),
         *(store.append([event]) for event in others[2:]),
         return_exceptions=True,
