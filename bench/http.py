@@ -18,12 +18,17 @@ connections, each figure the median over interleaved rounds, each run after a wa
   timeline        GET /v1/timeline?limit=50, with a reader's API key
   reports_post    POST /v1/reports, a filing (the seed article's 800 km² claim) with an
                   editor's key: every request appends an event, so it runs after the reads
+  single_append   the same filing appended by the store itself, one append after another
+                  on one connection, each with its own idempotency key, on the same
+                  database before the service starts: what one writer gets without HTTP
 
 Each answer's size is printed too: a read sends the whole holdings view (about 100 kB here)
 or 50 timeline rows (about 40 kB) where the bare app sends 4 kB, and over loopback the bytes
 are much of what a request costs. The reads are answered from memory (api/read_cache.py).
 
-Targets: each read at >= 0.5x the bare app's requests/s, with p99 under 25 ms.
+Targets: each read at >= 0.5x the bare app's requests/s, with p99 under 25 ms; POST
+/v1/reports at 64 connections at least as many requests/s as single_append (concurrent
+writers are committed in groups, store/group_commit.py), with p99 under 100 ms.
 """
 
 from __future__ import annotations
@@ -53,12 +58,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
+from uuid import uuid4
 
 import asyncpg
 import msgspec
 
+from application.commands import FileReport
+from application.decoding import decode_command
 from application.demo import demo_reports, load_demo
-from application.reports import ReportService
+from application.reports import ReportService, decide_filing
 from bench._database import fresh_database, open_pool
 from bench._service import free_port, python_tool
 from bench.rebuild import (
@@ -69,7 +77,7 @@ from bench.rebuild import (
 from cli.servers import DEFAULT_SERVER, AsgiServer
 from projections.registry import VIEWS
 from store.api_keys import Role, create_key
-from store.event_store import EventStore
+from store.event_store import EventStore, Idempotency
 from store.settings import DATABASE_URL_VARIABLE
 
 GENERATED_EVENTS = 5_000
@@ -82,6 +90,10 @@ POST_ROUNDS = 2
 START_TIMEOUT = 90.0
 RATIO_TARGET = 0.5
 P99_BUDGET_MS = 25.0
+POST_P99_BUDGET_MS = 100.0
+SINGLE_APPENDS = 1_000  # per round
+SINGLE_WARMUP = 200
+SINGLE_ROUNDS = 3
 
 # The views' lowest serving position, -1 until every view's runner has created its generation.
 LOWEST_POSITION = """
@@ -126,6 +138,7 @@ class Seeded:
     position: int
     reader_key: str
     editor_key: str
+    single_appends_per_second: float
 
 
 # --- the data -------------------------------------------------------------------------------
@@ -150,7 +163,37 @@ async def _seed(url: str) -> Seeded:
         await load_demo(ReportService(store))
         reader = await create_key(pool, "bench reader", Role.READER)
         editor = await create_key(pool, "bench editor", Role.EDITOR)
-        return Seeded(await store.position(), reader.secret, editor.secret)
+    finally:
+        await pool.close()
+    single = await _single_appends(url)
+    return Seeded(await _position(url), reader.secret, editor.secret, single)
+
+
+async def _position(url: str) -> int:
+    pool = await open_pool(url)
+    try:
+        return await EventStore(pool).position()
+    finally:
+        await pool.close()
+
+
+async def _single_appends(url: str) -> float:
+    """Appends per second of the POST's filing, one after another through the store on one
+    connection (each a new report with its own key): the median over a few rounds."""
+    pool = await open_pool(url)
+    store = EventStore(pool)
+    command = decode_command(FileReport, _filing())
+
+    async def appends(count: int) -> float:
+        work = [(decide_filing(command), f"bench-single-{uuid4()}") for _ in range(count)]
+        started = time.perf_counter()
+        for event, key in work:
+            await store.append([event], idempotency=Idempotency(key, key.encode()))
+        return count / (time.perf_counter() - started)
+
+    try:
+        await appends(SINGLE_WARMUP)
+        return statistics.median([await appends(SINGLE_APPENDS) for _ in range(SINGLE_ROUNDS)])
     finally:
         await pool.close()
 
@@ -297,6 +340,7 @@ class Figures:
     reads: dict[str, Run]  # bare, holdings, timeline
     body_bytes: dict[str, int]
     posts: Run | None  # None: the service does not take POST /v1/reports
+    single_appends_per_second: float
 
 
 def _bench(url: str, server: AsgiServer, workers: int, folder: Path) -> Figures:
@@ -339,7 +383,12 @@ def _bench(url: str, server: AsgiServer, workers: int, folder: Path) -> Figures:
             for target in reads:
                 runs[target.name].append(_measure(service, target, folder))
         posts = _measure_posts(service, post, folder)
-    return Figures({name: _median(done) for name, done in runs.items()}, sizes, posts)
+    return Figures(
+        {name: _median(done) for name, done in runs.items()},
+        sizes,
+        posts,
+        seeded.single_appends_per_second,
+    )
 
 
 def _measure_posts(base: str, post: Target, folder: Path) -> Run | None:
@@ -384,6 +433,7 @@ def main() -> None:
     for name, run in figures.reads.items():
         print(f"{name}_body: {figures.body_bytes[name]} bytes")
         _print(name, run)
+    print(f"single_append: {figures.single_appends_per_second:.0f} appends/s")
     if figures.posts is None:
         print("reports_post: not measured (the service does not serve POST /v1/reports yet)")
     else:
@@ -395,6 +445,11 @@ def main() -> None:
     for name in ("holdings", "timeline"):
         budget = P99_BUDGET_MS / figures.reads[name].p99_ms
         print(f"ratio {name}_p99_budget_over_p99: {budget:.2f} (target >= 1)")
+    if figures.posts is not None:
+        posts = figures.posts.requests_per_second / figures.single_appends_per_second
+        print(f"ratio post_vs_single_append: {posts:.2f} (target >= 1)")
+        budget = POST_P99_BUDGET_MS / figures.posts.p99_ms
+        print(f"ratio post_p99_budget_over_p99: {budget:.2f} (target >= 1)")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from store import roles
 from store.database import Database, DatabaseUnavailable, create_pool, resolve_database
 from store.event_store import MAX_POSITION, EventStore, RecordedEvent
 from store.mapper import stored_topic
+from store.settings import append_group_max
 
 LOG_PAGE = 1000
 
@@ -61,6 +62,7 @@ def serve(args: argparse.Namespace) -> int:
         ApiSettings.from_environment()
     except ValueError as error:
         raise UsageError(str(error)) from None
+    append_group_max()  # a bad TIMELINE_APPEND_GROUP_MAX: one line now, not in each worker
     database = resolve_database()
     # Fail with one line before the server starts, not with a lifespan traceback.
     asyncio.run(_check_ready(database, require_migrated=True))

@@ -19,6 +19,7 @@ from store.embedded import EmbeddedDatabaseError
 from store.export import ExportRefused, RestoreRefused
 from store.migrate import NotMigrated
 from store.roles import RolesNeeded
+from store.settings import InvalidSetting
 
 DESCRIPTION = """\
 Conflict Timeline: every reported development in a war, kept as an immutable event with its
@@ -199,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ExportRefused,
         RestoreRefused,
         RolesNeeded,
+        InvalidSetting,
     ) as error:
         print(f"timeline {args.command}: {error}", file=sys.stderr)
         return 2

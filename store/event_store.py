@@ -11,14 +11,13 @@ from uuid import UUID
 import asyncpg
 
 from domain.events import DomainEvent
+from store.group_commit import AppendCall, CallLost, GroupCommitter, GroupFigures
 from store.mapper import decode_event, encode_event
+from store.settings import append_group_max
 
 # Positions and versions are PostgreSQL bigints: a larger one cannot even be asked about.
 MAX_POSITION = 2**63 - 1
 
-APPEND = """
-SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], $5, $6, $7)
-"""
 READ_REPORT = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE originator_id = $1 ORDER BY originator_version
@@ -73,6 +72,10 @@ class VersionConflict(StoreError):
         self.actual = actual
 
 
+# timeline_append's refusal of a key used before with other content (migration 0004).
+TL422 = "TL422"
+
+
 class MalformedAppend(StoreError, ValueError):
     """The events handed to one append do not tell a report's story in order."""
 
@@ -81,6 +84,8 @@ def _check_follows(event: DomainEvent, previous: int | None) -> None:
     """Within one append, a report's versions start at 1 or more and go up one by one; how
     the first one follows what is stored is the database's check, under the lock."""
     version = event.originator_version
+    if version > MAX_POSITION:
+        raise MalformedAppend(f"report {event.originator_id}: version {version} is too large")
     if previous is None and version < 1:
         raise MalformedAppend(f"report {event.originator_id}: versions start at 1, got {version}")
     if previous is not None and version != previous + 1:
@@ -118,20 +123,6 @@ class WriteOutcomeUnknown(StoreError):
             f"have been recorded; {retry}"
         )
         self.keyed = keyed
-
-
-# Losing the connection once the call was sent: the socket fails, asyncpg finds the
-# connection gone, or the server ends the session (terminated, or restarting after a crash)
-# perhaps after the commit. A statement the server refused, or a cancel it obeyed, is an
-# error of its own (a PostgresError): then the transaction certainly rolled back.
-LOST_DURING_CALL = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,13 +189,21 @@ def entry_from_row(row: asyncpg.Record) -> LogEntry:
 
 
 class EventStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, max_append_group: int | None = None) -> None:
+        """`max_append_group`: the most appends one transaction holds (store/group_commit.py);
+        by default TIMELINE_APPEND_GROUP_MAX, else 64."""
         self._pool = pool
+        self._groups = GroupCommitter(
+            pool,
+            max_group=append_group_max() if max_append_group is None else max_append_group,
+        )
 
     async def append(
         self, events: Sequence[DomainEvent], *, idempotency: Idempotency | None = None
     ) -> AppendResult:
-        """Append all events in one transaction, or none of them."""
+        """Append all events in one transaction, or none of them. Appends made at the same
+        time share that transaction (store/group_commit.py), each with its own checks and
+        answer: another append's refusal is not this one's."""
         if not events:
             raise ValueError("nothing to append")
         ids, versions, topics, states = [], [], [], []
@@ -217,50 +216,46 @@ class EventStore:
             versions.append(event.originator_version)
             topics.append(topic)
             states.append(state)
-        scope, key, fingerprint = (
-            (idempotency.scope, idempotency.key, idempotency.fingerprint)
-            if idempotency
-            else (None, None, None)
+        call = (
+            AppendCall(ids, versions, topics, states)
+            if idempotency is None
+            else AppendCall(
+                ids,
+                versions,
+                topics,
+                states,
+                scope=idempotency.scope,
+                key=idempotency.key,
+                fingerprint=idempotency.fingerprint,
+            )
         )
         try:
-            row = await self._call_append(
-                (ids, versions, topics, states, scope, key, fingerprint), keyed=bool(idempotency)
-            )
-        except asyncpg.UniqueViolationError:
-            raise await self._conflict(events) from None
-        except asyncpg.PostgresError as error:
-            if error.sqlstate == "TL422" and idempotency is not None:
-                raise IdempotencyKeyReused(idempotency.key) from None
-            if error.sqlstate == "TL409":
-                raise await self._conflict(events) from None
-            raise
-        # One row whatever the batch size. A fresh append's events got the contiguous
-        # positions first, first + 1, ... in the order given; a replay carries the first
-        # append's positions, report ids and versions (a retry may bring fresh ids).
-        first, recorded_at, replayed, positions, report_ids, report_versions = row
-        if not replayed:
-            positions, report_ids, report_versions = range(first, first + len(ids)), ids, versions
+            answer = await self._groups.append(call)
+        except CallLost as lost:
+            raise WriteOutcomeUnknown(keyed=idempotency is not None) from lost.__cause__
+        if answer.refused == TL422 and idempotency is not None:
+            raise IdempotencyKeyReused(idempotency.key)
+        if answer.refused is not None:  # a stale or skipping version, or a report filed before
+            raise await self._conflict(events)
+        # A fresh append's events got the contiguous positions first, first + 1, ... in the
+        # order given; a replay carries the first append's positions, report ids and
+        # versions (a retry may bring fresh ids).
+        first = answer.first_position
+        stored = zip(range(first, first + len(ids)), ids, versions, strict=True)
+        if answer.replayed and answer.positions and answer.report_ids and answer.versions:
+            stored = zip(answer.positions, answer.report_ids, answer.versions, strict=True)
         return AppendResult(
             events=tuple(
-                Appended(position, report_id, version, recorded_at)
-                for position, report_id, version in zip(
-                    positions, report_ids, report_versions, strict=True
-                )
+                Appended(position, report_id, version, answer.recorded_at)
+                for position, report_id, version in stored
             ),
-            replayed=replayed,
+            replayed=answer.replayed,
         )
 
-    async def _call_append(self, arguments: tuple[object, ...], *, keyed: bool) -> asyncpg.Record:
-        """One call of timeline_append: one statement, so a transaction of its own, which
-        commits when the server has run it, before the answer comes back. A failure to get
-        a connection leaves nothing sent (the error goes up as it is: nothing was written);
-        a connection lost once the call was sent leaves the outcome unknown."""
-        async with self._pool.acquire() as connection:
-            try:
-                row: asyncpg.Record = await connection.fetchrow(APPEND, *arguments)
-            except LOST_DURING_CALL as error:
-                raise WriteOutcomeUnknown(keyed=keyed) from error
-        return row
+    @property
+    def append_groups(self) -> GroupFigures:
+        """How many transactions this store's appends took, and how many appends they held."""
+        return self._groups.figures
 
     async def replay(self, idempotency: Idempotency) -> AppendResult | None:
         """The first answer given for this key, None if the key is new; raises if the key

@@ -73,3 +73,26 @@ def user_of(url: str) -> str:
 def password_of(url: str) -> str | None:
     password = urlsplit(url).password
     return unquote(password) if password else None
+
+
+APPEND_GROUP_MAX_VARIABLE = "TIMELINE_APPEND_GROUP_MAX"
+# PostgreSQL caches up to 64 subtransactions per transaction (PGPROC_MAX_CACHED_SUBXIDS);
+# past that, every other session's snapshot must look them up on disk while the group is
+# open. Each append of a group that writes is one subtransaction (migration 0016).
+DEFAULT_APPEND_GROUP_MAX = 64
+
+
+class InvalidSetting(ValueError):
+    """An environment variable's value this service cannot use."""
+
+
+def append_group_max() -> int:
+    """The most appends that one transaction of the log holds (store/group_commit.py)."""
+    text = os.environ.get(APPEND_GROUP_MAX_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_APPEND_GROUP_MAX
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidSetting(
+            f"{APPEND_GROUP_MAX_VARIABLE} must be a whole number from 1, not {text!r}"
+        )
+    return int(text)
