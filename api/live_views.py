@@ -12,9 +12,10 @@ poll every second is the fallback for notifications lost in other ways.
 The rows may be read from a hot standby (TIMELINE_READ_DATABASE_URL) while the notifications
 come from the primary, since a standby cannot LISTEN: a notification then often arrives
 before the standby has replayed the batch it announces. A view found short of the position
-announced for it is looked at again after `CATCHING_UP_FIRST_SECONDS`, the wait doubling
-while the standby shows no progress (up to the poll's second), so `min_position` follows
-the standby's replay closely without a paused standby being asked many times a second.
+announced for it is looked at again every `CATCHING_UP_SECONDS`, and after
+`CATCHING_UP_TRIES` looks in a row with no progress at doubling intervals (up to the poll's
+second): `min_position` follows the standby's replay closely, and a standby that is paused or
+far behind is not asked a hundred times a second.
 
 Each view's answer is encoded once per position, so a dashboard polling the same URL is
 served bytes from memory. The bytes are those `projections.replay.encode_answer` gives for
@@ -52,7 +53,8 @@ from store.backoff import Backoff
 log = logging.getLogger("timeline.api.views")
 
 POLL_SECONDS = 1.0
-CATCHING_UP_FIRST_SECONDS = 0.01
+CATCHING_UP_SECONDS = 0.01
+CATCHING_UP_TRIES = 20
 
 SERVING = """
 SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
@@ -207,7 +209,7 @@ class LiveViews:
         # The newest (generation, position) a notification announced per view, until the
         # rows read show it (a standby replays after the primary has announced).
         self._announced: dict[str, tuple[int, int]] = {}
-        self._catching_up_seconds = CATCHING_UP_FIRST_SECONDS
+        self._missed = 0  # looks in a row that found the standby short of the announced
         self._dirty = asyncio.Event()
         self._dirty.set()
         self.ready = asyncio.Event()
@@ -261,18 +263,15 @@ class LiveViews:
                     self.ready.set()
                     self.backoff.succeeded()
                     behind = self._behind_announced()
+                    self._missed = 0 if moved or not behind else self._missed + 1
                     if not behind:
-                        self._catching_up_seconds = CATCHING_UP_FIRST_SECONDS
                         if not await self._sleep(stop, POLL_SECONDS):
                             self._pending.update(self.views)  # the poll: look at every view
                         continue
                     # Reading a standby that has not replayed what was announced yet.
-                    self._catching_up_seconds = (
-                        CATCHING_UP_FIRST_SECONDS
-                        if moved
-                        else min(self._catching_up_seconds * 2, POLL_SECONDS)
-                    )
-                    if not await self._sleep(stop, self._catching_up_seconds):
+                    doubled = max(self._missed - CATCHING_UP_TRIES, 0)
+                    seconds = min(CATCHING_UP_SECONDS * 2 ** min(doubled, 10), POLL_SECONDS)
+                    if not await self._sleep(stop, seconds):
                         self._pending.update(behind)
             except Exception as error:  # whatever the database or the driver raised
                 # (a pool terminated under a release is asyncpg's InternalClientError):
