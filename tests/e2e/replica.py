@@ -133,7 +133,18 @@ def primary_and_standby() -> Iterator[Cluster]:
             os.chown(base, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
         primary_socket = owner_root.rpartition("host=")[2]
         _run(
-            [str(binary), "-h", primary_socket, "-U", "postgres", "-D", str(standby), "-R"],
+            # A checkpoint now, rather than spread over minutes as a live server's is
+            [
+                str(binary),
+                "-h",
+                primary_socket,
+                "-U",
+                "postgres",
+                "-D",
+                str(standby),
+                "-R",
+                "--checkpoint=fast",
+            ],
             user,
         )
         port = free_port()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import service_env
 from tests.e2e.replica import Cluster, _execute, pg_basebackup, primary_and_standby
@@ -43,6 +44,16 @@ def running(cluster: Cluster, tmp_path: Path) -> Iterator[Topology]:
     }
     with topology(env, tmp_path) as started:
         yield started
+
+
+def _standby_figures(api_url: str) -> dict[str, float]:
+    """The API process's figures about its standby, as Prometheus parses them."""
+    text = httpx.get(f"{api_url}/metrics", timeout=30).text
+    return {
+        family.name: family.samples[0].value
+        for family in text_string_to_metric_families(text)
+        if family.name.startswith("timeline_read_database")
+    }
 
 
 def _timeline_ids(response: httpx.Response) -> list[str]:
@@ -90,6 +101,10 @@ def test_reads_come_from_the_standby_and_min_position_waits_for_its_replay(
     behind = timeline(min_position=second["position"])
     assert behind.status_code == 503, behind.text
     assert behind.json()["type"].endswith("/views-behind")
+    assert _standby_figures(api.url) == {
+        "timeline_read_database_up": 1.0,
+        "timeline_read_database_lag_events": 1.0,
+    }
     # The report itself is read from the log on the primary: there already.
     report = httpx.get(f"{api.url}/v1/reports/{second['report_id']}", headers=auth, timeout=30)
     assert report.status_code == 200, report.text
@@ -98,3 +113,4 @@ def test_reads_come_from_the_standby_and_min_position_waits_for_its_replay(
     read = timeline(min_position=second["position"])
     assert {first["report_id"], second["report_id"]} <= set(_timeline_ids(read))
     assert int(read.headers["x-timeline-position"]) >= second["position"]
+    assert _standby_figures(api.url)["timeline_read_database_lag_events"] == 0.0
