@@ -53,11 +53,42 @@ def pg_basebackup() -> Path | None:
 
 
 @dataclass(frozen=True)
+class Standby:
+    """The standby's data, socket and port, and how to start and stop it."""
+
+    data: Path
+    sockets: Path
+    port: int
+    log: Path
+    user: str | None
+
+    @property
+    def owner_url(self) -> str:
+        """As its superuser (to pause its replay)."""
+        return f"postgresql://postgres@/{DATABASE}?host={self.sockets}&port={self.port}"
+
+    def start(self) -> None:
+        options = f'-h "" -k {self.sockets} -p {self.port}'
+        pg_ctl = [str(_binaries() / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.log)]
+        _run([*pg_ctl, "-o", options, "start"], self.user)
+        _until_standby_answers(self.owner_url)
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():  # not stopped already by the test
+            pg_ctl = [str(_binaries() / "pg_ctl"), "-D", str(self.data)]
+            _run([*pg_ctl, "-m", "fast", "stop"], self.user)
+
+
+@dataclass(frozen=True)
 class Cluster:
     owner_url: str  # the primary, as the schema's owner
     service_url: str  # the primary, as the service role
-    read_url: str  # the standby, as the service role
-    standby_owner_url: str  # the standby, as its superuser (to pause its replay)
+    standby: Standby
+
+    @property
+    def read_url(self) -> str:
+        """The standby, as the service role."""
+        return with_user(self.standby.owner_url, roles.SERVICE_ROLE)
 
 
 def _system_user() -> str | None:
@@ -126,7 +157,7 @@ def primary_and_standby() -> Iterator[Cluster]:
                 await connection.close()
 
         asyncio.run(make_roles())
-        standby, sockets = base / "standby", base / "sockets"
+        standby_data, sockets = base / "standby", base / "sockets"
         sockets.mkdir(mode=0o777)
         sockets.chmod(0o777)  # whatever the umask
         if user is not None:
@@ -141,41 +172,18 @@ def primary_and_standby() -> Iterator[Cluster]:
                 "-U",
                 "postgres",
                 "-D",
-                str(standby),
+                str(standby_data),
                 "-R",
                 "--checkpoint=fast",
             ],
             user,
         )
-        port = free_port()
-        _run(
-            [
-                str(_binaries() / "pg_ctl"),
-                "-D",
-                str(standby),
-                "-w",
-                "-l",
-                str(base / "log"),
-                "-o",
-                f'-h "" -k {sockets} -p {port}',
-                "start",
-            ],
-            user,
-        )
+        standby = Standby(standby_data, sockets, free_port(), base / "standby.log", user)
+        standby.start()
         try:
-            standby_owner = f"postgresql://postgres@/{DATABASE}?host={sockets}&port={port}"
-            _until_standby_answers(standby_owner)
-            yield Cluster(
-                owner_url=owner_url,
-                service_url=service_url,
-                read_url=with_user(standby_owner, roles.SERVICE_ROLE),
-                standby_owner_url=standby_owner,
-            )
+            yield Cluster(owner_url=owner_url, service_url=service_url, standby=standby)
         finally:
-            _run(
-                [str(_binaries() / "pg_ctl"), "-D", str(standby), "-m", "fast", "stop"],
-                user,
-            )
+            standby.stop()
     finally:
         _stop_embedded(base / "primary" / "pgdata")
         shutil.rmtree(base, ignore_errors=True)
