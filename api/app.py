@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -85,6 +86,29 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
+@asynccontextmanager
+async def pools(database: Database) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg.Pool]]:
+    """The primary's pool and the pool for reads: the one place that says where reads go.
+
+    The read pool (TIMELINE_READ_DATABASE_URL's standby, else the primary's pool itself)
+    serves what may lag the log a little: the views' rows and positions, timeline pages,
+    past-tense answers, explain, all behind `min_position`, which waits for the views as read
+    there. Writes, the log itself (reports, the stream, audits), keys, status, health and
+    LISTEN stay on the primary."""
+    pool = await create_pool(database)
+    try:
+        if database.read_url is None:
+            yield pool, pool
+            return
+        read_pool = await create_pool(database.for_reads())
+        try:
+            yield pool, read_pool
+        finally:
+            await read_pool.close()
+    finally:
+        await pool.close()
+
+
 def create_app(
     database: Database,
     *,
@@ -98,16 +122,14 @@ def create_app(
 
     @asynccontextmanager
     async def open_pool(app: Litestar) -> AsyncIterator[None]:
-        pool = await create_pool(database)
-        app.state.pool = pool
-        app.state.store = MeteredEventStore(pool, app.state.metrics)
-        app.state.settings = settings
-        app.state.database_url = database.url
-        app.state.api_keys = KeyCache(pool)
-        try:
+        async with pools(database) as (pool, read_pool):
+            app.state.pool = pool
+            app.state.read_pool = read_pool
+            app.state.store = MeteredEventStore(pool, app.state.metrics)
+            app.state.settings = settings
+            app.state.database_url = database.url
+            app.state.api_keys = KeyCache(pool)
             yield
-        finally:
-            await pool.close()
 
     @asynccontextmanager
     async def listen_for_keys(app: Litestar) -> AsyncIterator[None]:
@@ -121,7 +143,10 @@ def create_app(
 
     @asynccontextmanager
     async def keep_live_views(app: Litestar) -> AsyncIterator[None]:
-        live = LiveViews(app.state.pool, database.url, AnswerCache(settings.answer_cache_bytes))
+        # Rows from the read pool; notifications from the primary (a standby cannot LISTEN).
+        live = LiveViews(
+            app.state.read_pool, database.url, AnswerCache(settings.answer_cache_bytes)
+        )
         app.state.views = live
         stop = asyncio.Event()
         task = asyncio.create_task(live.run(stop))

@@ -6,6 +6,8 @@
 - `GET /health/ready`: the database answers and every view is within `ready_max_lag` events
   of the log (`TIMELINE_READY_MAX_LAG`), from the same status `timeline status` shows; 503
   naming the views behind otherwise, so a load balancer sends reads elsewhere meanwhile.
+  With a standby for reads (TIMELINE_READ_DATABASE_URL) it must answer too: this process
+  serves its views from there.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     database: str  # "ok" or "unreachable"
     max_lag: int  # the most events a view may be behind for the process to be ready
     lagging: tuple[LaggingView, ...] = ()  # the views further behind than that
+    # "ok" or "unreachable": the standby the views are read from; absent without one.
+    read_database: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class HealthController(Controller):
@@ -103,12 +107,26 @@ class HealthController(Controller):
             for s in statuses
             if s.lag > max_lag
         )
+        read_database = await _read_database(state)
+        ready = not lagging and read_database in ("ok", msgspec.UNSET)
         return Response(
             Readiness(
-                status="not_ready" if lagging else "ready",
+                status="ready" if ready else "not_ready",
                 database="ok",
                 max_lag=max_lag,
                 lagging=lagging,
+                read_database=read_database,
             ),
-            status_code=HTTP_503_SERVICE_UNAVAILABLE if lagging else HTTP_200_OK,
+            status_code=HTTP_200_OK if ready else HTTP_503_SERVICE_UNAVAILABLE,
         )
+
+
+async def _read_database(state: State) -> str | msgspec.UnsetType:
+    """Whether the standby this process reads its views from answers (UNSET: none)."""
+    if state.read_pool is state.pool:
+        return msgspec.UNSET
+    try:
+        await EventStore(state.read_pool).position()
+    except DATABASE_ERRORS:
+        return "unreachable"
+    return "ok"

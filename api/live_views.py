@@ -9,6 +9,14 @@ the position held (index `view_rows_changed`). A batch that deleted rows, a rebu
 to another generation, and a lost listening connection all cause a full reload instead. A
 poll every second is the fallback for notifications lost in other ways.
 
+The rows may be read from a hot standby (TIMELINE_READ_DATABASE_URL) while the notifications
+come from the primary, since a standby cannot LISTEN: a notification then often arrives
+before the standby has replayed the batch it announces. A view found short of the position
+announced for it is looked at again every `CATCHING_UP_SECONDS`, and after
+`CATCHING_UP_TRIES` looks in a row with no progress at doubling intervals (up to the poll's
+second): `min_position` follows the standby's replay closely, and a standby that is paused or
+far behind is not asked a hundred times a second.
+
 Each view's answer is encoded once per position, so a dashboard polling the same URL is
 served bytes from memory. The bytes are those `projections.replay.encode_answer` gives for
 the same view at the same position: a live read and an audit's replay cannot differ.
@@ -45,6 +53,8 @@ from store.backoff import Backoff
 log = logging.getLogger("timeline.api.views")
 
 POLL_SECONDS = 1.0
+CATCHING_UP_SECONDS = 0.01
+CATCHING_UP_TRIES = 20
 
 SERVING = """
 SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
@@ -196,6 +206,10 @@ class LiveViews:
         }
         self._full: set[str] = set(VIEWS)  # views to reload from scratch
         self._pending: set[str] = set(VIEWS)  # views a notification named since the last look
+        # The newest (generation, position) a notification announced per view, until the
+        # rows read show it (a standby replays after the primary has announced).
+        self._announced: dict[str, tuple[int, int]] = {}
+        self._missed = 0  # looks in a row that found the standby short of the announced
         self._dirty = asyncio.Event()
         self._dirty.set()
         self.ready = asyncio.Event()
@@ -228,9 +242,10 @@ class LiveViews:
         if len(parts) != 3:
             self._full.add(name)
         else:
-            generation, _position, deleted = parts
+            generation, position, deleted = parts
             if deleted == "true" or int(generation) != view.generation:
                 self._full.add(name)
+            self._announced[name] = (int(generation), int(position))
         self._pending.add(name)
         self._dirty.set()
 
@@ -244,11 +259,20 @@ class LiveViews:
                 self._full.update(self.views)  # what happened while nobody listened
                 self._pending.update(self.views)
                 while not stop.is_set() and not connection.is_closed():
-                    await self._refresh()
+                    moved = await self._refresh()
                     self.ready.set()
                     self.backoff.succeeded()
-                    if not await self._sleep(stop):
-                        self._pending.update(self.views)  # the poll: look at every view
+                    behind = self._behind_announced()
+                    self._missed = 0 if moved or not behind else self._missed + 1
+                    if not behind:
+                        if not await self._sleep(stop, POLL_SECONDS):
+                            self._pending.update(self.views)  # the poll: look at every view
+                        continue
+                    # Reading a standby that has not replayed what was announced yet.
+                    doubled = max(self._missed - CATCHING_UP_TRIES, 0)
+                    seconds = min(CATCHING_UP_SECONDS * 2 ** min(doubled, 10), POLL_SECONDS)
+                    if not await self._sleep(stop, seconds):
+                        self._pending.update(behind)
             except Exception as error:  # whatever the database or the driver raised
                 # (a pool terminated under a release is asyncpg's InternalClientError):
                 # the loop must outlive it, or this process's views stop moving for good.
@@ -258,21 +282,33 @@ class LiveViews:
                     with contextlib.suppress(Exception):
                         await connection.close()
 
-    async def _sleep(self, stop: asyncio.Event) -> bool:
-        """Until a notification or `stop` (True), or the poll interval (False)."""
+    def _behind_announced(self) -> set[str]:
+        """The views whose rows read are short of what a notification announced (forgetting
+        the announcements they have reached)."""
+        behind = set()
+        for name, (generation, position) in list(self._announced.items()):
+            view = self.views[name]
+            if (view.generation, view.position) >= (generation, position):
+                del self._announced[name]
+            else:
+                behind.add(name)
+        return behind
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> bool:
+        """Until a notification or `stop` (True), or `seconds` (False)."""
         waiters = [asyncio.ensure_future(self._dirty.wait()), asyncio.ensure_future(stop.wait())]
         try:
-            done, _ = await asyncio.wait(
-                waiters, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED"
-            )
+            done, _ = await asyncio.wait(waiters, timeout=seconds, return_when="FIRST_COMPLETED")
         finally:
             for waiter in waiters:
                 waiter.cancel()
         return bool(done)
 
-    async def _refresh(self) -> None:
+    async def _refresh(self) -> bool:
+        """Catch up the views named since the last look; whether any of them moved."""
         self._dirty.clear()
         pending, self._pending = self._pending, set()
+        moved = False
         for name in sorted(pending):
             view = self.views[name]
             full = name in self._full
@@ -295,8 +331,10 @@ class LiveViews:
                     view.update(position, ((r[0], r[1]) for r in rows))
                 else:
                     continue
+            moved = True
             async with view.moved:
                 view.moved.notify_all()
+        return moved
 
 
 async def rows_in_table(

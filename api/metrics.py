@@ -14,6 +14,7 @@ The figures name views, routes and counts, never a key or a report.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -62,6 +63,10 @@ class Scrape:
     pool_max: int
     open_streams: int
     refused: Mapping[str, int] = field(default_factory=dict)
+    # With a standby for reads (TIMELINE_READ_DATABASE_URL): the newest position of the log
+    # it has replayed (None: it did not answer). Without one: not asked.
+    read_log_position: int | None = None
+    read_database: bool = False
 
 
 class _ScrapeCollector:
@@ -80,6 +85,8 @@ class _ScrapeCollector:
         )
         if scrape.statuses is not None:
             yield from _view_families(scrape.statuses)
+        if scrape.read_database:
+            yield from _read_database_families(scrape)
         yield GaugeMetricFamily(
             "timeline_open_streams",
             "GET /v1/stream connections open in this process",
@@ -106,6 +113,22 @@ class _ScrapeCollector:
             "timeline_db_pool_max_connections",
             "The most connections this process's database pool opens",
             value=scrape.pool_max,
+        )
+
+
+def _read_database_families(scrape: Scrape) -> Iterable[Metric]:
+    yield GaugeMetricFamily(
+        "timeline_read_database_up",
+        "1 if the standby this process reads its views from answered this scrape, else 0",
+        value=0 if scrape.read_log_position is None else 1,
+    )
+    if scrape.read_log_position is not None and scrape.statuses:
+        # The primary was asked first: a standby that caught up meanwhile shows 0, not less.
+        behind = max(scrape.statuses[0].log_position - scrape.read_log_position, 0)
+        yield GaugeMetricFamily(
+            "timeline_read_database_lag_events",
+            "Events of the primary's log the standby this process reads from has yet to replay",
+            value=behind,
         )
 
 
@@ -258,6 +281,11 @@ async def metrics(state: State) -> Response[bytes]:
         statuses: Sequence[ViewStatus] | None = await view_statuses(pool, list(VIEWS))
     except DATABASE_ERRORS:
         statuses = None
+    read_pool: asyncpg.Pool = state.read_pool
+    read_log_position = None
+    if read_pool is not pool:
+        with contextlib.suppress(*DATABASE_ERRORS):
+            read_log_position = await EventStore(read_pool).position()
     scrape = Scrape(
         statuses=statuses,
         pool_size=pool.get_size(),
@@ -265,6 +293,8 @@ async def metrics(state: State) -> Response[bytes]:
         pool_max=pool.get_max_size(),
         open_streams=state.limits.streams.in_all,
         refused=dict(state.limits.refusals),
+        read_log_position=read_log_position,
+        read_database=read_pool is not pool,
     )
     body = state.metrics.exposition(scrape)
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -297,7 +297,7 @@ async def replayed(
     it keeps them, else folded from the log (projections/past_answers.py); with `under`, it
     may hold only the rows at or under that key."""
     return await past_answer(
-        state.pool,
+        state.read_pool,
         name,
         known_at=asked.known_at,
         position=asked.position,
@@ -311,7 +311,7 @@ async def own_rows_page(state: State, name: str, asked: Question, page: Page) ->
     each one report's, as the question asks about the past: found by its versions
     (projections/past_pages.py), else replayed."""
     found = await past_pages.key_page(
-        state.pool,
+        state.read_pool,
         name,
         page.after,
         page.limit,
@@ -353,7 +353,7 @@ async def answer_view(
     if not isinstance(cached, tuple):
         if explain_page is not None:
             cached = await explained(
-                state.pool,
+                state.read_pool,
                 name,
                 explain_key,
                 explain_page,
@@ -377,7 +377,7 @@ async def answer_view(
                 encoded = Encoded(encode_answer(answer), content_etag(answer))
             cached = (encoded, answer.position)
         elif rows_page is not None:
-            cached = await live_page_of(state.pool, view, pick, under, rows_page)
+            cached = await live_page_of(state.read_pool, view, pick, under, rows_page)
         else:  # a whole view is asked only of one this process holds (row_pages.paged)
             cached = (view.answer() if pick is None else view.answer(pick)), view.position
         view.remember(key, cached)
@@ -760,7 +760,7 @@ async def timeline(
     if asked.about_the_past:
         try:
             past = await past_pages.timeline_page(
-                state.pool,
+                state.read_pool,
                 wanted,
                 after,
                 limit,
@@ -785,7 +785,7 @@ async def timeline(
         at = answer.position
     else:
         try:
-            found = await timeline_pages.page(state.pool, wanted, after, limit)
+            found = await timeline_pages.page(state.read_pool, wanted, after, limit)
         except ValueError:
             raise _not_a_cursor() from None
         docs = tuple(msgspec.Raw(document) for document in found.documents)
@@ -905,7 +905,7 @@ def _timeline_summary_route(
                 past = await replayed(state, "timeline", asked)
                 counted, at = from_rows(rows_of(past, TimelineRow).values()), past.position
             else:
-                at, counted = await from_table(state.pool)
+                at, counted = await from_table(state.read_pool)
             return summarize(counted, at), at
 
         return await memoized(request, view, (name, asked), answer)
@@ -1005,7 +1005,7 @@ async def strikes_geojson(
             ][: page.limit + 1]
         else:
             docs, at = await rows_in_table(
-                state.pool, view, None, after=page.after, limit=page.limit + 1
+                state.read_pool, view, None, after=page.after, limit=page.limit + 1
             )
             rows = [(key, msgspec.json.decode(doc, type=StrikeRow)) for key, doc in docs]
         shown = rows[: page.limit]

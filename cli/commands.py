@@ -66,10 +66,14 @@ def serve(args: argparse.Namespace) -> int:
     database = resolve_database()
     # Fail with one line before the server starts, not with a lifespan traceback.
     asyncio.run(_check_ready(database, require_migrated=True))
+    reads = ""
+    if database.read_url is not None:
+        asyncio.run(_check_ready(database.for_reads(), require_migrated=True))
+        reads = f", views read from {database.for_reads().described}"
     workers = "1 worker" if args.workers == 1 else f"{args.workers} workers"
     print(
-        f"timeline: serving on http://{args.host}:{args.port} using {database.described} "
-        f"({server.value}, {workers})",
+        f"timeline: serving on http://{args.host}:{args.port} using {database.described}"
+        f"{reads} ({server.value}, {workers})",
         flush=True,
     )
     try:

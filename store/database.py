@@ -13,6 +13,7 @@ from store.roles import SERVICE_ROLE
 from store.settings import (
     configured_database_url,
     configured_owner_database_url,
+    configured_read_database_url,
     data_dir,
     redact,
     user_of,
@@ -28,11 +29,13 @@ class DatabaseUnavailable(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """The service's URL (`url`) and the schema owner's (`owner_url`, the same unless given)."""
+    """The service's URL (`url`), the schema owner's (`owner_url`, the same unless given) and
+    a hot standby's for reads (`read_url`; None: reads go to `url` too)."""
 
     url: str
     embedded: bool
     owner_url: str | None = None
+    read_url: str | None = None
 
     @property
     def described(self) -> str:
@@ -43,16 +46,31 @@ class Database:
         owner_url = self.owner_url or self.url
         return Database(url=owner_url, embedded=self.embedded, owner_url=owner_url)
 
+    def for_reads(self) -> Database:
+        """Where reads that may lag the primary go: the standby if one is given, else this."""
+        if self.read_url is None:
+            return self
+        return Database(url=self.read_url, embedded=False)
+
 
 def resolve_database() -> Database:
     """TIMELINE_DATABASE_URL and TIMELINE_OWNER_DATABASE_URL if set (nothing is started),
     else the embedded server: its superuser `postgres` owns the schema and the service
-    logs in as the service role (over the server's private socket, with no password)."""
+    logs in as the service role (over the server's private socket, with no password).
+    TIMELINE_READ_DATABASE_URL, if set, is the standby reads may go to."""
     url = configured_database_url()
+    read_url = configured_read_database_url()
     if url is not None:
-        return Database(url=url, embedded=False, owner_url=configured_owner_database_url())
+        return Database(
+            url=url, embedded=False, owner_url=configured_owner_database_url(), read_url=read_url
+        )
     owner_url = start_embedded(data_dir())
-    return Database(url=with_user(owner_url, SERVICE_ROLE), embedded=True, owner_url=owner_url)
+    return Database(
+        url=with_user(owner_url, SERVICE_ROLE),
+        embedded=True,
+        owner_url=owner_url,
+        read_url=read_url,
+    )
 
 
 async def release_without_reset(connection: asyncpg.Connection) -> None:

@@ -7,6 +7,8 @@ process holds keeps the name it always had, so a deployment that sets only it ru
 before. TIMELINE_OWNER_DATABASE_URL is the owner's, named for the role it must be rather
 than for one command, since `timeline migrate` and `timeline restore` both use it; unset, it
 falls back to TIMELINE_DATABASE_URL (one role does both, and `timeline migrate` warns).
+TIMELINE_READ_DATABASE_URL, when set, is a hot standby of that server which the API reads
+its views from (api/app.py says which reads); everything else stays on the primary.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 DATABASE_URL_VARIABLE = "TIMELINE_DATABASE_URL"
 OWNER_DATABASE_URL_VARIABLE = "TIMELINE_OWNER_DATABASE_URL"
+READ_DATABASE_URL_VARIABLE = "TIMELINE_READ_DATABASE_URL"
 DATA_DIR_VARIABLE = "TIMELINE_DATA_DIR"
 DEFAULT_DATA_DIR = Path(".timeline")
 
@@ -28,6 +31,10 @@ def configured_database_url() -> str | None:
 
 def configured_owner_database_url() -> str | None:
     return os.environ.get(OWNER_DATABASE_URL_VARIABLE) or configured_database_url()
+
+
+def configured_read_database_url() -> str | None:
+    return os.environ.get(READ_DATABASE_URL_VARIABLE) or None
 
 
 def data_dir() -> Path:
