@@ -893,7 +893,7 @@ def _timeline_summary_route(
             found = None
             if asked.about_the_past:
                 found = await past_pages.groups_at(
-                    state.pool,
+                    state.read_pool,
                     counted_at,
                     known_at=asked.known_at,
                     position=asked.position,
