@@ -27,6 +27,7 @@ from api.metrics import MeteredEventStore, ServiceMetrics, metrics
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
 from api.reads import READ_ROUTES
+from api.series_points import POINTS_ROUTES
 from api.settings import ApiSettings
 from api.stream import STREAM_ROUTES, tail_log
 from api.web import WEB_ROUTES, OfflineSwaggerRenderPlugin
@@ -170,6 +171,7 @@ def create_app(
                 "RateLimit",
                 "RateLimit-Policy",
                 "X-Request-ID",
+                "Link",
             ],
         )
         if settings.cors_origins
@@ -177,7 +179,14 @@ def create_app(
     )
     v1 = Router(
         path="/v1",
-        route_handlers=[*ADMIN_ROUTES, *AUDIT_ROUTES, *READ_ROUTES, *STREAM_ROUTES, *WRITE_ROUTES],
+        route_handlers=[
+            *ADMIN_ROUTES,
+            *AUDIT_ROUTES,
+            *READ_ROUTES,
+            *POINTS_ROUTES,
+            *STREAM_ROUTES,
+            *WRITE_ROUTES,
+        ],
         # Every /v1 route meets the limits; /health and /schema stay free for the operator.
         middleware=[limit_requests],
     )
