@@ -30,6 +30,7 @@ from api.reads import READ_ROUTES
 from api.series_points import POINTS_ROUTES
 from api.settings import ApiSettings
 from api.stream import STREAM_ROUTES, tail_log
+from api.strikes_by_date import strikes_by_date
 from api.web import WEB_ROUTES, OfflineSwaggerRenderPlugin
 from api.writes import WRITE_ROUTES
 from projections.registry import VIEWS
@@ -184,6 +185,7 @@ def create_app(
             *AUDIT_ROUTES,
             *READ_ROUTES,
             *POINTS_ROUTES,
+            strikes_by_date,
             *STREAM_ROUTES,
             *WRITE_ROUTES,
         ],

@@ -175,6 +175,8 @@ def answer_type(path: str) -> type | None:
         return TimelinePage
     if name in ANSWER_TYPES:
         return ANSWER_TYPES[name]
+    if name == "strikes/by-date":
+        return ANSWER_TYPES["strikes"]
     if name.startswith("holdings/") and "/" not in name.removeprefix("holdings/"):
         return ANSWER_TYPES["holdings"]
     if name.removesuffix("/points") in HISTORIES and name.endswith("/points"):
