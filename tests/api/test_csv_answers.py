@@ -75,7 +75,7 @@ async def test_a_history_comes_as_flat_points_in_json_and_in_csv(
     head = await _demo(client, store)
 
     # When a chart asks Kursk's holdings over time as points
-    params = {"key": "Kursk Oblast/Ukraine", "min_position": head}
+    params: dict[str, str | int] = {"key": "Kursk Oblast/Ukraine", "min_position": head}
     as_json = await client.get("/v1/holdings-series/points", params=params)
     as_csv = await client.get("/v1/holdings-series/points.csv", params=params)
 
