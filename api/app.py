@@ -53,6 +53,13 @@ Authenticate with `Authorization: Bearer <key>` (or `X-API-Key: <key>`); create 
 `application/problem+json` document. Every read carries `X-Timeline-Position`, the log position
 it reflects; pass `?min_position=N` to wait until the views include your own write.
 
+Every read that answers a table (the views, the histories and their `/points`,
+`/v1/strikes/by-date`, the timeline, sources and regions) also answers CSV (RFC 4180, UTF-8,
+a header row) for `Accept: text/csv`, or with `.csv` after its path for tools that cannot send
+headers (`/v1/holdings.csv?as_of=2024-09-01`): the same parameters and pages, a column per
+value named by its path in the JSON, the next page in a `Link: <...>; rel="next"` header. An
+`Accept` that a route cannot answer is a 406 problem.
+
 Every `/v1` route may answer 429 (too many requests from one key or address) with `Retry-After`
 and the `RateLimit` and `RateLimit-Policy` fields (draft-ietf-httpapi-ratelimit-headers-11),
 which every answer within the limit carries too.
