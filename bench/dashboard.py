@@ -22,12 +22,19 @@ Target (issue #14): every panel drawn within 1.5 s of navigation, on the slower 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# As in bench/http.py: with this file's folder first on sys.path, bench/http.py would stand
+# for the standard library's http.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
 import argparse
 import asyncio
 import shutil
 import tempfile
 import time
-from pathlib import Path
 
 import asyncpg
 from playwright.sync_api import Route, sync_playwright
