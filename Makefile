@@ -13,6 +13,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The client generators that tests/api/test_generated_clients.py runs, each apart from the
+# project: openapi-python-client brings pydantic, with which litestar would document the
+# service otherwise than it runs; openapi-typescript comes from the npm registry (skipped,
+# and its test with it, where npm is missing).
+TOOLS := .tools
+TOOLS_STAMP := $(TOOLS)/.installed-stamp
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)/python
+	$(TOOLS)/python/bin/pip install --quiet 'openapi-python-client==0.29.1'
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(TOOLS) openapi-typescript@7.13.0 typescript@5.9.3; fi
+	touch $(TOOLS_STAMP)
+
 # Migrate the database, load the seed article's reports if absent, print a local editor
 # key, and serve on :8000.
 run: $(STAMP)
@@ -31,7 +43,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/pytest -q
 
 # Benchmarks (not part of `make test`): each prints its figures and target ratios.
@@ -44,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/scale.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

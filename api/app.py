@@ -28,8 +28,10 @@ from api.metrics import MeteredEventStore, ServiceMetrics, metrics
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
 from api.reads import READ_ROUTES
+from api.series_points import POINTS_ROUTES
 from api.settings import ApiSettings
 from api.stream import STREAM_ROUTES, tail_log
+from api.strikes_by_date import strikes_by_date
 from api.web import WEB_ROUTES, OfflineSwaggerRenderPlugin
 from api.writes import WRITE_ROUTES
 from projections.registry import VIEWS
@@ -51,6 +53,13 @@ Authenticate with `Authorization: Bearer <key>` (or `X-API-Key: <key>`); create 
 `timeline keys create --role reader|editor|admin --name NAME`. Every error is an RFC 9457
 `application/problem+json` document. Every read carries `X-Timeline-Position`, the log position
 it reflects; pass `?min_position=N` to wait until the views include your own write.
+
+Every read that answers a table (the views, the histories and their `/points`,
+`/v1/strikes/by-date`, the timeline, sources and regions) also answers CSV (RFC 4180, UTF-8,
+a header row) for `Accept: text/csv`, or with `.csv` after its path for tools that cannot send
+headers (`/v1/holdings.csv?as_of=2024-09-01`): the same parameters and pages, a column per
+value named by its path in the JSON, the next page in a `Link: <...>; rel="next"` header. An
+`Accept` that a route cannot answer is a 406 problem.
 
 Every `/v1` route may answer 429 (too many requests from one key or address) with `Retry-After`
 and the `RateLimit` and `RateLimit-Policy` fields (draft-ietf-httpapi-ratelimit-headers-11),
@@ -195,6 +204,7 @@ def create_app(
                 "RateLimit",
                 "RateLimit-Policy",
                 "X-Request-ID",
+                "Link",
             ],
         )
         if settings.cors_origins
@@ -202,7 +212,15 @@ def create_app(
     )
     v1 = Router(
         path="/v1",
-        route_handlers=[*ADMIN_ROUTES, *AUDIT_ROUTES, *READ_ROUTES, *STREAM_ROUTES, *WRITE_ROUTES],
+        route_handlers=[
+            *ADMIN_ROUTES,
+            *AUDIT_ROUTES,
+            *READ_ROUTES,
+            *POINTS_ROUTES,
+            strikes_by_date,
+            *STREAM_ROUTES,
+            *WRITE_ROUTES,
+        ],
         # Every /v1 route meets the limits; /health and /schema stay free for the operator.
         middleware=[limit_requests],
     )

@@ -1,5 +1,6 @@
 """What the service does with a request before routing it: refuse headers it will not read,
-answer HEAD wherever GET answers, and turn any error litestar answers in plain text (a CORS
+answer HEAD wherever GET answers, answer a read as CSV when asked (api/csv_answers.py),
+and turn any error litestar answers in plain text (a CORS
 preflight from an origin not allowed, say) into problem+json like every other.
 
 litestar routes by method before any middleware runs, so a HEAD on a GET route would be 405,
@@ -27,6 +28,7 @@ from litestar.types import (
     Send,
 )
 
+from api.csv_answers import answer_in_kind
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from api.requests_seen import seen
 from api.settings import DEFAULT_MAX_HEADER_BYTES
@@ -146,7 +148,7 @@ class TimelineApp(Litestar):
             return
         send = _problems_only(http, send)
         if http["method"] != "HEAD":
-            await super().__call__(http, receive, send)
+            await answer_in_kind(http, receive, send, super().__call__)
             return
         await self._head(http, send)
 
@@ -164,7 +166,7 @@ class TimelineApp(Litestar):
             return {"type": "http.disconnect"}
 
         as_get: Any = {**scope, "method": "GET"}
-        await super().__call__(as_get, no_body, headers_only)
+        await answer_in_kind(as_get, no_body, headers_only, super().__call__)
         if "path_template" in as_get:  # the route it took, for the request's metrics
             scope["path_template"] = as_get["path_template"]
         if started:

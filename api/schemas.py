@@ -54,6 +54,40 @@ class TimelinePage(msgspec.Struct, frozen=True, kw_only=True):
     position: int
 
 
+class SeriesPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """One point of a history, flat: a line of a chart's table."""
+
+    series: str  # the history's key without its day: kursk-oblast/ukraine
+    place: str  # the region, theatre or direction
+    actor: str
+    date: str
+    measure: str  # current or peak (holdings), strength or deployment (forces), rate (front)
+    value: float | None
+    low: float | None
+    high: float | None
+    unit: str
+    qualifier: str
+    verification: str
+    report_id: UUID
+    source: str | None
+    outlet: str | None
+    side: str | None
+    precision: str | None  # of the occurrence: instant, day, month or interval
+
+
+class SeriesPoints(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of a history's points: its days (`limit` of them at most, in key order) and
+    where the next page starts (`next_cursor`, null on the last one)."""
+
+    view: str
+    known_at: str | None
+    position: int
+    as_of: str | None
+    points: tuple[SeriesPoint, ...]
+    limit: int
+    next_cursor: str | None
+
+
 class SourceSummary(msgspec.Struct, frozen=True, kw_only=True):
     """A source as the timeline knows it: what it reported, relayed by whom, how it stands."""
 

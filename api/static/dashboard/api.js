@@ -68,4 +68,16 @@ export async function getAllRows(path, params = {}) {
   return { ...first, rows, next_cursor: null };
 }
 
+// Every point of a history (`/v1/{history}/points`), its pages followed the same way.
+export async function getAllPoints(path, params = {}) {
+  const first = await getJson(path, { ...params, limit: PAGE_ROWS });
+  const points = [...first.points];
+  for (let cursor = first.next_cursor; cursor; ) {
+    const page = await getJson(path, { ...params, limit: PAGE_ROWS, cursor });
+    points.push(...page.points);
+    cursor = page.next_cursor;
+  }
+  return { ...first, points, next_cursor: null };
+}
+
 const PAGE_ROWS = 1000;

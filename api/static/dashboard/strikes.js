@@ -1,12 +1,14 @@
-// Strikes, newest first, with what each side said: the claimant, and who corroborated,
-// disputed or denied it.
+// Strikes, newest first (`/v1/strikes/by-date`), on a map and in a list, with what each side
+// said: the claimant, and who corroborated, disputed or denied it.
 
 import { getJson } from "./api.js";
 import { fill, h } from "./dom.js";
 import { figureButton } from "./drawer.js";
 import { attribution, occurrence, quantity } from "./format.js";
+import { drawMap, mapElement } from "./strikes_map.js";
 
-const started = (o) => o?.on ?? o?.at ?? (o?.start ? started(o.start) : "") ?? "";
+const LISTED = 50;
+const MAPPED = 1000;
 
 function effects(e) {
   if (!e) return null;
@@ -39,10 +41,14 @@ function strike(entry) {
 }
 
 export async function drawStrikes(body, params) {
-  // One page (the API's first 200 by key): strikes ordered by date and limited are to come.
-  const view = await getJson("/v1/strikes", params);
-  const newestFirst = [...view.rows].sort((a, b) => started(b.row.occurred).localeCompare(started(a.row.occurred)));
-  fill(body, newestFirst.length
-    ? h("ul", { class: "strikes" }, newestFirst.map(strike))
-    : h("p", { class: "empty" }, "No strikes are known for this question."));
+  const [newest, mapped] = await Promise.all([
+    getJson("/v1/strikes/by-date", { ...params, order: "newest", limit: LISTED }),
+    getJson("/v1/strikes.geojson", { ...params, limit: MAPPED }),
+  ]);
+  const map = mapElement();
+  const more = newest.next_cursor ? h("p", { class: "more" }, `The ${LISTED} latest are listed.`) : null;
+  fill(body, map, newest.rows.length
+    ? h("ol", { class: "strikes", "aria-label": "Strikes, newest first" }, newest.rows.map(strike))
+    : h("p", { class: "empty" }, "No strikes are known for this question."), more);
+  await drawMap(map, mapped.features);
 }

@@ -1,13 +1,16 @@
 // Territory held per region and actor: the current and the peak figure, each with who said
-// it, and the holding's series over time (current claims joined by a line, peaks as points).
+// it, and the holding's series over time from its flat points (`/v1/holdings-series/points`):
+// current claims joined by a line, peaks as points, a source's low-high range as a band.
+// Each point of the chart opens its report in the drawer, as the list under it does.
 
-import { getAllRows, getJson } from "./api.js";
+import { getAllPoints, getJson } from "./api.js";
 import { fill, h } from "./dom.js";
-import { figureButton, reportButton } from "./drawer.js";
+import { figureButton, openReport, reportButton } from "./drawer.js";
 import { attribution, caveat, day, number, occurrence, quantity, unit } from "./format.js";
 
 const CURRENT_COLOUR = "#1d4ed8";
 const PEAK_COLOUR = "#9a3412";
+const BAND = { current: "rgba(29, 78, 216, 0.15)", peak: "rgba(154, 52, 18, 0.15)" };
 const charts = new Set();
 
 function claimed(label, className, claim, rowKey, field) {
@@ -27,6 +30,11 @@ function claimed(label, className, claim, rowKey, field) {
         claim.caveats.length ? ` · ${claim.caveats.map(caveat).join("; ")}` : "")));
 }
 
+// A flat point's figure, as the API's quantities read.
+const figureOf = (p) => quantity({ unit: p.unit, value: p.value, low: p.low, high: p.high, qualifier: p.qualifier });
+const plotted = (p) => p.value ?? p.low ?? p.high;
+const seconds = (p) => Date.parse(p.date) / 1000;
+
 function holding(entry, points) {
   const row = entry.row;
   const lost = [
@@ -41,44 +49,71 @@ function holding(entry, points) {
       claimed(row.peak_basis === "claimed" ? "Peak (claimed)" : "Peak (highest current claim)",
         "peak", row.peak, entry.key, "peak")),
     lost.length ? h("p", { class: "lost" }, lost.join("; ")) : null,
-    points.length ? chartOf(points, entry.key) : null,
+    points.length ? h("div", { class: "chart-box" }, chartOf(points, entry.key),
+      h("p", { class: "source" }, "Click a point for its report; a shaded band is a source's range.")) : null,
     points.length ? h("ul", { class: "points", "aria-label": `Every claim about ${row.region}` },
-      points.map((p) => h("li", { class: p.extent },
-        reportButton(`${day(p.date)} · ${p.extent} · ${quantity(p.area)} · ${p.verification}`, p.report_id)))) : null);
+      points.map((p) => h("li", { class: p.measure },
+        reportButton(`${day(p.date)} · ${p.measure} · ${figureOf(p)} · per ${attribution(p)} · ${p.verification}`,
+          p.report_id)))) : null);
 }
 
 function chartOf(points, key) {
   const container = h("div", { class: "chart", role: "img",
-    "aria-label": `Area held over time, ${key}: current claims as a line, peaks as points` });
-  const dates = [...new Set(points.map((p) => Date.parse(p.date) / 1000))].sort((a, b) => a - b);
+    "aria-label": `Area held over time, ${key}: current claims as a line, peaks as points, ranges as bands; `
+      + "click a point for its report" });
+  const dates = [...new Set(points.map(seconds))].sort((a, b) => a - b);
   const margin = Math.max((dates[dates.length - 1] - dates[0]) * 0.05, 14 * 86400);
-  const valueAt = (extent) => dates.map((t) => {
-    const found = points.find((p) => p.extent === extent && Date.parse(p.date) / 1000 === t);
-    return found ? (found.area.value ?? found.area.low ?? found.area.high) : null;
+  const at = (measure, pick) => dates.map((t) => {
+    const found = points.find((p) => p.measure === measure && seconds(p) === t);
+    return found ? pick(found) : null;
+  });
+  const bound = (measure, name) => ({
+    label: `${measure} ${name}`, stroke: BAND[measure], width: 1, spanGaps: true, points: { show: false },
   });
   const options = {
     width: 400,
     height: 220,
     legend: { live: false },
+    cursor: { points: { size: 14 } },
     scales: {
       // Room around the first and last claims (at least a fortnight), so that their points
       // are not cut in half and a single claim does not stand on an axis of its own.
       x: { time: true, range: () => [dates[0] - margin, dates[dates.length - 1] + margin] },
       y: { range: (u, min, max) => [0, max * 1.15 || 1] },
     },
-    axes: [{}, { label: unit(points[0].area.unit), size: 60 }],
+    axes: [{}, { label: unit(points[0].unit), size: 60 }],
     series: [
       {},
       { label: "current", stroke: CURRENT_COLOUR, width: 2, spanGaps: true, points: { size: 9, fill: CURRENT_COLOUR } },
       { label: "peak", stroke: PEAK_COLOUR, paths: () => null, points: { show: true, size: 11, fill: PEAK_COLOUR } },
+      bound("current", "low"), bound("current", "high"), bound("peak", "low"), bound("peak", "high"),
     ],
+    // A source's range ("between 700 and 900 km²"): the band between its high and its low.
+    bands: [{ series: [4, 3], fill: BAND.current }, { series: [6, 5], fill: BAND.peak }],
   };
+  const data = [
+    dates, at("current", plotted), at("peak", plotted),
+    at("current", (p) => p.low), at("current", (p) => p.high),
+    at("peak", (p) => p.low), at("peak", (p) => p.high),
+  ];
   // uPlot needs a width: draw once the card is in the page, and again when it resizes.
   requestAnimationFrame(() => {
     if (!window.uPlot || !container.isConnected) return;
-    const plot = new window.uPlot({ ...options, width: container.clientWidth || 400 },
-      [dates, valueAt("current"), valueAt("peak")], container);
+    const plot = new window.uPlot({ ...options, width: container.clientWidth || 400 }, data, container);
     charts.add(plot);
+    container.plot = plot; // for the browser tests, which click a point by its value
+    // The low and high series (the last four) only bound the bands: not in the legend.
+    const legend = [...plot.root.querySelectorAll(".u-legend .u-series")];
+    for (const row of legend.slice(-4)) row.style.display = "none";
+    plot.over.style.cursor = "pointer";
+    plot.over.addEventListener("click", () => {
+      const index = plot.cursor.idx;
+      if (index === null || index === undefined) return;
+      const asked = plot.posToVal(plot.cursor.top, "y");
+      const there = points.filter((p) => seconds(p) === dates[index]);
+      const nearest = there.sort((a, b) => Math.abs(plotted(a) - asked) - Math.abs(plotted(b) - asked))[0];
+      if (nearest) openReport(nearest.report_id);
+    });
     new ResizeObserver(() => plot.setSize({ width: container.clientWidth, height: 220 }))
       .observe(container);
   });
@@ -88,13 +123,12 @@ function chartOf(points, key) {
 export async function drawTerritory(body, params) {
   const [holdings, series] = await Promise.all([
     getJson("/v1/holdings", params),
-    getAllRows("/v1/holdings-series", params),
+    getAllPoints("/v1/holdings-series/points", params),
   ]);
   for (const chart of charts) chart.destroy();
   charts.clear();
-  const pointsOf = (key) => series.rows
-    .filter((r) => r.key.startsWith(`${key}/`))
-    .flatMap((r) => r.row.points)
+  const pointsOf = (key) => series.points
+    .filter((p) => p.series === key)
     .sort((a, b) => a.date.localeCompare(b.date));
   fill(body, holdings.rows.length
     ? holdings.rows.map((entry) => holding(entry, pointsOf(entry.key)))

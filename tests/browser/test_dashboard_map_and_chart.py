@@ -1,0 +1,87 @@
+"""The dashboard's map of strikes and its chart of territory, in Debian's chromium against
+`timeline serve` with the seed article: what a reader sees on them and what a click opens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Browser, expect
+
+from application.demo import demo_report_id
+from tests.browser.conftest import Service
+from tests.browser.test_dashboard import KURSK, opened
+
+BERDIANSK = str(demo_report_id("berdiansk-strike"))
+KURSK_NOW = str(demo_report_id("kursk-current-holding"))
+
+
+def test_the_map_shows_the_berdiansk_strike_and_a_click_opens_its_report(
+    browser: Browser, service: Service, screenshots: Path
+) -> None:
+    tab = opened(browser, service)
+    # The borders are drawn from the service's own file, and Berdiansk's strike on them
+    expect(tab.page.locator("#strikes-map path.leaflet-interactive")).to_have_count(1)
+    marker = tab.page.locator(f'#strikes-map path.strike-marker[data-report-id="{BERDIANSK}"]')
+    expect(marker).to_have_count(1)
+    expect(tab.page.locator("#strikes-map .leaflet-overlay-pane path")).not_to_have_count(1)
+    expect(tab.page.locator("#strikes .strikes li").first).to_contain_text("Berdiansk")
+    tab.page.locator("#strikes").screenshot(path=screenshots / "dashboard-strikes-map-1280x800.png")
+
+    marker.click()
+
+    drawer = tab.page.locator("#drawer")
+    expect(drawer).to_be_visible()
+    expect(drawer).to_contain_text("port of Berdiansk")
+    expect(drawer).to_contain_text(f"report {BERDIANSK}")
+    assert tab.console_errors == []
+    assert tab.outside_requests == []
+    assert any(url.endswith("/static/geo/outlines.geojson") for url in tab.urls)
+
+
+def test_the_map_fits_a_phone(browser: Browser, service: Service, screenshots: Path) -> None:
+    tab = opened(browser, service, width=390, height=844)
+    marker = tab.page.locator(f'#strikes-map path.strike-marker[data-report-id="{BERDIANSK}"]')
+    expect(marker).to_have_count(1)
+    tab.page.locator("#strikes").scroll_into_view_if_needed()
+    tab.page.locator("#strikes").screenshot(path=screenshots / "dashboard-strikes-390x844.png")
+    overflow = tab.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert tab.console_errors == []
+
+
+def test_clicking_the_800_point_of_the_kursk_chart_opens_its_report(
+    browser: Browser, service: Service
+) -> None:
+    tab = opened(browser, service)
+    chart = tab.page.locator(f"{KURSK} .chart")
+    expect(chart.locator("canvas")).to_have_count(1)
+    # Where uPlot drew the 800 km² of 23 November, in the page's pixels
+    x, y = chart.evaluate(
+        """(element) => {
+          const plot = element.plot;
+          const box = plot.over.getBoundingClientRect();
+          const day = Date.parse("2024-11-23T00:00:00Z") / 1000;
+          return [box.left + plot.valToPos(day, "x"), box.top + plot.valToPos(800, "y")];
+        }"""
+    )
+
+    tab.page.mouse.move(x, y)
+    tab.page.mouse.click(x, y)
+
+    drawer = tab.page.locator("#drawer")
+    expect(drawer).to_be_visible()
+    expect(drawer).to_contain_text(f"report {KURSK_NOW}")
+    expect(drawer).to_contain_text("800 km²")
+    assert tab.console_errors == []
+    assert tab.outside_requests == []
+
+
+def test_the_chart_lists_each_point_with_its_source_and_range(
+    browser: Browser, service: Service
+) -> None:
+    tab = opened(browser, service)
+    points = tab.page.locator(f"{KURSK} .points li")
+    expect(points).to_have_count(2)
+    expect(points.nth(0)).to_contain_text("peak · about 1,376 km² · per Ukrainian General Staff")
+    expect(points.nth(1)).to_contain_text("current · about 800 km² · per Ukrainian General Staff")
+    expect(points.nth(1)).to_contain_text("via Reuters")
