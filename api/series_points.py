@@ -213,7 +213,7 @@ def _points_route(name: str) -> Any:
             if series.status_code == HTTP_304_NOT_MODIFIED:  # If-None-Match: * (any answer)
                 raise _AnyWillDo(series)
             at = int(series.headers[POSITION_HEADER])
-            points = await points_of(state.pool, name, series.content, at)
+            points = await points_of(state.read_pool, name, series.content, at)
             return points, at
 
         try:

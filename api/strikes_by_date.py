@@ -2,13 +2,13 @@
 
 `/v1/strikes` pages its rows by key (report ids), which is no order a reader wants: a
 dashboard's list of strikes, or a chart of the latest twenty, wants them by when they
-happened. The timeline keeps every report's versions in its order (occurrence, then
-reporting, then filing; migration 0016) with the claim's kind as their group, so the
-strikes' reports in that order are one walk of that index, backwards for newest first;
-the page's own reports are then folded into their strike rows at the answer's position, as
-a replay draws them (projections/past_pages.py does the same for the timeline's pages).
-Live and past questions take the same path; a timeline whose versions have not reached the
-question's cut (being rebuilt) is answered from the strikes' replay, sorted here.
+happened. The strikes keep their reports' versions (migration 0016), indexed in the order
+things happened (occurrence, then reporting, then filing), so the strikes in that order
+are one walk of that index, backwards for newest first; the page's own reports are then
+folded into their strike rows at the answer's position, as a replay draws them
+(projections/past_pages.py does the same for the strikes' pages by key). Live and past
+questions take the same path; strikes whose versions have not reached the question's cut
+(being rebuilt) are answered from their replay, sorted here.
 
 The answer is the shape of `/v1/strikes`'s page (`rows` of `{key, row}`, `limit`,
 `next_cursor`), so a client, and the CSV of it, reads both alike.
@@ -58,12 +58,12 @@ _canonical = msgspec.json.Encoder(order="sorted")
 _FIRST = (datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), -1)
 _LAST = (datetime.max.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC), 2**62)
 
-# The strikes' reports with a timeline row at $2 begun by $3, beyond the order ($4, $5, $6)
-# in the walk's direction: `LIMIT $7`. (The timeline's versions' time-order index, 0016.)
+# The strikes with a row at $2 begun by $3, beyond the order ($4, $5, $6) in the walk's
+# direction: `LIMIT $7`. (The strikes' versions' time-order index, 0016.)
 _WALK = """
 SELECT report_id, occurred_at, reported_at, filed_position FROM report_versions
-WHERE view = 'timeline' AND generation = $1 AND from_position <= $2 AND to_position > $2
-    AND occurred_at <= coalesce($3::timestamptz, 'infinity') AND grp = 'strike'
+WHERE view = 'strikes' AND generation = $1 AND from_position <= $2 AND to_position > $2
+    AND occurred_at <= coalesce($3::timestamptz, 'infinity')
     AND (occurred_at, reported_at, filed_position)
         {beyond} ($4::timestamptz, $5::timestamptz, $6::int8)
 ORDER BY occurred_at {direction}, reported_at {direction}, filed_position {direction} LIMIT $7
@@ -107,12 +107,12 @@ def _after(cursor: str) -> Order:
 async def _walked(
     pool: asyncpg.Pool, asked: Question, order: StrikeOrder, after: Order | None, limit: int
 ) -> _Found | None:
-    """The page's strikes found by the timeline's versions; None when they are behind."""
+    """The page's strikes found by their versions; None when they are behind."""
     strikes = check_question("strikes", asked.known_at, asked.position, asked.as_of)
     moment = valid_time(asked.as_of)
     newest = order is StrikeOrder.NEWEST
     start = after or (_LAST if newest else _FIRST)
-    async with serving_cut(pool, "timeline", asked.known_at, asked.position) as cut:
+    async with serving_cut(pool, "strikes", asked.known_at, asked.position) as cut:
         if cut is None:
             return None
         rows: list[tuple[str, StrikeRow, Order]] = []
@@ -190,7 +190,7 @@ def _reported(row: StrikeRow) -> datetime:
     tags=["views"],
     guards=[requires_reader],
     opt=costs(Cost.VERSIONED_PAST),
-    middleware=[answered_before("timeline")],
+    middleware=[answered_before("strikes")],
     responses={
         200: Documented(ANSWER_TYPES["strikes"], description="A page of strikes"),
         **VIEW_ERRORS,
@@ -210,20 +210,18 @@ async def strikes_by_date(
     limit: PageLimit = None,
     cursor: PageCursor = None,
 ) -> Response[bytes]:
-    # Drawn at the timeline's position (its versions say which strikes there are), live or
-    # as the question asks: remembered with the timeline, which moves when a strike does.
-    timeline = await live_view(state, "timeline", min_position)
+    # Drawn at the strikes' position (their versions say which there are), live or as the
+    # question asks: remembered with the strikes' view, which moves when a strike does.
+    strikes = await live_view(state, "strikes", min_position)
     asked = question(known_at, position, as_of)
     after = None if cursor is None else _after(cursor)
     size = rows_limit(limit)
     walk = (
-        asked
-        if asked.about_the_past
-        else msgspec.structs.replace(asked, position=timeline.position)
+        asked if asked.about_the_past else msgspec.structs.replace(asked, position=strikes.position)
     )
 
     async def answer() -> tuple[msgspec.Struct, int]:
-        found = await _walked(state.pool, walk, order, after, size)
+        found = await _walked(state.read_pool, walk, order, after, size)
         if found is None:
             found = await _replayed(state, asked, order, after)
         shown = found.rows[:size]
@@ -239,4 +237,4 @@ async def strikes_by_date(
             next_cursor=_cursor(shown[-1][2]) if more and shown else None,
         ), found.position
 
-    return await memoized(request, timeline, ("strikes-by-date", asked, order, after, size), answer)
+    return await memoized(request, strikes, ("strikes-by-date", asked, order, after, size), answer)
