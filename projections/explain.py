@@ -54,17 +54,21 @@ from domain.attribution import Provenance, Side, Verification
 from domain.events import ReportFiled
 from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
 from projections.figures import Figure, RowReading, read_row
+from projections.history import keeps_versions, one_report_per_key
 from projections.past_answers import (
     Snapshot,
     feeding_ids,
     folded,
+    folded_reports,
     latest_feeding,
     row_keys,
+    serving_cut,
     snapshot,
 )
 from projections.past_answers import (
     picked as picked_reports,
 )
+from projections.past_pages import KEYS_AT
 from projections.replay import (
     InvalidReplayQuestion,
     as_asked,
@@ -452,6 +456,12 @@ async def explain_page(
     rows (projections/past_answers.py); otherwise the log is folded whole."""
     if isinstance(source, asyncpg.Pool):
         view = check_question(view_name, known_at, position, as_of)
+        if key is None and one_report_per_key(view) and keeps_versions(view):
+            found = await _page_of_own_rows(
+                source, view, page, known_at=known_at, position=position, as_of=as_of
+            )
+            if found is not None:
+                return found
         async with snapshot(source, view, known_at, position) as at:
             if at is not None:
                 return await _page_from_versions(at, key, page, known_at, as_of)
@@ -460,6 +470,38 @@ async def explain_page(
     keys, more = page_keys(view, state, key, page, as_of=when)
     rows = tuple(_explained(view, state, k, when, changes, most=page.reports) for k in keys)
     return _explanation(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of), more
+
+
+async def _page_of_own_rows(
+    pool: asyncpg.Pool,
+    view: View,
+    page: Page,
+    *,
+    known_at: datetime | None,
+    position: int | None,
+    as_of: datetime | date | None,
+) -> tuple[Explanation, bool] | None:
+    """A page of a view whose rows are each one report's and that keeps their versions (the
+    strikes): the page's keys found by the versions' key index, and only its reports folded
+    (projections/past_pages.py); None when the versions have not reached the cut."""
+    when = valid_time(as_of)
+    async with serving_cut(pool, view.name, known_at, position) as cut:
+        if cut is None:
+            return None
+        found = await cut.connection.fetch(
+            KEYS_AT, view.name, cut.generation, cut.position, when, page.after or "", page.limit + 1
+        )
+        chosen = found[: page.limit]
+        state, events = await folded_reports(
+            cut.connection, view, cut.position, [row["report_id"] for row in chosen]
+        )
+    changes: dict[UUID, list[Change]] = {}
+    note_changes(changes, state, events)
+    rows = tuple(
+        _explained(view, state, row["key"], when, changes, most=page.reports) for row in chosen
+    )
+    explanation = _explanation(view, state, key=None, rows=rows, known_at=known_at, as_of=as_of)
+    return explanation, len(found) > page.limit
 
 
 async def _page_from_versions(

@@ -20,7 +20,7 @@ from application.demo import load_demo
 from application.reports import ReportService
 from bench.rebuild import load_log
 from projections import timeline_pages
-from projections.core import fold, render_all
+from projections.core import View, fold, render_all
 from projections.explain import Page, UnknownRow, encode_explanation, explain, explain_page
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
 from projections.past_answers import at_or_under, past_answer, picked, put_together_at, snapshot
@@ -45,6 +45,8 @@ INDEXED: list[Indexed] = [
     view for view in map(indexed, VIEWS.values()) if view is not None and picks_few(view)
 ]
 PIECED: list[Pieced] = [v for v in map(pieced, VIEWS.values()) if v is not None]
+# Its rows are each one report's: its explanation pages are found by its versions' keys.
+STRIKES = VIEWS["strikes"]
 
 
 async def _assert_rows_are_the_folds(pool: asyncpg.Pool, store: EventStore) -> None:
@@ -202,7 +204,7 @@ async def _explained(
 
 
 async def _assert_same_explanations(
-    pool: asyncpg.Pool, views: Sequence[Indexed], questions: Sequence[Question]
+    pool: asyncpg.Pool, views: Sequence[View], questions: Sequence[Question]
 ) -> None:
     """Explanation pages from a pool (the versions) and from the store (the log's fold):
     every page of the whole view, and the rows a region's name picks."""
@@ -271,7 +273,7 @@ async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_
     # (a history's put together from its versions' pieces)
     await _assert_same_answers(pool, [*INDEXED, *PIECED], questions)
     await _assert_put_together_as_replayed(pool, questions)
-    await _assert_same_explanations(pool, [*INDEXED, *PIECED], questions[::4])
+    await _assert_same_explanations(pool, [*INDEXED, *PIECED, STRIKES], questions[::4])
     # and every page of the timeline and the strikes
     await _assert_same_pages(pool, questions[::5], limit=400)
     # (the timeline's replaced rows gathered, there being few; then walked in order)
@@ -361,7 +363,7 @@ async def test_the_seed_article_answers_the_past_from_its_versions_at_every_posi
     ]
     await _assert_same_answers(pool, [*INDEXED, *PIECED], questions)
     await _assert_put_together_as_replayed(pool, questions)
-    await _assert_same_explanations(pool, [*INDEXED, *PIECED], questions[::3])
+    await _assert_same_explanations(pool, [*INDEXED, *PIECED, STRIKES], questions[::3])
     await _assert_same_pages(pool, questions, limit=2)
     # and `timeline explain`'s whole explanation too
     for view in [*INDEXED, *PIECED]:
