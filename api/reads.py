@@ -768,9 +768,9 @@ async def timeline(
                 position=asked.position,
                 as_of=asked.as_of,
             )
-        except ValueError as error:
-            if isinstance(error, InvalidReplayQuestion):
-                raise
+        except InvalidReplayQuestion:
+            raise  # the question's own problem (api/problems.py)
+        except ValueError:
             raise _not_a_cursor() from None
     if past is not None:
         docs = tuple(msgspec.Raw(document) for document in past.documents)

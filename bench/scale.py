@@ -26,9 +26,9 @@ At each size, in order:
   reads, one request at a time on one keep-alive connection, p50 and p99:
     as_of                   GET /v1/holdings?as_of=D, D a day of the war
     known_at                GET /v1/holdings?known_at=T, T a millisecond of the recording
-    timeline_as_of          GET /v1/timeline?as_of=D (its first page)
+    timeline_as_of          GET /v1/timeline?as_of=D&occurred_from=D-30 days
     strikes_as_of           GET /v1/strikes?as_of=D&limit=50
-    timeline_known_at       GET /v1/timeline?known_at=T
+    timeline_known_at       GET /v1/timeline?known_at=T&occurred_from=D
     explain_row             GET /v1/holdings/{region}?explain=true&position=N, one region's
                             figures explained as they stood at a position in the log's later
                             half (what an auditor clicks on: a figure shown lately)
@@ -295,12 +295,12 @@ def _questions(kind: str, shape: LogShape, rng: random.Random) -> list[str]:
                 path, query = "/v1/holdings", {"as_of": day}
             case "known_at":
                 path, query = "/v1/holdings", {"known_at": _moment(moment)}
-            case "timeline_as_of":
-                query = {"as_of": day}
+            case "timeline_as_of":  # the month before the date: each date its own page
+                query = {"as_of": day, "occurred_from": day - timedelta(days=30)}
             case "strikes_as_of":
                 path, query = "/v1/strikes", {"as_of": day, "limit": 50}
-            case "timeline_known_at":
-                query = {"known_at": _moment(moment)}
+            case "timeline_known_at":  # from a day of the war on: not always the first page
+                query = {"known_at": _moment(moment), "occurred_from": day}
             case "explain_row":
                 path, query = f"/v1/holdings/{region}", {"explain": "true", "position": position}
             case "timeline_strike_month":

@@ -59,7 +59,6 @@ from projections.past_answers import (
     Snapshot,
     feeding_ids,
     folded,
-    folded_reports,
     latest_feeding,
     row_keys,
     serving_cut,
@@ -68,7 +67,7 @@ from projections.past_answers import (
 from projections.past_answers import (
     picked as picked_reports,
 )
-from projections.past_pages import KEYS_AT
+from projections.past_pages import own_rows_at
 from projections.replay import (
     InvalidReplayQuestion,
     as_asked,
@@ -488,20 +487,13 @@ async def _page_of_own_rows(
     async with serving_cut(pool, view.name, known_at, position) as cut:
         if cut is None:
             return None
-        found = await cut.connection.fetch(
-            KEYS_AT, view.name, cut.generation, cut.position, when, page.after or "", page.limit + 1
-        )
-        chosen = found[: page.limit]
-        state, events = await folded_reports(
-            cut.connection, view, cut.position, [row["report_id"] for row in chosen]
-        )
+        keys, state, events = await own_rows_at(cut, view, page.after, page.limit + 1, when)
+    chosen = keys[: page.limit]
     changes: dict[UUID, list[Change]] = {}
     note_changes(changes, state, events)
-    rows = tuple(
-        _explained(view, state, row["key"], when, changes, most=page.reports) for row in chosen
-    )
+    rows = tuple(_explained(view, state, k, when, changes, most=page.reports) for k in chosen)
     explanation = _explanation(view, state, key=None, rows=rows, known_at=known_at, as_of=as_of)
-    return explanation, len(found) > page.limit
+    return explanation, len(keys) > page.limit
 
 
 async def _page_from_versions(

@@ -24,19 +24,18 @@ behind) is answered by the replay's fold, as `past_answers` does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import NamedTuple
-from uuid import UUID
 
 import asyncpg
 import msgspec
 
-from projections.core import View, render
+from projections.core import View, ViewState, render
 from projections.past_answers import Cut, folded_reports, serving_cut
 from projections.replay import check_question, valid_time
 from projections.timeline_entries import order_of
 from projections.timeline_pages import Past, TimelineFilter, page_at, sort_key_in
+from store.event_store import LogEntry
 
 # Each page's query is planned for its own values, as a live page's is.
 CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"
@@ -127,21 +126,21 @@ async def key_page(
     async with serving_cut(pool, view.name, known_at, position) as cut:
         if cut is None:
             return None
-        found = await cut.connection.fetch(
-            KEYS_AT, view.name, cut.generation, cut.position, moment, after or "", limit + 1
-        )
-        ids = [row["report_id"] for row in found]
-        rendered = await _rendered(cut, view, ids, moment)
-        return KeyPage(
-            cut.position,
-            [(row["key"], drawn) for row, drawn in zip(found, rendered, strict=True) if drawn],
-        )
+        keys, state, _ = await own_rows_at(cut, view, after, limit + 1, moment)
+    rows = ((key, render(view, state, key, moment)) for key in keys)
+    return KeyPage(cut.position, [(key, row) for key, row in rows if row is not None])
 
 
-async def _rendered(
-    cut: Cut, view: View, ids: Sequence[UUID], moment: datetime | None
-) -> list[msgspec.Struct | None]:
-    """The rows of the reports `ids` at the cut and valid time, in the order of `ids`: each
-    folded from its own events, rendered as a replay renders it (None: no row)."""
-    state, _ = await folded_reports(cut.connection, view, cut.position, ids)
-    return [render(view, state, str(report_id), moment) for report_id in ids]
+async def own_rows_at(
+    cut: Cut, view: View, after: str | None, limit: int, moment: datetime | None
+) -> tuple[list[str], ViewState, list[LogEntry]]:
+    """Up to `limit` keys after `after` of the rows a view whose rows are each one report's
+    (and that keeps their versions) shows at the cut and valid time `moment`, found by the
+    versions' key index; and the fold of those rows' reports up to the cut, with its events."""
+    found = await cut.connection.fetch(
+        KEYS_AT, view.name, cut.generation, cut.position, moment, after or "", limit
+    )
+    state, events = await folded_reports(
+        cut.connection, view, cut.position, [row["report_id"] for row in found]
+    )
+    return [row["key"] for row in found], state, events

@@ -442,22 +442,29 @@ async def copy_superseded(
 ) -> None:
     """A rebuild's replaced rows, by COPY inside the caller's transaction, in the order
     their pages walk (as the entries are written)."""
-    lines = [
-        _line(generation, str(row.report_id), row)[:-1] + b"\t%d\n" % to
-        for row, to in sorted(
-            ((row, to) for row, to in replaced if isinstance(row, TimelineRow)),
-            key=lambda pair: pair[0].sort_key,
-        )
-    ]
-    if lines:
+    rows = sorted(
+        ((row, to) for row, to in replaced if isinstance(row, TimelineRow)),
+        key=lambda pair: pair[0].sort_key,
+    )
+    if rows:
         await connection.copy_to_table(
-            SUPERSEDED, source=_chunks(lines), columns=SUPERSEDED_COLUMNS, format="text"
+            SUPERSEDED,
+            source=_superseded_lines(generation, rows),
+            columns=SUPERSEDED_COLUMNS,
+            format="text",
         )
 
 
-async def _chunks(lines: Sequence[bytes]) -> AsyncIterator[bytes]:
-    for start in range(0, len(lines), 4_096):
-        yield b"".join(lines[start : start + 4_096])
+async def _superseded_lines(
+    generation: int, rows: Sequence[tuple[TimelineRow, int]]
+) -> AsyncIterator[bytes]:
+    """The rows as COPY text, a slice at a time: the lines of 300,000 replaced rows are
+    never all in memory at once."""
+    for start in range(0, len(rows), 4_096):
+        yield b"".join(
+            _line(generation, str(row.report_id), row)[:-1] + b"\t%d\n" % to
+            for row, to in rows[start : start + 4_096]
+        )
 
 
 async def delete_superseded_generation(

@@ -86,13 +86,17 @@ async def test_the_api_holds_no_timeline_row_in_memory(
     assert await pool.fetchval("SELECT count(*) FROM view_rows WHERE view = 'timeline'") == 0
 
 
+@pytest.mark.parametrize("asked", [{}, {"as_of": "2024-09-01"}, {"position": "3"}])
 async def test_a_cursor_that_is_no_sort_key_is_a_bad_parameter(
-    client: Client, store: EventStore
+    client: Client, store: EventStore, asked: dict[str, str]
 ) -> None:
     await load_demo(ReportService(store))
-    # "a|b|c" in base64: three parts, as a cursor has, but no times
-    response = await client.get("/v1/timeline", params={"cursor": "YXxifGM"})
+    # "a|b|c" in base64: three parts, as a cursor has, but no times; live, and about the past
+    response = await client.get(
+        "/v1/timeline", params={"cursor": "YXxifGM", **asked, "min_position": "16"}
+    )
     assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["field"] == "cursor"
 
 
