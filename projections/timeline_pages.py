@@ -263,9 +263,12 @@ def page_query(
     walked = [(TABLE, "")]
     if past is not None:
         position = add(past.position)
+        # A row held at the position was filed by then: `filed_at`, in the order's index, is
+        # checked there, before a row later filed is read from the table.
+        filed = f" AND filed_at <= {position}"
         walked = [
-            (TABLE, f" AND changed_at <= {position}"),
-            (SUPERSEDED, f" AND {_held(position)}"),
+            (TABLE, f"{filed} AND changed_at <= {position}"),
+            (SUPERSEDED, f"{filed} AND {_held(position)}"),
         ]
         if past.valid_time is not None:
             common.append(f"occurred_at <= {add(past.valid_time)}")
