@@ -6,13 +6,14 @@ import time
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 import msgspec
 from litestar import get, post
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from api.auth import requires_admin, requires_reader
+from api.auth import KeyCache, requires_admin, requires_reader
 from api.bodies import requires_declared_body
 from api.problems import ApiProblem, Documented, problem
 from domain.errors import InvalidReport
@@ -58,8 +59,8 @@ class StatusAnswer(msgspec.Struct, frozen=True, kw_only=True):
     guards=[requires_reader],
     responses=_problems(401, 403),
 )
-async def status(*, state: State) -> StatusAnswer:
-    return StatusAnswer(views=tuple(await view_statuses(state.pool, list(VIEWS))))
+async def status(*, pool: NamedDependency[asyncpg.Pool]) -> StatusAnswer:
+    return StatusAnswer(views=tuple(await view_statuses(pool, list(VIEWS))))
 
 
 class RebuildRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -91,7 +92,7 @@ class RebuildAnswer(msgspec.Struct, frozen=True, kw_only=True):
 )
 async def rebuild(
     *,
-    state: State,
+    pool: NamedDependency[asyncpg.Pool],
     data: Annotated[
         RebuildRequest,
         Body(description='The views to rebuild, e.g. {"views": ["holdings"]}'),
@@ -109,7 +110,7 @@ async def rebuild(
         )
     started = time.perf_counter()
     try:
-        generations = await rebuild_views(state.pool, [VIEWS[name] for name in data.views])
+        generations = await rebuild_views(pool, [VIEWS[name] for name in data.views])
     except RebuildInProgress as error:
         raise ApiProblem(409, "rebuild-in-progress", "A rebuild is running", str(error)) from None
     return RebuildAnswer(
@@ -143,14 +144,16 @@ class KeysAnswer(msgspec.Struct, frozen=True, kw_only=True):
     status_code=HTTP_201_CREATED,
     responses=_problems(400, 401, 403, 415, 422),
 )
-async def create(*, state: State, data: JSONBody[NewKey]) -> CreatedKeyAnswer:
+async def create(
+    *, pool: NamedDependency[asyncpg.Pool], data: JSONBody[NewKey]
+) -> CreatedKeyAnswer:
     try:
         name = key_name(data.name)
     except InvalidReport as error:
         raise ApiProblem(
             422, "invalid-request", "The request is not valid", str(error), field=error.field
         ) from None
-    created = await create_key(state.pool, name, data.role)
+    created = await create_key(pool, name, data.role)
     return CreatedKeyAnswer(key=created.key, secret=created.secret)
 
 
@@ -162,8 +165,8 @@ async def create(*, state: State, data: JSONBody[NewKey]) -> CreatedKeyAnswer:
     guards=[requires_admin],
     responses=_problems(401, 403),
 )
-async def keys(*, state: State) -> KeysAnswer:
-    return KeysAnswer(keys=tuple(await list_keys(state.pool)))
+async def keys(*, pool: NamedDependency[asyncpg.Pool]) -> KeysAnswer:
+    return KeysAnswer(keys=tuple(await list_keys(pool)))
 
 
 @post(
@@ -175,12 +178,17 @@ async def keys(*, state: State) -> KeysAnswer:
     status_code=HTTP_200_OK,
     responses=_problems(400, 401, 403, 404),
 )
-async def revoke(*, state: State, key_id: FromPath[UUID]) -> KeysAnswer:
+async def revoke(
+    *,
+    pool: NamedDependency[asyncpg.Pool],
+    api_keys: NamedDependency[KeyCache],
+    key_id: FromPath[UUID],
+) -> KeysAnswer:
     try:
-        revoked = await revoke_key(state.pool, str(key_id))
+        revoked = await revoke_key(pool, str(key_id))
     except UnknownKey as error:
         raise ApiProblem(404, "key-not-found", "No such key", str(error)) from None
-    state.api_keys.clear()
+    api_keys.clear()
     return KeysAnswer(keys=tuple(revoked))
 
 

@@ -10,15 +10,16 @@ from contextlib import asynccontextmanager
 import asyncpg
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from api.admin import ADMIN_ROUTES
 from api.answer_cache import AnswerCache
+from api.answers import ReadSide
 from api.audit import AUDIT_ROUTES
 from api.auth import KeyCache
+from api.dependencies import DEPENDENCIES
 from api.edge import TimelineApp
 from api.health import HealthController
 from api.key_changes import follow_key_changes
@@ -27,13 +28,14 @@ from api.live_views import LiveViews
 from api.metrics import MeteredEventStore, ServiceMetrics, metrics
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
-from api.reads import READ_ROUTES
-from api.series_points import POINTS_ROUTES
+from api.report_routes import REPORT_ROUTES
+from api.services import Services, initial_state, services_of, start_services
 from api.settings import ApiSettings
-from api.stream import STREAM_ROUTES, tail_log
-from api.strikes_by_date import strikes_by_date
+from api.stream import STREAM_ROUTES, LogTailer, tail_log
+from api.strike_routes import STRIKE_ROUTES
+from api.timeline_routes import TIMELINE_ROUTES
+from api.view_routes import VIEW_ROUTES
 from api.web import WEB_ROUTES, OfflineSwaggerRenderPlugin
-from api.writes import WRITE_ROUTES
 from projections.registry import VIEWS
 from projections.workers import run_views
 from store.backoff import stopped
@@ -129,21 +131,36 @@ def create_app(
     view across all processes, whichever takes each view first)."""
     settings = settings or ApiSettings.from_environment()
 
+    limits = Limits(settings.limits)
+    service_metrics = ServiceMetrics()
+
     @asynccontextmanager
-    async def open_pool(app: Litestar) -> AsyncIterator[None]:
+    async def start(app: Litestar) -> AsyncIterator[None]:
         async with pools(database) as (pool, read_pool):
-            app.state.pool = pool
-            app.state.read_pool = read_pool
-            app.state.store = MeteredEventStore(pool, app.state.metrics)
-            app.state.settings = settings
-            app.state.database_url = database.url
-            app.state.api_keys = KeyCache(pool)
+            store = MeteredEventStore(pool, service_metrics)
+            # Rows from the read pool; notifications from the primary (a standby cannot LISTEN).
+            views = LiveViews(read_pool, database.url, AnswerCache(settings.answer_cache_bytes))
+            start_services(
+                app,
+                Services(
+                    pool=pool,
+                    read_pool=read_pool,
+                    store=store,
+                    reads=ReadSide(views, read_pool, store, settings.default_wait_seconds),
+                    views=views,
+                    api_keys=KeyCache(pool),
+                    tailer=LogTailer(store, database.url),
+                    settings=settings,
+                    database_url=database.url,
+                ),
+            )
             yield
 
     @asynccontextmanager
     async def listen_for_keys(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(follow_key_changes(database.url, app.state.api_keys, stop))
+        keys = services_of(app).api_keys
+        task = asyncio.create_task(follow_key_changes(database.url, keys, stop))
         try:
             yield
         finally:
@@ -152,13 +169,8 @@ def create_app(
 
     @asynccontextmanager
     async def keep_live_views(app: Litestar) -> AsyncIterator[None]:
-        # Rows from the read pool; notifications from the primary (a standby cannot LISTEN).
-        live = LiveViews(
-            app.state.read_pool, database.url, AnswerCache(settings.answer_cache_bytes)
-        )
-        app.state.views = live
         stop = asyncio.Event()
-        task = asyncio.create_task(live.run(stop))
+        task = asyncio.create_task(services_of(app).views.run(stop))
         try:
             yield
         finally:
@@ -169,7 +181,7 @@ def create_app(
     async def keep_views(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
         workers = asyncio.create_task(
-            run_views(list(VIEWS.values()), app.state.pool, database.url, stop)
+            run_views(list(VIEWS.values()), services_of(app).pool, database.url, stop)
         )
         try:
             yield
@@ -177,7 +189,7 @@ def create_app(
             stop.set()
             await stopped(workers, PROJECTIONS_SHUTDOWN_SECONDS, "the projection runners")
 
-    lifespan = [open_pool, listen_for_keys, keep_live_views, tail_log]
+    lifespan = [start, listen_for_keys, keep_live_views, tail_log]
     if run_projections:
         lifespan.append(keep_views)
     cors = (
@@ -215,11 +227,11 @@ def create_app(
         route_handlers=[
             *ADMIN_ROUTES,
             *AUDIT_ROUTES,
-            *READ_ROUTES,
-            *POINTS_ROUTES,
-            strikes_by_date,
+            VIEW_ROUTES,
+            TIMELINE_ROUTES,
+            STRIKE_ROUTES,
+            REPORT_ROUTES,
             *STREAM_ROUTES,
-            *WRITE_ROUTES,
         ],
         # Every /v1 route meets the limits; /health and /schema stay free for the operator.
         middleware=[limit_requests],
@@ -227,7 +239,8 @@ def create_app(
     app = TimelineApp(
         route_handlers=[HealthController, metrics, v1, *WEB_ROUTES],
         lifespan=lifespan,
-        state=State({"limits": Limits(settings.limits), "metrics": ServiceMetrics()}),
+        state=initial_state(limits, service_metrics),
+        dependencies=DEPENDENCIES,
         exception_handlers=dict(EXCEPTION_HANDLERS),
         openapi_config=_openapi(),
         plugins=[UninspectableStructPlugin(), DomainRulesPlugin()],

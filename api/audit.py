@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 import msgspec
 from litestar import Response, get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.answers import POSITION_HEADER
 from api.auth import requires_reader
 from api.limits import Cost, costs
 from api.problems import problem
-from api.reads import POSITION_HEADER
 from store.chain import ChainHead, ChainVerification, chain_head, verify_chain
 from store.event_store import MAX_POSITION
 
@@ -46,8 +47,8 @@ class VerifyAnswer(msgspec.Struct, frozen=True, kw_only=True):
     guards=[requires_reader],
     responses=_ERRORS,
 )
-async def head(*, state: State) -> Response[ChainHead]:
-    answer = await chain_head(state.pool)
+async def head(*, pool: NamedDependency[asyncpg.Pool]) -> Response[ChainHead]:
+    answer = await chain_head(pool)
     return Response(
         answer, headers={POSITION_HEADER: str(answer.position), "Cache-Control": "no-cache"}
     )
@@ -67,13 +68,13 @@ async def head(*, state: State) -> Response[ChainHead]:
 )
 async def verify(
     *,
-    state: State,
+    pool: NamedDependency[asyncpg.Pool],
     until_position: Annotated[
         int | None,
         QueryParameter(ge=0, le=MAX_POSITION, description="Verify only up to this position"),
     ] = None,
 ) -> Response[VerifyAnswer]:
-    result = await verify_chain(state.pool, through=until_position)
+    result = await verify_chain(pool, through=until_position)
     return Response(
         VerifyAnswer(verification=result, summary=result.describe()),
         headers={POSITION_HEADER: str(result.position), "Cache-Control": "no-cache"},

@@ -17,6 +17,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
+from api.services import services_of
 from store.api_keys import ApiKey, Role, find_key, key_hash
 
 CACHE_SECONDS = 60.0
@@ -79,8 +80,8 @@ def requires(role: Role) -> Guard:
     """A guard letting through keys whose role includes `role` (reads may be public)."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        state = connection.app.state
-        if role is Role.READER and state.settings.public_reads:
+        services = services_of(connection.app)
+        if role is Role.READER and services.settings.public_reads:
             return
         secret = presented_key(connection)
         if secret is None:
@@ -89,7 +90,7 @@ def requires(role: Role) -> Guard:
                 "'Authorization: Bearer <key>' or 'X-API-Key: <key>' "
                 "(create one with `timeline keys create`)"
             )
-        key = await state.api_keys.lookup(secret)
+        key = await services.api_keys.lookup(secret)
         if key is None:
             raise NotAuthorizedException(detail="the API key is unknown or has been revoked")
         if not key.role.allows(role):

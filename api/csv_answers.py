@@ -33,7 +33,10 @@ import msgspec
 import msgspec.inspect as mi
 
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
-from api.schemas import ANSWER_TYPES, RegionsAnswer, SeriesPoints, SourcesAnswer, TimelinePage
+from api.schemas import TimelinePage
+from projections.read_side.series_points import SeriesPoints
+from projections.read_side.shapes import ANSWER_TYPES
+from projections.read_side.sources_and_regions import RegionsAnswer, SourcesAnswer
 
 HISTORIES = ("holdings-series", "forces-history", "front-series")
 

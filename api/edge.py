@@ -31,6 +31,7 @@ from litestar.types import (
 from api.csv_answers import answer_in_kind
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from api.requests_seen import seen
+from api.services import metrics_of
 from api.settings import DEFAULT_MAX_HEADER_BYTES
 
 # A header value may hold visible ASCII, spaces, tabs and (obsolete but legal) bytes 0x80+.
@@ -139,7 +140,7 @@ class TimelineApp(Litestar):
             await super().__call__(scope, receive, send)
             return
         # Outermost, so that refusals here too carry the request id and are counted.
-        await seen(self.state.metrics, http, receive, send, self._checked)  # type: ignore[arg-type]
+        await seen(metrics_of(self), http, receive, send, self._checked)  # type: ignore[arg-type]
 
     async def _checked(self, http: Any, receive: Receive, send: Send) -> None:
         refused = _refusal(http, self.max_header_bytes)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 from litestar import Controller, Response, get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from api.services import Services
 from projections.registry import VIEWS
 from projections.status import view_statuses
 from store.event_store import EventStore
@@ -56,8 +57,7 @@ class HealthController(Controller):
     path = "/health"
 
     @get(operation_id="getHealth", summary="Service and database health")
-    async def health(self, state: State) -> Response[Health]:
-        store: EventStore = state.store
+    async def health(self, store: NamedDependency[EventStore]) -> Response[Health]:
         try:
             position = await store.position()
         except DATABASE_ERRORS:
@@ -93,10 +93,10 @@ class HealthController(Controller):
             )
         },
     )
-    async def ready(self, state: State) -> Response[Readiness]:
-        max_lag: int = state.settings.ready_max_lag
+    async def ready(self, services: NamedDependency[Services]) -> Response[Readiness]:
+        max_lag = services.settings.ready_max_lag
         try:
-            statuses = await view_statuses(state.pool, list(VIEWS))
+            statuses = await view_statuses(services.pool, list(VIEWS))
         except DATABASE_ERRORS:
             return Response(
                 Readiness(status="not_ready", database="unreachable", max_lag=max_lag),
@@ -107,7 +107,7 @@ class HealthController(Controller):
             for s in statuses
             if s.lag > max_lag
         )
-        read_database = await _read_database(state)
+        read_database = await _read_database(services)
         ready = not lagging and read_database in ("ok", msgspec.UNSET)
         return Response(
             Readiness(
@@ -121,12 +121,12 @@ class HealthController(Controller):
         )
 
 
-async def _read_database(state: State) -> str | msgspec.UnsetType:
+async def _read_database(services: NamedDependency[Services]) -> str | msgspec.UnsetType:
     """Whether the standby this process reads its views from answers (UNSET: none)."""
-    if state.read_pool is state.pool:
+    if services.read_pool is services.pool:
         return msgspec.UNSET
     try:
-        await EventStore(state.read_pool).position()
+        await EventStore(services.read_pool).position()
     except DATABASE_ERRORS:
         return "unreachable"
     return "ok"

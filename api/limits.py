@@ -47,6 +47,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import bearer_secret
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, ApiProblem, Problem
+from api.services import limits_of, services_of
 from api.settings import LimitSettings
 
 COST_OPTION = "cost"  # the route option (`opt`) saying what a route costs beyond a request
@@ -387,7 +388,7 @@ class Limits:
         secret = presented_secret(scope["headers"])
         if secret is None:
             return ("address", address)
-        keys = scope["litestar_app"].state.api_keys
+        keys = services_of(scope["litestar_app"]).api_keys
         key = keys.known(secret)
         if key is None:
             wait = self.failed_keys.wait(address)
@@ -481,13 +482,13 @@ class Limits:
 
 
 def limit_requests(app: ASGIApp) -> ASGIApp:
-    """Middleware for a router: the app's limits (`app.state.limits`) around each route."""
+    """Middleware for a router: the app's limits around each route."""
 
     async def limited(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        limits: Limits = scope["litestar_app"].state.limits
+        limits = limits_of(scope["litestar_app"])
         await limits.serve(app, scope, receive, send)
 
     return limited

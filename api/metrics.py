@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 from litestar import Response, get
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from prometheus_client import (
@@ -38,7 +38,9 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from api.auth import presented_key, requires_admin
+from api.limits import Limits
 from api.problems import problem
+from api.services import Services, services_of
 from domain.events import DomainEvent
 from projections.registry import VIEWS
 from projections.status import ViewStatus, view_statuses
@@ -208,7 +210,7 @@ class ServiceMetrics:
 class MeteredEventStore(EventStore):
     """The event store, its appends counted and timed."""
 
-    def __init__(self, pool: asyncpg.Pool, metrics: ServiceMetrics) -> None:
+    def __init__(self, pool: NamedDependency[asyncpg.Pool], metrics: ServiceMetrics) -> None:
         super().__init__(pool)
         self._metrics = metrics
 
@@ -245,7 +247,7 @@ async def may_scrape(
     """An allowed address, or an admin key from anywhere."""
     client = connection.client
     if allowed_address(
-        client.host if client else None, connection.app.state.settings.metrics_allow
+        client.host if client else None, services_of(connection.app).settings.metrics_allow
     ):
         return
     if presented_key(connection) is None:
@@ -275,13 +277,17 @@ async def may_scrape(
         403: problem("Neither an allowed address nor an admin key"),
     },
 )
-async def metrics(state: State) -> Response[bytes]:
-    pool: asyncpg.Pool = state.pool
+async def metrics(
+    services: NamedDependency[Services],
+    limits: NamedDependency[Limits],
+    service_metrics: NamedDependency[ServiceMetrics],
+) -> Response[bytes]:
+    pool = services.pool
     try:
         statuses: Sequence[ViewStatus] | None = await view_statuses(pool, list(VIEWS))
     except DATABASE_ERRORS:
         statuses = None
-    read_pool: asyncpg.Pool = state.read_pool
+    read_pool = services.read_pool
     read_log_position = None
     if read_pool is not pool:
         with contextlib.suppress(*DATABASE_ERRORS):
@@ -291,10 +297,10 @@ async def metrics(state: State) -> Response[bytes]:
         pool_size=pool.get_size(),
         pool_idle=pool.get_idle_size(),
         pool_max=pool.get_max_size(),
-        open_streams=state.limits.streams.in_all,
-        refused=dict(state.limits.refusals),
+        open_streams=limits.streams.in_all,
+        refused=dict(limits.refusals),
         read_log_position=read_log_position,
         read_database=read_pool is not pool,
     )
-    body = state.metrics.exposition(scrape)
+    body = service_metrics.exposition(scrape)
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)

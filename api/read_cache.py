@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import (
@@ -33,7 +32,7 @@ from litestar.types import (
 )
 
 from api.auth import bearer_secret
-from api.live_views import LiveView
+from api.services import Services, services_of
 from store.api_keys import Role
 
 READING_ROLES = frozenset(role for role in Role if role.allows(Role.READER))
@@ -47,7 +46,7 @@ class _Answer:
     body: bytes
 
 
-def _may_read(state: Any, headers: Iterable[tuple[bytes, bytes]]) -> bool:
+def _may_read(services: Services, headers: Iterable[tuple[bytes, bytes]]) -> bool:
     """Whether the request may be answered from memory: it asks no If-None-Match, and its
     key was found active, with a role that reads, within the key cache's minute."""
     authorization = api_key = None
@@ -58,7 +57,7 @@ def _may_read(state: Any, headers: Iterable[tuple[bytes, bytes]]) -> bool:
             api_key = value
         elif name == b"if-none-match":
             return False
-    if state.settings.public_reads:
+    if services.settings.public_reads:
         return True
     if authorization:
         secret = bearer_secret(authorization.decode("latin-1"))
@@ -66,7 +65,7 @@ def _may_read(state: Any, headers: Iterable[tuple[bytes, bytes]]) -> bool:
         secret = api_key.decode("latin-1") if api_key else None
     if secret is None:
         return False
-    key = state.api_keys.known(secret)
+    key = services.api_keys.known(secret)
     return key is not None and key.role in READING_ROLES
 
 
@@ -103,11 +102,11 @@ def answered_before(view_name: str) -> Callable[[ASGIApp], ASGIApp]:
             if scope["type"] != ScopeType.HTTP or scope["method"] != "GET":
                 await app(scope, receive, send)
                 return
-            state = scope["litestar_app"].state
-            view: LiveView = state.views[view_name]
+            services = services_of(scope["litestar_app"])
+            view = services.views[view_name]
             question = ("answered", scope["path"], scope["query_string"])
             stamp = (view.generation, view.position)
-            if _may_read(state, scope["headers"]):
+            if _may_read(services, scope["headers"]):
                 given = view.memo(question)
                 if isinstance(given, _Answer) and given.stamp == stamp:
                     await send(

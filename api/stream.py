@@ -36,7 +36,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Litestar, get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -44,6 +44,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from api.auth import requires_reader
 from api.limits import Cost, costs
 from api.problems import ApiProblem, Documented, problem
+from api.services import services_of
 from application.summaries import event_summary
 from domain.events import DomainEvent
 from projections.runner import NOTIFY_CHANNEL
@@ -147,7 +148,7 @@ class LogTailer:
 
     def __init__(
         self,
-        store: EventStore,
+        store: NamedDependency[EventStore],
         database_url: str,
         *,
         page_events: int = PAGE_EVENTS,
@@ -244,7 +245,7 @@ class LogTailer:
 
 
 async def feed(
-    tailer: LogTailer, after: int, *, heartbeat_seconds: float = HEARTBEAT_SECONDS
+    tailer: NamedDependency[LogTailer], after: int, *, heartbeat_seconds: float = HEARTBEAT_SECONDS
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """Every event after position `after`, then each new one as it is recorded."""
     last = after
@@ -280,7 +281,7 @@ async def feed(
         tailer.unsubscribe(subscription)
 
 
-def end_streams_on_exit_signals(tailer: LogTailer) -> Callable[[], None]:
+def end_streams_on_exit_signals(tailer: NamedDependency[LogTailer]) -> Callable[[], None]:
     """End every stream as soon as the process is asked to stop (SIGINT, SIGTERM); returns
     what undoes this.
 
@@ -315,10 +316,9 @@ def end_streams_on_exit_signals(tailer: LogTailer) -> Callable[[], None]:
 
 @asynccontextmanager
 async def tail_log(app: Litestar) -> AsyncIterator[None]:
-    """The lifespan of this process's tailer (after `open_pool`: it needs `app.state.store`)."""
-    tailer = LogTailer(app.state.store, app.state.database_url)
+    """The lifespan of this process's tailer (made with the services, api/app.py)."""
+    tailer = services_of(app).tailer
     await tailer.start()
-    app.state.tailer = tailer
     stop = asyncio.Event()
     task = asyncio.create_task(tailer.run(stop))
     undo = end_streams_on_exit_signals(tailer)
@@ -418,7 +418,7 @@ Last-Event-ID: N`.
 )
 async def stream(
     *,
-    state: State,
+    tailer: NamedDependency[LogTailer],
     last_event_id: Annotated[
         str | None,
         HeaderParameter(
@@ -435,7 +435,6 @@ async def stream(
         ),
     ] = None,
 ) -> ServerSentEvent:
-    tailer: LogTailer = state.tailer
     head = await tailer.store.position()
     asked = _start_position(last_event_id, after)
     if asked is not None and asked[1] > head:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from api.live_views import LiveViews
+from api.services import services_of
 from api.settings import ApiSettings, LimitSettings
 from application.demo import load_demo
 from application.reports import ReportService
@@ -33,7 +34,7 @@ async def test_an_auditors_questions_stay_within_the_budget_and_the_live_read_st
     for _ in range(2):  # the first waits for the view to reach the head: given, not kept
         live = await client.get("/v1/holdings", params={"min_position": head})
         assert live.status_code == 200, live.text
-    views: LiveViews = client.app.state.views
+    views: LiveViews = services_of(client.app).views
     remembered = ("answered", "/v1/holdings", f"min_position={head}".encode())
     assert views["holdings"].memo(remembered) is not None
 

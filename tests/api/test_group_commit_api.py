@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 
 from api.app import create_app
+from api.services import services_of
 from api.settings import ApiSettings, LimitSettings
 from store.chain import verify_chain
 from store.database import Database
@@ -76,7 +77,7 @@ async def test_writes_sent_together_share_a_transaction_and_a_stale_one_alone_is
     reports = f"/v1/reports/{filed['report_id']}"
     first = await http.post(f"{reports}/disputes", json=DISPUTE, headers={"If-Match": "1"})
     assert first.status_code == 201
-    store: EventStore = app.state.store  # the app's, on the server's loop: figures only
+    store: EventStore = services_of(app).store  # the app's, on the server's loop: figures only
     groups_before = store.append_groups.groups
 
     # and the log locked for a while by another writer (a long import, say)

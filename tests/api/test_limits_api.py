@@ -15,7 +15,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from api.limits import Limits
+from api.services import limits_of
 from api.settings import ApiSettings, LimitSettings
 from application.demo import load_demo
 from application.reports import ReportService
@@ -188,7 +188,7 @@ async def test_a_full_queue_of_questions_about_the_past_is_503_and_live_reads_go
     await load_demo(ReportService(store))
     head = await store.position()
     held = HeldReplays(past_answer)
-    monkeypatch.setattr("api.reads.past_answer", held)
+    monkeypatch.setattr("api.answers.past_answer", held)
     app = _app(
         database_url,
         LimitSettings(
@@ -204,7 +204,7 @@ async def test_a_full_queue_of_questions_about_the_past_is_503_and_live_reads_go
             running = asyncio.create_task(http.get("/v1/holdings", params={"as_of": "2024-09-01"}))
             await _until(held.started.is_set)
             waiting = asyncio.create_task(http.get("/v1/damage", params={"as_of": "2024-10-01"}))
-            limits: Limits = app.state.limits
+            limits = limits_of(app)
             await _until(lambda: limits.past.admitted == 2)
 
             refused = await http.get("/v1/front", params={"as_of": "2024-11-01"})

@@ -8,6 +8,7 @@ import asyncio
 import asyncpg
 import msgspec
 
+from api.services import services_of
 from application.commands import FileReport, RetractReport
 from application.demo import demo_reports, load_demo
 from application.reports import ReportService
@@ -76,7 +77,7 @@ async def test_a_rebuild_switches_the_live_view_to_the_new_generation(
             break
     after = await _holdings(client, head)
     assert after == before
-    live = client.app.state.views["holdings"]
+    live = services_of(client.app).views["holdings"]
     for _ in range(200):
         if live.generation == generation.generation:
             break

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from api.services import services_of
 from application.commands import RetractReport
 from application.demo import demo_report_id, load_demo
 from application.reports import ReportService
@@ -80,7 +81,7 @@ async def test_the_api_holds_no_timeline_row_in_memory(
     head = await store.position()
     response = await client.get("/v1/timeline", params={"min_position": head, "limit": 200})
     assert len(response.json()["items"]) == 14
-    timeline = client.app.state.views["timeline"]
+    timeline = services_of(client.app).views["timeline"]
     assert timeline.position == head
     assert timeline.docs == {}
     assert await pool.fetchval("SELECT count(*) FROM view_rows WHERE view = 'timeline'") == 0
@@ -113,7 +114,7 @@ async def test_the_api_holds_only_the_rows_that_do_not_grow_with_the_log(
     # Then this process holds the rows of the views with a row per region, actor or
     # category, and none of those with a row per report or month: they were read from
     # PostgreSQL
-    views = client.app.state.views.views
+    views = services_of(client.app).views.views
     assert {name for name, view in views.items() if view.docs} == {
         "holdings",
         "damage",

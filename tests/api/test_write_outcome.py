@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
+from api.services import services_of
 from api.settings import ApiSettings
 from store.database import Database
 from store.event_store import EventStore
@@ -91,7 +92,7 @@ async def test_a_database_that_cannot_be_reached_still_says_nothing_was_written(
 ) -> None:
     # Given the database goes away: the pool's connections are gone and no new one connects
     proxy.call(proxy.stop_accepting_and_drop_all())
-    await client_via_proxy.app.state.pool.expire_connections()
+    await services_of(client_via_proxy.app).pool.expire_connections()
 
     # When a write comes, the append cannot even be sent
     refused = await client_via_proxy.post(

@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.services import services_of
 from api.write_examples import body
 from application.demo import demo_reports, load_demo
 from application.reports import ReportService
@@ -431,7 +432,7 @@ async def test_an_unreachable_database_is_a_503_and_reads_keep_answering_from_me
     head = await store.position()
     assert (await client.get("/v1/holdings", params={"min_position": head})).status_code == 200
     # The service's own pool goes away (the database is down, as far as the app can tell).
-    client.app.state.pool.terminate()
+    services_of(client.app).pool.terminate()
     write = await client.post("/v1/reports", json=_kursk_example_for_outage())
     assert write.status_code == 503
     assert write.headers["retry-after"] == "5"

@@ -1,12 +1,11 @@
-"""The histories as flat, chart-ready points: `GET /v1/{history}/points`.
+"""The histories as flat, chart-ready points (`GET /v1/{history}/points`).
 
 A history's row is one key and day with its points nested (`rows[].row.points[]`), each a
 quantity whose hedging lies in a nested object and whose source lies elsewhere: a chart
-wants one line per point. This answers the same page of the same history (the same
-parameters, the same question about the past, the same `limit` of days and `cursor`), each
-point flat: its series, date, value, low, high, unit, qualifier, what it measures, its
-report with source, relay and side, and the precision the source gave the occurrence (a
-day, a month, an interval).
+wants one line per point. `points_of` flattens a page of a history: each point with its
+series, date, value, low, high, unit, qualifier, what it measures, its report with source,
+relay and side, and the precision the source gave the occurrence (a day, a month, an
+interval).
 
 The report's source and precision are its timeline row's at the answer's own log position,
 folded from that report's events alone (projections/past_answers.py), so a point of the
@@ -16,45 +15,54 @@ past shows the report as it then stood.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Request, Response, get
-from litestar.datastructures import State
-from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from api.auth import requires_reader
-from api.csv_answers import HISTORIES
-from api.explain_pages import page_of
-from api.limits import Cost, costs
-from api.problems import Documented
-from api.read_cache import answered_before
-from api.reads import (
-    POSITION_HEADER,
-    VIEW_ERRORS,
-    AsOf,
-    AtPosition,
-    KnownAt,
-    MinPosition,
-    RowKey,
-    answer_view,
-    live_view,
-    memoized,
-    question,
-    row_key,
-)
-from api.row_pages import PageCursor, PageLimit, rows_limit
-from api.schemas import ANSWER_TYPES, SeriesPoint, SeriesPoints
 from domain.quantities import Quantity
 from projections.core import render
 from projections.forces import ForcesHistory
 from projections.front import FrontSeries
 from projections.holdings import HoldingSeries
-from projections.past_answers import at_or_under, folded_reports
+from projections.past_answers import folded_reports
+from projections.read_side.shapes import ANSWER_TYPES
 from projections.registry import VIEWS
 from projections.timeline import TimelineRow
+
+
+class SeriesPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """One point of a history, flat: a line of a chart's table."""
+
+    series: str  # the history's key without its day: kursk-oblast/ukraine
+    place: str  # the region, theatre or direction
+    actor: str
+    date: str
+    measure: str  # current or peak (holdings), strength or deployment (forces), rate (front)
+    value: float | None
+    low: float | None
+    high: float | None
+    unit: str
+    qualifier: str
+    verification: str
+    report_id: UUID
+    source: str | None
+    outlet: str | None
+    side: str | None
+    precision: str | None  # of the occurrence: instant, day, month or interval
+
+
+class SeriesPoints(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of a history's points: its days (`limit` of them at most, in key order) and
+    where the next page starts (`next_cursor`, null on the last one)."""
+
+    view: str
+    known_at: str | None
+    position: int
+    as_of: str | None
+    points: tuple[SeriesPoint, ...]
+    limit: int
+    next_cursor: str | None
 
 
 class _Drawn(msgspec.Struct, frozen=True):
@@ -111,7 +119,9 @@ def _figure(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
-async def points_of(pool: asyncpg.Pool, name: str, series_page: bytes, position: int) -> Any:
+async def points_of(
+    pool: asyncpg.Pool, name: str, series_page: bytes, position: int
+) -> SeriesPoints:
     """The flat points of a page of the history `name` (its JSON, at `position`)."""
     page = msgspec.json.decode(series_page, type=ANSWER_TYPES[name])
     drawn = [point for entry in page.rows for point in _drawn(entry.key, entry.row)]  # type: ignore[attr-defined]
@@ -153,75 +163,3 @@ async def points_of(pool: asyncpg.Pool, name: str, series_page: bytes, position:
 def _precision(report: TimelineRow) -> str:
     tag = msgspec.to_builtins(report.occurred).get("precision")
     return str(tag)
-
-
-class _AnyWillDo(Exception):
-    def __init__(self, response: Response[bytes]) -> None:
-        super().__init__()
-        self.response = response
-
-
-def _points_route(name: str) -> Any:
-    title = "".join(part.title() for part in name.split("-"))
-
-    @get(
-        f"/{name}/points",
-        operation_id=f"get{title}Points",
-        summary=f"The {name} as flat points for charts, a page of days at a time",
-        description=f"Every point of /v1/{name} (the same parameters and pages: `limit` "
-        "days, `cursor`), one flat object each: series, place, actor, date, measure, value, "
-        "low, high, unit, qualifier, verification, report, source, outlet, side, and the "
-        "precision of the occurrence. As CSV with `Accept: text/csv` or "
-        f"/v1/{name}/points.csv.",
-        tags=["views"],
-        guards=[requires_reader],
-        opt=costs(Cost.VERSIONED_PAST),
-        middleware=[answered_before(name)],
-        responses={200: Documented(SeriesPoints, description="A page of points"), **VIEW_ERRORS},
-        name=f"points-{name}",
-    )
-    async def read_points(
-        *,
-        request: Request[Any, Any, Any],
-        state: State,
-        known_at: KnownAt = None,
-        position: AtPosition = None,
-        as_of: AsOf = None,
-        min_position: MinPosition = None,
-        key: RowKey = None,
-        limit: PageLimit = None,
-        cursor: PageCursor = None,
-    ) -> Response[bytes]:
-        asked = question(known_at, position, as_of)
-        wanted = None if key is None else row_key(key)
-        rows_page = page_of(rows_limit(limit), cursor)
-        view = await live_view(state, name, min_position)
-
-        async def answer() -> tuple[msgspec.Struct, int]:
-            # The history's own page, as its route answers it (and remembers it).
-            series = await answer_view(
-                request,
-                state,
-                name,
-                asked,
-                min_position=min_position,
-                pick=None if wanted is None else at_or_under(wanted),
-                under=wanted,
-                memo_key=None if wanted is None else ("key", wanted),
-                rows_page=rows_page,
-            )
-            if series.status_code == HTTP_304_NOT_MODIFIED:  # If-None-Match: * (any answer)
-                raise _AnyWillDo(series)
-            at = int(series.headers[POSITION_HEADER])
-            points = await points_of(state.read_pool, name, series.content, at)
-            return points, at
-
-        try:
-            return await memoized(request, view, ("points", asked, wanted, rows_page), answer)
-        except _AnyWillDo as given:
-            return given.response
-
-    return read_points
-
-
-POINTS_ROUTES = [_points_route(name) for name in HISTORIES]

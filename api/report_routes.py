@@ -1,0 +1,77 @@
+"""The reports themselves: `GET /v1/reports/{report_id}` (a report as it stands, with its
+whole history) for readers, and the writes for editors: filing (api/filing.py) and the
+life-cycle steps after it (api/life_cycle.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Response, Router, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from api.answers import VIEW_ERRORS, respond
+from api.auth import requires_editor, requires_reader
+from api.bodies import requires_declared_body
+from api.filing import FILING_ROUTES
+from api.life_cycle import LIFE_CYCLE_ROUTES
+from api.live_views import Encoded
+from api.problems import Documented, problem
+from api.schemas import HistoryEntry, ReportAnswer
+from application.reports import ReportService
+from store.event_store import EventStore
+
+_canonical = msgspec.json.Encoder(order="sorted")
+
+
+@get(
+    "/reports/{report_id:uuid}",
+    operation_id="getReport",
+    summary="A report as it stands now, with its full event history",
+    description="The report's `version` is what If-Match takes on its life-cycle routes; the "
+    "ETag is the version too.",
+    guards=[requires_reader],
+    responses={
+        200: Documented(ReportAnswer, description="The report"),
+        404: problem("No report has this id"),
+        **VIEW_ERRORS,
+    },
+)
+async def report(
+    request: Request[Any, Any, Any], store: NamedDependency[EventStore], report_id: FromPath[UUID]
+) -> Response[bytes]:
+    history = await ReportService(store).history(report_id)
+    position = history.events[-1].position
+    body = _canonical.encode(
+        ReportAnswer(
+            report=history.report,
+            position=position,
+            history=tuple(
+                HistoryEntry(
+                    position=recorded.position,
+                    recorded_at=recorded.recorded_at,
+                    type=recorded.event.stored_name,
+                    version=recorded.event.originator_version,
+                    event=recorded.event,  # type: ignore[arg-type]
+                )
+                for recorded in history.events
+            ),
+        )
+    )
+    return respond(request, Encoded(body, f'"{history.report.version}"'), position)
+
+
+REPORT_ROUTES = Router(
+    path="/",
+    tags=["reports"],
+    route_handlers=[
+        report,
+        Router(
+            path="/",
+            guards=[requires_editor, requires_declared_body],
+            route_handlers=[*FILING_ROUTES, *LIFE_CYCLE_ROUTES],
+        ),
+    ],
+)

@@ -1,0 +1,93 @@
+"""This process's services, made once when the app starts, and the one place that knows what
+the app's `state` holds: `limits` and `metrics` from the app's creation (the edge and the
+limits' middleware count every request, api/edge.py), `services` once the app has started
+(api/app.py's lifespan). Handlers are given what they need by name (api/dependencies.py);
+guards and middleware ask here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from litestar.datastructures import State
+
+if TYPE_CHECKING:  # the services' own modules reach this one through their guards
+    import asyncpg
+    from litestar import Litestar
+
+    from api.answers import ReadSide
+    from api.auth import KeyCache
+    from api.limits import Limits
+    from api.live_views import LiveViews
+    from api.metrics import ServiceMetrics
+    from api.settings import ApiSettings
+    from api.stream import LogTailer
+    from store.event_store import EventStore
+
+
+class Services:
+    """What the handlers of this process share.
+
+    A plain class, not a dataclass: litestar checks each value it injects against its type,
+    and a plain class is checked by `isinstance` alone (a dataclass's fields would be
+    inspected, and the settings' networks are a union msgspec cannot check)."""
+
+    __slots__ = (
+        "api_keys",
+        "database_url",
+        "pool",
+        "read_pool",
+        "reads",
+        "settings",
+        "store",
+        "tailer",
+        "views",
+    )
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        read_pool: asyncpg.Pool,
+        store: EventStore,
+        reads: ReadSide,
+        views: LiveViews,
+        api_keys: KeyCache,
+        tailer: LogTailer,
+        settings: ApiSettings,
+        database_url: str,
+    ) -> None:
+        self.pool = pool  # the primary's: writes, the log, keys, status, LISTEN
+        self.read_pool = read_pool  # reads: a standby's (TIMELINE_READ_DATABASE_URL), else pool
+        self.store = store  # the log on the primary, its appends metered
+        self.reads = reads
+        self.views = views
+        self.api_keys = api_keys
+        self.tailer = tailer
+        self.settings = settings
+        self.database_url = database_url
+
+
+def initial_state(limits: Limits, metrics: ServiceMetrics) -> State:
+    return State({"limits": limits, "metrics": metrics})
+
+
+def start_services(app: Litestar, services: Services) -> None:
+    app.state.services = services
+
+
+def services_of(app: Litestar) -> Services:
+    return cast(Services, app.state.services)
+
+
+def limits_of(app: Litestar) -> Limits:
+    return cast("Limits", app.state.limits)
+
+
+def metrics_of(app: Litestar) -> ServiceMetrics:
+    return cast("ServiceMetrics", app.state.metrics)
+
+
+def state_services(state: State | Any) -> Services:
+    """The services from a handler's `state` (what api/dependencies.py provides from)."""
+    return cast(Services, state.services)
