@@ -47,6 +47,7 @@ import msgspec
 
 from api.answer_cache import AnswerCache, Memo
 from projections.persistence import VIEWS_CHANNEL
+from projections.read_side.view_rows import all_rows, changed_rows, rows_in_range, serving
 from projections.registry import ROW_TYPES, VIEWS
 from store.backoff import Backoff
 
@@ -56,25 +57,8 @@ POLL_SECONDS = 1.0
 CATCHING_UP_SECONDS = 0.01
 CATCHING_UP_TRIES = 20
 
-SERVING = """
-SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
-"""
-ALL_ROWS = "SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2"
-# The rows whose key is $3 or lies under it ("kursk-oblast/ukraine" and its days), or all.
-ROWS_UNDER = """
-SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2
-    AND key >= $3 AND key > $4 AND key < $5
-    AND ($6::text IS NULL OR key = $6 OR starts_with(key, $6 || '/'))
-ORDER BY key LIMIT $7
-"""
-# Bounds of ROWS_UNDER's key range where the question sets none (keys are never empty, and
-# none begins with the last code point): keys compare by code point (migration 0015).
-_FIRST_KEY, _PAST_LAST_KEY = "", "\U0010ffff"
 # The views this process holds the rows of: a row per region, actor or category each.
 HELD = frozenset({"holdings", "damage", "forces", "front"})
-CHANGED_ROWS = """
-SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2 AND position > $3
-"""
 
 _canonical = msgspec.json.Encoder(order="sorted")
 
@@ -317,18 +301,18 @@ class LiveViews:
                 self._pool.acquire() as connection,
                 connection.transaction(isolation="repeatable_read", readonly=True),
             ):
-                serving = await connection.fetchrow(SERVING, name)
-                generation, position = (0, 0) if serving is None else tuple(serving)
+                generation, position = await serving(connection, name) or (0, 0)
                 if not view.holds_rows:
                     if (generation, position) == (view.generation, view.position):
                         continue
                     view.replace_all(generation, position, ())
                 elif full or generation != view.generation:
-                    rows = await connection.fetch(ALL_ROWS, name, generation)
-                    view.replace_all(generation, position, ((r[0], r[1]) for r in rows))
+                    view.replace_all(
+                        generation, position, await all_rows(connection, name, generation)
+                    )
                 elif position != view.position:
-                    rows = await connection.fetch(CHANGED_ROWS, name, generation, view.position)
-                    view.update(position, ((r[0], r[1]) for r in rows))
+                    since = view.position
+                    view.update(position, await changed_rows(connection, name, generation, since))
                 else:
                     continue
             moved = True
@@ -348,24 +332,6 @@ async def rows_in_table(
     """The serving rows of a view this process does not hold whose key is `under` or lies
     under it (None: every row), after the key `after` and `limit` of them at most,
     as canonical JSON in key order, and the position they stand at (at or after the one this
-    process has seen): one snapshot of PostgreSQL, one range of the rows' index."""
-    async with (
-        pool.acquire() as connection,
-        connection.transaction(isolation="repeatable_read", readonly=True),
-    ):
-        serving = await connection.fetchrow(SERVING, view.name)
-        if serving is None:
-            return [], 0
-        generation, position = serving
-        rows = await connection.fetch(
-            ROWS_UNDER,
-            view.name,
-            generation,
-            _FIRST_KEY if under is None else under,
-            _FIRST_KEY if after is None else after,
-            # "/" is followed by "0": a key under `under` sorts before `under` + "0"
-            _PAST_LAST_KEY if under is None else under + "0",
-            under,
-            limit,
-        )
+    process has seen)."""
+    rows, position = await rows_in_range(pool, view.name, under, after=after, limit=limit)
     return [(key, view.canonical(doc)) for key, doc in rows], position

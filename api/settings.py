@@ -98,7 +98,6 @@ class ApiSettings:
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     # How long a read with ?min_position=N waits for the views to reach N, at most.
-    max_wait_seconds: float = 10.0
     default_wait_seconds: float = 5.0
     limits: LimitSettings = field(default_factory=LimitSettings)
     # What the answers this process remembers may weigh in all (api/answer_cache.py).
@@ -108,7 +107,6 @@ class ApiSettings:
         default_factory=lambda: networks(DEFAULT_METRICS_ALLOW)
     )
     ready_max_lag: int = DEFAULT_READY_MAX_LAG  # events a view may be behind and still ready
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls) -> ApiSettings:
