@@ -72,8 +72,6 @@ from projections.history import indexed, one_report_per_key
 from projections.past_answers import at_or_under, past_answer
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, ReplayAnswer, answer_of, encode_answer
-from projections.strikes import StrikeRow
-from projections.timeline import TimelineRow
 from projections.timeline_pages import (
     REGION_GROUPS_AT,
     SOURCE_GROUPS_AT,
@@ -87,6 +85,8 @@ from projections.timeline_pages import (
     source_groups_in,
     source_groups_of,
 )
+from projections.views.strikes import StrikeRow
+from projections.views.timeline import TimelineRow
 from store.event_store import MAX_POSITION
 
 POSITION_HEADER = "X-Timeline-Position"

@@ -15,7 +15,7 @@ import msgspec
 from domain.events import ReportEvent
 from domain.report import Report
 from projections.registry import ROW_TYPES
-from projections.timeline import TimelineRow
+from projections.views.timeline import TimelineRow
 
 
 def _answer_type(view: str) -> type[msgspec.Struct]:

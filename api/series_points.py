@@ -49,12 +49,12 @@ from api.row_pages import PageCursor, PageLimit, rows_limit
 from api.schemas import ANSWER_TYPES, SeriesPoint, SeriesPoints
 from domain.quantities import Quantity
 from projections.core import render
-from projections.forces import ForcesHistory
-from projections.front import FrontSeries
-from projections.holdings import HoldingSeries
 from projections.past_answers import at_or_under, folded_reports
 from projections.registry import VIEWS
-from projections.timeline import TimelineRow
+from projections.views.forces import ForcesHistory
+from projections.views.front import FrontSeries
+from projections.views.holdings import HoldingSeries
+from projections.views.timeline import TimelineRow
 
 
 class _Drawn(msgspec.Struct, frozen=True):

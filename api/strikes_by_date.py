@@ -51,8 +51,8 @@ from api.schemas import ANSWER_TYPES
 from projections.core import iso, render
 from projections.past_answers import folded_reports, serving_cut
 from projections.replay import as_asked, check_question, valid_time
-from projections.strikes import StrikeRow
 from projections.timeline_entries import order_of
+from projections.views.strikes import StrikeRow
 
 _canonical = msgspec.json.Encoder(order="sorted")
 _FIRST = (datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), -1)

@@ -33,9 +33,9 @@ from projections.explain import (
     explain_rows,
     page_keys,
 )
-from projections.holdings import HoldingsView
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, valid_time
+from projections.views.holdings import HoldingsView
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import PRESIDENT_ZELENSKIY
 

@@ -22,7 +22,7 @@ from domain.quantities import Unit, about
 from domain.report import Report, correct, corroborate, dispute, file_report, project_report
 from domain.report import retract as retract_report
 from projections.core import fold, render_all
-from projections.forces import (
+from projections.views.forces import (
     ForcesHistory,
     ForcesHistoryView,
     ForcesRow,

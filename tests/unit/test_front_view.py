@@ -20,7 +20,7 @@ from domain.occurrence import Day
 from domain.quantities import Qualifier, Quantity, Unit, about, between
 from domain.report import Report, correct, dispute, file_report, project_report, retract
 from projections.core import fold, render_all
-from projections.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
+from projections.views.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import (
     GENERAL_STAFF_VIA_REUTERS,

@@ -21,7 +21,7 @@ from domain.occurrence import Day
 from domain.quantities import Unit, exactly
 from domain.report import Report, correct, dispute, file_report, project_report, retract
 from projections.core import fold, render_all
-from projections.strikes import StrikeRow, StrikesView
+from projections.views.strikes import StrikeRow, StrikesView
 from tests.projection_support import demo_events, recorded
 
 VIEW = StrikesView()
