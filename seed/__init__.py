@@ -1,0 +1,1 @@
+"""Seed data: the news report the project grew from, as reports to file."""
