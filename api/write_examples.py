@@ -22,12 +22,7 @@ from application.commands import (
 from domain.attribution import Attribution, Side
 from domain.claims import Extent, TerritoryControl
 from domain.quantities import Unit, about
-from seed.kursk_article import (
-    GENERAL_STAFF_VIA_REUTERS,
-    KURSK,
-    DemoReport,
-    demo_reports,
-)
+from seed.kursk_article import GENERAL_STAFF_VIA_REUTERS, KURSK, DemoReport, demo_reports
 
 # The example every reader sees first: "Now we control approximately 800 square kilometres."
 FIRST_EXAMPLE = "kursk-current-holding"

@@ -15,6 +15,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import ApiSettings
+from application.demo import load_demo
 from application.reports import ReportService
 from application.summaries import event_summary
 from cli import logs, servers
@@ -26,7 +27,6 @@ from projections.replay import encode_answer
 from projections.replay import replay as replay_view
 from projections.status import view_statuses
 from projections.workers import run_views
-from seed.kursk_article import load_demo
 from store import migrate as migrations
 from store import roles
 from store.database import Database, DatabaseUnavailable, create_pool, resolve_database

@@ -1,6 +1,6 @@
-"""The demo: every claim of the seed article (Reuters with DPA, Saturday 23 November 2024,
-"Russia retaking Kursk area seized by Ukraine") as a report, and a loader that can be run
-any number of times.
+"""Every claim of the seed article (Reuters with DPA, Saturday 23 November 2024, "Russia
+retaking Kursk area seized by Ukraine") as a report under a fixed id, with the life-cycle
+steps the article supports: data, which `application.demo.load_demo` files.
 
 Attribution follows the article sentence by sentence. Figures given by the unnamed source on
 Ukraine's General Staff are that source's, relayed by Reuters, which "could not independently
@@ -20,7 +20,6 @@ from datetime import date, timedelta
 from uuid import UUID, uuid5
 
 from application.commands import CorroborateReport, FileReport, LifeCycleCommand
-from application.reports import ReportNotFound, ReportService
 from domain.attribution import Attribution, Caveat, Side, Stance
 from domain.claims import (
     Claim,
@@ -39,7 +38,6 @@ from domain.claims import (
 )
 from domain.occurrence import Day, Interval, Month, Occurrence
 from domain.quantities import Qualifier, Quantity, Unit, about, between, exactly
-from store.event_store import AppendResult
 
 ARTICLE_DATE = date(2024, 11, 23)  # a Saturday
 
@@ -382,26 +380,3 @@ def _ports() -> list[DemoReport]:
 def demo_reports() -> list[DemoReport]:
     """Every claim of the seed article, in the order the loader files them."""
     return [*_kursk(), *_fronts(), *_ports()]
-
-
-def _added(result: AppendResult) -> int:
-    return 0 if result.replayed else len(result.events)
-
-
-async def load_demo(service: ReportService) -> int:
-    """File the demo reports and their follow-ups that are not yet recorded; return how
-    many events were added (0 when the demo is already loaded).
-
-    Every write carries an idempotency key naming its place in the demo, so a run that died
-    half-way is completed by the next one, and two runs at once write each event once.
-    """
-    added = 0
-    for demo in demo_reports():
-        try:
-            await service.get(demo.report_id)
-        except ReportNotFound:
-            added += _added(await service.file(demo.filing, idempotency_key=f"demo:{demo.slug}"))
-        for index, command in enumerate(demo.follow_ups, start=1):
-            key = f"demo:{demo.slug}:{index}"
-            added += _added(await service.apply(demo.report_id, command, idempotency_key=key))
-    return added

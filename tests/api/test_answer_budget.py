@@ -9,9 +9,9 @@ import pytest
 
 from api.live_views import LiveViews
 from api.settings import ApiSettings, LimitSettings
+from application.demo import load_demo
 from application.reports import ReportService
 from projections.registry import VIEWS
-from seed.kursk_article import load_demo
 from store.event_store import EventStore
 from tests.api.conftest import Client
 

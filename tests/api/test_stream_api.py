@@ -20,8 +20,8 @@ import pytest
 from api.app import create_app
 from api.settings import ApiSettings
 from api.stream import EXAMPLE, LogTailer, feed
+from application.demo import load_demo
 from application.reports import ReportService
-from seed.kursk_article import load_demo
 from store.database import Database
 from store.event_store import EventStore
 from tests.api.conftest import Keys

@@ -7,8 +7,9 @@ import asyncpg
 import pytest
 
 from application.commands import RetractReport
+from application.demo import load_demo
 from application.reports import ReportService
-from seed.kursk_article import demo_report_id, load_demo
+from seed.kursk_article import demo_report_id
 from store.event_store import EventStore
 from tests.api.conftest import Client
 

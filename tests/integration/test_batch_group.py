@@ -12,6 +12,7 @@ from typing import ClassVar
 import asyncpg
 import msgspec
 
+from application.demo import load_demo
 from application.reports import ReportService
 from bench.rebuild import load_log
 from projections import quarantine
@@ -20,7 +21,6 @@ from projections.core import Tracked, View, fold, render_all
 from projections.persistence import Generation, read_rows, row_store
 from projections.registry import VIEWS
 from projections.views.holdings import Holding, HoldingsView
-from seed.kursk_article import load_demo
 from store.event_store import EventStore
 from tests.following import follow_to_head
 

@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 import pytest
 
+from application.demo import load_demo
 from application.reports import ReportService
 from bench.rebuild import load_log
 from projections import timeline_pages
@@ -36,7 +37,6 @@ from projections.timeline_pages import (
     source_groups_of,
 )
 from projections.views.timeline import TimelineRow
-from seed.kursk_article import load_demo
 from store.event_store import EventStore
 from tests.following import follow_to_head
 

@@ -13,6 +13,7 @@ import asyncpg
 import msgspec
 import pytest
 
+from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import Claim
 from domain.report import Report
@@ -25,7 +26,6 @@ from projections.replay import replay
 from projections.runner import ProjectionRunner
 from projections.status import view_statuses
 from projections.workers import run_views
-from seed.kursk_article import load_demo
 from store.event_store import EventStore, LogEntry
 from tests.poison import (
     append_raw,

@@ -18,6 +18,7 @@ import asyncpg
 import msgspec
 import pytest
 
+from application.demo import load_demo
 from application.reports import ReportService
 from bench.rebuild import load_log
 from domain.claims import Claim
@@ -29,7 +30,6 @@ from projections.persistence import Generation, read_rows
 from projections.rebuild import REBUILD_LOCK_NAMESPACE, RebuildInProgress, rebuild, rebuild_views
 from projections.registry import VIEWS
 from projections.runner import ProjectionRunner
-from seed.kursk_article import load_demo
 from store.event_store import EventStore
 from tests.seed_values import berdiansk_strike, filed, kursk_held_now
 
