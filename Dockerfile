@@ -11,6 +11,7 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY domain domain
 COPY store store
 COPY application application
+COPY seed seed
 COPY projections projections
 COPY api api
 COPY cli cli

@@ -13,7 +13,7 @@ import msgspec
 
 from domain.events import ReportEvent
 from domain.report import Report
-from projections.timeline import TimelineRow
+from projections.views.timeline import TimelineRow
 
 
 class TimelinePage(msgspec.Struct, frozen=True, kw_only=True):

@@ -28,8 +28,8 @@ from projections.read_side.shapes import ANSWER_TYPES
 from projections.read_side.strike_features import StrikeFeatures, strike_features
 from projections.read_side.strikes_in_time import Order, in_time_order, walked
 from projections.replay import as_asked
-from projections.strikes import StrikeRow
 from projections.timeline_entries import order_of
+from projections.views.strikes import StrikeRow
 
 _canonical = msgspec.json.Encoder(order="sorted")
 

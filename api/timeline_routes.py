@@ -35,7 +35,6 @@ from projections.read_side.sources_and_regions import (
     summed_sources,
 )
 from projections.replay import InvalidReplayQuestion
-from projections.timeline import TimelineRow
 from projections.timeline_pages import (
     REGION_GROUPS_AT,
     SOURCE_GROUPS_AT,
@@ -47,6 +46,7 @@ from projections.timeline_pages import (
     source_groups_in,
     source_groups_of,
 )
+from projections.views.timeline import TimelineRow
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50

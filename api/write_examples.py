@@ -1,5 +1,5 @@
 """Request-body examples for the OpenAPI document, taken from the seed article (Reuters,
-23 November 2024) through `application.demo`, so the documented bodies are the reports the
+23 November 2024) through `seed.kursk_article`, so the documented bodies are the reports the
 demo files and cannot drift from the model: every one is built from typed commands.
 
 The article records corroborations but no dispute, denial, correction or retraction; those
@@ -19,15 +19,10 @@ from application.commands import (
     FileReport,
     RetractReport,
 )
-from application.demo import (
-    GENERAL_STAFF_VIA_REUTERS,
-    KURSK,
-    DemoReport,
-    demo_reports,
-)
 from domain.attribution import Attribution, Side
 from domain.claims import Extent, TerritoryControl
 from domain.quantities import Unit, about
+from seed.kursk_article import GENERAL_STAFF_VIA_REUTERS, KURSK, DemoReport, demo_reports
 
 # The example every reader sees first: "Now we control approximately 800 square kilometres."
 FIRST_EXAMPLE = "kursk-current-holding"

@@ -19,7 +19,7 @@ from projections.explain import (
     encode_explanation,
 )
 from projections.explain import explain as explain_view
-from projections.figures import Figure
+from projections.views.figures import Figure
 from store.database import create_pool, resolve_database
 
 # Who a reader looks at first: the reports behind the figures, then the ones they replaced.

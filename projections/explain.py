@@ -2,7 +2,7 @@
 
 An explanation is read off the view's own output, never recomputed: each row is rendered by
 the view, and the report ids in its `Source` fields say which reports its figures come from
-(`projections.figures`). Every report feeding the row (`core.feeding`, the very list
+(`projections.views.figures`). Every report feeding the row (`core.feeding`, the very list
 `render` was handed) is then placed by role:
 
 - `current`: behind the figure the row leads with (holdings: the current area, or the peak
@@ -53,7 +53,6 @@ from application.summaries import claim_text, event_summary
 from domain.attribution import Provenance, Side, Verification
 from domain.events import ReportFiled
 from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
-from projections.figures import Figure, RowReading, read_row
 from projections.history import keeps_versions, one_report_per_key
 from projections.past_answers import (
     Snapshot,
@@ -76,6 +75,7 @@ from projections.replay import (
     known_by,
     valid_time,
 )
+from projections.views.figures import Figure, RowReading, read_row
 from store.event_store import MAX_POSITION, EventStore, LogEntry, UnreadableEvent
 from store.mapper import stored_topic
 

@@ -34,8 +34,8 @@ from projections.history import (
     write_history,
 )
 from projections.registry import VIEWS
-from projections.timeline import TimelineView
 from projections.timeline_entries import TIMELINE_ENTRIES, delete_superseded_generation
+from projections.views.timeline import TimelineView
 
 _encoder = msgspec.json.Encoder()
 

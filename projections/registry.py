@@ -5,12 +5,12 @@ from __future__ import annotations
 import msgspec
 
 from projections.core import View
-from projections.damage import DamageRow, DamageView
-from projections.forces import ForcesHistory, ForcesHistoryView, ForcesRow, ForcesView
-from projections.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
-from projections.holdings import Holding, HoldingSeries, HoldingsSeriesView, HoldingsView
-from projections.strikes import StrikeRow, StrikesView
-from projections.timeline import TimelineRow, TimelineView
+from projections.views.damage import DamageRow, DamageView
+from projections.views.forces import ForcesHistory, ForcesHistoryView, ForcesRow, ForcesView
+from projections.views.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
+from projections.views.holdings import Holding, HoldingSeries, HoldingsSeriesView, HoldingsView
+from projections.views.strikes import StrikeRow, StrikesView
+from projections.views.timeline import TimelineRow, TimelineView
 
 VIEWS: dict[str, View] = {
     view.name: view

@@ -24,7 +24,7 @@ import msgspec
 from domain.attribution import Side, Verification
 from domain.occurrence import Day, Month, Occurrence
 from projections.copy_text import NULL, array_field, array_literal, text_field
-from projections.timeline import TimelineRow, rememberable
+from projections.views.timeline import TimelineRow, rememberable
 
 if TYPE_CHECKING:
     from projections.persistence import Generation

@@ -36,7 +36,6 @@ import msgspec
 
 from domain.attribution import Verification
 from projections.core import slug
-from projections.timeline import TimelineRow, TimelineView, timeline_matches
 from projections.timeline_entries import (
     COLUMNS,
     LONG_SPAN,
@@ -48,6 +47,7 @@ from projections.timeline_entries import (
     order_of,
     tags_of,
 )
+from projections.views.timeline import TimelineRow, TimelineView, timeline_matches
 
 SERVING = """
 SELECT generation, position, set_config('plan_cache_mode', 'force_custom_plan', true)

@@ -1,5 +1,17 @@
 """The event store on asyncpg: append with optimistic concurrency and idempotency keys,
-read one report's events, read the global log in pages (up to a position, for replays)."""
+read one report's events, read the global log in pages (up to a position, for replays).
+
+Where its SQL lives. The reads are the statements below, on `timeline_events` (the
+eventsourcing library's table with our recorded-at column: migrations/versions/0001_event_store.py,
+its chain hash from 0004_audit_chain.py). Every append goes through store/group_commit.py to
+one of two PL/pgSQL functions that exist only in migrations: `timeline_append`
+(migrations/versions/0008_idempotency_scope.py; run with its owner's rights since
+0009_least_privilege.py), which checks versions and the idempotency key, takes the log's
+EXCLUSIVE lock, links the chain, inserts and NOTIFYs; and `timeline_append_group`
+(migrations/versions/0017_group_append.py), which runs it for many appends in one
+transaction. A migration that replaces either function names itself here:
+tests/unit/test_store_sql_pointers.py fails while a pointer names an older definition.
+"""
 
 from __future__ import annotations
 
@@ -72,7 +84,7 @@ class VersionConflict(StoreError):
         self.actual = actual
 
 
-# timeline_append's refusal of a key used before with other content (migration 0004).
+# timeline_append's refusal of a key used before with other content (since migration 0004).
 TL422 = "TL422"
 
 

@@ -3,8 +3,8 @@
 Every append of an EventStore goes through its GroupCommitter. An append that arrives when no
 group is in the database is sent at once, alone: nothing waits on a timer. Appends that
 arrive while a group is in the database wait for it; then they go together, up to
-`max_group` of them in one call of `timeline_append_group` (migration 0016): one lock, one
-transaction, one commit for all of them. In that call each append keeps its own checks (its
+`max_group` of them in one call of `timeline_append_group`: one lock, one transaction, one
+commit for all of them. In that call each append keeps its own checks (its
 idempotency key, its versions) and its own answer: a refused append is undone alone and the
 others commit. Positions follow the order the appends arrived in.
 
@@ -13,6 +13,11 @@ its refusal, or the group's failure. A group the database refuses as a whole (an
 is not one append's refusal) has written nothing, so each of its appends is tried again
 alone, and the error reaches only the one that causes it. A group whose connection is lost
 once sent may have committed: each of its appends is told so (CallLost), and none is retried.
+
+The two functions called here exist only in migrations: `timeline_append`
+(migrations/versions/0008_idempotency_scope.py) and `timeline_append_group`
+(migrations/versions/0017_group_append.py). A migration that replaces either names itself
+here: tests/unit/test_store_sql_pointers.py fails while a pointer names an older definition.
 """
 
 from __future__ import annotations

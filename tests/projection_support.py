@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from application.demo import demo_reports
 from application.reports import decide, decide_filing
 from domain.events import DomainEvent
 from domain.report import evolve
+from seed.kursk_article import demo_reports
 from store.event_store import RecordedEvent
 
 # When the demo was "recorded" in these tests: the evening of the article's day.

@@ -8,8 +8,8 @@ from __future__ import annotations
 import bisect
 
 from projections.replay import ReplayAnswer
-from projections.timeline import TimelineRow
 from projections.timeline_pages import TimelineFilter
+from projections.views.timeline import TimelineRow
 
 
 def replayed_page(

@@ -22,13 +22,13 @@ import msgspec
 
 from domain.quantities import Quantity
 from projections.core import render
-from projections.forces import ForcesHistory
-from projections.front import FrontSeries
-from projections.holdings import HoldingSeries
 from projections.past_answers import folded_reports
 from projections.read_side.shapes import ANSWER_TYPES
 from projections.registry import VIEWS
-from projections.timeline import TimelineRow
+from projections.views.forces import ForcesHistory
+from projections.views.front import FrontSeries
+from projections.views.holdings import HoldingSeries
+from projections.views.timeline import TimelineRow
 
 
 class SeriesPoint(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from projections.strikes import StrikeRow
+from projections.views.strikes import StrikeRow
 
 
 class PointGeometry(msgspec.Struct, frozen=True):

@@ -22,7 +22,7 @@ import msgspec
 from projections.core import render
 from projections.past_answers import folded_reports, serving_cut
 from projections.replay import ReplayAnswer, check_question, valid_time
-from projections.strikes import StrikeRow
+from projections.views.strikes import StrikeRow
 
 FIRST = (datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), -1)
 LAST = (datetime.max.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC), 2**62)

@@ -19,7 +19,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.write_examples import body
-from application.demo import demo_reports
+from seed.kursk_article import demo_reports
 from store.event_store import EventStore
 from tests.api.conftest import Keys
 

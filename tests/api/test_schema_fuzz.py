@@ -34,8 +34,9 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from api.settings import ApiSettings, LimitSettings
-from application.demo import demo_report_id, load_demo
+from application.demo import load_demo
 from application.reports import ReportService
+from seed.kursk_article import demo_report_id
 from store.api_keys import Role, create_key
 from store.database import Database
 from store.event_store import EventStore

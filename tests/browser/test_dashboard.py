@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, expect
 
-from application.demo import demo_report_id
+from seed.kursk_article import demo_report_id
 from tests.browser.conftest import Service, Visit, visit
 
 KURSK = '#territory [data-key="kursk-oblast/ukraine"]'

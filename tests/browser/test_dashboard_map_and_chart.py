@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from application.demo import demo_report_id
+from seed.kursk_article import demo_report_id
 from tests.browser.conftest import Service
 from tests.browser.test_dashboard import KURSK, opened
 

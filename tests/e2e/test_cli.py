@@ -12,9 +12,9 @@ import asyncpg
 import msgspec
 import pytest
 
-from application.demo import demo_reports
 from application.reports import ReportService
 from projections.registry import VIEWS
+from seed.kursk_article import demo_reports
 from store.event_store import EventStore
 from store.settings import with_database
 from tests.e2e.conftest import TIMELINE, RunTimeline, timeline_env

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from application.demo import demo_report_id
+from seed.kursk_article import demo_report_id
 from store.event_store import EventStore
 from tests.e2e.conftest import RunTimeline
 

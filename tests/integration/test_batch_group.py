@@ -18,9 +18,9 @@ from bench.rebuild import load_log
 from projections import quarantine
 from projections.batch_group import BatchGroup
 from projections.core import Tracked, View, fold, render_all
-from projections.holdings import Holding, HoldingsView
 from projections.persistence import Generation, read_rows, row_store
 from projections.registry import VIEWS
+from projections.views.holdings import Holding, HoldingsView
 from store.event_store import EventStore
 from tests.following import follow_to_head
 

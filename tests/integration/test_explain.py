@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from application.commands import CorrectReport, RetractReport
-from application.demo import demo_report_id, load_demo
+from application.demo import load_demo
 from application.reports import ReportService
 from domain.attribution import Verification
 from domain.claims import TerritoryControl
@@ -26,6 +26,7 @@ from projections.explain import (
 )
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion
+from seed.kursk_article import demo_report_id
 from store.event_store import EventStore
 
 KURSK = "kursk-oblast/ukraine"

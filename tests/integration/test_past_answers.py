@@ -29,7 +29,6 @@ from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import answer_of, encode_answer, replay, valid_time
-from projections.timeline import TimelineRow
 from projections.timeline_pages import (
     TimelineFilter,
     region_groups_in,
@@ -37,6 +36,7 @@ from projections.timeline_pages import (
     source_groups_in,
     source_groups_of,
 )
+from projections.views.timeline import TimelineRow
 from store.event_store import EventStore
 from tests.following import follow_to_head
 

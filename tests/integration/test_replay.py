@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from application.commands import CorrectReport, RetractReport
-from application.demo import demo_report_id, load_demo
+from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import TerritoryControl
 from domain.quantities import Unit, about
@@ -23,6 +23,7 @@ from projections.persistence import read_rows
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, ReplayAnswer, encode_answer, replay
 from projections.workers import run_views
+from seed.kursk_article import demo_report_id
 from store.event_store import EventStore
 
 KURSK = "kursk-oblast/ukraine"

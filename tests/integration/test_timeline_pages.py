@@ -25,7 +25,6 @@ from domain.attribution import Side, Verification
 from domain.occurrence import Day, Instant, Interval, Month, Occurrence
 from projections.core import anchor, iso, slug
 from projections.persistence import Generation, copy_rows
-from projections.timeline import TimelineRow, _sortable
 from projections.timeline_entries import OPEN_START, TIMELINE_ENTRIES
 from projections.timeline_pages import (
     TimelineFilter,
@@ -33,6 +32,7 @@ from projections.timeline_pages import (
     page_query,
     sort_key_in,
 )
+from projections.views.timeline import TimelineRow, _sortable
 
 _canonical = msgspec.json.Encoder(order="sorted")
 _generations = itertools.count(1_000)

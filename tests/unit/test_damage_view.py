@@ -12,7 +12,6 @@ from uuid import UUID
 
 import msgspec
 
-from application.demo import demo_report_id
 from domain.attribution import Attribution, Side, Verification
 from domain.claims import DamageTally
 from domain.events import DomainEvent
@@ -21,7 +20,8 @@ from domain.quantities import Quantity, Unit, exactly
 from domain.report import Report, correct, corroborate, dispute, file_report, project_report
 from domain.report import retract as retract_report
 from projections.core import fold, render_all
-from projections.damage import DamageRow, DamageView
+from projections.views.damage import DamageRow, DamageView
+from seed.kursk_article import demo_report_id
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import INSTITUTE_FOR_THE_STUDY_OF_WAR, RUSSIAN_DEFENCE_MINISTRY
 

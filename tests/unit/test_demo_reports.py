@@ -12,7 +12,6 @@ from application.commands import (
     CorroborateReport,
     FileReport,
 )
-from application.demo import ARTICLE_DATE, DEMO_NAMESPACE, DemoReport, demo_reports
 from application.reports import decide
 from domain import report as rules
 from domain.attribution import Caveat, Side, Stance
@@ -30,6 +29,7 @@ from domain.claims import (
 )
 from domain.occurrence import Day, Interval, Month
 from domain.quantities import Qualifier, Quantity, Unit
+from seed.kursk_article import ARTICLE_DATE, DEMO_NAMESPACE, DemoReport, demo_reports
 
 DEMO = demo_reports()
 BY_SLUG = {demo.slug: demo for demo in DEMO}

@@ -116,6 +116,20 @@ def test_the_image_runs_timeline_as_a_user_that_is_not_root_with_every_package()
     assert {f"!{package}/" for package in packages} <= set(allowed)
 
 
+def test_the_wheel_lists_every_package_folder_of_the_project() -> None:
+    """setuptools takes only the packages it is given, not their subpackages: a folder left
+    out (application/imports once was) is missing from the image and `timeline` cannot start."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    tops = {name.split(".")[0] for name in listed}
+    folders = {
+        ".".join(marker.parent.relative_to(ROOT).parts)
+        for top in tops
+        for marker in (ROOT / top).rglob("__init__.py")
+    }
+    assert folders == listed
+
+
 @pytest.mark.parametrize("script", ["primary-init.sh", "replica-entrypoint.sh"])
 def test_the_database_scripts_are_valid_bash(script: str) -> None:
     checked = subprocess.run(

@@ -12,7 +12,6 @@ from uuid import UUID
 import msgspec
 import pytest
 
-from application.demo import demo_report_id
 from domain.attribution import Side, Verification
 from domain.claims import DamageTally
 from domain.events import DomainEvent
@@ -33,9 +32,10 @@ from projections.explain import (
     explain_rows,
     page_keys,
 )
-from projections.holdings import HoldingsView
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, valid_time
+from projections.views.holdings import HoldingsView
+from seed.kursk_article import demo_report_id
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import PRESIDENT_ZELENSKIY
 

@@ -22,8 +22,8 @@ from domain.occurrence import Day
 from domain.quantities import Unit, about
 from domain.report import Report, correct, corroborate, evolve, file_report, retract
 from projections.core import View, ViewState, apply, fold, render, render_all
-from projections.forces import ForcesHistoryView, ForcesView
-from projections.holdings import HoldingsSeriesView, HoldingsView
+from projections.views.forces import ForcesHistoryView, ForcesView
+from projections.views.holdings import HoldingsSeriesView, HoldingsView
 from tests.projection_support import recorded
 from tests.seed_values import GENERAL_STAFF_VIA_REUTERS, INSTITUTE_FOR_THE_STUDY_OF_WAR
 

@@ -13,7 +13,6 @@ from uuid import UUID
 
 import msgspec
 
-from application.demo import demo_report_id
 from domain.attribution import Attribution, Caveat, Side, Stance, Verification
 from domain.claims import ForceStrength, TroopDeployment
 from domain.events import DomainEvent
@@ -22,13 +21,14 @@ from domain.quantities import Unit, about
 from domain.report import Report, correct, corroborate, dispute, file_report, project_report
 from domain.report import retract as retract_report
 from projections.core import fold, render_all
-from projections.forces import (
+from projections.views.forces import (
     ForcesHistory,
     ForcesHistoryView,
     ForcesRow,
     ForcesView,
     Measure,
 )
+from seed.kursk_article import demo_report_id
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import GENERAL_STAFF_VIA_REUTERS, RUSSIAN_DEFENCE_MINISTRY
 

@@ -12,7 +12,6 @@ from uuid import UUID
 
 import msgspec
 
-from application.demo import demo_report_id
 from domain.attribution import Verification
 from domain.claims import FrontAdvance
 from domain.events import DomainEvent
@@ -20,7 +19,8 @@ from domain.occurrence import Day
 from domain.quantities import Qualifier, Quantity, Unit, about, between
 from domain.report import Report, correct, dispute, file_report, project_report, retract
 from projections.core import fold, render_all
-from projections.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
+from projections.views.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
+from seed.kursk_article import demo_report_id
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import (
     GENERAL_STAFF_VIA_REUTERS,

@@ -13,7 +13,6 @@ from uuid import UUID
 
 import msgspec
 
-from application.demo import demo_report_id
 from domain.attribution import Attribution, Caveat, Side, Stance, Verification
 from domain.claims import Extent, TerritoryControl
 from domain.events import DomainEvent
@@ -22,7 +21,7 @@ from domain.quantities import Qualifier, Quantity, Unit, about
 from domain.report import Report, correct, corroborate, dispute, file_report, project_report
 from domain.report import retract as retract_report
 from projections.core import fold, render_all
-from projections.holdings import (
+from projections.views.holdings import (
     Holding,
     HoldingPoint,
     HoldingSeries,
@@ -30,6 +29,7 @@ from projections.holdings import (
     HoldingsView,
     PeakBasis,
 )
+from seed.kursk_article import demo_report_id
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import (
     GENERAL_STAFF_VIA_REUTERS,

@@ -27,7 +27,7 @@ from domain.errors import InvalidReport
 from domain.occurrence import Day
 from domain.quantities import Quantity, Unit, exactly
 from domain.report import file_report
-from projections.timeline import where_and_who
+from projections.views.timeline import where_and_who
 
 SATURDAY = Day(on=date(2024, 11, 23))
 ACLED = Attribution(

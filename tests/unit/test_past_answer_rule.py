@@ -27,8 +27,6 @@ from domain.occurrence import Day, Interval, Month, Occurrence
 from domain.quantities import Qualifier, Quantity, Unit, about, exactly
 from domain.report import Report, evolve, file_report, retract
 from projections.core import ViewState, fold, render_all
-from projections.damage import DamageRow, DamageView
-from projections.forces import ForcesView
 from projections.history import (
     HistoryLog,
     Indexed,
@@ -39,9 +37,11 @@ from projections.history import (
     pieced,
     relevant_ids,
 )
-from projections.holdings import Holding, HoldingsView
 from projections.registry import VIEWS
 from projections.replay import valid_time
+from projections.views.damage import DamageRow, DamageView
+from projections.views.forces import ForcesView
+from projections.views.holdings import Holding, HoldingsView
 from store.event_store import RecordedEvent
 from tests.log_drawing import KINDS, SHAPES, Filing, FollowUp, actions, claim, story
 from tests.projection_support import recorded

@@ -13,7 +13,6 @@ from uuid import UUID
 import msgspec
 import pytest
 
-from application.demo import demo_report_id
 from domain.attribution import Attribution, Side, Verification
 from domain.claims import Place, Strike, StrikeEffects
 from domain.events import DomainEvent
@@ -21,7 +20,8 @@ from domain.occurrence import Day
 from domain.quantities import Unit, exactly
 from domain.report import Report, correct, dispute, file_report, project_report, retract
 from projections.core import fold, render_all
-from projections.strikes import StrikeRow, StrikesView
+from projections.views.strikes import StrikeRow, StrikesView
+from seed.kursk_article import demo_report_id
 from tests.projection_support import demo_events, recorded
 
 VIEW = StrikesView()

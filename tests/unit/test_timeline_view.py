@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from application.demo import demo_report_id
 from domain.attribution import Attribution, Side, Verification
 from domain.events import DomainEvent
 from domain.occurrence import Instant
 from domain.report import Report, correct, deny, dispute, project_report, retract
 from projections.core import fold, render_all
-from projections.timeline import TimelineRow, TimelineView, timeline_matches
+from projections.views.timeline import TimelineRow, TimelineView, timeline_matches
+from seed.kursk_article import demo_report_id
 from tests.projection_support import RECORDED_FROM, demo_events, recorded
 from tests.seed_values import RUSSIAN_DEFENCE_MINISTRY
 

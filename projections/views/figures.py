@@ -18,12 +18,12 @@ from domain.claims import ForceStrength
 from domain.quantities import Quantity
 from domain.report import Report
 from projections.core import Source, Tracked
-from projections.damage import DamageRow, recency
-from projections.forces import ForcesHistory, ForcesRow
-from projections.front import FrontRow, FrontSeries
-from projections.holdings import Holding, HoldingSeries
-from projections.strikes import StrikeRow
-from projections.timeline import TimelineRow
+from projections.views.damage import DamageRow, recency
+from projections.views.forces import ForcesHistory, ForcesRow
+from projections.views.front import FrontRow, FrontSeries
+from projections.views.holdings import Holding, HoldingSeries
+from projections.views.strikes import StrikeRow
+from projections.views.timeline import TimelineRow
 
 
 class Figure(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,7 +108,7 @@ def read_row(row: msgspec.Struct, reports: Sequence[Tracked]) -> RowReading:
             return RowReading((summary,), _ids((summary,)), _own_measure, by_occurrence)
     raise TypeError(
         f"no explanation reads rows of type {type(row).__name__}: add a case to "
-        "projections/figures.py `read_row`"
+        "projections/views/figures.py `read_row`"
     )
 
 

@@ -1,0 +1,109 @@
+"""The store's appends call PL/pgSQL functions that exist only inside migrations, so the
+store's docstrings say which migration holds each one. These tests keep those pointers true:
+a migration that replaces `timeline_append` or `timeline_append_group` and a docstring still
+naming the older definition fail here, before a reader is sent to the wrong file."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+MIGRATIONS = ROOT / "migrations" / "versions"
+# The modules whose docstrings point at the SQL: the store, and the committer that calls it.
+POINTING = ("store/event_store.py", "store/group_commit.py")
+
+CREATED = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)\s*\(")
+CALLED = re.compile(r"\bFROM\s+(timeline_\w+)\s*\(")
+POINTER = re.compile(r"`(\w+)`\s*\(\s*migrations/versions/(\w+)\.py")
+NAMED_MIGRATION = re.compile(r"\b(\d{4}_\w+)\.py")
+PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _module(path: str) -> ast.Module:
+    return ast.parse((ROOT / path).read_text(encoding="utf-8"))
+
+
+def _docstring(path: str) -> str:
+    return ast.get_docstring(_module(path)) or ""
+
+
+def _statements(path: str) -> list[str]:
+    """The module's SQL: every string it assigns at the top level."""
+    return [
+        node.value.value
+        for node in _module(path).body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ]
+
+
+def _calls() -> dict[str, str]:
+    """Each function the store calls, with the statement that calls it."""
+    calls: dict[str, str] = {}
+    for path in sorted((ROOT / "store").glob("*.py")):
+        for statement in _statements(str(path.relative_to(ROOT))):
+            for name in CALLED.findall(statement):
+                calls[name] = statement
+    return calls
+
+
+def _latest_definitions() -> dict[str, str]:
+    """Each function, with the last migration (in revision order) that writes its body."""
+    latest: dict[str, str] = {}
+    for migration in sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py")):
+        for name in CREATED.findall(migration.read_text(encoding="utf-8")):
+            latest[name] = migration.stem
+    return latest
+
+
+def _parameters_taken(name: str, migration: str) -> int:
+    """How many arguments the function's definition in `migration` takes (OUT ones aside)."""
+    text = (MIGRATIONS / f"{migration}.py").read_text(encoding="utf-8")
+    definitions = [match for match in CREATED.finditer(text) if match.group(1) == name]
+    start = definitions[0].end()
+    depth, end = 1, start
+    while depth:
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        end += 1
+    parameters = [part.strip() for part in text[start : end - 1].split(",")]
+    return sum(1 for part in parameters if part and not part.upper().startswith("OUT "))
+
+
+def test_the_store_calls_the_append_functions_the_migrations_define() -> None:
+    calls = _calls()
+    assert {"timeline_append", "timeline_append_group"} <= set(calls)
+    assert set(calls) <= set(_latest_definitions())
+
+
+@pytest.mark.parametrize("path", POINTING)
+def test_the_docstring_names_the_latest_migration_of_each_function_the_store_calls(
+    path: str,
+) -> None:
+    pointers = dict(POINTER.findall(_docstring(path)))
+    latest = _latest_definitions()
+    assert set(_calls()) <= set(pointers), f"{path} does not say where each function lives"
+    for name, migration in pointers.items():
+        assert (MIGRATIONS / f"{migration}.py").is_file(), f"{path}: no {migration}.py"
+        assert latest.get(name) == migration, (
+            f"{path} sends readers to {migration}.py for `{name}`, "
+            f"last defined in {latest.get(name)}.py"
+        )
+
+
+@pytest.mark.parametrize("path", POINTING)
+def test_every_migration_the_docstring_names_exists(path: str) -> None:
+    named = set(NAMED_MIGRATION.findall(_docstring(path)))
+    assert named
+    assert {name for name in named if not (MIGRATIONS / f"{name}.py").is_file()} == set()
+
+
+def test_each_call_passes_as_many_arguments_as_the_pointed_definition_takes() -> None:
+    latest = _latest_definitions()
+    for name, statement in _calls().items():
+        passed = max(int(number) for number in PLACEHOLDER.findall(statement))
+        assert passed == _parameters_taken(name, latest[name]), name
