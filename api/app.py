@@ -4,8 +4,8 @@ views, the API keys and the routes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import asyncpg
 from litestar import Litestar, Router
@@ -25,13 +25,14 @@ from api.health import HealthController
 from api.key_changes import follow_key_changes
 from api.limits import Limits, limit_requests
 from api.live_views import LiveViews
+from api.log_tailer import LogTailer, tail_log
 from api.metrics import MeteredEventStore, ServiceMetrics, metrics
 from api.openapi_structs import DomainRulesPlugin, UninspectableStructPlugin
 from api.problems import EXCEPTION_HANDLERS
 from api.report_routes import REPORT_ROUTES
 from api.services import Services, initial_state, services_of, start_services
 from api.settings import ApiSettings
-from api.stream import STREAM_ROUTES, LogTailer, tail_log
+from api.stream import STREAM_ROUTES
 from api.strike_routes import STRIKE_ROUTES
 from api.timeline_routes import TIMELINE_ROUTES
 from api.view_routes import VIEW_ROUTES
@@ -120,6 +121,25 @@ async def pools(database: Database) -> AsyncIterator[tuple[asyncpg.Pool, asyncpg
         await pool.close()
 
 
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+def running(what: str, run: Callable[[Litestar, asyncio.Event], Awaitable[object]]) -> Lifespan:
+    """A lifespan that runs `run` as a task while the app serves, and stops it after."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(run(app, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await stopped(task, PROJECTIONS_SHUTDOWN_SECONDS, what)
+
+    return lifespan
+
+
 def create_app(
     database: Database,
     *,
@@ -156,42 +176,24 @@ def create_app(
             )
             yield
 
-    @asynccontextmanager
-    async def listen_for_keys(app: Litestar) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        keys = services_of(app).api_keys
-        task = asyncio.create_task(follow_key_changes(database.url, keys, stop))
-        try:
-            yield
-        finally:
-            stop.set()
-            await stopped(task, PROJECTIONS_SHUTDOWN_SECONDS, "the key listener")
-
-    @asynccontextmanager
-    async def keep_live_views(app: Litestar) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(services_of(app).views.run(stop))
-        try:
-            yield
-        finally:
-            stop.set()
-            await stopped(task, PROJECTIONS_SHUTDOWN_SECONDS, "the live views")
-
-    @asynccontextmanager
-    async def keep_views(app: Litestar) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        workers = asyncio.create_task(
-            run_views(list(VIEWS.values()), services_of(app).pool, database.url, stop)
-        )
-        try:
-            yield
-        finally:
-            stop.set()
-            await stopped(workers, PROJECTIONS_SHUTDOWN_SECONDS, "the projection runners")
-
-    lifespan = [start, listen_for_keys, keep_live_views, tail_log]
+    lifespan: list[Lifespan] = [
+        start,
+        running(
+            "the key listener",
+            lambda app, stop: follow_key_changes(database.url, services_of(app).api_keys, stop),
+        ),
+        running("the live views", lambda app, stop: services_of(app).views.run(stop)),
+        tail_log,
+    ]
     if run_projections:
-        lifespan.append(keep_views)
+        lifespan.append(
+            running(
+                "the projection runners",
+                lambda app, stop: run_views(
+                    list(VIEWS.values()), services_of(app).pool, database.url, stop
+                ),
+            )
+        )
     cors = (
         CORSConfig(
             allow_origins=list(settings.cors_origins),

@@ -20,10 +20,10 @@ from api.answers import ReadSide
 from api.auth import KeyCache
 from api.limits import Limits
 from api.live_views import LiveViews
+from api.log_tailer import LogTailer
 from api.metrics import ServiceMetrics
 from api.questions import asked
 from api.services import Services, state_services
-from api.stream import LogTailer
 from application.reports import ReportService
 from store.api_keys import ApiKey
 from store.event_store import EventStore

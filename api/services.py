@@ -19,9 +19,9 @@ if TYPE_CHECKING:  # the services' own modules reach this one through their guar
     from api.auth import KeyCache
     from api.limits import Limits
     from api.live_views import LiveViews
+    from api.log_tailer import LogTailer
     from api.metrics import ServiceMetrics
     from api.settings import ApiSettings
-    from api.stream import LogTailer
     from store.event_store import EventStore
 
 

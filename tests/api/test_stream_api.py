@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.log_tailer import LogTailer, feed
 from api.settings import ApiSettings
-from api.stream import EXAMPLE, LogTailer, feed
+from api.stream import EXAMPLE
 from application.demo import load_demo
 from application.reports import ReportService
 from store.database import Database

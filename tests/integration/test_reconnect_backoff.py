@@ -14,7 +14,7 @@ import pytest
 from api.auth import KeyCache
 from api.key_changes import follow_key_changes
 from api.live_views import LiveViews
-from api.stream import LogTailer
+from api.log_tailer import LogTailer
 from application.reports import ReportService
 from projections.core import View
 from projections.registry import VIEWS

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.limits import FailedKeys, TokenBuckets
+from api.limit_counters import FailedKeys, TokenBuckets
 from api.settings import ApiSettings, LimitSettings
 
 
