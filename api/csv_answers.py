@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlencode
 import msgspec
 import msgspec.inspect as mi
 
+from api.held_answers import Message, held_when
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from api.schemas import TimelinePage
 from projections.read_side.series_points import SeriesPoints
@@ -322,30 +323,17 @@ def _in_kind(
 ) -> Any:
     """`send`, with a 200 JSON answer turned into CSV when `wants_csv`, or refused (406)
     when the request accepts no JSON."""
-    held: dict[str, Any] | None = None
-    body = b""
 
-    async def wrapped(message: Any) -> None:
-        nonlocal held, body
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", ()))
-            media = dict(headers).get(b"content-type", b"").split(b";")[0].strip().decode()
-            is_json = media == JSON_MEDIA_TYPE or media.endswith("+json")
-            if table_type is not None and message["status"] in (200, 304):
-                headers.append((b"vary", b"Accept"))
-            if message["status"] == 200 and is_json and (wants_csv or quality(accept, media) <= 0):
-                held = {**message, "headers": headers}
-                return
-            message = {**message, "headers": headers}
-        elif held is not None and message["type"] == "http.response.body":
-            body += message.get("body", b"")
-            if message.get("more_body", False):
-                return
-            await _answer(held, body)
-            return
-        await send(message)
+    def check(message: Message) -> tuple[Message, bool]:
+        headers = list(message.get("headers", ()))
+        media = dict(headers).get(b"content-type", b"").split(b";")[0].strip().decode()
+        is_json = media == JSON_MEDIA_TYPE or media.endswith("+json")
+        if table_type is not None and message["status"] in (200, 304):
+            headers.append((b"vary", b"Accept"))
+        hold = message["status"] == 200 and is_json and (wants_csv or quality(accept, media) <= 0)
+        return {**message, "headers": headers}, hold
 
-    async def _answer(start: dict[str, Any], json_body: bytes) -> None:
+    async def _answer(start: Message, json_body: bytes) -> None:
         headers = [
             (name, value)
             for name, value in start["headers"]
@@ -361,4 +349,4 @@ def _in_kind(
             headers.append((b"link", _next_link(path, scope.get("query_string", b""), cursor)))
         await _send(send, 200, [(b"content-type", CSV_MEDIA_TYPE.encode()), *headers], table_body)
 
-    return wrapped
+    return held_when(send, check, _answer)

@@ -14,7 +14,7 @@ what passes them meets these.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import Litestar
@@ -29,6 +29,7 @@ from litestar.types import (
 )
 
 from api.csv_answers import answer_in_kind
+from api.held_answers import held_when
 from api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
 from api.requests_seen import seen
 from api.services import metrics_of
@@ -85,26 +86,16 @@ def _problems_only(scope: Scope, send: Send) -> Send:
     """`send`, with an error answered in anything but JSON rewritten as a problem whose
     detail is the text litestar wrote (its middleware, such as CORS, answers in plain text
     before any exception handler could)."""
-    held: dict[str, Any] | None = None
-    body = b""
 
-    async def wrapped(message: Message) -> None:
-        nonlocal held, body
-        if message["type"] == "http.response.start":
-            headers = dict(message.get("headers", ()))
-            media = bytes(headers.get(b"content-type", b"")).split(b";")[0].strip()
-            if message["status"] >= 400 and not media.endswith(b"json"):
-                held = dict(message)
-                return
-        elif held is not None and message["type"] == "http.response.body":
-            body += message.get("body", b"")
-            if message.get("more_body", False):
-                return
-            await _send_problem(send, _rewritten(scope, held, body))
-            return
-        await send(message)
+    def check(message: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        headers = dict(message.get("headers", ()))
+        media = bytes(headers.get(b"content-type", b"")).split(b";")[0].strip()
+        return message, message["status"] >= 400 and not media.endswith(b"json")
 
-    return wrapped
+    async def answer(start: dict[str, Any], body: bytes) -> None:
+        await _send_problem(send, _rewritten(scope, start, body))
+
+    return cast(Send, held_when(send, check, answer))
 
 
 def _rewritten(scope: Scope, start: dict[str, Any], body: bytes) -> Problem:

@@ -9,14 +9,13 @@ time it is (re)opened, since a change may have been missed meanwhile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import asyncpg
 
 from api.auth import KeyCache
 from store.api_keys import KEYS_CHANNEL
-from store.backoff import Backoff
+from store.backoff import Backoff, close_quietly
 
 log = logging.getLogger("timeline.api.keys")
 
@@ -44,6 +43,4 @@ async def follow_key_changes(
         except Exception as error:  # whatever the database or the driver raised
             await backoff.wait(error, stop)
         finally:
-            if connection is not None:
-                with contextlib.suppress(Exception):
-                    await connection.close()
+            await close_quietly(connection)

@@ -36,7 +36,6 @@ other. For those views this process follows only the generation and position, fo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
@@ -49,7 +48,7 @@ from api.answer_cache import AnswerCache, Memo
 from projections.persistence import VIEWS_CHANNEL
 from projections.read_side.view_rows import all_rows, changed_rows, rows_in_range, serving
 from projections.registry import ROW_TYPES, VIEWS
-from store.backoff import Backoff
+from store.backoff import Backoff, close_quietly
 
 log = logging.getLogger("timeline.api.views")
 
@@ -262,9 +261,7 @@ class LiveViews:
                 # the loop must outlive it, or this process's views stop moving for good.
                 await self.backoff.wait(error, stop)
             finally:
-                if connection is not None:
-                    with contextlib.suppress(Exception):
-                        await connection.close()
+                await close_quietly(connection)
 
     def _behind_announced(self) -> set[str]:
         """The views whose rows read are short of what a notification announced (forgetting

@@ -43,7 +43,7 @@ from api.services import services_of
 from application.summaries import event_summary
 from domain.events import DomainEvent
 from projections.runner import NOTIFY_CHANNEL
-from store.backoff import Backoff, stopped
+from store.backoff import Backoff, close_quietly, stopped
 from store.event_store import EventStore, RecordedEvent
 
 log = logging.getLogger("timeline.api.stream")
@@ -198,9 +198,7 @@ class LogTailer:
                     # Not `_sleep`: a NOTIFY heard before the outage would cut the wait short.
                     await self.backoff.wait(error, stop)
                 finally:
-                    if connection is not None:
-                        with contextlib.suppress(Exception):
-                            await connection.close()
+                    await close_quietly(connection)
         finally:
             self.end_streams()
 

@@ -18,6 +18,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
+
 FIRST_SECONDS = 0.1
 CAP_SECONDS = 30.0
 
@@ -85,3 +87,11 @@ async def stopped(task: asyncio.Task[Any], seconds: float, name: str) -> None:
         logging.getLogger("timeline").warning(
             "%s did not stop within %s s; cancelled", name, seconds
         )
+
+
+async def close_quietly(connection: asyncpg.Connection | None) -> None:
+    """Close a loop's own connection, whatever state the database left it in: the loop goes
+    on (or stops) either way."""
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            await connection.close()
