@@ -46,9 +46,10 @@ from api.limits import Cost, costs
 from api.problems import ApiProblem, Documented, problem
 from application.summaries import event_summary
 from domain.events import DomainEvent
+from domain.recorded import RecordedEvent
 from projections.runner import NOTIFY_CHANNEL
 from store.backoff import Backoff, stopped
-from store.event_store import MAX_POSITION, EventStore, RecordedEvent
+from store.event_store import MAX_POSITION, EventStore
 
 log = logging.getLogger("timeline.api.stream")
 

@@ -20,6 +20,7 @@ from application.reports import ReportService
 from application.summaries import event_summary
 from cli import logs, servers
 from domain.events import DomainEvent
+from domain.recorded import RecordedEvent
 from projections.quarantine import open_counts
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
@@ -30,7 +31,7 @@ from projections.workers import run_views
 from store import migrate as migrations
 from store import roles
 from store.database import Database, DatabaseUnavailable, create_pool, resolve_database
-from store.event_store import MAX_POSITION, EventStore, RecordedEvent
+from store.event_store import MAX_POSITION, EventStore
 from store.mapper import stored_topic
 from store.settings import append_group_max
 

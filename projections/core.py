@@ -42,8 +42,8 @@ import msgspec
 from domain.claims import Claim
 from domain.events import ReportEvent, ReportFiled
 from domain.occurrence import Interval, Occurrence
+from domain.recorded import LogEntry, RecordedEvent, UnreadableEvent
 from domain.report import Report, evolve
-from store.event_store import LogEntry, RecordedEvent, UnreadableEvent
 
 
 def anchor(when: Occurrence) -> datetime:

@@ -52,6 +52,7 @@ import msgspec
 from application.summaries import claim_text, event_summary
 from domain.attribution import Provenance, Side, Verification
 from domain.events import ReportFiled
+from domain.recorded import LogEntry, UnreadableEvent
 from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
 from projections.figures import Figure, RowReading, read_row
 from projections.history import keeps_versions, one_report_per_key
@@ -76,7 +77,7 @@ from projections.replay import (
     known_by,
     valid_time,
 )
-from store.event_store import MAX_POSITION, EventStore, LogEntry, UnreadableEvent
+from store.event_store import MAX_POSITION, EventStore
 from store.mapper import stored_topic
 
 _encoder = msgspec.json.Encoder(order="sorted")

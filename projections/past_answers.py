@@ -32,6 +32,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from domain.recorded import LogEntry
 from projections.core import View, ViewState, fold
 from projections.history import ALWAYS, Indexed, Pieced, indexed, picks_few, pieced, put_together
 from projections.replay import (
@@ -43,7 +44,7 @@ from projections.replay import (
     replay,
     valid_time,
 )
-from store.event_store import EventStore, LogEntry, entry_from_row
+from store.event_store import EventStore, entry_from_row
 
 SERVING = """
 SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'

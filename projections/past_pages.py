@@ -30,12 +30,12 @@ from typing import NamedTuple
 import asyncpg
 import msgspec
 
+from domain.recorded import LogEntry
 from projections.core import View, ViewState, render
 from projections.past_answers import Cut, folded_reports, serving_cut
 from projections.replay import check_question, valid_time
 from projections.timeline_entries import order_of
 from projections.timeline_pages import Past, TimelineFilter, page_at, sort_key_in
-from store.event_store import LogEntry
 
 # Each page's query is planned for its own values, as a live page's is.
 CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"

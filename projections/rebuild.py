@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from domain.recorded import LogEntry
 from projections import quarantine
 from projections.core import Folds, View, ViewState, apply, blamed, render
 from projections.history import copy_history, one_report_per_key, recorder, taken
@@ -69,7 +70,7 @@ from projections.persistence import (
     write_batch,
     write_rows,
 )
-from store.event_store import READ_LOG, LogEntry, entry_from_row
+from store.event_store import READ_LOG, entry_from_row
 
 REBUILD_LOCK_NAMESPACE = "timeline-rebuild:"
 # Rows rendered between two turns of the event loop, so the COPY streams keep sending.

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import asyncpg
 import msgspec
 
+from domain.recorded import LogEntry
 from projections.core import Quarantined, View, ViewState, apply, blamed, fold, render
 from projections.history import (
     HistoryLog,
@@ -50,7 +51,7 @@ from projections.persistence import (
     row_store,
     write_rows_together,
 )
-from store.event_store import LogEntry, entry_from_row
+from store.event_store import entry_from_row
 
 log = logging.getLogger("timeline.projections")
 

@@ -16,6 +16,7 @@ import pytest
 from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import Claim
+from domain.recorded import LogEntry
 from domain.report import Report
 from projections import quarantine
 from projections.core import Tracked, View, fold, render_all
@@ -26,7 +27,7 @@ from projections.replay import replay
 from projections.runner import ProjectionRunner
 from projections.status import view_statuses
 from projections.workers import run_views
-from store.event_store import EventStore, LogEntry
+from store.event_store import EventStore
 from tests.poison import (
     append_raw,
     berdiansk_strike_ending_in_month_13,

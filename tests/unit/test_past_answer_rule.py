@@ -25,6 +25,7 @@ from domain.claims import Claim, DamageTally, Extent, ForceStrength, TerritoryCo
 from domain.events import DomainEvent, ReportCorrected, ReportFiled
 from domain.occurrence import Day, Interval, Month, Occurrence
 from domain.quantities import Qualifier, Quantity, Unit, about, exactly
+from domain.recorded import RecordedEvent
 from domain.report import Report, evolve, file_report, retract
 from projections.core import ViewState, fold, render_all
 from projections.damage import DamageRow, DamageView
@@ -42,7 +43,6 @@ from projections.history import (
 from projections.holdings import Holding, HoldingsView
 from projections.registry import VIEWS
 from projections.replay import valid_time
-from store.event_store import RecordedEvent
 from tests.log_drawing import KINDS, SHAPES, Filing, FollowUp, actions, claim, story
 from tests.projection_support import recorded
 from tests.seed_values import (
