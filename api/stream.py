@@ -44,9 +44,9 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from api.auth import requires_reader
 from api.limits import Cost, costs
 from api.problems import ApiProblem, Documented, problem
-from application.summaries import event_summary
 from domain.events import DomainEvent
 from domain.recorded import RecordedEvent
+from domain.summaries import event_summary
 from projections.runner import NOTIFY_CHANNEL
 from store.backoff import Backoff, stopped
 from store.event_store import MAX_POSITION, EventStore

@@ -17,10 +17,10 @@ from api.app import create_app
 from api.settings import ApiSettings
 from application.demo import load_demo
 from application.reports import ReportService
-from application.summaries import event_summary
 from cli import logs, servers
 from domain.events import DomainEvent
 from domain.recorded import RecordedEvent
+from domain.summaries import event_summary
 from projections.quarantine import open_counts
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS

@@ -49,10 +49,10 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from application.summaries import claim_text, event_summary
 from domain.attribution import Provenance, Side, Verification
 from domain.events import ReportFiled
 from domain.recorded import LogEntry, UnreadableEvent
+from domain.summaries import claim_text, event_summary
 from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
 from projections.figures import Figure, RowReading, read_row
 from projections.history import keeps_versions, one_report_per_key

@@ -13,10 +13,10 @@ from uuid import UUID
 
 import msgspec
 
-from application.summaries import claim_text, quantity_text
 from domain.claims import ForceStrength
 from domain.quantities import Quantity
 from domain.report import Report
+from domain.summaries import claim_text, quantity_text
 from projections.core import Source, Tracked
 from projections.damage import DamageRow, recency
 from projections.forces import ForcesHistory, ForcesRow

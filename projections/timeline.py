@@ -22,7 +22,6 @@ from uuid import UUID
 
 import msgspec
 
-from application.summaries import claim_text
 from domain.attribution import Caveat, Side, Verification
 from domain.claims import (
     AttackOnCivilians,
@@ -44,6 +43,7 @@ from domain.claims import (
 )
 from domain.occurrence import Instant, Interval, Occurrence
 from domain.report import Report
+from domain.summaries import claim_text
 from projections.core import Tracked, anchor, iso, slug
 
 
