@@ -66,12 +66,12 @@ from application.reports import ReportService
 from domain.attribution import Verification
 from domain.claims import CLAIM_KINDS
 from projections import past_pages, timeline_pages
-from projections.core import slug
 from projections.explain import Page
 from projections.history import indexed, one_report_per_key
 from projections.past_answers import at_or_under, past_answer
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, ReplayAnswer, answer_of, encode_answer
+from projections.row_keys import slug
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
 from projections.timeline_pages import (

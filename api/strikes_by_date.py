@@ -48,11 +48,12 @@ from api.reads import (
 )
 from api.row_pages import PageCursor, PageLimit, RowsPage, rows_limit
 from api.schemas import ANSWER_TYPES
-from projections.core import iso, render
+from projections.core import render
 from projections.past_answers import folded_reports, serving_cut
 from projections.replay import as_asked, check_question, valid_time
 from projections.strikes import StrikeRow
 from projections.timeline_entries import order_of
+from projections.tracked import iso
 
 _canonical = msgspec.json.Encoder(order="sorted")
 _FIRST = (datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), -1)

@@ -10,7 +10,6 @@ from uuid import UUID
 
 from cli.commands import UsageError, day_or_moment, log_position, moment
 from domain.attribution import Provenance
-from projections.core import iso
 from projections.explain import (
     Contribution,
     Explanation,
@@ -20,6 +19,7 @@ from projections.explain import (
 )
 from projections.explain import explain as explain_view
 from projections.figures import Figure
+from projections.tracked import iso
 from store.database import create_pool, resolve_database
 
 # Who a reader looks at first: the reports behind the figures, then the ones they replaced.

@@ -53,7 +53,7 @@ from domain.attribution import Provenance, Side, Verification
 from domain.events import ReportFiled
 from domain.recorded import LogEntry, UnreadableEvent
 from domain.summaries import claim_text, event_summary
-from projections.core import Tracked, View, ViewState, feeding, fold, occurred_date, render
+from projections.core import View, ViewState, feeding, fold, render
 from projections.figures import Figure, RowReading, read_row
 from projections.history import keeps_versions, one_report_per_key
 from projections.past_answers import (
@@ -77,6 +77,7 @@ from projections.replay import (
     known_by,
     valid_time,
 )
+from projections.tracked import Tracked, occurred_date
 from store.event_store import MAX_POSITION, EventStore
 from store.mapper import stored_topic
 

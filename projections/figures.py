@@ -17,13 +17,13 @@ from domain.claims import ForceStrength
 from domain.quantities import Quantity
 from domain.report import Report
 from domain.summaries import claim_text, quantity_text
-from projections.core import Source, Tracked
 from projections.damage import DamageRow, recency
 from projections.forces import ForcesHistory, ForcesRow
 from projections.front import FrontRow, FrontSeries
 from projections.holdings import Holding, HoldingSeries
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
+from projections.tracked import Source, Tracked
 
 
 class Figure(msgspec.Struct, frozen=True, kw_only=True):

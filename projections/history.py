@@ -40,8 +40,9 @@ import asyncpg
 import msgspec
 
 from domain.report import Report
-from projections.core import Tracked, View, ViewState
+from projections.core import View, ViewState
 from projections.timeline_entries import copy_superseded, write_superseded
+from projections.tracked import Tracked
 
 log = logging.getLogger("timeline.projections")
 
@@ -85,7 +86,7 @@ class Indexed(View, Protocol):
 
 class Pieced(Indexed, Protocol):
     """An indexed view whose row is its reports' pieces put together: a day of a history,
-    which shows every report of its day (`core.DayPiece`).
+    which shows every report of its day (`row_keys.DayPiece`).
 
     `render(key, reports, as_of)` must be `assemble(key, [piece(t) for t in reports])`. Each
     version then keeps its report's piece (`report_versions.piece`), and a runner's batch puts

@@ -52,7 +52,8 @@ import asyncpg
 
 from domain.recorded import LogEntry
 from projections import quarantine
-from projections.core import Folds, View, ViewState, apply, blamed, render
+from projections.core import View, ViewState, apply, blamed, render
+from projections.folds import Folds
 from projections.history import copy_history, one_report_per_key, recorder, taken
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (

@@ -24,8 +24,9 @@ import asyncpg
 import msgspec
 
 from domain.recorded import LogEntry
-from projections.core import View, ViewState, fold, iso, render_all
+from projections.core import View, ViewState, fold, render_all
 from projections.registry import VIEWS
+from projections.tracked import iso
 from store.event_store import EventStore
 
 # Pages small enough that decoding and folding one (two or three milliseconds) never holds

@@ -44,7 +44,8 @@ from domain.claims import (
 from domain.occurrence import Instant, Interval, Occurrence
 from domain.report import Report
 from domain.summaries import claim_text
-from projections.core import Tracked, anchor, iso, slug
+from projections.row_keys import slug
+from projections.tracked import Tracked, anchor, iso
 
 
 class TimelineRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):

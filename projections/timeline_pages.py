@@ -35,7 +35,7 @@ import asyncpg
 import msgspec
 
 from domain.attribution import Verification
-from projections.core import slug
+from projections.row_keys import slug
 from projections.timeline import TimelineRow, TimelineView, timeline_matches
 from projections.timeline_entries import (
     COLUMNS,

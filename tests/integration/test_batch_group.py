@@ -17,10 +17,11 @@ from application.reports import ReportService
 from bench.rebuild import load_log
 from projections import quarantine
 from projections.batch_group import BatchGroup
-from projections.core import Tracked, View, fold, render_all
+from projections.core import View, fold, render_all
 from projections.holdings import Holding, HoldingsView
 from projections.persistence import Generation, read_rows, row_store
 from projections.registry import VIEWS
+from projections.tracked import Tracked
 from store.event_store import EventStore
 from tests.following import follow_to_head
 

@@ -19,13 +19,14 @@ from domain.claims import Claim
 from domain.recorded import LogEntry
 from domain.report import Report
 from projections import quarantine
-from projections.core import Tracked, View, fold, render_all
+from projections.core import View, fold, render_all
 from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import replay
 from projections.runner import ProjectionRunner
 from projections.status import view_statuses
+from projections.tracked import Tracked
 from projections.workers import run_views
 from store.event_store import EventStore
 from tests.poison import (

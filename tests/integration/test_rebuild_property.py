@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from domain.events import DomainEvent
 from domain.recorded import RecordedEvent
-from projections.core import Folds, ViewState, apply, fold, render, render_all
+from projections.core import ViewState, apply, fold, render, render_all
+from projections.folds import Folds
 from projections.persistence import read_rows, serving_generation, write_batch
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from domain.attribution import Side, Verification
 from domain.occurrence import Day, Instant, Interval, Month, Occurrence
-from projections.core import anchor, iso, slug
 from projections.persistence import Generation, copy_rows
+from projections.row_keys import slug
 from projections.timeline import TimelineRow, _sortable
 from projections.timeline_entries import OPEN_START, TIMELINE_ENTRIES
 from projections.timeline_pages import (
@@ -33,6 +33,7 @@ from projections.timeline_pages import (
     page_query,
     sort_key_in,
 )
+from projections.tracked import anchor, iso
 
 _canonical = msgspec.json.Encoder(order="sorted")
 _generations = itertools.count(1_000)

@@ -13,10 +13,12 @@ from domain.claims import Claim, TerritoryControl
 from domain.events import ReportCorrected, ReportRetracted
 from domain.recorded import LogEntry, UnreadableEvent
 from domain.report import Report
-from projections.core import Folds, Tracked, View, fold, render_all
+from projections.core import View, fold, render_all
+from projections.folds import Folds
 from projections.holdings import HoldingsView
 from projections.registry import VIEWS
 from projections.timeline import TimelineView
+from projections.tracked import Tracked
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import filed, kursk_at_peak, kursk_held_now
 
