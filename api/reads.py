@@ -74,12 +74,11 @@ from projections.replay import InvalidReplayQuestion, ReplayAnswer, answer_of, e
 from projections.row_keys import slug
 from projections.strikes import StrikeRow
 from projections.timeline import TimelineRow
-from projections.timeline_pages import (
+from projections.timeline_groups import (
     REGION_GROUPS_AT,
     SOURCE_GROUPS_AT,
     RegionGroup,
     SourceGroup,
-    TimelineFilter,
     region_groups,
     region_groups_in,
     region_groups_of,
@@ -87,6 +86,7 @@ from projections.timeline_pages import (
     source_groups_in,
     source_groups_of,
 )
+from projections.timeline_query import TimelineFilter
 from store.event_store import MAX_POSITION
 
 POSITION_HEADER = "X-Timeline-Position"

@@ -35,7 +35,8 @@ from projections.core import View, ViewState, render
 from projections.past_answers import Cut, folded_reports, serving_cut
 from projections.replay import check_question, valid_time
 from projections.timeline_entries import order_of
-from projections.timeline_pages import Past, TimelineFilter, page_at, sort_key_in
+from projections.timeline_pages import page_at, sort_key_in
+from projections.timeline_query import Past, TimelineFilter
 
 # Each page's query is planned for its own values, as a live page's is.
 CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"
@@ -97,7 +98,7 @@ async def groups_at(
     as_of: datetime | date | None = None,
 ) -> tuple[int, list[asyncpg.Record]] | None:
     """The timeline's rows as the question asks, counted by `counted`
-    (`timeline_pages.SOURCE_GROUPS_AT` or `REGION_GROUPS_AT`), and the position they reflect;
+    (`timeline_groups.SOURCE_GROUPS_AT` or `REGION_GROUPS_AT`), and the position they reflect;
     None when its serving generation has not reached the cut (the caller replays). Raises
     InvalidReplayQuestion as `replay` does."""
     view = check_question("timeline", known_at, position, as_of)

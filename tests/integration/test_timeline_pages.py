@@ -27,12 +27,8 @@ from projections.persistence import Generation, copy_rows
 from projections.row_keys import slug
 from projections.timeline import TimelineRow, _sortable
 from projections.timeline_entries import OPEN_START, TIMELINE_ENTRIES
-from projections.timeline_pages import (
-    TimelineFilter,
-    page_at,
-    page_query,
-    sort_key_in,
-)
+from projections.timeline_pages import page_at, sort_key_in
+from projections.timeline_query import TimelineFilter, page_query
 from projections.tracked import anchor, iso
 
 _canonical = msgspec.json.Encoder(order="sorted")
