@@ -66,7 +66,7 @@ from application.reports import ReportService
 from domain.attribution import Verification
 from domain.claims import CLAIM_KINDS
 from projections import past_pages, timeline_pages
-from projections.explain import Page
+from projections.explain_keys import Page
 from projections.history import indexed, one_report_per_key
 from projections.past_answers import at_or_under, past_answer
 from projections.registry import VIEWS

@@ -10,14 +10,14 @@ from uuid import UUID
 
 from cli.commands import UsageError, day_or_moment, log_position, moment
 from domain.attribution import Provenance
-from projections.explain import (
+from projections.explain import explain as explain_view
+from projections.explanation import (
     Contribution,
     Explanation,
     ReportRole,
     RowExplanation,
     encode_explanation,
 )
-from projections.explain import explain as explain_view
 from projections.figures import Figure
 from projections.tracked import iso
 from store.database import create_pool, resolve_database

@@ -16,14 +16,9 @@ from domain.attribution import Verification
 from domain.claims import TerritoryControl
 from domain.quantities import Unit, about
 from projections import replay as replay_module
-from projections.explain import (
-    Contribution,
-    RowExplanation,
-    UnknownRow,
-    encode_explanation,
-    explain,
-    explain_log,
-)
+from projections.explain import explain
+from projections.explain_keys import UnknownRow
+from projections.explanation import Contribution, RowExplanation, encode_explanation, explain_log
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion
 from store.event_store import EventStore

@@ -21,7 +21,9 @@ from application.reports import ReportService
 from bench.rebuild import load_log
 from projections import timeline_groups, timeline_pages
 from projections.core import View, fold, render_all
-from projections.explain import Page, UnknownRow, encode_explanation, explain, explain_page
+from projections.explain import explain, explain_page
+from projections.explain_keys import Page, UnknownRow
+from projections.explanation import encode_explanation
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
 from projections.past_answers import at_or_under, past_answer, picked, put_together_at, snapshot
 from projections.past_pages import groups_at, key_page, timeline_page
