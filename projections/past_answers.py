@@ -367,7 +367,7 @@ async def picked(
 ) -> list[UUID]:
     """The reports whose versions holding at the snapshot's position the view's rows (of
     `keys` only, if given) need at valid time `moment` (None: whenever), as
-    `history.relevant_ids` says."""
+    `history_recording.relevant_ids` says."""
     view = at.view
     asked = (view.name, at.generation, at.position, moment, *pick_parameters(view, few))
     if keys is None:

@@ -6,9 +6,9 @@ September": 15 s at 10^6 events, for a page of 50 rows. Each of their rows is on
 alone, and each keeps its history as the same fold draws the rows (runner batches, rebuilds,
 catch-ups alike):
 - The timeline keeps every row it replaced, with the log positions between which it held
-  (`timeline_superseded`, migration 0016; `history.ReplacedRows`), and each entry says since
-  when it holds (`changed_at`). The timeline at a position N is the entries changed by N and
-  the replaced rows holding at N; a page of it is read as a live page is
+  (`timeline_superseded`, migration 0016; `history_recording.ReplacedRows`), and each entry
+  says since when it holds (`changed_at`). The timeline at a position N is the entries
+  changed by N and the replaced rows holding at N; a page of it is read as a live page is
   (projections/timeline_pages.py: the same filters on the same columns, walked by the same
   indexes, each table's, merged), with `occurred_at` bounded by the valid time. Its rows are
   the documents as stored: nothing is folded.

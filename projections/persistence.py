@@ -27,12 +27,9 @@ import msgspec
 from projections import quarantine
 from projections.copy_text import escaped
 from projections.core import Quarantined
-from projections.history import (
-    HistoryBatch,
-    delete_generation_history,
-    keeps_versions,
-    write_history,
-)
+from projections.history import keeps_versions
+from projections.history_recording import HistoryBatch
+from projections.history_writes import delete_generation_history, write_history
 from projections.registry import VIEWS
 from projections.timeline import TimelineView
 from projections.timeline_entries import TIMELINE_ENTRIES, delete_superseded_generation

@@ -54,7 +54,9 @@ from domain.recorded import LogEntry
 from projections import quarantine
 from projections.core import View, ViewState, apply, blamed, render
 from projections.folds import Folds
-from projections.history import copy_history, one_report_per_key, recorder, taken
+from projections.history import one_report_per_key
+from projections.history_recording import recorder, taken
+from projections.history_writes import copy_history
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
 from projections.persistence import (
     REFUSED,

@@ -33,16 +33,9 @@ import msgspec
 
 from domain.recorded import LogEntry
 from projections.core import Quarantined, View, ViewState, apply, blamed, fold, render
-from projections.history import (
-    HistoryLog,
-    Indexed,
-    ReplacedRows,
-    indexed,
-    pieced,
-    put_together,
-    recorder,
-    write_histories,
-)
+from projections.history import Indexed, indexed, pieced, put_together
+from projections.history_recording import HistoryLog, ReplacedRows, recorder
+from projections.history_writes import write_histories
 from projections.past_answers import PICKED_REPORTS, Pieces, pick_parameters, pieces_of_keys
 from projections.persistence import (
     REFUSED,

@@ -30,16 +30,8 @@ from domain.report import Report, evolve, file_report, retract
 from projections.core import ViewState, fold, render_all
 from projections.damage import DamageRow, DamageView
 from projections.forces import ForcesView
-from projections.history import (
-    HistoryLog,
-    Indexed,
-    Pieced,
-    Version,
-    indexed,
-    piece_decoder,
-    pieced,
-    relevant_ids,
-)
+from projections.history import Indexed, Pieced, indexed, piece_decoder, pieced
+from projections.history_recording import HistoryLog, Version, relevant_ids
 from projections.holdings import Holding, HoldingsView
 from projections.registry import VIEWS
 from projections.replay import valid_time
