@@ -2,7 +2,7 @@
 columns (migration 0010), so that pages are read by index instead of held in memory.
 
 Runners and rebuilds write it exactly where they write `view_rows` for the other views
-(projections/persistence.py, `RowStore`), in the same transactions. Every column is read off
+(projections/row_stores.py, `RowStore`), in the same transactions. Every column is read off
 the `TimelineRow` the view rendered, with the same methods `timeline_matches` calls
 (`Occurrence.earliest`/`latest`, `str.casefold`): the table cannot say something the row
 does not. `doc` is the row as the API serves it, canonical JSON (keys sorted), so a page is
@@ -27,7 +27,7 @@ from projections.copy_text import NULL, array_field, array_literal, text_field
 from projections.timeline import TimelineRow, rememberable
 
 if TYPE_CHECKING:
-    from projections.persistence import Generation
+    from projections.row_stores import Generation
 
 TABLE = "timeline_entries"
 
@@ -347,7 +347,7 @@ def _line(generation: int, key: str, row: msgspec.Struct) -> bytes:
 
 
 class TimelineEntries:
-    """The `RowStore` of the timeline (projections/persistence.py)."""
+    """The `RowStore` of the timeline (projections/row_stores.py)."""
 
     table: str = TABLE
     columns: tuple[str, ...] = COLUMNS

@@ -37,13 +37,8 @@ from projections.history import Indexed, indexed, pieced, put_together
 from projections.history_recording import HistoryLog, ReplacedRows, recorder
 from projections.history_writes import write_histories
 from projections.past_answers import PICKED_REPORTS, Pieces, pick_parameters, pieces_of_keys
-from projections.persistence import (
-    REFUSED,
-    Generation,
-    RowBatch,
-    row_store,
-    write_rows_together,
-)
+from projections.persistence import RowBatch, write_rows_together
+from projections.row_stores import REFUSED, Generation, row_store
 from store.event_store import entry_from_row
 
 log = logging.getLogger("timeline.projections")

@@ -19,8 +19,8 @@ from projections import quarantine
 from projections.batch_group import BatchGroup
 from projections.core import View, fold, render_all
 from projections.holdings import Holding, HoldingsView
-from projections.persistence import Generation, read_rows, row_store
 from projections.registry import VIEWS
+from projections.row_stores import Generation, read_rows, row_store
 from projections.tracked import Tracked
 from store.event_store import EventStore
 from tests.following import follow_to_head

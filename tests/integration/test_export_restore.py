@@ -13,9 +13,9 @@ import pytest
 
 from application.demo import load_demo
 from application.reports import ReportService
-from projections.persistence import read_rows
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import read_rows
 from store.chain import chain_head, verify_chain
 from store.event_store import EventStore
 from store.export import RestoreRefused, export_log, restore_log

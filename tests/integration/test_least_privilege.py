@@ -12,9 +12,9 @@ import pytest
 
 from application.demo import load_demo
 from application.reports import ReportService
-from projections.persistence import read_rows
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import read_rows
 from store.event_store import EventStore, Idempotency
 from tests.seed_values import berdiansk_strike, filed, kursk_held_now
 

@@ -27,10 +27,10 @@ from projections.explanation import encode_explanation
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
 from projections.past_answers import at_or_under, past_answer, picked, put_together_at, snapshot
 from projections.past_pages import groups_at, key_page, timeline_page
-from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import answer_of, encode_answer, replay, valid_time
+from projections.row_stores import read_rows, row_store
 from projections.timeline import TimelineRow
 from projections.timeline_groups import (
     region_groups_in,

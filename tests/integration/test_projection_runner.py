@@ -17,7 +17,7 @@ from application.reports import ReportService
 from domain.claims import Claim
 from domain.report import Report
 from projections.core import View, fold, render_all
-from projections.persistence import Generation, read_rows
+from projections.row_stores import Generation, read_rows
 from projections.runner import ProjectionRunner
 from projections.tracked import Tracked
 from store.event_store import EventStore

@@ -20,10 +20,10 @@ from domain.recorded import LogEntry
 from domain.report import Report
 from projections import quarantine
 from projections.core import View, fold, render_all
-from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import replay
+from projections.row_stores import read_rows, row_store
 from projections.runner import ProjectionRunner
 from projections.status import view_statuses
 from projections.tracked import Tracked

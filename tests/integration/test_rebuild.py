@@ -26,9 +26,9 @@ from domain.report import Report
 from projections import rebuild as rebuilding
 from projections import workers
 from projections.core import View, ViewState, fold, render_all
-from projections.persistence import Generation, read_rows
 from projections.rebuild import REBUILD_LOCK_NAMESPACE, RebuildInProgress, rebuild, rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import Generation, read_rows
 from projections.runner import ProjectionRunner
 from projections.tracked import Tracked
 from store.event_store import EventStore

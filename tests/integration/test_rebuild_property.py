@@ -19,9 +19,11 @@ from domain.events import DomainEvent
 from domain.recorded import RecordedEvent
 from projections.core import ViewState, apply, fold, render, render_all
 from projections.folds import Folds
-from projections.persistence import read_rows, serving_generation, write_batch
+from projections.generations import serving_generation
+from projections.persistence import write_batch
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import read_rows
 from store.event_store import EventStore
 from tests.conftest import TABLES
 from tests.log_drawing import Filing, FollowUp, actions, story

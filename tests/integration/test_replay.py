@@ -19,9 +19,9 @@ from application.demo import demo_report_id, load_demo
 from application.reports import ReportService
 from domain.claims import TerritoryControl
 from domain.quantities import Unit, about
-from projections.persistence import read_rows
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, ReplayAnswer, encode_answer, replay
+from projections.row_stores import read_rows
 from projections.workers import run_views
 from store.event_store import EventStore
 

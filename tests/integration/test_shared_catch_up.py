@@ -13,9 +13,9 @@ from application.demo import demo_reports, load_demo
 from application.reports import ReportService
 from projections.catch_up import SharedCatchUp
 from projections.core import fold, render_all
-from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import read_rows, row_store
 from projections.workers import run_views
 from store.event_store import READ_LOG_THROUGH, EventStore
 

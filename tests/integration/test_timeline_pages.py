@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from domain.attribution import Side, Verification
 from domain.occurrence import Day, Instant, Interval, Month, Occurrence
-from projections.persistence import Generation, copy_rows
 from projections.row_keys import slug
+from projections.row_stores import Generation, copy_rows
 from projections.timeline import TimelineRow, _sortable
 from projections.timeline_entries import OPEN_START, TIMELINE_ENTRIES
 from projections.timeline_pages import page_at, sort_key_in
