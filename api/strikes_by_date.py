@@ -52,7 +52,7 @@ from projections.core import render
 from projections.past_answers import folded_reports, serving_cut
 from projections.replay import as_asked, check_question, valid_time
 from projections.strikes import StrikeRow
-from projections.timeline_entries import order_of
+from projections.timeline_columns import order_of
 from projections.tracked import iso
 
 _canonical = msgspec.json.Encoder(order="sorted")

@@ -15,7 +15,8 @@ from typing import NamedTuple
 import asyncpg
 
 from projections.timeline import TimelineRow, TimelineView
-from projections.timeline_entries import COLUMNS, SUPERSEDED, TABLE, as_given
+from projections.timeline_columns import COLUMNS, as_given
+from projections.timeline_entries import SUPERSEDED, TABLE
 from projections.timeline_query import SERVING, held_at
 
 

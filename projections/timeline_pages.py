@@ -17,7 +17,8 @@ import asyncpg
 import msgspec
 
 from projections.timeline import TimelineView
-from projections.timeline_entries import OPEN_START, SUPERSEDED
+from projections.timeline_columns import OPEN_START
+from projections.timeline_entries import SUPERSEDED
 from projections.timeline_query import (
     FEW_REPORTED,
     SERVING,

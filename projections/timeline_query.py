@@ -3,7 +3,7 @@
 A page is the rows after a cursor that pass `TimelineFilter`, in `sort_key` order. The SQL
 filter means what `timeline_matches` means, condition for condition (`_conditions`); what
 it adds are bounds that follow from them, for the indexes:
-- The order is walked per span class (projections/timeline_entries.py: a moment, a day, a
+- The order is walked per span class (projections/timeline_columns.py: a moment, a day, a
   month, longer or open at its end, open at its start), as a UNION of ordered scans merged
   on the order. Within a class of width w, an occurrence that reaches into [since, until)
   is anchored in [since - w, until): a range filter reads that slice, not the rows before
@@ -28,16 +28,8 @@ import msgspec
 from domain.attribution import Verification
 from projections.row_keys import slug
 from projections.timeline import TimelineRow, timeline_matches
-from projections.timeline_entries import (
-    COLUMNS,
-    LONG_SPAN,
-    OPEN_START,
-    SPANS,
-    SUPERSEDED,
-    TABLE,
-    order_of,
-    tags_of,
-)
+from projections.timeline_columns import COLUMNS, LONG_SPAN, OPEN_START, SPANS, order_of, tags_of
+from projections.timeline_entries import SUPERSEDED, TABLE
 
 SERVING = """
 SELECT generation, position, set_config('plan_cache_mode', 'force_custom_plan', true)

@@ -26,7 +26,8 @@ from domain.occurrence import Day, Instant, Interval, Month, Occurrence
 from projections.row_keys import slug
 from projections.row_stores import Generation, copy_rows
 from projections.timeline import TimelineRow, _sortable
-from projections.timeline_entries import OPEN_START, TIMELINE_ENTRIES
+from projections.timeline_columns import OPEN_START
+from projections.timeline_entries import TIMELINE_ENTRIES
 from projections.timeline_pages import page_at, sort_key_in
 from projections.timeline_query import TimelineFilter, page_query
 from projections.tracked import anchor, iso
