@@ -52,8 +52,9 @@ from projections.core import render
 from projections.forces import ForcesHistory
 from projections.front import FrontSeries
 from projections.holdings import HoldingSeries
-from projections.past_answers import at_or_under, folded_reports
+from projections.past_answers import at_or_under
 from projections.registry import VIEWS
+from projections.snapshots import folded_reports
 from projections.timeline import TimelineRow
 
 

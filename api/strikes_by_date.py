@@ -49,8 +49,8 @@ from api.reads import (
 from api.row_pages import PageCursor, PageLimit, RowsPage, rows_limit
 from api.schemas import ANSWER_TYPES
 from projections.core import render
-from projections.past_answers import folded_reports, serving_cut
 from projections.replay import as_asked, check_question, valid_time
+from projections.snapshots import folded_reports, serving_cut
 from projections.strikes import StrikeRow
 from projections.timeline_columns import order_of
 from projections.tracked import iso

@@ -4,7 +4,7 @@
 What an explanation says (each report's role, its changes) is projections/explanation.py's,
 worked out from a folded view; which rows it is asked about is projections/explain_keys.py's.
 Here the view is folded for the question: from a view's kept versions when it keeps them
-(only the reports behind the rows asked about: projections/past_answers.py), else from the
+(only the reports behind the rows asked about: projections/version_picks.py), else from the
 whole log.
 """
 
@@ -22,20 +22,11 @@ from projections.core import View, ViewState
 from projections.explain_keys import Page, keys_to_explain, page_keys, picked
 from projections.explanation import Change, Explanation, explained, explanation_of, note_changes
 from projections.history import keeps_versions, one_report_per_key
-from projections.past_answers import (
-    Snapshot,
-    feeding_ids,
-    folded,
-    latest_feeding,
-    row_keys,
-    serving_cut,
-    snapshot,
-)
-from projections.past_answers import (
-    picked as picked_reports,
-)
 from projections.past_pages import own_rows_at
 from projections.replay import check_question, fold_stored, valid_time
+from projections.snapshots import Snapshot, folded, serving_cut, snapshot
+from projections.version_picks import feeding_ids, latest_feeding, row_keys
+from projections.version_picks import picked as picked_reports
 from store.event_store import MAX_POSITION, EventStore
 
 
@@ -86,7 +77,7 @@ async def explain_page(
     """`explain`, for the rows on `page` only (each explained exactly as `explain` explains
     it), and whether more rows follow. Only the page's rows are rendered and placed. From a
     pool, a view that keeps its reports' versions folds only the reports behind the page's
-    rows (projections/past_answers.py); otherwise the log is folded whole."""
+    rows (projections/version_picks.py); otherwise the log is folded whole."""
     if isinstance(source, asyncpg.Pool):
         view = check_question(view_name, known_at, position, as_of)
         if key is None and one_report_per_key(view) and keeps_versions(view):

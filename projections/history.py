@@ -9,9 +9,10 @@ source's latest tally. So every version of every report such a view follows is k
 positions between which it held (transaction time), its place in the fold's order and the
 valid time from which it counts, and how the view classes it. A past answer then picks, for
 each row key, the few versions the view's `render` needs at that position and date, by
-index (`Indexed`'s classes; `relevant_ids` says the rule in Python, projections/
-past_answers.py in SQL), folds those reports' own events again and renders: the same fold
-and the same `render` as a replay, over a handful of reports instead of the log.
+index (`Indexed`'s classes; `history_recording.relevant_ids` says the rule in Python,
+projections/version_picks.py in SQL), folds those reports' own events again and renders:
+the same fold and the same `render` as a replay, over a handful of reports instead of the
+log.
 
 The rule a view must keep, property-tested for each one: `render` of a key's reports gives
 the same row as `render` of the versions its classes pick, for any position and date.

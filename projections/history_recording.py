@@ -1,7 +1,7 @@
 """A view's history as its fold makes it: each version of a report, from the event that made
 it to the one that replaced it (`HistoryLog`), or the rows a view replaced (`ReplacedRows`),
 taken by each batch (`taken`) for projections/history_writes.py to write; and the rule by
-which a past answer picks versions, in Python (`relevant_ids`; projections/past_answers.py
+which a past answer picks versions, in Python (`relevant_ids`; projections/version_picks.py
 asks PostgreSQL the same).
 """
 
@@ -197,7 +197,7 @@ def relevant_ids(
     view: Indexed, versions: Iterable[Version], position: int, valid_time: datetime | None
 ) -> set[UUID]:
     """The reports whose versions a past answer at `position` and `valid_time` picks (the
-    rule of `Indexed`; projections/past_answers.py asks PostgreSQL the same)."""
+    rule of `Indexed`; projections/version_picks.py asks PostgreSQL the same)."""
     latest: dict[tuple[str, str, int], Version] = {}
     top: dict[tuple[str, str, int], Version] = {}
     chosen: set[UUID] = set()

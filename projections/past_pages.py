@@ -32,8 +32,8 @@ import msgspec
 
 from domain.recorded import LogEntry
 from projections.core import View, ViewState, render
-from projections.past_answers import Cut, folded_reports, serving_cut
 from projections.replay import check_question, valid_time
+from projections.snapshots import Cut, folded_reports, serving_cut
 from projections.timeline_columns import order_of
 from projections.timeline_pages import page_at, sort_key_in
 from projections.timeline_query import Past, TimelineFilter

@@ -25,12 +25,14 @@ from projections.explain import explain, explain_page
 from projections.explain_keys import Page, UnknownRow
 from projections.explanation import encode_explanation
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
-from projections.past_answers import at_or_under, past_answer, picked, put_together_at, snapshot
+from projections.past_answers import at_or_under, past_answer
 from projections.past_pages import groups_at, key_page, timeline_page
+from projections.past_pieces import put_together_at
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import answer_of, encode_answer, replay, valid_time
 from projections.row_stores import read_rows, row_store
+from projections.snapshots import snapshot
 from projections.timeline import TimelineRow
 from projections.timeline_groups import (
     region_groups_in,
@@ -39,6 +41,7 @@ from projections.timeline_groups import (
     source_groups_of,
 )
 from projections.timeline_query import TimelineFilter
+from projections.version_picks import picked
 from store.event_store import EventStore
 from tests.following import follow_to_head
 
