@@ -128,9 +128,8 @@ def test_the_rules_name_a_projection_that_imports_the_application(tmp_path: Path
         "from domain.summaries import claim_text\n"
         "from ..application import reports\n"
         "\n"
-        "def text() -> str:\n"
-        "    from application.summaries import claim_text\n"
-        "    return claim_text\n"
+        "def file_kursk() -> None:\n"
+        "    from application.commands import FileReport\n"
     )
     (tmp_path / "projections" / "kursk.py").write_text(
         "from domain.recorded import LogEntry\nfrom store.event_store import MAX_POSITION\n"
@@ -139,5 +138,5 @@ def test_the_rules_name_a_projection_that_imports_the_application(tmp_path: Path
     rule = "(projections/ may import domain, store)"
     assert _broken_rules("projections", root=tmp_path) == [
         f"projections/wording.py:2 imports application {rule}",
-        f"projections/wording.py:5 imports application.summaries {rule}",
+        f"projections/wording.py:5 imports application.commands {rule}",
     ]
