@@ -109,7 +109,9 @@ def test_every_package_of_the_project_has_its_place_in_the_layers() -> None:
 
 
 def test_each_layer_imports_only_the_layers_beneath_it() -> None:
-    broken = [line for package in _packages() for line in _broken_rules(package)]
+    # A package with no rule yet is the test above's to name.
+    ruled = [package for package in _packages() if package in MAY_IMPORT]
+    broken = [line for package in ruled for line in _broken_rules(package)]
     message = "\n".join(broken)
     assert not broken, f"imports across the layers the wrong way:\n{message}"
 
