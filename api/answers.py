@@ -25,7 +25,7 @@ from api.problems import ApiProblem, problem
 from api.questions import Moment, Question, bad_parameter
 from api.row_pages import answer_page, live_page
 from projections import past_pages
-from projections.explain import Page
+from projections.explain_keys import Page
 from projections.history import indexed, one_report_per_key
 from projections.past_answers import past_answer
 from projections.registry import VIEWS

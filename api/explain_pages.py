@@ -21,7 +21,9 @@ from litestar.params import QueryParameter
 from api.cursors import cursor_of, key_of
 from api.live_views import Encoded, content_etag
 from api.problems import ApiProblem
-from projections.explain import Explanation, Page, explain_page
+from projections.explain import explain_page
+from projections.explain_keys import Page
+from projections.explanation import Explanation
 
 DEFAULT_EXPLAIN_PAGE = 20
 MAX_EXPLAIN_PAGE = 100

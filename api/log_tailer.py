@@ -40,11 +40,12 @@ from litestar.di import NamedDependency
 from litestar.response import ServerSentEventMessage
 
 from api.services import services_of
-from application.summaries import event_summary
 from domain.events import DomainEvent
+from domain.recorded import RecordedEvent
+from domain.summaries import event_summary
 from projections.runner import NOTIFY_CHANNEL
 from store.backoff import Backoff, close_quietly, stopped
-from store.event_store import EventStore, RecordedEvent
+from store.event_store import EventStore
 
 log = logging.getLogger("timeline.api.stream")
 

@@ -39,7 +39,7 @@ from application.decoding import field_of
 from application.reports import ReportNotFound
 from domain.claims import CLAIM_KINDS
 from domain.errors import InvalidReport, NothingToCorrect, ReportIsRetracted
-from projections.explain import UnknownRow
+from projections.explain_keys import UnknownRow
 from projections.replay import InvalidReplayQuestion
 from store.event_store import (
     IdempotencyKeyReused,

@@ -15,7 +15,7 @@ import msgspec
 from litestar.params import QueryParameter
 
 from api.problems import ApiProblem
-from projections.core import slug
+from projections.row_keys import slug
 from store.event_store import MAX_POSITION
 
 KnownAt = Annotated[

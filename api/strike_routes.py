@@ -23,12 +23,12 @@ from api.problems import Documented
 from api.questions import Question, not_a_cursor
 from api.read_cache import answered_before
 from api.row_pages import PageCursor, PageLimit, RowsPage, rows_limit
-from projections.core import iso
 from projections.read_side.shapes import ANSWER_TYPES
 from projections.read_side.strike_features import StrikeFeatures, strike_features
 from projections.read_side.strikes_in_time import Order, in_time_order, walked
 from projections.replay import as_asked
-from projections.timeline_entries import order_of
+from projections.timeline_columns import order_of
+from projections.tracked import iso
 from projections.views.strikes import StrikeRow
 
 _canonical = msgspec.json.Encoder(order="sorted")

@@ -35,10 +35,9 @@ from projections.read_side.sources_and_regions import (
     summed_sources,
 )
 from projections.replay import InvalidReplayQuestion
-from projections.timeline_pages import (
+from projections.timeline_groups import (
     REGION_GROUPS_AT,
     SOURCE_GROUPS_AT,
-    TimelineFilter,
     region_groups,
     region_groups_in,
     region_groups_of,
@@ -46,6 +45,7 @@ from projections.timeline_pages import (
     source_groups_in,
     source_groups_of,
 )
+from projections.timeline_query import TimelineFilter
 from projections.views.timeline import TimelineRow
 
 MAX_PAGE = 200

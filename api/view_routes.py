@@ -41,10 +41,10 @@ from api.problems import ApiProblem, Documented, problem
 from api.questions import Explain, Question, RowKey, row_key
 from api.read_cache import answered_before
 from api.row_pages import PageCursor, PageLimit, explain_limit, paged, rows_limit
-from projections.core import slug
 from projections.past_answers import at_or_under
 from projections.read_side.series_points import SeriesPoints, points_of
 from projections.read_side.shapes import ANSWER_TYPES
+from projections.row_keys import slug
 
 # name, summary, description: a route each.
 VIEWS_SERVED = (

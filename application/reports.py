@@ -20,15 +20,9 @@ from application.commands import (
 )
 from domain import report as rules
 from domain.events import ReportEvent, ReportFiled
+from domain.recorded import RecordedEvent
 from domain.report import Report
-from store.event_store import (
-    LOCAL_SCOPE,
-    AppendResult,
-    EventStore,
-    Idempotency,
-    RecordedEvent,
-    VersionConflict,
-)
+from store.event_store import LOCAL_SCOPE, AppendResult, EventStore, Idempotency, VersionConflict
 
 _encoder = msgspec.json.Encoder(order="deterministic")
 

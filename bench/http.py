@@ -65,7 +65,6 @@ import msgspec
 
 from application.commands import FileReport
 from application.decoding import decode_command
-from application.demo import load_demo
 from application.reports import ReportService, decide_filing
 from bench._database import fresh_database, open_pool
 from bench._service import free_port, python_tool
@@ -76,6 +75,7 @@ from bench.rebuild import (
 )
 from cli.servers import DEFAULT_SERVER, AsgiServer
 from projections.registry import VIEWS
+from seed.demo import load_demo
 from seed.kursk_article import demo_reports
 from store.api_keys import Role, create_key
 from store.event_store import EventStore, Idempotency

@@ -69,11 +69,13 @@ from domain.events import ReportEvent
 from domain.occurrence import Day, Instant, Interval, Month, Occurrence
 from domain.quantities import Qualifier, Quantity, Unit, about, between, exactly
 from domain.report import correct, corroborate, deny, dispute, evolve, file_report, retract
-from projections.core import Folds, render
+from projections.core import render
+from projections.folds import Folds
+from projections.generations import start_building
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
-from projections.persistence import RowStore, copy_rows, row_store, start_building
 from projections.rebuild import COPY_STREAMS, rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import RowStore, copy_rows, row_store
 from store.event_store import READ_LOG
 from store.mapper import MsgspecMapper, encode_event
 

@@ -89,14 +89,14 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from application.demo import load_demo
 from application.reports import ReportService
 from bench._database import database_server, fresh_database, open_pool
 from bench._service import Client, Service, python_tool, running, stop
 from bench.http import LOWEST_POSITION
 from bench.rebuild import REGIONS, SOURCES, WAR_BEGAN, load_log
-from projections.core import slug
 from projections.registry import VIEWS
+from projections.row_keys import slug
+from seed.demo import load_demo
 from store.api_keys import Role, create_key
 from store.event_store import EventStore
 from store.settings import DATABASE_URL_VARIABLE

@@ -15,11 +15,11 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.settings import ApiSettings
-from application.demo import load_demo
 from application.reports import ReportService
-from application.summaries import event_summary
 from cli import logs, servers
 from domain.events import DomainEvent
+from domain.recorded import RecordedEvent
+from domain.summaries import event_summary
 from projections.quarantine import open_counts
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
@@ -27,10 +27,11 @@ from projections.replay import encode_answer
 from projections.replay import replay as replay_view
 from projections.status import view_statuses
 from projections.workers import run_views
+from seed.demo import load_demo
 from store import migrate as migrations
 from store import roles
 from store.database import Database, DatabaseUnavailable, create_pool, resolve_database
-from store.event_store import MAX_POSITION, EventStore, RecordedEvent
+from store.event_store import MAX_POSITION, EventStore
 from store.mapper import stored_topic
 from store.settings import append_group_max
 

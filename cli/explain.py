@@ -10,15 +10,15 @@ from uuid import UUID
 
 from cli.commands import UsageError, day_or_moment, log_position, moment
 from domain.attribution import Provenance
-from projections.core import iso
-from projections.explain import (
+from projections.explain import explain as explain_view
+from projections.explanation import (
     Contribution,
     Explanation,
     ReportRole,
     RowExplanation,
     encode_explanation,
 )
-from projections.explain import explain as explain_view
+from projections.tracked import iso
 from projections.views.figures import Figure
 from store.database import create_pool, resolve_database
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from projections.core import View
-from projections.persistence import Generation
+from projections.row_stores import Generation
 from projections.versioned_batches import next_batch, next_batches
 
 # The longest a runner's request waits for the others of its process to ask too. They ask

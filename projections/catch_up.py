@@ -38,10 +38,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from projections.core import Folds, View, ViewState
+from projections.core import View, ViewState
+from projections.folds import Folds
 from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
-from projections.persistence import Generation
 from projections.rebuild import REBUILD_CONNECTIONS, RebuildInProgress, rebuild_views_kept
+from projections.row_stores import Generation
 
 log = logging.getLogger("timeline.projections")
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from projections.core import Folds
+from projections.folds import Folds
 from store.event_store import READ_LOG, READ_LOG_THROUGH, entry_from_row
 
 PAGE_SIZE = 20_000

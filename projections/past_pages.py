@@ -6,9 +6,9 @@ September": 15 s at 10^6 events, for a page of 50 rows. Each of their rows is on
 alone, and each keeps its history as the same fold draws the rows (runner batches, rebuilds,
 catch-ups alike):
 - The timeline keeps every row it replaced, with the log positions between which it held
-  (`timeline_superseded`, migration 0016; `history.ReplacedRows`), and each entry says since
-  when it holds (`changed_at`). The timeline at a position N is the entries changed by N and
-  the replaced rows holding at N; a page of it is read as a live page is
+  (`timeline_superseded`, migration 0016; `history_recording.ReplacedRows`), and each entry
+  says since when it holds (`changed_at`). The timeline at a position N is the entries
+  changed by N and the replaced rows holding at N; a page of it is read as a live page is
   (projections/timeline_pages.py: the same filters on the same columns, walked by the same
   indexes, each table's, merged), with `occurred_at` bounded by the valid time. Its rows are
   the documents as stored: nothing is folded.
@@ -30,12 +30,13 @@ from typing import NamedTuple
 import asyncpg
 import msgspec
 
+from domain.recorded import LogEntry
 from projections.core import View, ViewState, render
-from projections.past_answers import Cut, folded_reports, serving_cut
 from projections.replay import check_question, valid_time
-from projections.timeline_entries import order_of
-from projections.timeline_pages import Past, TimelineFilter, page_at, sort_key_in
-from store.event_store import LogEntry
+from projections.snapshots import Cut, folded_reports, serving_cut
+from projections.timeline_columns import order_of
+from projections.timeline_pages import page_at, sort_key_in
+from projections.timeline_query import Past, TimelineFilter
 
 # Each page's query is planned for its own values, as a live page's is.
 CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"
@@ -97,7 +98,7 @@ async def groups_at(
     as_of: datetime | date | None = None,
 ) -> tuple[int, list[asyncpg.Record]] | None:
     """The timeline's rows as the question asks, counted by `counted`
-    (`timeline_pages.SOURCE_GROUPS_AT` or `REGION_GROUPS_AT`), and the position they reflect;
+    (`timeline_groups.SOURCE_GROUPS_AT` or `REGION_GROUPS_AT`), and the position they reflect;
     None when its serving generation has not reached the cut (the caller replays). Raises
     InvalidReplayQuestion as `replay` does."""
     view = check_question("timeline", known_at, position, as_of)

@@ -50,26 +50,24 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from domain.recorded import LogEntry
 from projections import quarantine
-from projections.core import Folds, View, ViewState, apply, blamed, render
-from projections.history import copy_history, one_report_per_key, recorder, taken
-from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
-from projections.persistence import (
-    REFUSED,
-    Generation,
-    RowStore,
-    TrackingMoved,
-    copy_rows,
+from projections.core import View, ViewState, apply, blamed, render
+from projections.folds import Folds
+from projections.generations import (
     delete_retired_rows,
     lock_live,
-    row_store,
     serving_generation,
     start_building,
     switch_serving,
-    write_batch,
-    write_rows,
 )
-from store.event_store import READ_LOG, LogEntry, entry_from_row
+from projections.history import one_report_per_key
+from projections.history_recording import recorder, taken
+from projections.history_writes import copy_history
+from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
+from projections.persistence import TrackingMoved, write_batch, write_rows
+from projections.row_stores import REFUSED, Generation, RowStore, copy_rows, row_store
+from store.event_store import READ_LOG, entry_from_row
 
 REBUILD_LOCK_NAMESPACE = "timeline-rebuild:"
 # Rows rendered between two turns of the event loop, so the COPY streams keep sending.

@@ -23,9 +23,11 @@ from itertools import takewhile
 import asyncpg
 import msgspec
 
-from projections.core import View, ViewState, fold, iso, render_all
+from domain.recorded import LogEntry
+from projections.core import View, ViewState, fold, render_all
 from projections.registry import VIEWS
-from store.event_store import EventStore, LogEntry
+from projections.tracked import iso
+from store.event_store import EventStore
 
 # Pages small enough that decoding and folding one (two or three milliseconds) never holds
 # up the API process's other requests for long: the fold runs on its event loop, and lets

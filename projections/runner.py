@@ -36,14 +36,10 @@ from projections import quarantine
 from projections.batch_group import BatchGroup
 from projections.catch_up import SharedCatchUp, fold_through
 from projections.core import Quarantined, View, ViewState, apply, blamed, render
+from projections.generations import serving_generation
 from projections.history import stateless
-from projections.persistence import (
-    REFUSED,
-    Generation,
-    serving_generation,
-    write_batch,
-    write_batch_row_by_row,
-)
+from projections.persistence import write_batch, write_batch_row_by_row
+from projections.row_stores import REFUSED, Generation
 from projections.versioned_batches import next_batch
 from store.event_store import EventStore
 

@@ -10,7 +10,7 @@ daemon loads only what a batch touches (Marten):
 2. the batch is applied to them, recording the versions it makes (`HistoryLog`);
 3. in ONE transaction: the versions are written, each touched row is rendered from the
    reports its key needs at the batch's last position, picked from the versions as a past
-   answer picks them (projections/past_answers.py, which sees the versions just written),
+   answer picks them (projections/version_picks.py, which sees the versions just written),
    and the rows, the quarantine and the view's position are written as any batch's are.
    A day row of a history (`history.Pieced`) is instead put together from the pieces its
    versions keep, with no fold at all. A row drawn from its own report alone (the
@@ -31,26 +31,16 @@ from dataclasses import dataclass
 import asyncpg
 import msgspec
 
+from domain.recorded import LogEntry
 from projections.core import Quarantined, View, ViewState, apply, blamed, fold, render
-from projections.history import (
-    HistoryLog,
-    Indexed,
-    ReplacedRows,
-    indexed,
-    pieced,
-    put_together,
-    recorder,
-    write_histories,
-)
-from projections.past_answers import PICKED_REPORTS, Pieces, pick_parameters, pieces_of_keys
-from projections.persistence import (
-    REFUSED,
-    Generation,
-    RowBatch,
-    row_store,
-    write_rows_together,
-)
-from store.event_store import LogEntry, entry_from_row
+from projections.history import Indexed, indexed, pieced, put_together
+from projections.history_recording import HistoryLog, ReplacedRows, recorder
+from projections.history_writes import write_histories
+from projections.past_pieces import Pieces, pieces_of_keys
+from projections.persistence import RowBatch, write_rows_together
+from projections.row_stores import REFUSED, Generation, row_store
+from projections.version_picks import PICKED_REPORTS, pick_parameters
+from store.event_store import entry_from_row
 
 log = logging.getLogger("timeline.projections")
 

@@ -1,2 +1,3 @@
-"""Seed data: the news report the project grew from, as reports to file. Data only; the use
-case that files it is `application.demo`."""
+"""Seed data: the news report the project grew from, as reports to file
+(`seed/kursk_article.py`), and the loader that files them through the application
+(`seed/demo.py`, `timeline demo`)."""

@@ -23,6 +23,7 @@ from uuid import UUID
 import asyncpg
 
 from domain.events import DomainEvent
+from domain.recorded import LogEntry, RecordedEvent, UnreadableEvent
 from store.group_commit import AppendCall, CallLost, GroupCommitter, GroupFigures
 from store.mapper import decode_event, encode_event
 from store.settings import append_group_max
@@ -163,27 +164,6 @@ class AppendResult:
     @property
     def last_position(self) -> int:
         return self.events[-1].position
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    position: int
-    recorded_at: datetime
-    event: DomainEvent
-
-
-@dataclass(frozen=True, slots=True)
-class UnreadableEvent:
-    """A stored event this code cannot decode (written by other code, or damaged): it still
-    holds its place in the log, so that whoever folds the log can skip it and go on."""
-
-    position: int
-    recorded_at: datetime
-    topic: str
-    error: str
-
-
-LogEntry = RecordedEvent | UnreadableEvent
 
 
 def recorded_from_row(row: asyncpg.Record) -> RecordedEvent:

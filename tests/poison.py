@@ -14,7 +14,8 @@ import asyncpg
 import msgspec
 
 from domain.events import DomainEvent, ReportCorroborated
-from store.event_store import LogEntry, entry_from_row
+from domain.recorded import LogEntry
+from store.event_store import entry_from_row
 from store.group_commit import APPEND
 from store.mapper import encode_event
 from tests.seed_values import (

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from application.reports import decide, decide_filing
 from domain.events import DomainEvent
+from domain.recorded import RecordedEvent
 from domain.report import evolve
 from seed.kursk_article import demo_reports
-from store.event_store import RecordedEvent
 
 # When the demo was "recorded" in these tests: the evening of the article's day.
 RECORDED_FROM = datetime(2024, 11, 23, 18, 0, tzinfo=UTC)

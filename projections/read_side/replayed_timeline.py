@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 
 from projections.replay import ReplayAnswer
-from projections.timeline_pages import TimelineFilter
+from projections.timeline_query import TimelineFilter
 from projections.views.timeline import TimelineRow
 
 

@@ -22,9 +22,9 @@ import msgspec
 
 from domain.quantities import Quantity
 from projections.core import render
-from projections.past_answers import folded_reports
 from projections.read_side.shapes import ANSWER_TYPES
 from projections.registry import VIEWS
+from projections.snapshots import folded_reports
 from projections.views.forces import ForcesHistory
 from projections.views.front import FrontSeries
 from projections.views.holdings import HoldingSeries

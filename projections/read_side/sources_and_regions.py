@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from projections.timeline_pages import RegionGroup, SourceGroup
+from projections.timeline_groups import RegionGroup, SourceGroup
 
 
 class SourceSummary(msgspec.Struct, frozen=True, kw_only=True):

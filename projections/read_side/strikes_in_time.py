@@ -20,8 +20,8 @@ import asyncpg
 import msgspec
 
 from projections.core import render
-from projections.past_answers import folded_reports, serving_cut
 from projections.replay import ReplayAnswer, check_question, valid_time
+from projections.snapshots import folded_reports, serving_cut
 from projections.views.strikes import StrikeRow
 
 FIRST = (datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), -1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from projections.persistence import SERVING
+from projections.generations import SERVING
 
 ALL_ROWS = "SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2"
 CHANGED_ROWS = """

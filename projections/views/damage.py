@@ -24,8 +24,9 @@ from domain.claims import Claim, DamageTally
 from domain.occurrence import Instant, Interval, Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked, anchor, slug
 from projections.history import Relevance, day_rank, moment_rank, position_rank
+from projections.row_keys import slug
+from projections.tracked import Source, Tracked, anchor
 
 
 class SourceTotal(msgspec.Struct, frozen=True, kw_only=True, gc=False):

@@ -13,11 +13,11 @@ from uuid import UUID
 
 import msgspec
 
-from application.summaries import claim_text, quantity_text
 from domain.claims import ForceStrength
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import Source, Tracked
+from domain.summaries import claim_text, quantity_text
+from projections.tracked import Source, Tracked
 from projections.views.damage import DamageRow, recency
 from projections.views.forces import ForcesHistory, ForcesRow
 from projections.views.front import FrontRow, FrontSeries
@@ -108,7 +108,7 @@ def read_row(row: msgspec.Struct, reports: Sequence[Tracked]) -> RowReading:
             return RowReading((summary,), _ids((summary,)), _own_measure, by_occurrence)
     raise TypeError(
         f"no explanation reads rows of type {type(row).__name__}: add a case to "
-        "projections/views/figures.py `read_row`"
+        "projections/figures.py `read_row`"
     )
 
 

@@ -29,17 +29,9 @@ from domain.claims import Claim, Extent, TerritoryControl
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.core import (
-    DayPiece,
-    Source,
-    Tracked,
-    daily_key,
-    day_piece,
-    day_row,
-    occurred_date,
-    slug,
-)
 from projections.history import Relevance, float_rank
+from projections.row_keys import DayPiece, daily_key, day_piece, day_row, slug
+from projections.tracked import Source, Tracked, occurred_date
 
 
 class PeakBasis(StrEnum):

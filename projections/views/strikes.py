@@ -23,7 +23,7 @@ from domain.attribution import Attribution, Caveat, Verification
 from domain.claims import Claim, Strike, StrikeEffects
 from domain.occurrence import Occurrence
 from domain.report import Report
-from projections.core import Source, Tracked
+from projections.tracked import Source, Tracked
 
 
 class StrikePlace(msgspec.Struct, frozen=True, kw_only=True, gc=False):

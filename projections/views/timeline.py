@@ -22,7 +22,6 @@ from uuid import UUID
 
 import msgspec
 
-from application.summaries import claim_text
 from domain.attribution import Caveat, Side, Verification
 from domain.claims import (
     AttackOnCivilians,
@@ -44,7 +43,9 @@ from domain.claims import (
 )
 from domain.occurrence import Instant, Interval, Occurrence
 from domain.report import Report
-from projections.core import Tracked, anchor, iso, slug
+from domain.summaries import claim_text
+from projections.row_keys import slug
+from projections.tracked import Tracked, anchor, iso
 
 
 class TimelineRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):

@@ -10,9 +10,9 @@ import pytest
 from api.live_views import LiveViews
 from api.services import services_of
 from api.settings import ApiSettings, LimitSettings
-from application.demo import load_demo
 from application.reports import ReportService
 from projections.registry import VIEWS
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.api.conftest import Client
 

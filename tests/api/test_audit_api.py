@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from application.demo import load_demo
 from application.reports import ReportService
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.api.conftest import Client, Keys
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import msgspec
 
 from application.commands import FileReport
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import DamageTally, TerritoryControl
+from seed.demo import load_demo
 from seed.kursk_article import demo_reports
 from store.event_store import EventStore
 from tests.api.conftest import Client

@@ -7,8 +7,8 @@ import csv
 import io
 from typing import Any
 
-from application.demo import load_demo
 from application.reports import ReportService
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.api.conftest import Client
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import msgspec
 
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import Strike
 from domain.events import ReportFiled
+from seed.demo import load_demo
 from seed.kursk_article import demo_reports
 from store.event_store import EventStore
 from tests.api.conftest import Client

@@ -9,10 +9,10 @@ import msgspec
 
 from api.explain_pages import DEFAULT_EXPLAIN_PAGE, MAX_EXPLAIN_PAGE, ExplanationPage
 from application.commands import FileReport
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import TerritoryControl
 from projections.explain import explain
+from seed.demo import load_demo
 from seed.kursk_article import demo_reports
 from store.event_store import EventStore
 from tests.api.conftest import Client

@@ -23,8 +23,8 @@ import pytest
 
 from api.app import create_app
 from api.settings import ApiSettings
-from application.demo import load_demo
 from application.reports import ReportService
+from seed.demo import load_demo
 from store.api_keys import Role, create_key
 from store.database import Database
 from store.event_store import EventStore

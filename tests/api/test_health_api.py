@@ -11,10 +11,10 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
-from application.demo import load_demo
 from application.reports import ReportService
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from seed.demo import load_demo
 from store.database import Database
 from store.event_store import EventStore
 from tests.pg_proxy import CuttingProxy, running

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from api.settings import ApiSettings
-from application.demo import load_demo
 from application.imports import Format, read_format
 from application.imports.identity import row_report_id
 from application.imports.importer import import_datasets
 from application.reports import ReportService
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.api.conftest import Client
 

@@ -17,10 +17,10 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.services import limits_of
 from api.settings import ApiSettings, LimitSettings
-from application.demo import load_demo
 from application.reports import ReportService
 from projections.past_answers import past_answer
 from projections.replay import ReplayAnswer
+from seed.demo import load_demo
 from store.database import Database
 from store.event_store import EventStore
 from tests.api.conftest import Client, Keys

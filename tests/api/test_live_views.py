@@ -10,12 +10,12 @@ import msgspec
 
 from api.services import services_of
 from application.commands import FileReport, RetractReport
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import TerritoryControl
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import encode_answer, replay
+from seed.demo import load_demo
 from seed.kursk_article import demo_reports
 from store.event_store import EventStore
 from tests.api.conftest import Client

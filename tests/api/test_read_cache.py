@@ -10,9 +10,9 @@ import msgspec
 from litestar.testing import AsyncTestClient
 
 from application.commands import FileReport
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import TerritoryControl
+from seed.demo import load_demo
 from seed.kursk_article import demo_reports
 from store.api_keys import revoke_key
 from store.event_store import EventStore

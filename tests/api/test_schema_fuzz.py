@@ -34,8 +34,8 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from api.settings import ApiSettings, LimitSettings
-from application.demo import load_demo
 from application.reports import ReportService
+from seed.demo import load_demo
 from seed.kursk_article import demo_report_id
 from store.api_keys import Role, create_key
 from store.database import Database

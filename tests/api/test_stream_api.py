@@ -21,8 +21,8 @@ from api.app import create_app
 from api.log_tailer import LogTailer, feed
 from api.settings import ApiSettings
 from api.stream import EXAMPLE
-from application.demo import load_demo
 from application.reports import ReportService
+from seed.demo import load_demo
 from store.database import Database
 from store.event_store import EventStore
 from tests.api.conftest import Keys

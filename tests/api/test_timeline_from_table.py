@@ -8,8 +8,8 @@ import pytest
 
 from api.services import services_of
 from application.commands import RetractReport
-from application.demo import load_demo
 from application.reports import ReportService
+from seed.demo import load_demo
 from seed.kursk_article import demo_report_id
 from store.event_store import EventStore
 from tests.api.conftest import Client

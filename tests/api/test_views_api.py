@@ -13,10 +13,10 @@ from api.app import create_app
 from api.live_views import HELD
 from api.row_pages import DEFAULT_ROWS_PAGE
 from api.settings import ApiSettings
-from application.demo import load_demo
 from application.reports import ReportService
 from projections.registry import VIEWS
 from projections.replay import encode_answer, replay
+from seed.demo import load_demo
 from store.database import Database
 from store.event_store import EventStore
 from tests.api.conftest import Client, Keys

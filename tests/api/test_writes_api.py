@@ -14,9 +14,9 @@ from litestar.testing import AsyncTestClient
 
 from api.services import services_of
 from api.write_examples import body
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.quantities import Unit, about
+from seed.demo import load_demo
 from seed.kursk_article import demo_reports
 from store.api_keys import Role, create_key
 from store.event_store import EventStore

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import asyncpg
 
-from application.demo import load_demo
 from application.reports import ReportService
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.e2e.conftest import RunTimeline
 

@@ -7,8 +7,8 @@ import json
 
 import asyncpg
 
-from application.demo import load_demo
 from application.reports import ReportService
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.e2e.conftest import RunTimeline
 from tests.poison import append_raw, kursk_with_nul_in_region, unreadable_filing

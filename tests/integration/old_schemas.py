@@ -9,9 +9,9 @@ from typing import TypeVar
 
 import asyncpg
 
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.events import DomainEvent
+from seed.demo import load_demo
 from store.event_store import EventStore, Idempotency
 from store.mapper import encode_event
 from tests.conftest import scratch_database

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.demo import load_demo
 from application.reports import ReportService
 from domain import report as rules
+from seed.demo import load_demo
 from store import migrate
 from store.chain import GENESIS, canonical_bytes, chain_head, link, verify_chain
 from store.event_store import EventStore, VersionConflict

@@ -12,15 +12,16 @@ from typing import ClassVar
 import asyncpg
 import msgspec
 
-from application.demo import load_demo
 from application.reports import ReportService
 from bench.rebuild import load_log
 from projections import quarantine
 from projections.batch_group import BatchGroup
-from projections.core import Tracked, View, fold, render_all
-from projections.persistence import Generation, read_rows, row_store
+from projections.core import View, fold, render_all
 from projections.registry import VIEWS
+from projections.row_stores import Generation, read_rows, row_store
+from projections.tracked import Tracked
 from projections.views.holdings import Holding, HoldingsView
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.following import follow_to_head
 

@@ -13,8 +13,8 @@ import gc
 import asyncpg
 
 from bench.rebuild import load_log
-from projections.core import Tracked
 from projections.registry import VIEWS
+from projections.tracked import Tracked
 from projections.workers import run_views
 from store.event_store import EventStore
 

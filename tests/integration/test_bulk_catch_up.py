@@ -18,9 +18,9 @@ import pytest
 from bench.rebuild import LOG_COLUMNS, SEED, generated_log
 from projections import workers
 from projections.catch_up import FarBehind
-from projections.persistence import read_rows
 from projections.rebuild import REBUILD_LOCK_NAMESPACE, rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import read_rows
 from projections.status import view_statuses
 from store.event_store import EventStore
 from tests.seed_values import berdiansk_strike, filed, kursk_story

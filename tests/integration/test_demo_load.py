@@ -16,7 +16,6 @@ from application.commands import (
     LifeCycleCommand,
     RetractReport,
 )
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.attribution import Caveat, Side, Stance, Verification
 from domain.claims import Extent, TerritoryControl
@@ -30,6 +29,7 @@ from domain.events import (
     ReportRetracted,
 )
 from domain.quantities import Qualifier, Quantity, Unit
+from seed.demo import load_demo
 from seed.kursk_article import demo_report_id, demo_reports
 from store.event_store import AppendResult, EventStore
 

@@ -10,22 +10,17 @@ import asyncpg
 import pytest
 
 from application.commands import CorrectReport, RetractReport
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.attribution import Verification
 from domain.claims import TerritoryControl
 from domain.quantities import Unit, about
 from projections import replay as replay_module
-from projections.explain import (
-    Contribution,
-    RowExplanation,
-    UnknownRow,
-    encode_explanation,
-    explain,
-    explain_log,
-)
+from projections.explain import explain
+from projections.explain_keys import UnknownRow
+from projections.explanation import Contribution, RowExplanation, encode_explanation, explain_log
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion
+from seed.demo import load_demo
 from seed.kursk_article import demo_report_id
 from store.event_store import EventStore
 

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from application.demo import load_demo
 from application.reports import ReportService
-from projections.persistence import read_rows
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import read_rows
+from seed.demo import load_demo
 from store.chain import chain_head, verify_chain
 from store.event_store import EventStore
 from store.export import RestoreRefused, export_log, restore_log

@@ -22,7 +22,8 @@ from domain.events import ReportCorrected, ReportFiled, ReportRetracted
 from domain.occurrence import Day
 from domain.quantities import Unit, about
 from domain.report import Report
-from projections.explain import encode_explanation, explain
+from projections.explain import explain
+from projections.explanation import encode_explanation
 from store.event_store import EventStore, VersionConflict
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from application.demo import load_demo
 from application.reports import ReportService
-from projections.persistence import read_rows
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import read_rows
+from seed.demo import load_demo
 from store.event_store import EventStore, Idempotency
 from tests.seed_values import berdiansk_strike, filed, kursk_held_now
 

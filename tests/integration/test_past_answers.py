@@ -16,27 +16,32 @@ import asyncpg
 import msgspec
 import pytest
 
-from application.demo import load_demo
 from application.reports import ReportService
 from bench.rebuild import load_log
-from projections import timeline_pages
+from projections import timeline_groups, timeline_pages
 from projections.core import View, fold, render_all
-from projections.explain import Page, UnknownRow, encode_explanation, explain, explain_page
+from projections.explain import explain, explain_page
+from projections.explain_keys import Page, UnknownRow
+from projections.explanation import encode_explanation
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
-from projections.past_answers import at_or_under, past_answer, picked, put_together_at, snapshot
+from projections.past_answers import at_or_under, past_answer
 from projections.past_pages import groups_at, key_page, timeline_page
-from projections.persistence import read_rows, row_store
+from projections.past_pieces import put_together_at
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import answer_of, encode_answer, replay, valid_time
-from projections.timeline_pages import (
-    TimelineFilter,
+from projections.row_stores import read_rows, row_store
+from projections.snapshots import snapshot
+from projections.timeline_groups import (
     region_groups_in,
     region_groups_of,
     source_groups_in,
     source_groups_of,
 )
+from projections.timeline_query import TimelineFilter
+from projections.version_picks import picked
 from projections.views.timeline import TimelineRow
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.following import follow_to_head
 
@@ -163,8 +168,8 @@ async def _assert_same_pages(
             assert walked == expected, (wanted, position, known_at, as_of)
         # and the timeline's sums (sources, regions) are the replayed rows' too
         sums = (
-            (timeline_pages.SOURCE_GROUPS_AT, source_groups_in, source_groups_of),
-            (timeline_pages.REGION_GROUPS_AT, region_groups_in, region_groups_of),
+            (timeline_groups.SOURCE_GROUPS_AT, source_groups_in, source_groups_of),
+            (timeline_groups.REGION_GROUPS_AT, region_groups_in, region_groups_of),
         )
         for counted, read, of_rows in sums:
             found = await groups_at(

@@ -12,13 +12,14 @@ from typing import ClassVar
 import asyncpg
 import msgspec
 
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import Claim
 from domain.report import Report
-from projections.core import Tracked, View, fold, render_all
-from projections.persistence import Generation, read_rows
+from projections.core import View, fold, render_all
+from projections.row_stores import Generation, read_rows
 from projections.runner import ProjectionRunner
+from projections.tracked import Tracked
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.projection_support import demo_events
 from tests.seed_values import berdiansk_strike, filed

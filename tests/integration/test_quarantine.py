@@ -13,20 +13,22 @@ import asyncpg
 import msgspec
 import pytest
 
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import Claim
+from domain.recorded import LogEntry
 from domain.report import Report
 from projections import quarantine
-from projections.core import Tracked, View, fold, render_all
-from projections.persistence import read_rows, row_store
+from projections.core import View, fold, render_all
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.replay import replay
+from projections.row_stores import read_rows, row_store
 from projections.runner import ProjectionRunner
 from projections.status import view_statuses
+from projections.tracked import Tracked
 from projections.workers import run_views
-from store.event_store import EventStore, LogEntry
+from seed.demo import load_demo
+from store.event_store import EventStore
 from tests.poison import (
     append_raw,
     berdiansk_strike_ending_in_month_13,

@@ -18,18 +18,19 @@ import asyncpg
 import msgspec
 import pytest
 
-from application.demo import load_demo
 from application.reports import ReportService
 from bench.rebuild import load_log
 from domain.claims import Claim
 from domain.report import Report
 from projections import rebuild as rebuilding
 from projections import workers
-from projections.core import Tracked, View, ViewState, fold, render_all
-from projections.persistence import Generation, read_rows
+from projections.core import View, ViewState, fold, render_all
 from projections.rebuild import REBUILD_LOCK_NAMESPACE, RebuildInProgress, rebuild, rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import Generation, read_rows
 from projections.runner import ProjectionRunner
+from projections.tracked import Tracked
+from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.seed_values import berdiansk_strike, filed, kursk_held_now
 

@@ -16,11 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.events import DomainEvent
-from projections.core import Folds, ViewState, apply, fold, render, render_all
-from projections.persistence import read_rows, serving_generation, write_batch
+from domain.recorded import RecordedEvent
+from projections.core import ViewState, apply, fold, render, render_all
+from projections.folds import Folds
+from projections.generations import serving_generation
+from projections.persistence import write_batch
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
-from store.event_store import EventStore, RecordedEvent
+from projections.row_stores import read_rows
+from store.event_store import EventStore
 from tests.conftest import TABLES
 from tests.log_drawing import Filing, FollowUp, actions, story
 

@@ -15,14 +15,14 @@ import msgspec
 import pytest
 
 from application.commands import CorrectReport, RetractReport
-from application.demo import load_demo
 from application.reports import ReportService
 from domain.claims import TerritoryControl
 from domain.quantities import Unit, about
-from projections.persistence import read_rows
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, ReplayAnswer, encode_answer, replay
+from projections.row_stores import read_rows
 from projections.workers import run_views
+from seed.demo import load_demo
 from seed.kursk_article import demo_report_id
 from store.event_store import EventStore
 

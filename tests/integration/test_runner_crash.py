@@ -26,11 +26,12 @@ from domain.claims import DamageTally, TerritoryControl
 from domain.events import DomainEvent
 from domain.occurrence import Day, Interval, Month
 from domain.quantities import Unit, about, exactly
+from domain.recorded import RecordedEvent
 from domain.report import Report, correct, corroborate, dispute, evolve, file_report, retract
 from projections.core import fold, render_all
 from projections.registry import VIEWS
 from projections.runner import ProjectionRunner
-from store.event_store import EventStore, RecordedEvent
+from store.event_store import EventStore
 from tests.projection_support import demo_events
 from tests.seed_values import (
     GENERAL_STAFF_VIA_REUTERS,

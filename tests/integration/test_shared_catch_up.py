@@ -9,14 +9,14 @@ from typing import cast
 import asyncpg
 import msgspec
 
-from application.demo import load_demo
 from application.reports import ReportService
 from projections.catch_up import SharedCatchUp
 from projections.core import fold, render_all
-from projections.persistence import read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import read_rows, row_store
 from projections.workers import run_views
+from seed.demo import load_demo
 from seed.kursk_article import demo_reports
 from store.event_store import READ_LOG_THROUGH, EventStore
 

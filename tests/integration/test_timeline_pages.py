@@ -23,15 +23,13 @@ from hypothesis import strategies as st
 
 from domain.attribution import Side, Verification
 from domain.occurrence import Day, Instant, Interval, Month, Occurrence
-from projections.core import anchor, iso, slug
-from projections.persistence import Generation, copy_rows
-from projections.timeline_entries import OPEN_START, TIMELINE_ENTRIES
-from projections.timeline_pages import (
-    TimelineFilter,
-    page_at,
-    page_query,
-    sort_key_in,
-)
+from projections.row_keys import slug
+from projections.row_stores import Generation, copy_rows
+from projections.timeline_columns import OPEN_START
+from projections.timeline_entries import TIMELINE_ENTRIES
+from projections.timeline_pages import page_at, sort_key_in
+from projections.timeline_query import TimelineFilter, page_query
+from projections.tracked import anchor, iso
 from projections.views.timeline import TimelineRow, _sortable
 
 _canonical = msgspec.json.Encoder(order="sorted")

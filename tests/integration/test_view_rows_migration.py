@@ -19,12 +19,12 @@ import asyncpg
 import msgspec
 import pytest
 
-from application.demo import load_demo
 from application.reports import ReportService
 from projections.core import fold, render_all
-from projections.persistence import ROW_STORES, read_rows, row_store
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
+from projections.row_stores import ROW_STORES, read_rows, row_store
+from seed.demo import load_demo
 from store import migrate
 from store.event_store import EventStore
 from tests.conftest import scratch_database

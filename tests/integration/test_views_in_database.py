@@ -9,12 +9,12 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from application.demo import load_demo
 from application.reports import ReportService
 from projections.core import fold, render_all
-from projections.persistence import read_rows
 from projections.registry import VIEWS
+from projections.row_stores import read_rows
 from projections.workers import run_views
+from seed.demo import load_demo
 from store.event_store import EventStore
 
 

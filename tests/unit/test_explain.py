@@ -20,17 +20,15 @@ from domain.quantities import Unit, exactly
 from domain.report import Report, correct, file_report, project_report
 from domain.report import retract as retract_report
 from projections.core import fold
-from projections.explain import (
+from projections.explain_keys import Page, UnknownRow, page_keys
+from projections.explanation import (
     Contribution,
     Explanation,
-    Page,
     ReportRole,
     RowExplanation,
-    UnknownRow,
     encode_explanation,
     explain_log,
     explain_rows,
-    page_keys,
 )
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, valid_time

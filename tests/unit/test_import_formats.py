@@ -13,7 +13,6 @@ import pytest
 from application.imports import Format, read_format
 from application.imports.identity import dataset_id_range, row_report_id
 from application.imports.rows import BadFile, DatasetRows, SourceRow
-from application.summaries import claim_text
 from domain.attribution import Side
 from domain.claims import (
     Casualties,
@@ -25,6 +24,7 @@ from domain.claims import (
 )
 from domain.occurrence import Day
 from domain.quantities import Qualifier
+from domain.summaries import claim_text
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"

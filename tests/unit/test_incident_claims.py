@@ -10,7 +10,6 @@ import pytest
 
 from application.commands import FileReport
 from application.decoding import decode_command
-from application.summaries import claim_text
 from domain.attribution import Attribution, Cited, Provenance, Side
 from domain.claims import (
     AttackOnCivilians,
@@ -27,6 +26,7 @@ from domain.errors import InvalidReport
 from domain.occurrence import Day
 from domain.quantities import Quantity, Unit, exactly
 from domain.report import file_report
+from domain.summaries import claim_text
 from projections.views.timeline import where_and_who
 
 SATURDAY = Day(on=date(2024, 11, 23))

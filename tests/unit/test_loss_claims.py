@@ -10,7 +10,6 @@ import pytest
 
 from application.commands import FileReport
 from application.decoding import decode_command
-from application.summaries import claim_text
 from domain.attribution import Attribution, Provenance, Side
 from domain.claims import (
     Casualties,
@@ -25,6 +24,7 @@ from domain.errors import InvalidReport
 from domain.occurrence import Day
 from domain.quantities import Qualifier, Quantity, Unit, about, between, exactly
 from domain.report import file_report
+from domain.summaries import claim_text
 
 SATURDAY = Day(on=date(2024, 11, 23))
 INVASION = date(2022, 2, 24)

@@ -25,24 +25,16 @@ from domain.claims import Claim, DamageTally, Extent, ForceStrength, TerritoryCo
 from domain.events import DomainEvent, ReportCorrected, ReportFiled
 from domain.occurrence import Day, Interval, Month, Occurrence
 from domain.quantities import Qualifier, Quantity, Unit, about, exactly
+from domain.recorded import RecordedEvent
 from domain.report import Report, evolve, file_report, retract
 from projections.core import ViewState, fold, render_all
-from projections.history import (
-    HistoryLog,
-    Indexed,
-    Pieced,
-    Version,
-    indexed,
-    piece_decoder,
-    pieced,
-    relevant_ids,
-)
+from projections.history import Indexed, Pieced, indexed, piece_decoder, pieced
+from projections.history_recording import HistoryLog, Version, relevant_ids
 from projections.registry import VIEWS
 from projections.replay import valid_time
 from projections.views.damage import DamageRow, DamageView
 from projections.views.forces import ForcesView
 from projections.views.holdings import Holding, HoldingsView
-from store.event_store import RecordedEvent
 from tests.log_drawing import KINDS, SHAPES, Filing, FollowUp, actions, claim, story
 from tests.projection_support import recorded
 from tests.seed_values import (

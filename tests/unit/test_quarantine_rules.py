@@ -11,12 +11,14 @@ import msgspec
 
 from domain.claims import Claim, TerritoryControl
 from domain.events import ReportCorrected, ReportRetracted
+from domain.recorded import LogEntry, UnreadableEvent
 from domain.report import Report
-from projections.core import Folds, Tracked, View, fold, render_all
+from projections.core import View, fold, render_all
+from projections.folds import Folds
 from projections.registry import VIEWS
+from projections.tracked import Tracked
 from projections.views.holdings import HoldingsView
 from projections.views.timeline import TimelineView
-from store.event_store import LogEntry, UnreadableEvent
 from tests.projection_support import demo_events, recorded
 from tests.seed_values import filed, kursk_at_peak, kursk_held_now
 

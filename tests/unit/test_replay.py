@@ -14,12 +14,12 @@ import pytest
 from domain.claims import TerritoryControl
 from domain.events import DomainEvent
 from domain.quantities import Unit, about
+from domain.recorded import RecordedEvent
 from domain.report import correct, project_report
 from domain.report import retract as retract_report
 from projections.registry import VIEWS
 from projections.replay import InvalidReplayQuestion, ReplayAnswer, answer, encode_answer
 from seed.kursk_article import demo_report_id
-from store.event_store import RecordedEvent
 from tests.projection_support import RECORDED_FROM, demo_events, recorded
 from tests.seed_values import berdiansk_strike, filed
 

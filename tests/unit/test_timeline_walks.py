@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from projections.timeline_pages import NO_STATISTICS, TagStatistics, TimelineFilter, walks
+from projections.timeline_query import TimelineFilter
+from projections.timeline_walks import NO_STATISTICS, TagStatistics, walks
 
 ROWS = 1_000_000.0
 SOURCE_AND_STATE = TimelineFilter(

@@ -1,4 +1,5 @@
-"""One-line, human summaries of events, for `timeline log` and feeds."""
+"""One-line, human summaries of events and claims, for `timeline log`, feeds and the views' rows
+(plain words from the domain's own vocabulary: no layer above it is needed to say them)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The demo: the seed article's reports (`seed.kursk_article`) filed by a loader that can be
-run any number of times."""
+"""The demo: the seed article's reports (`seed/kursk_article.py`) filed through the
+application by a loader that can be run any number of times (`timeline demo`)."""
 
 from __future__ import annotations
 
