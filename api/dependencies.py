@@ -19,7 +19,6 @@ from litestar.di import Provide
 from api.answers import ReadSide
 from api.auth import KeyCache
 from api.limits import Limits
-from api.live_views import LiveViews
 from api.log_tailer import LogTailer
 from api.metrics import ServiceMetrics
 from api.questions import asked
@@ -35,10 +34,6 @@ def _services(state: State) -> Services:
 
 def _reads(state: State) -> ReadSide:
     return state_services(state).reads
-
-
-def _views(state: State) -> LiveViews:
-    return state_services(state).views
 
 
 def _pool(state: State) -> asyncpg.Pool:
@@ -78,7 +73,6 @@ def _callers_reports(request: Request[Any, Any, Any]) -> ReportService:
 _PROVIDERS: dict[str, Callable[..., Any]] = {
     "services": _services,
     "reads": _reads,
-    "views": _views,
     "pool": _pool,
     "read_pool": _read_pool,
     "store": _store,

@@ -121,7 +121,7 @@ class HealthController(Controller):
         )
 
 
-async def _read_database(services: NamedDependency[Services]) -> str | msgspec.UnsetType:
+async def _read_database(services: Services) -> str | msgspec.UnsetType:
     """Whether the standby this process reads its views from answers (UNSET: none)."""
     if services.read_pool is services.pool:
         return msgspec.UNSET

@@ -36,7 +36,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Litestar
-from litestar.di import NamedDependency
 from litestar.response import ServerSentEventMessage
 
 from api.services import services_of
@@ -143,7 +142,7 @@ class LogTailer:
 
     def __init__(
         self,
-        store: NamedDependency[EventStore],
+        store: EventStore,
         database_url: str,
         *,
         page_events: int = PAGE_EVENTS,
@@ -238,7 +237,7 @@ class LogTailer:
 
 
 async def feed(
-    tailer: NamedDependency[LogTailer], after: int, *, heartbeat_seconds: float = HEARTBEAT_SECONDS
+    tailer: LogTailer, after: int, *, heartbeat_seconds: float = HEARTBEAT_SECONDS
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """Every event after position `after`, then each new one as it is recorded."""
     last = after

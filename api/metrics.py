@@ -210,7 +210,7 @@ class ServiceMetrics:
 class MeteredEventStore(EventStore):
     """The event store, its appends counted and timed."""
 
-    def __init__(self, pool: NamedDependency[asyncpg.Pool], metrics: ServiceMetrics) -> None:
+    def __init__(self, pool: asyncpg.Pool, metrics: ServiceMetrics) -> None:
         super().__init__(pool)
         self._metrics = metrics
 
