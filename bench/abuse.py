@@ -3,7 +3,7 @@
 Usage: `python bench/abuse.py` (no arguments). Uses TIMELINE_DATABASE_URL when set, else a
 throwaway embedded PostgreSQL; either way the run gets a fresh database, dropped at the end.
 
-The log is bench/http.py's: the first 5,000 events of bench/rebuild.py's generated war, then
+The log is bench/http.py's: the first 5,000 events of bench/_generated_war.py's war, then
 the seed article's reports. The service is `timeline serve` in a process of its own, with
 its projection runners and the default limits, as an operator runs it. A reader's key asks
 GET /v1/holdings at a steady 40 requests a second (within its limit) from two connections,

@@ -4,7 +4,7 @@ Usage: `python bench/dashboard.py` (no arguments; a few minutes; `--events N` fo
 size). Uses TIMELINE_DATABASE_URL when set, else a throwaway embedded PostgreSQL; either way
 a fresh database, dropped at the end. Needs Debian's chromium (`/usr/bin/chromium`).
 
-bench/rebuild.py's generated war is loaded by COPY; `timeline serve --no-projections` and
+bench/_generated_war.py's war is loaded by COPY; `timeline serve --no-projections` and
 `timeline project` run in processes of their own (bench/_service.py) until every view the
 dashboard reads serves the log's head. Then Chromium opens `/` LOADS times, each in a fresh
 tab with the reader key already in the tab's sessionStorage (as after typing it once), and
@@ -40,8 +40,8 @@ import asyncpg
 from playwright.sync_api import Route, sync_playwright
 
 from bench._database import database_server, fresh_database
+from bench._generated_war import load_log
 from bench._service import Client, Service, running
-from bench.rebuild import load_log
 from store.api_keys import Role, create_key
 
 EVENTS = 100_000

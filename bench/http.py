@@ -5,13 +5,14 @@ of `timeline serve`). Needs wrk (`apt-get install wrk`). Uses TIMELINE_DATABASE_
 else a throwaway embedded PostgreSQL; either way the run gets a fresh database, dropped at
 the end.
 
-The log holds the seed article's reports after the first 5,000 events of bench/rebuild.py's
-generated war (filings of all nine kinds across ten regions, with corroborations, disputes,
-corrections and retractions), folded into the views before anything is measured. The
-service is `timeline serve` in a process of its own, with its projection runners, as an
-operator runs it; the bare app (bench/bare_app.py, one route returning 20 msgspec Structs)
-is served by the same server with the same settings (cli/servers.py). wrk drives each at 64
-connections, each figure the median over interleaved rounds, each run after a warm-up:
+The log holds the seed article's reports after the first 5,000 events of
+bench/_generated_war.py's war (filings of all nine kinds across ten regions, with
+corroborations, disputes, corrections and retractions), folded into the views before
+anything is measured. The service is `timeline serve` in a process of its own, with its
+projection runners, as an operator runs it; the bare app (bench/bare_app.py, one route
+returning 20 msgspec Structs) is served by the same server with the same settings
+(cli/servers.py). wrk drives each at 64 connections, each figure the median over interleaved
+rounds, each run after a warm-up:
 
   bare            GET /holdings on the bare app
   holdings        GET /v1/holdings, with a reader's API key
@@ -67,12 +68,8 @@ from application.commands import FileReport
 from application.decoding import decode_command
 from application.reports import ReportService, decide_filing
 from bench._database import fresh_database, open_pool
+from bench._generated_war import SEED, copy_into_log, generated_log
 from bench._service import free_port, python_tool
-from bench.rebuild import (
-    LOG_COLUMNS,
-    SEED,
-    generated_log,  # the rebuild benchmark's war, reused
-)
 from cli.servers import DEFAULT_SERVER, AsgiServer
 from projections.registry import VIEWS
 from seed.demo import load_demo
@@ -150,12 +147,8 @@ async def _seed(url: str) -> Seeded:
     own use cases, then a reader's and an editor's key."""
     connection = await asyncpg.connect(url)
     try:
-        rows = next(generated_log(random.Random(SEED), chunk=GENERATED_EVENTS))
-        await connection.copy_records_to_table("timeline_events", records=rows, columns=LOG_COLUMNS)
-        await connection.execute(
-            "SELECT setval('timeline_events_notification_id_seq', "
-            "(SELECT max(notification_id) FROM timeline_events))"
-        )
+        first = next(generated_log(random.Random(SEED), chunk=GENERATED_EVENTS))
+        await copy_into_log(connection, [first])
     finally:
         await connection.close()
     pool = await open_pool(url, size=2)

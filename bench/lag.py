@@ -11,10 +11,10 @@ every view's tracking position has reached it, and prints p50, p99 and the worst
 Target: p99 under 100 ms.
 
 Two stores: an empty one, and one already holding HISTORY_EVENTS events (the rebuild
-benchmark's generated war, loaded by COPY and rebuilt into the views before the clock
-starts), because a store in use has a history, and a view whose rows grew with it would
-fall behind only there. The target ratio is the store with a history; the empty store's is
-printed beside it.
+benchmark's generated war, bench/_generated_war.py, loaded by COPY and rebuilt into the
+views before the clock starts), because a store in use has a history, and a view whose rows
+grew with it would fall behind only there. The target ratio is the store with a history; the
+empty store's is printed beside it.
 
 - The views are kept by `timeline project` in a process of its own, as an operator runs
   them. In-process, the runners (one per view) would share one event loop (and one GIL)
@@ -47,7 +47,7 @@ import asyncpg
 import msgspec
 
 from bench._database import fresh_database, open_pool
-from bench.rebuild import load_log
+from bench._generated_war import load_log
 from domain.attribution import Attribution, Caveat, Side, Stance
 from domain.claims import (
     Claim,

@@ -6,7 +6,7 @@ sets the whole run's time limit (540 s). Uses TIMELINE_DATABASE_URL when set, el
 throwaway embedded PostgreSQL; either way each size gets a fresh database on that one server,
 dropped at the end.
 
-Each size's log is bench/rebuild.py's generated war, loaded by COPY (`load_log`; `load` is
+Each size's log is bench/_generated_war.py's war, loaded by COPY (`load_log`; `load` is
 printed, not a target). The service runs as an operator grows it past one process: `timeline
 serve --no-projections` (the API, one granian worker, which loads the views' rows from
 PostgreSQL) and `timeline project` (the projection worker), each a process of its own.
@@ -91,9 +91,9 @@ import asyncpg
 
 from application.reports import ReportService
 from bench._database import database_server, fresh_database, open_pool
+from bench._generated_war import REGIONS, SOURCES, WAR_BEGAN, load_log
 from bench._service import Client, Service, python_tool, running, stop
 from bench.http import LOWEST_POSITION
-from bench.rebuild import REGIONS, SOURCES, WAR_BEGAN, load_log
 from projections.registry import VIEWS
 from projections.row_keys import slug
 from seed.demo import load_demo
@@ -138,7 +138,8 @@ EMPTY_VIEWS = (
     "TRUNCATE projection_generations, view_rows, timeline_entries, timeline_superseded, "
     "report_versions"
 )
-# The generated war's days: bench/rebuild.py dates its claims within 1,000 days of its start.
+# The generated war's days: bench/_generated_war.py dates its claims within 1,000 days
+# of its start.
 WAR_DAYS = 1000
 VERIFICATIONS = ("unverified", "corroborated", "disputed", "denied")
 SLOWEST_VIEW = (

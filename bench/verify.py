@@ -3,7 +3,7 @@
 Usage: `python bench/verify.py` (no arguments). Uses TIMELINE_DATABASE_URL when set, else a
 throwaway embedded PostgreSQL; either way the run gets a fresh database, dropped at the end.
 
-The log is bench/rebuild.py's (the same generator, loaded the same way by COPY, not
+The log is bench/rebuild.py's (bench/_generated_war.py, loaded the same way by COPY, not
 measured), linked by the database as it is loaded.
 
 Figures, on the same database, medians over interleaved rounds, each after a CHECKPOINT:
@@ -29,7 +29,7 @@ from pathlib import Path
 import asyncpg
 
 from bench._database import fresh_database, open_pool
-from bench.rebuild import EVENTS, load_log
+from bench._generated_war import EVENTS, load_log
 from store.chain import chain_head, read_chain, verify_chain
 from store.export import export_log, restore_log
 
