@@ -42,10 +42,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench._database import fresh_database, open_pool
+from bench._database import fresh_database, new_key
 from bench._service import free_port, python_tool
 from bench.http import _seed, _serving, _views_at
-from store.api_keys import Role, create_key
 from store.settings import DATABASE_URL_VARIABLE
 
 READS_PER_SECOND = 20.0  # per reading connection; two of them stay within the key's 50/s
@@ -163,17 +162,9 @@ class Figures:
     abuse: Abuse
 
 
-async def _abuser_key(url: str) -> str:
-    pool = await open_pool(url, size=1)
-    try:
-        return (await create_key(pool, "bench abuser", Role.READER)).secret
-    finally:
-        await pool.close()
-
-
 def _bench(url: str, folder: Path) -> Figures:
     seeded = asyncio.run(_seed(url))
-    abuser_key = asyncio.run(_abuser_key(url))
+    abuser_key = asyncio.run(new_key(url, "bench abuser"))
     env = {**os.environ, DATABASE_URL_VARIABLE: url}
     port = free_port()
     base = f"http://127.0.0.1:{port}"

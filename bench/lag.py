@@ -46,7 +46,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import msgspec
 
-from bench._database import fresh_database, open_pool
+from bench._database import fresh_database, lowest_serving_position, open_pool, views_reach
 from bench._generated_war import load_log
 from domain.attribution import Attribution, Caveat, Side, Stance
 from domain.claims import (
@@ -77,12 +77,6 @@ APPEND_CONNECTIONS = 4  # an append is ~1 ms; a few in flight absorb a slow one
 LAG_BUDGET_MS = 100.0
 CATCH_UP_TIMEOUT = 180.0  # a projector starting on a store with a history refolds it first
 HISTORY_EVENTS = 1_000_000
-
-# -1 until every view's runner has created its generation.
-LOWEST_POSITION = """
-SELECT CASE WHEN count(*) = $1 THEN min(position) ELSE -1 END
-FROM projection_generations WHERE state = 'serving'
-"""
 
 REGIONS = {
     "Kursk Oblast": "RU",
@@ -299,7 +293,7 @@ async def _poll(url: str, samples: list[tuple[float, int]], stop: asyncio.Event)
     try:
         due = time.perf_counter()
         while not stop.is_set():
-            position = await connection.fetchval(LOWEST_POSITION, len(VIEWS))
+            position = await lowest_serving_position(connection)
             samples.append((time.perf_counter(), position))
             due += POLL_INTERVAL
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
@@ -336,13 +330,13 @@ def _start_projector(url: str) -> subprocess.Popen[bytes]:
 
 async def _until(pool: asyncpg.Pool, position: int, projector: subprocess.Popen[bytes]) -> None:
     """Until every view has reached `position`."""
+
+    def check() -> None:
+        if projector.poll() is not None:
+            raise RuntimeError(f"timeline project exited with {projector.returncode}")
+
     async with asyncio.timeout(CATCH_UP_TIMEOUT):
-        while True:
-            if projector.poll() is not None:
-                raise RuntimeError(f"timeline project exited with {projector.returncode}")
-            if await pool.fetchval(LOWEST_POSITION, len(VIEWS)) >= position:
-                return
-            await asyncio.sleep(0.01)
+        await views_reach(pool, position, every=0.01, check=check)
 
 
 async def _with_history(url: str, events: int) -> None:

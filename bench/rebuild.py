@@ -32,7 +32,6 @@ Figures, on the same database, medians over interleaved rounds, each after a CHE
 from __future__ import annotations
 
 import asyncio
-import gc
 import statistics
 import time
 import warnings
@@ -40,9 +39,9 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 from eventsourcing.persistence import JSONTranscoder
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import PostgresApplicationRecorder
 
-from bench._database import connection_parameters, fresh_database, open_pool
+from bench._database import Settle, fresh_database, library_recorder, open_pool
 from bench._generated_war import EVENTS, load_log
 from projections.core import render
 from projections.folds import Folds
@@ -66,19 +65,6 @@ ROUNDS = 3
 RAW_READ_TARGET = 0.12
 
 
-def _library_recorder(url: str) -> PostgresApplicationRecorder:
-    """The library's own recorder on our table (alembic made it; no create_table())."""
-    parameters = connection_parameters(url)
-    datastore = PostgresDatastore(
-        dbname=parameters.dbname,
-        host=parameters.host,
-        port=parameters.port,
-        user=parameters.user,
-        password=parameters.password,
-    )
-    return PostgresApplicationRecorder(datastore, events_table_name="timeline_events")
-
-
 class Bench:
     """Each measurement starts after a CHECKPOINT, with the log in the same state, and ends
     by checking that it saw every event."""
@@ -87,15 +73,7 @@ class Bench:
         self.pool = pool
         self.recorder = recorder
         self.mapper = MsgspecMapper(transcoder=JSONTranscoder())
-        self.can_checkpoint = True
-
-    async def _settle(self) -> None:
-        if self.can_checkpoint:
-            try:
-                await self.pool.execute("CHECKPOINT")
-            except asyncpg.InsufficientPrivilegeError:
-                self.can_checkpoint = False  # a server we may not checkpoint: skip it
-        gc.collect()
+        self._settle = Settle(pool)
 
     @staticmethod
     def _check_saw_all(count: int) -> None:
@@ -202,7 +180,7 @@ class Bench:
 async def _measure(url: str) -> dict[str, tuple[float, str]]:
     await load_log(url)
     pool = await open_pool(url, size=1 + COPY_STREAMS)
-    recorder = _library_recorder(url)
+    recorder = library_recorder(url)
     try:
         bench = Bench(pool, recorder)
         samples: dict[str, list[float]] = {

@@ -90,14 +90,12 @@ from urllib.parse import urlencode
 import asyncpg
 
 from application.reports import ReportService
-from bench._database import database_server, fresh_database, open_pool
+from bench._database import LOWEST_POSITION, database_server, fresh_database, new_key, open_pool
 from bench._generated_war import REGIONS, SOURCES, WAR_BEGAN, load_log
 from bench._service import Client, Service, python_tool, running, stop
-from bench.http import LOWEST_POSITION
 from projections.registry import VIEWS
 from projections.row_keys import slug
 from seed.demo import load_demo
-from store.api_keys import Role, create_key
 from store.event_store import EventStore
 from store.settings import DATABASE_URL_VARIABLE
 
@@ -212,14 +210,6 @@ class Sql:
     def close(self) -> None:
         self.run(self._connection.close())
         self._loop.close()
-
-
-async def _reader_key(url: str) -> str:
-    pool = await open_pool(url)
-    try:
-        return (await create_key(pool, "scale bench reader", Role.READER)).secret
-    finally:
-        await pool.close()
 
 
 async def _file_seed_article(url: str) -> int:
@@ -527,7 +517,7 @@ def _measure_size(
                 first_recorded=sql.value("SELECT min(recorded_at) FROM timeline_events"),
                 last_recorded=sql.value("SELECT max(recorded_at) FROM timeline_events"),
             )
-            secret = sql.run(_reader_key(url))
+            secret = sql.run(new_key(url, "scale bench reader"))
             run = SizeRun(size, url, sql, secret, shape, Path(logs), end, figures)
             if skip_cold_start:
                 figures.say(f"cold_start_{name}", "not measured (--skip-cold-start)")
