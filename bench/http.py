@@ -53,6 +53,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench._database import fresh_database
+from bench._figures import print_ratio
 from bench._seeded import filing, seed, views_at
 from bench._service import START_TIMEOUT, free_port, get, python_tool, serving
 from bench._wrk import CONNECTIONS, Run, Target, measure, median
@@ -194,15 +195,13 @@ def main() -> None:
     bare = figures.reads["bare"]
     for name in ("holdings", "timeline"):
         ratio = figures.reads[name].requests_per_second / bare.requests_per_second
-        print(f"ratio {name}_vs_bare: {ratio:.2f} (target >= {RATIO_TARGET:g})")
+        print_ratio(f"{name}_vs_bare", ratio, RATIO_TARGET)
     for name in ("holdings", "timeline"):
-        budget = P99_BUDGET_MS / figures.reads[name].p99_ms
-        print(f"ratio {name}_p99_budget_over_p99: {budget:.2f} (target >= 1)")
+        print_ratio(f"{name}_p99_budget_over_p99", P99_BUDGET_MS / figures.reads[name].p99_ms, 1)
     if figures.posts is not None:
         posts = figures.posts.requests_per_second / figures.single_appends_per_second
-        print(f"ratio post_vs_single_append: {posts:.2f} (target >= 1)")
-        budget = POST_P99_BUDGET_MS / figures.posts.p99_ms
-        print(f"ratio post_p99_budget_over_p99: {budget:.2f} (target >= 1)")
+        print_ratio("post_vs_single_append", posts, 1)
+        print_ratio("post_p99_budget_over_p99", POST_P99_BUDGET_MS / figures.posts.p99_ms, 1)
 
 
 if __name__ == "__main__":

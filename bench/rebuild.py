@@ -42,6 +42,7 @@ from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from bench._database import Settle, fresh_database, library_recorder, open_pool
+from bench._figures import print_ratio
 from bench._generated_war import EVENTS, load_log
 from projections.core import render
 from projections.folds import Folds
@@ -219,7 +220,7 @@ def main() -> None:
     raw = rebuild / figures["raw_read"][0]
     library = rebuild / figures["library_read"][0]
     print(f"rebuild_vs_library_read: {library:.2f} times (for information, no target)")
-    print(f"ratio rebuild_vs_raw_read: {raw:.2f} (target >= {RAW_READ_TARGET:g})")
+    print_ratio("rebuild_vs_raw_read", raw, RAW_READ_TARGET)
 
 
 if __name__ == "__main__":
