@@ -1,4 +1,6 @@
-"""A fresh, migrated database for one benchmark run, dropped at the end.
+"""A fresh, migrated database for one benchmark run, dropped at the end, and what the
+benchmarks ask of it besides their measurements: a quiet start, an API key, how far the
+views have come, the eventsourcing library's own recorder on our table.
 
 On the server named by TIMELINE_DATABASE_URL when it is set; otherwise on a private embedded
 PostgreSQL in a throwaway folder, stopped and deleted afterwards (never ./.timeline).
@@ -8,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import gc
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +22,20 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
+from projections.registry import VIEWS
 from store import migrate
+from store.api_keys import Role, create_key
 from store.database import release_without_reset
 from store.embedded import start_embedded
 from store.settings import configured_database_url, with_database
+
+# The views' lowest serving position, -1 until every view's runner has created its generation.
+LOWEST_POSITION = """
+SELECT CASE WHEN count(*) = $1 THEN min(position) ELSE -1 END
+FROM projection_generations WHERE state = 'serving'
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +128,64 @@ def fresh_database(prefix: str = "timeline_bench", *, on: str | None = None) -> 
             yield url
         finally:
             asyncio.run(_execute(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+class Settle:
+    """Called before each measurement: a CHECKPOINT, so that no dirty buffers left by the
+    one before are written during it, and a collection of Python's garbage."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._can_checkpoint = True
+
+    async def __call__(self) -> None:
+        if self._can_checkpoint:
+            try:
+                await self._pool.execute("CHECKPOINT")
+            except asyncpg.InsufficientPrivilegeError:
+                self._can_checkpoint = False  # a server we may not checkpoint: skip it
+        gc.collect()
+
+
+async def new_key(url: str, name: str, role: Role = Role.READER) -> str:
+    """The secret of a new API key, as an operator makes one."""
+    pool = await open_pool(url)
+    try:
+        return (await create_key(pool, name, role)).secret
+    finally:
+        await pool.close()
+
+
+async def lowest_serving_position(connection: asyncpg.Connection | asyncpg.Pool) -> int:
+    """How far every view has come (LOWEST_POSITION)."""
+    return int(await connection.fetchval(LOWEST_POSITION, len(VIEWS)))
+
+
+async def views_reach(
+    connection: asyncpg.Connection | asyncpg.Pool,
+    position: int,
+    *,
+    every: float,
+    check: Callable[[], None] = lambda: None,
+) -> None:
+    """Until every view serves `position`, asking every `every` seconds (the caller bounds
+    the wait); `check` raises if whatever keeps the views has stopped."""
+    while True:
+        check()
+        if await lowest_serving_position(connection) >= position:
+            return
+        await asyncio.sleep(every)
+
+
+def library_recorder(url: str) -> PostgresApplicationRecorder:
+    """The eventsourcing library's own recorder on our table. The table, its index and the
+    composite type come from our migration (alembic owns the schema), so no create_table()."""
+    parameters = connection_parameters(url)
+    datastore = PostgresDatastore(
+        dbname=parameters.dbname,
+        host=parameters.host,
+        port=parameters.port,
+        user=parameters.user,
+        password=parameters.password,
+    )
+    return PostgresApplicationRecorder(datastore, events_table_name="timeline_events")

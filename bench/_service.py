@@ -1,5 +1,6 @@
 """The service as an operator runs it, for the benchmarks: `timeline serve` and `timeline
-project` in processes of their own, a keep-alive HTTP client, and what memory each holds."""
+project` in processes of their own, or one server until it answers, a keep-alive HTTP
+client, and what memory each holds."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 import psutil
@@ -21,6 +25,7 @@ import psutil
 from store.settings import DATABASE_URL_VARIABLE
 
 STOP_SECONDS = 20.0
+START_TIMEOUT = 90.0  # seconds for a server to answer, and for its views to serve the log
 MB = 1_000_000
 
 
@@ -150,6 +155,46 @@ def running(url: str, folder: Path, run: str) -> Iterator[Service]:
         finally:
             for process in processes:
                 stop(process)
+
+
+def get(url: str, headers: Sequence[tuple[str, str]] = ()) -> tuple[int, Message, int]:
+    """The status, headers (looked up in any case) and body size of a GET."""
+    request = urllib.request.Request(url, headers=dict(headers))  # noqa: S310  (our loopback)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.status, response.headers, len(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, 0
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{url}: its server exited with {process.returncode}:\n{tail}")
+        try:
+            get(url)
+        except OSError:
+            time.sleep(0.1)
+            continue
+        return
+    raise RuntimeError(f"nothing answered {url} within {START_TIMEOUT:.0f} s")
+
+
+@contextlib.contextmanager
+def serving(command: list[str], url: str, env: dict[str, str], log: Path) -> Iterator[None]:
+    """`command` running, once `url` answers, until the block ends, then stopped as Ctrl-C
+    stops it (`stop`); what it prints goes to `log`, shown if it fails to start."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            command, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_until_up(url, process, log)
+            yield
+        finally:
+            stop(process)
 
 
 def _rss_mb(pids: Sequence[int]) -> float:

@@ -3,7 +3,7 @@
 Usage: `python bench/abuse.py` (no arguments). Uses TIMELINE_DATABASE_URL when set, else a
 throwaway embedded PostgreSQL; either way the run gets a fresh database, dropped at the end.
 
-The log is bench/http.py's: the first 5,000 events of bench/rebuild.py's generated war, then
+The log is bench/_seeded.py's: the first 5,000 events of bench/_generated_war.py's war, then
 the seed article's reports. The service is `timeline serve` in a process of its own, with
 its projection runners and the default limits, as an operator runs it. A reader's key asks
 GET /v1/holdings at a steady 40 requests a second (within its limit) from two connections,
@@ -42,10 +42,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench._database import fresh_database, open_pool
-from bench._service import free_port, python_tool
-from bench.http import _seed, _serving, _views_at
-from store.api_keys import Role, create_key
+from bench._database import fresh_database, new_key
+from bench._seeded import seed, views_at
+from bench._service import free_port, python_tool, serving
 from store.settings import DATABASE_URL_VARIABLE
 
 READS_PER_SECOND = 20.0  # per reading connection; two of them stay within the key's 50/s
@@ -163,23 +162,15 @@ class Figures:
     abuse: Abuse
 
 
-async def _abuser_key(url: str) -> str:
-    pool = await open_pool(url, size=1)
-    try:
-        return (await create_key(pool, "bench abuser", Role.READER)).secret
-    finally:
-        await pool.close()
-
-
 def _bench(url: str, folder: Path) -> Figures:
-    seeded = asyncio.run(_seed(url))
-    abuser_key = asyncio.run(_abuser_key(url))
+    seeded = asyncio.run(seed(url))
+    abuser_key = asyncio.run(new_key(url, "bench abuser"))
     env = {**os.environ, DATABASE_URL_VARIABLE: url}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     serve = [python_tool("timeline"), "serve", "--port", str(port)]
-    with _serving(serve, f"{base}/health", env, folder / "service.log"):
-        asyncio.run(_views_at(url, seeded.position))
+    with serving(serve, f"{base}/health", env, folder / "service.log"):
+        asyncio.run(views_at(url, seeded.position))
         asyncio.run(_read_steadily(base, seeded.reader_key, 3.0))  # warm-up
         alone = asyncio.run(_read_steadily(base, seeded.reader_key, PHASE_SECONDS))
         spawn = multiprocessing.get_context("spawn")

@@ -31,7 +31,6 @@ table, both clients pay the same extra I/O per event, so the ratios shrink.
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import os
 import socket
@@ -46,7 +45,7 @@ import asyncpg
 from eventsourcing.persistence import JSONTranscoder
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
-from bench._database import connection_parameters, fresh_database, open_pool
+from bench._database import Settle, fresh_database, library_recorder, open_pool
 from domain.attribution import Attribution, Caveat, Side, Stance
 from domain.claims import (
     DamageTally,
@@ -196,18 +195,8 @@ def _idempotency(events: Sequence[DomainEvent]) -> Idempotency:
 
 
 def _library_recorder(url: str) -> PostgresApplicationRecorder:
-    parameters = connection_parameters(url)
-    datastore = PostgresDatastore(
-        dbname=parameters.dbname,
-        host=parameters.host,
-        port=parameters.port,
-        user=parameters.user,
-        password=parameters.password,
-    )
-    # The table, its index and the composite type come from our migration (alembic owns
-    # the schema), so no create_table() here.
-    recorder = PostgresApplicationRecorder(datastore, events_table_name="timeline_events")
-    _enlarge_send_buffer(datastore)
+    recorder = library_recorder(url)
+    _enlarge_send_buffer(recorder.datastore)
     return recorder
 
 
@@ -238,18 +227,13 @@ class Bench:
         self.pool = pool
         self.recorder = recorder
         self.mapper = MsgspecMapper(transcoder=JSONTranscoder())
-        self.can_checkpoint = True
+        self._settle = Settle(pool)
 
     async def _empty_log(self) -> None:
         await self.pool.execute(
             "TRUNCATE timeline_events, timeline_idempotency_keys RESTART IDENTITY"
         )
-        if self.can_checkpoint:
-            try:
-                await self.pool.execute("CHECKPOINT")
-            except asyncpg.InsufficientPrivilegeError:
-                self.can_checkpoint = False  # a server we may not checkpoint: skip it
-        gc.collect()
+        await self._settle()
 
     async def _check_log_holds(self, count: int) -> None:
         stored = await self.pool.fetchval("SELECT count(*) FROM timeline_events")

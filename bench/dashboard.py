@@ -4,7 +4,7 @@ Usage: `python bench/dashboard.py` (no arguments; a few minutes; `--events N` fo
 size). Uses TIMELINE_DATABASE_URL when set, else a throwaway embedded PostgreSQL; either way
 a fresh database, dropped at the end. Needs Debian's chromium (`/usr/bin/chromium`).
 
-bench/rebuild.py's generated war is loaded by COPY; `timeline serve --no-projections` and
+bench/_generated_war.py's war is loaded by COPY; `timeline serve --no-projections` and
 `timeline project` run in processes of their own (bench/_service.py) until every view the
 dashboard reads serves the log's head. Then Chromium opens `/` LOADS times, each in a fresh
 tab with the reader key already in the tab's sessionStorage (as after typing it once), and
@@ -39,10 +39,9 @@ import time
 import asyncpg
 from playwright.sync_api import Route, sync_playwright
 
-from bench._database import database_server, fresh_database
+from bench._database import database_server, fresh_database, new_key
+from bench._generated_war import load_log
 from bench._service import Client, Service, running
-from bench.rebuild import load_log
-from store.api_keys import Role, create_key
 
 EVENTS = 100_000
 LOADS = 5
@@ -69,15 +68,6 @@ DRAWN = """() => {
     && [...document.querySelectorAll(".holding .chart")].every((c) => c.querySelector("canvas"));
   return drawn ? performance.now() : false;
 }"""
-
-
-async def _reader_key(url: str) -> str:
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
-    assert pool is not None
-    try:
-        return (await create_key(pool, "dashboard bench reader", Role.READER)).secret
-    finally:
-        await pool.close()
 
 
 async def _head(url: str) -> int:
@@ -151,7 +141,7 @@ def main() -> None:
         print(f"events: {args.events} events")
         print(f"load: {time.monotonic() - started:.1f} s")
         head = asyncio.run(_head(url))
-        secret = asyncio.run(_reader_key(url))
+        secret = asyncio.run(new_key(url, "dashboard bench reader"))
         with running(url, Path(logs), "dashboard") as service:
             print(f"serving: {_serving(service, secret, head):.1f} s")
             times, outside = _render_times(service.port, secret)

@@ -11,10 +11,10 @@ every view's tracking position has reached it, and prints p50, p99 and the worst
 Target: p99 under 100 ms.
 
 Two stores: an empty one, and one already holding HISTORY_EVENTS events (the rebuild
-benchmark's generated war, loaded by COPY and rebuilt into the views before the clock
-starts), because a store in use has a history, and a view whose rows grew with it would
-fall behind only there. The target ratio is the store with a history; the empty store's is
-printed beside it.
+benchmark's generated war, bench/_generated_war.py, loaded by COPY and rebuilt into the
+views before the clock starts), because a store in use has a history, and a view whose rows
+grew with it would fall behind only there. The target ratio is the store with a history; the
+empty store's is printed beside it.
 
 - The views are kept by `timeline project` in a process of its own, as an operator runs
   them. In-process, the runners (one per view) would share one event loop (and one GIL)
@@ -30,40 +30,23 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import math
 import os
 import random
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import asyncpg
-import msgspec
 
-from bench._database import fresh_database, open_pool
-from bench.rebuild import load_log
-from domain.attribution import Attribution, Caveat, Side, Stance
-from domain.claims import (
-    Claim,
-    DamageTally,
-    ForceStrength,
-    FrontAdvance,
-    Place,
-    Strike,
-    StrikeEffects,
-    TerritoryControl,
-    TroopDeployment,
-)
+from bench._database import fresh_database, lowest_serving_position, open_pool, views_reach
+from bench._figures import percentile, print_ratio
+from bench._generated_war import load_log
+from bench._lag_reports import filing, follow_up, plan
+from bench._service import python_tool
 from domain.events import ReportEvent
-from domain.occurrence import Day, Instant, Interval, Month, Occurrence
-from domain.quantities import Qualifier, Quantity, Unit, about
-from domain.report import Report, correct, corroborate, dispute, evolve, file_report, retract
+from domain.report import Report, evolve
 from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from store.event_store import EventStore, Idempotency
@@ -77,172 +60,6 @@ APPEND_CONNECTIONS = 4  # an append is ~1 ms; a few in flight absorb a slow one
 LAG_BUDGET_MS = 100.0
 CATCH_UP_TIMEOUT = 180.0  # a projector starting on a store with a history refolds it first
 HISTORY_EVENTS = 1_000_000
-
-# -1 until every view's runner has created its generation.
-LOWEST_POSITION = """
-SELECT CASE WHEN count(*) = $1 THEN min(position) ELSE -1 END
-FROM projection_generations WHERE state = 'serving'
-"""
-
-REGIONS = {
-    "Kursk Oblast": "RU",
-    "Belgorod Oblast": "RU",
-    "Donetsk Oblast": "UA",
-    "Luhansk Oblast": "UA",
-    "Kharkiv Oblast": "UA",
-    "Zaporizhzhia Oblast": "UA",
-    "Kherson Oblast": "UA",
-    "Sumy Oblast": "UA",
-    "Dnipropetrovsk Oblast": "UA",
-}
-TOWNS = {
-    "Berdiansk": "Zaporizhzhia Oblast",
-    "Kurakhove": "Donetsk Oblast",
-    "Pokrovsk": "Donetsk Oblast",
-    "Toretsk": "Donetsk Oblast",
-    "Vuhledar": "Donetsk Oblast",
-    "Chasiv Yar": "Donetsk Oblast",
-    "Kupiansk": "Kharkiv Oblast",
-    "Vovchansk": "Kharkiv Oblast",
-    "Sudzha": "Kursk Oblast",
-    "Nova Kakhovka": "Kherson Oblast",
-    "Robotyne": "Zaporizhzhia Oblast",
-    "Siversk": "Donetsk Oblast",
-}
-FORCES = (  # actor, theatre
-    ("Russia", "Ukraine"),
-    ("Russia", "Kursk Oblast"),
-    ("North Korea", "Kursk Oblast"),
-    ("Ukraine", "Kursk Oblast"),
-    ("Russia", "Zaporizhzhia Oblast"),
-    ("Russia", "Donetsk Oblast"),
-)
-DAMAGE = (  # category, country, responsible
-    ("port infrastructure facilities", "UA", "Russia"),
-    ("foreign merchant ships", "UA", "Russia"),
-    ("energy facilities", "UA", "Russia"),
-    ("hospitals", "UA", "Russia"),
-    ("schools", "UA", "Russia"),
-    ("railway infrastructure", "UA", "Russia"),
-    ("oil refineries", "RU", "Ukraine"),
-    ("airfields", "RU", "Ukraine"),
-)
-SOURCES = (
-    Attribution(source="Ukrainian General Staff source", side=Side.UKRAINE, outlet="Reuters"),
-    Attribution(source="President Volodymyr Zelenskiy", side=Side.UKRAINE, outlet="Reuters"),
-    Attribution(source="Russian Defence Ministry", side=Side.RUSSIA, outlet="TASS"),
-    Attribution(source="Kremlin-installed governor of Zaporizhzhia", side=Side.RUSSIA),
-    Attribution(source="Institute for the Study of War", side=Side.THIRD_PARTY),
-)
-NOT_VERIFIED = (Caveat(party="Reuters", stance=Stance.COULD_NOT_VERIFY),)
-WAR_DAYS = 1_000  # from 24 February 2022
-# Filings by kind, roughly as a conflict dataset's counts run: incidents (strikes) are most
-# of the volume; claims about territory, the front, forces and running totals are fewer,
-# and spread over many regions, forces and categories (each is one view row's history).
-KINDS = {"strike": 50, "territory": 12, "front": 10, "deployment": 6, "force": 4, "damage": 4}
-
-
-def _day(rng: random.Random) -> Day:
-    return Day(on=date(2022, 2, 24) + timedelta(days=rng.randrange(WAR_DAYS)))
-
-
-def _claim(kind: str, rng: random.Random) -> Claim:
-    region = rng.choice(sorted(REGIONS))
-    town = rng.choice(sorted(TOWNS))
-    match kind:
-        case "strike":
-            return Strike(
-                attacker=rng.choice(("Ukraine", "Russia")),
-                target=rng.choice(("port", "power station", "rail depot", "airfield")),
-                place=Place(name=town, region=TOWNS[town], country=REGIONS[TOWNS[town]]),
-                weapon=rng.choice(("guided missile", "drone", "glide bomb", "artillery")),
-                effects=StrikeEffects(injured=Quantity(unit=Unit.PEOPLE, value=0)),
-            )
-        case "territory":
-            return TerritoryControl(
-                actor=rng.choice(("Ukraine", "Russia")),
-                region=region,
-                country=REGIONS[region],
-                area=about(rng.randrange(50, 1_400), Unit.KM2),
-            )
-        case "front":
-            return FrontAdvance(
-                actor=rng.choice(("Russia", "Russia", "Ukraine")),
-                direction=town,
-                region=TOWNS[town],
-                country=REGIONS[TOWNS[town]],
-                rate=Quantity(
-                    unit=Unit.METRES_PER_DAY, low=200, high=300, qualifier=Qualifier.BETWEEN
-                ),
-            )
-        case "deployment":
-            return TroopDeployment(
-                actor=rng.choice(("Russia", "North Korea", "Ukraine")),
-                theatre=region,
-                country=REGIONS[region],
-                troops=about(rng.randrange(1, 60) * 1_000, Unit.TROOPS),
-            )
-        case "force":
-            actor, theatre = rng.choice(FORCES)
-            return ForceStrength(
-                actor=actor,
-                theatre=theatre,
-                troops=about(rng.randrange(5, 600) * 1_000, Unit.TROOPS),
-            )
-        case _:
-            category, country, responsible = rng.choice(DAMAGE)
-            return DamageTally(
-                category=category,
-                count=Quantity(unit=Unit.FACILITIES, value=rng.randrange(20, 400)),
-                responsible=responsible,
-                country=country,
-            )
-
-
-def _filing(rng: random.Random) -> ReportEvent:
-    """A claim like the seed article's, somewhere along the front, on some day of the war."""
-    kind = rng.choices(list(KINDS), weights=list(KINDS.values()))[0]
-    claim = _claim(kind, rng)
-    day = _day(rng)
-    occurred: Occurrence = day
-    reported = Day(on=day.on + timedelta(days=rng.randrange(3)))
-    if isinstance(claim, Strike):
-        midnight = datetime(day.on.year, day.on.month, day.on.day, tzinfo=UTC)
-        occurred = Instant(at=midnight + timedelta(minutes=rng.randrange(1_440)))
-    elif isinstance(claim, DamageTally):  # a running total: "since July 2023"
-        occurred = Interval(start=Month(year=2023, month=7))
-        reported = Day(on=date(2023, 8, 1) + timedelta(days=rng.randrange(480)))
-    return file_report(
-        claim=claim,
-        attribution=rng.choice(SOURCES),
-        occurred=occurred,
-        reported=reported,
-        caveats=NOT_VERIFIED,
-    )
-
-
-def _follow_up(report: Report, rng: random.Random) -> ReportEvent:
-    """What later happens to a report: mostly corroborated or disputed, sometimes corrected
-    (a territory figure) or retracted."""
-    by = rng.choice(SOURCES)
-    match rng.randrange(5):
-        case 2:
-            return dispute(report, by=by, reason="says the figure is wrong")
-        case 3 if isinstance(report.claim, TerritoryControl):
-            claim = msgspec.structs.replace(
-                report.claim, area=about(rng.randrange(50, 1_400), Unit.KM2)
-            )
-            return correct(report, claim=claim, reason="the source revised the figure")
-        case 4:
-            return retract(report, reason="the source withdrew the claim")
-        case _:
-            return corroborate(report, by=by)
-
-
-def plan(count: int, rng: random.Random) -> list[ReportEvent | None]:
-    """`count` appends: filings built beforehand, and about one in seven None, a follow-up
-    decided when it is sent."""
-    return [None if rng.random() < 1 / 7 else _filing(rng) for _ in range(count)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,9 +82,9 @@ class Desk:
     def _next(self, planned: ReportEvent | None) -> tuple[ReportEvent, Report]:
         if planned is None and self.settled:
             report = self.settled.pop(self.rng.choice(list(self.settled)))
-            event = _follow_up(report, self.rng)
+            event = follow_up(report, self.rng)
             return event, evolve(report, event)
-        event = planned or _filing(self.rng)
+        event = planned or filing(self.rng)
         return event, evolve(None, event)
 
     async def _append(self, planned: ReportEvent | None) -> None:
@@ -299,7 +116,7 @@ async def _poll(url: str, samples: list[tuple[float, int]], stop: asyncio.Event)
     try:
         due = time.perf_counter()
         while not stop.is_set():
-            position = await connection.fetchval(LOWEST_POSITION, len(VIEWS))
+            position = await lowest_serving_position(connection)
             samples.append((time.perf_counter(), position))
             due += POLL_INTERVAL
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
@@ -321,28 +138,22 @@ def lags_ms(commits: list[Commit], samples: list[tuple[float, int]]) -> list[flo
     return lags
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest rank: the smallest value with at least `fraction` of all at or below it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(len(ordered) * fraction) - 1)]
-
-
 def _start_projector(url: str) -> subprocess.Popen[bytes]:
-    timeline = shutil.which("timeline", path=str(Path(sys.executable).parent)) or "timeline"
     env = {**os.environ, DATABASE_URL_VARIABLE: url}
     # Our own console script, from this virtualenv; its errors show on our stderr.
-    return subprocess.Popen([timeline, "project"], env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    command = [python_tool("timeline"), "project"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
 
 
 async def _until(pool: asyncpg.Pool, position: int, projector: subprocess.Popen[bytes]) -> None:
     """Until every view has reached `position`."""
+
+    def check() -> None:
+        if projector.poll() is not None:
+            raise RuntimeError(f"timeline project exited with {projector.returncode}")
+
     async with asyncio.timeout(CATCH_UP_TIMEOUT):
-        while True:
-            if projector.poll() is not None:
-                raise RuntimeError(f"timeline project exited with {projector.returncode}")
-            if await pool.fetchval(LOWEST_POSITION, len(VIEWS)) >= position:
-                return
-            await asyncio.sleep(0.01)
+        await views_reach(pool, position, every=0.01, check=check)
 
 
 async def _with_history(url: str, events: int) -> None:
@@ -397,9 +208,8 @@ def main() -> None:
         print(f"{name}_lag_p50: {percentile(lags, 0.50):.1f} ms")
         print(f"{name}_lag_p99: {p99s[name]:.1f} ms")
         print(f"{name}_lag_max: {max(lags):.1f} ms", flush=True)
-    empty = LAG_BUDGET_MS / p99s["empty_store"]
-    print(f"ratio lag_budget_over_p99_empty_store: {empty:.2f} (target >= 1)")
-    print(f"ratio lag_budget_over_p99: {LAG_BUDGET_MS / p99s['history']:.2f} (target >= 1)")
+    print_ratio("lag_budget_over_p99_empty_store", LAG_BUDGET_MS / p99s["empty_store"], 1)
+    print_ratio("lag_budget_over_p99", LAG_BUDGET_MS / p99s["history"], 1)
 
 
 if __name__ == "__main__":

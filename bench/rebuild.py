@@ -3,10 +3,10 @@
 Usage: `python bench/rebuild.py` (no arguments). Uses TIMELINE_DATABASE_URL when set, else a
 throwaway embedded PostgreSQL; either way the run gets a fresh database, dropped at the end.
 
-The log is generated, then loaded by COPY (not measured): about 670,000 reports of the nine
-kinds across ten regions, filed from 3,000 distinct claims under fresh ids, a fifth of them
-later corroborated, some disputed or denied, an eighth corrected and one in sixteen
-retracted, each follow-up some thousands of events after the step before it.
+The log is bench/_generated_war.py's, loaded by COPY (not measured): about 670,000 reports
+of the nine kinds across ten regions, filed from 3,000 distinct claims under fresh ids, a
+fifth of them later corroborated, some disputed or denied, an eighth corrected and one in
+sixteen retracted, each follow-up some thousands of events after the step before it.
 
 Figures, on the same database, medians over interleaved rounds, each after a CHECKPOINT:
   raw_read       the log's rows read with asyncpg in pages, not decoded: the I/O limit
@@ -32,43 +32,18 @@ Figures, on the same database, medians over interleaved rounds, each after a CHE
 from __future__ import annotations
 
 import asyncio
-import gc
-import random
 import statistics
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from enum import IntEnum
-from uuid import UUID
+from collections.abc import AsyncIterator
 
 import asyncpg
-import msgspec
 from eventsourcing.persistence import JSONTranscoder
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import PostgresApplicationRecorder
 
-from bench._database import connection_parameters, fresh_database, open_pool
-from domain.attribution import Attribution, Caveat, Side, Stance
-from domain.claims import (
-    Claim,
-    Counterattack,
-    DamageTally,
-    Extent,
-    ForceStrength,
-    FrontAdvance,
-    OccupationShare,
-    OffensiveLaunched,
-    Place,
-    Strike,
-    StrikeEffects,
-    TerritoryControl,
-    TroopDeployment,
-)
-from domain.events import ReportEvent
-from domain.occurrence import Day, Instant, Interval, Month, Occurrence
-from domain.quantities import Qualifier, Quantity, Unit, about, between, exactly
-from domain.report import correct, corroborate, deny, dispute, evolve, file_report, retract
+from bench._database import Settle, fresh_database, library_recorder, open_pool
+from bench._figures import print_ratio
+from bench._generated_war import EVENTS, load_log
 from projections.core import render
 from projections.folds import Folds
 from projections.generations import start_building
@@ -77,347 +52,18 @@ from projections.rebuild import COPY_STREAMS, rebuild_views
 from projections.registry import VIEWS
 from projections.row_stores import RowStore, copy_rows, row_store
 from store.event_store import READ_LOG
-from store.mapper import MsgspecMapper, encode_event
+from store.mapper import MsgspecMapper
 
 # Every table a rebuild writes, emptied so that each round starts from views never built.
 VIEW_TABLES = (
     "projection_generations, view_rows, timeline_entries, timeline_superseded, report_versions"
 )
 
-EVENTS = 1_000_000
-TEMPLATES = 3_000
-SEED = 20241123
 ROUNDS = 3
 # Issue 11's target: twice the speed of before it, against the I/O limit, with the reports'
 # versions written too. The ratio to the library's read has no target: it swings with the
 # server and the driver (0.45 on the embedded server, 1.07 on PostgreSQL 15 over TCP).
 RAW_READ_TARGET = 0.12
-
-# --- the log: a realistic mix, generated fast ---------------------------------------------
-
-REGIONS = (
-    ("Kursk Oblast", "RU", ("Sudzha", "Korenevo", "Malaya Loknya")),
-    ("Belgorod Oblast", "RU", ("Shebekino", "Grayvoron")),
-    ("Donetsk Oblast", "UA", ("Kurakhove", "Pokrovsk", "Chasiv Yar", "Toretsk", "Vuhledar")),
-    ("Luhansk Oblast", "UA", ("Kreminna", "Bilohorivka")),
-    ("Kharkiv Oblast", "UA", ("Kupiansk", "Vovchansk", "Lyptsi")),
-    ("Zaporizhzhia Oblast", "UA", ("Robotyne", "Berdiansk", "Huliaipole")),
-    ("Kherson Oblast", "UA", ("Krynky", "Kherson")),
-    ("Dnipropetrovsk Oblast", "UA", ("Nikopol", "Marhanets")),
-    ("Sumy Oblast", "UA", ("Sumy", "Shostka")),
-    ("Odesa Oblast", "UA", ("Odesa", "Izmail")),
-)
-SOURCES = (
-    Attribution(source="Ukrainian General Staff source", side=Side.UKRAINE, outlet="Reuters"),
-    Attribution(source="President Volodymyr Zelenskiy", side=Side.UKRAINE, outlet="Reuters"),
-    Attribution(source="Russian Defence Ministry", side=Side.RUSSIA, outlet="TASS"),
-    Attribution(source="Governor Yevgeny Balitsky", side=Side.RUSSIA, outlet="Reuters"),
-    Attribution(source="Institute for the Study of War", side=Side.THIRD_PARTY),
-    Attribution(source="Ukrainian Telegram channels", side=Side.UKRAINE, outlet="DPA"),
-)
-CHECKERS = (
-    Attribution(source="Institute for the Study of War", side=Side.THIRD_PARTY),
-    Attribution(source="DeepState analysts", side=Side.UKRAINE),
-    Attribution(source="Russian Defence Ministry", side=Side.RUSSIA),
-    Attribution(source="Kremlin spokesman", side=Side.RUSSIA),
-)
-COULD_NOT_VERIFY = (Caveat(party="Reuters", stance=Stance.COULD_NOT_VERIFY),)
-WAR_BEGAN = date(2022, 2, 24)
-
-
-class Step(IntEnum):
-    """What happens to a filed report later; a retraction is always last."""
-
-    CORROBORATE = 0
-    DISPUTE = 1
-    DENY = 2
-    CORRECT = 3
-    RETRACT = 4
-
-
-# How often each step follows a filing: about 1.5 events per report in all.
-STEP_ODDS = (
-    (Step.CORROBORATE, 0.20),
-    (Step.DISPUTE, 0.08),
-    (Step.DENY, 0.04),
-    (Step.CORRECT, 0.12),
-)
-RETRACT_ODDS = 0.06
-# How far, in reports filed meanwhile, a follow-up comes after the step before it.
-FOLLOW_UP_GAP = 2_000.0
-
-
-def _claim(index: int, variant: int) -> tuple[Claim, Occurrence, Day]:
-    """One of the nine kinds of claim, about a place and a day chosen by `index`; `variant`
-    changes its figure (a correction's claim)."""
-    kind, where = index % 20, index // 20
-    region, country, towns = REGIONS[where % len(REGIONS)]
-    town = towns[where // len(REGIONS) % len(towns)]
-    actor, enemy = ("Ukraine", "Russia") if where % 3 == 0 else ("Russia", "Ukraine")
-    day = WAR_BEGAN + timedelta(days=(index * 7) % 1000)
-    reported = Day(on=day + timedelta(days=index % 3))
-    figure = 100 + (index * 37) % 900 + 13 * variant
-    occurred: Occurrence = Day(on=day)
-    claim: Claim
-    match kind:
-        case 0 | 1 | 2 | 3 | 4:
-            claim = Strike(
-                attacker=actor,
-                target=f"infrastructure in {town}",
-                place=Place(name=town, region=region, country=country),
-                weapon=("guided missile", "drone", "glide bomb")[index % 3],
-                effects=StrikeEffects(
-                    injured=exactly(index % 5 + variant, Unit.PEOPLE),
-                    operations_affected=index % 2 == 0,
-                ),
-            )
-            occurred = Instant(at=datetime.combine(day, datetime.min.time(), UTC).replace(hour=21))
-        case 5 | 6:
-            claim = TerritoryControl(
-                actor=actor,
-                region=region,
-                country=country,
-                area=about(figure, Unit.KM2),
-                extent=Extent.PEAK if index % 7 == 0 else Extent.CURRENT,
-            )
-        case 7 | 8:
-            claim = FrontAdvance(
-                actor=actor,
-                direction=town,
-                region=region,
-                country=country,
-                rate=between(figure // 4, figure // 4 + 100, Unit.METRES_PER_DAY),
-            )
-        case 9 | 10:
-            claim = Counterattack(actor=actor, against=enemy, region=region, country=country)
-            if variant:
-                claim = Counterattack(
-                    actor=actor, against=enemy, region=region, country=country, intensity="heavy"
-                )
-        case 11 | 12:
-            claim = TroopDeployment(
-                actor=actor, theatre=region, country=country, troops=about(figure * 50, Unit.TROOPS)
-            )
-            occurred = Interval(start=Month(year=day.year, month=day.month))
-        case 13:
-            claim = ForceStrength(
-                actor=actor,
-                theatre="Ukraine",
-                troops=about(500_000 + figure * 100, Unit.TROOPS),
-                target=about(690_000, Unit.TROOPS),
-            )
-        case 14 | 15:
-            claim = DamageTally(
-                category=("port infrastructure facilities", "merchant ships", "power plants")[
-                    index % 3
-                ],
-                count=exactly(figure, Unit.FACILITIES),
-                responsible=enemy,
-                country=country,
-            )
-            occurred = Interval(start=Month(year=day.year, month=day.month))
-        case 16 | 17:
-            claim = OffensiveLaunched(
-                actor=actor,
-                region=region,
-                country=country,
-                mode="incursion" if index % 2 else "offensive",
-                description=f"towards {town}" if variant else None,
-            )
-            occurred = Month(year=day.year, month=day.month)
-        case _:
-            claim = OccupationShare(
-                occupier="Russia",
-                country="UA",
-                share=Quantity(unit=Unit.PERCENT, value=18 + variant, qualifier=Qualifier.ABOUT),
-            )
-    return claim, occurred, reported
-
-
-PLACEHOLDER_ID = UUID(int=0)
-PLACEHOLDER_VERSION = 987_654_321
-
-
-@dataclass(frozen=True, slots=True)
-class _Encoded:
-    """A stored event's topic and state, cut where its report id and version go."""
-
-    topic: str
-    before_id: bytes
-    before_version: bytes
-    after_version: bytes
-
-    @classmethod
-    def of(cls, event: ReportEvent) -> _Encoded:
-        placed = msgspec.structs.replace(
-            event, originator_id=PLACEHOLDER_ID, originator_version=PLACEHOLDER_VERSION
-        )
-        topic, state = encode_event(placed)
-        before_id, rest = state.split(str(PLACEHOLDER_ID).encode(), 1)
-        before_version, after_version = rest.split(str(PLACEHOLDER_VERSION).encode(), 1)
-        return cls(topic, before_id, before_version, after_version)
-
-    def state(self, report_id: bytes, version: int) -> bytes:
-        return b"".join(
-            (self.before_id, report_id, self.before_version, b"%d" % version, self.after_version)
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Template:
-    """A filing and the correction that may follow it."""
-
-    filed: _Encoded
-    corrected: _Encoded
-
-
-def _templates() -> tuple[list[_Template], dict[Step, list[_Encoded]]]:
-    templates: list[_Template] = []
-    follow_ups: dict[Step, list[_Encoded]] = {step: [] for step in Step if step != Step.CORRECT}
-    for index in range(TEMPLATES):
-        claim, occurred, reported = _claim(index, 0)
-        filed = file_report(
-            claim=claim,
-            attribution=SOURCES[index % len(SOURCES)],
-            occurred=occurred,
-            reported=reported,
-            caveats=COULD_NOT_VERIFY if index % 2 else (),
-        )
-        report = evolve(None, filed)
-        correction = correct(
-            report, claim=_claim(index, 1)[0], reason="the source revised its figure"
-        )
-        templates.append(_Template(_Encoded.of(filed), _Encoded.of(correction)))
-        if index < len(CHECKERS):
-            by = CHECKERS[index]
-            follow_ups[Step.CORROBORATE].append(
-                _Encoded.of(corroborate(report, by=by, note="geolocated footage matches"))
-            )
-            follow_ups[Step.DISPUTE].append(
-                _Encoded.of(dispute(report, by=by, reason="says the figure is inflated"))
-            )
-            follow_ups[Step.DENY].append(
-                _Encoded.of(deny(report, by=by, statement="says it never happened"))
-            )
-            follow_ups[Step.RETRACT].append(
-                _Encoded.of(retract(report, reason="the source withdrew the claim"))
-            )
-    return templates, follow_ups
-
-
-@dataclass(frozen=True, slots=True)
-class _Story:
-    """One report's life: which template it was filed from and what happened next."""
-
-    report_id: UUID
-    template: int
-    steps: tuple[Step, ...]
-
-
-def _stories(rng: random.Random, events: int) -> tuple[list[_Story], list[tuple[float, int, int]]]:
-    """Reports and the order of their events in the log: each report's follow-ups come
-    later, interleaved with other reports' filings and follow-ups; `events` in all."""
-    stories: list[_Story] = []
-    order: list[tuple[float, int, int]] = []
-    while len(order) < events * 1.05:
-        steps = [step for step, odds in STEP_ODDS if rng.random() < odds]
-        rng.shuffle(steps)
-        if rng.random() < RETRACT_ODDS:
-            steps.append(Step.RETRACT)
-        number = len(stories)
-        report_id = UUID(int=rng.getrandbits(128), version=4)
-        stories.append(_Story(report_id, rng.randrange(TEMPLATES), tuple(steps)))
-        slot = float(number)
-        order.append((slot, number, 0))
-        for step_index in range(len(steps)):
-            slot += rng.expovariate(1 / FOLLOW_UP_GAP)
-            order.append((slot, number, step_index + 1))
-    order.sort()
-    # A prefix of the log keeps every report's versions contiguous.
-    return stories, order[:events]
-
-
-Row = tuple[UUID, int, str, bytes, int, datetime]
-
-
-def generated_log(rng: random.Random, chunk: int, events: int = EVENTS) -> Iterator[list[Row]]:
-    """The log's rows in position order, `chunk` at a time, ready for COPY."""
-    templates, follow_ups = _templates()
-    stories, order = _stories(rng, events)
-    start = datetime(2024, 11, 23, 18, 0, tzinfo=UTC)
-    rows: list[Row] = []
-    for position, (_, number, version_index) in enumerate(order, start=1):
-        story = stories[number]
-        template = templates[story.template]
-        if version_index == 0:
-            encoded = template.filed
-        else:
-            step = story.steps[version_index - 1]
-            if step == Step.CORRECT:
-                encoded = template.corrected
-            else:
-                variants = follow_ups[step]
-                encoded = variants[number % len(variants)]
-        version = version_index + 1
-        rows.append(
-            (
-                story.report_id,
-                version,
-                encoded.topic,
-                encoded.state(str(story.report_id).encode(), version),
-                position,
-                start + timedelta(milliseconds=position),
-            )
-        )
-        if len(rows) == chunk:
-            yield rows
-            rows = []
-    if rows:
-        yield rows
-
-
-# --- the measurements ---------------------------------------------------------------------
-
-
-async def load_log(url: str, events: int = EVENTS) -> None:
-    """The generated log, by COPY (not measured), then vacuumed and checkpointed so every
-    reader finds the same clean table."""
-    connection = await asyncpg.connect(url)
-    try:
-        for rows in generated_log(random.Random(SEED), chunk=50_000, events=events):
-            await connection.copy_records_to_table(
-                "timeline_events", records=rows, columns=LOG_COLUMNS
-            )
-        await connection.execute(
-            "SELECT setval('timeline_events_notification_id_seq', "
-            "(SELECT max(notification_id) FROM timeline_events))"
-        )
-        await connection.execute("VACUUM ANALYZE timeline_events")
-    finally:
-        await connection.close()
-
-
-LOG_COLUMNS = (
-    "originator_id",
-    "originator_version",
-    "topic",
-    "state",
-    "notification_id",
-    "recorded_at",
-)
-
-
-def _library_recorder(url: str) -> PostgresApplicationRecorder:
-    """The library's own recorder on our table (alembic made it; no create_table())."""
-    parameters = connection_parameters(url)
-    datastore = PostgresDatastore(
-        dbname=parameters.dbname,
-        host=parameters.host,
-        port=parameters.port,
-        user=parameters.user,
-        password=parameters.password,
-    )
-    return PostgresApplicationRecorder(datastore, events_table_name="timeline_events")
 
 
 class Bench:
@@ -428,15 +74,7 @@ class Bench:
         self.pool = pool
         self.recorder = recorder
         self.mapper = MsgspecMapper(transcoder=JSONTranscoder())
-        self.can_checkpoint = True
-
-    async def _settle(self) -> None:
-        if self.can_checkpoint:
-            try:
-                await self.pool.execute("CHECKPOINT")
-            except asyncpg.InsufficientPrivilegeError:
-                self.can_checkpoint = False  # a server we may not checkpoint: skip it
-        gc.collect()
+        self._settle = Settle(pool)
 
     @staticmethod
     def _check_saw_all(count: int) -> None:
@@ -543,7 +181,7 @@ class Bench:
 async def _measure(url: str) -> dict[str, tuple[float, str]]:
     await load_log(url)
     pool = await open_pool(url, size=1 + COPY_STREAMS)
-    recorder = _library_recorder(url)
+    recorder = library_recorder(url)
     try:
         bench = Bench(pool, recorder)
         samples: dict[str, list[float]] = {
@@ -582,7 +220,7 @@ def main() -> None:
     raw = rebuild / figures["raw_read"][0]
     library = rebuild / figures["library_read"][0]
     print(f"rebuild_vs_library_read: {library:.2f} times (for information, no target)")
-    print(f"ratio rebuild_vs_raw_read: {raw:.2f} (target >= {RAW_READ_TARGET:g})")
+    print_ratio("rebuild_vs_raw_read", raw, RAW_READ_TARGET)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ sets the whole run's time limit (540 s). Uses TIMELINE_DATABASE_URL when set, el
 throwaway embedded PostgreSQL; either way each size gets a fresh database on that one server,
 dropped at the end.
 
-Each size's log is bench/rebuild.py's generated war, loaded by COPY (`load_log`; `load` is
+Each size's log is bench/_generated_war.py's war, loaded by COPY (`load_log`; `load` is
 printed, not a target). The service runs as an operator grows it past one process: `timeline
 serve --no-projections` (the API, one granian worker, which loads the views' rows from
 PostgreSQL) and `timeline project` (the projection worker), each a process of its own.
@@ -69,65 +69,44 @@ from pathlib import Path
 # in for the standard library's `http`.
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
-
 import argparse
 import asyncio
-import contextlib
 import http.client
 import math
 import os
-import random
 import subprocess
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
-from urllib.parse import urlencode
-
-import asyncpg
+from pathlib import Path
 
 from application.reports import ReportService
-from bench._database import database_server, fresh_database, open_pool
+from bench._database import LOWEST_POSITION, database_server, fresh_database, new_key, open_pool
+from bench._figures import Figure, Figures, Ratio, print_ratio, ratio, worst
+from bench._generated_war import load_log
+from bench._scale_reads import (
+    PAST_PAGE_READS,
+    READ_BUDGETS_MS,
+    TIMELINE_BUDGET_MS,
+    TIMELINE_READS,
+    measure_reads,
+)
+from bench._scale_run import TEARDOWN, LogShape, SizeRun, Sql, label
 from bench._service import Client, Service, python_tool, running, stop
-from bench.http import LOWEST_POSITION
-from bench.rebuild import REGIONS, SOURCES, WAR_BEGAN, load_log
 from projections.registry import VIEWS
-from projections.row_keys import slug
 from seed.demo import load_demo
-from store.api_keys import Role, create_key
 from store.event_store import EventStore
 from store.settings import DATABASE_URL_VARIABLE
 
 SIZES = (100_000, 1_000_000)
-MIN_SIZE = 1_000  # enough positions and milliseconds for MAX_REQUESTS fresh questions
+MIN_SIZE = 1_000  # enough positions and milliseconds for MAX_REQUESTS fresh questions of a kind
 RUN_SECONDS = 540.0  # under 10 minutes with a request in flight and the teardown
-REQUEST_TIMEOUT = 30.0
-READ_SECONDS = 20.0
-MAX_REQUESTS = 100
 COLD_START_CAP = 120.0
 REBUILD_CAP = 300.0
 WARM_START_CAP = 180.0
-LEAST_CAP = 10.0
 POLL_SECONDS = 0.2
 # Time kept back, at a size, for what comes after each step.
 AFTER_COLD_START = 180.0  # the rebuild, the warm start, the reads
 AFTER_REBUILD = 120.0  # the warm start, the reads
-TEARDOWN = 30.0  # stopping both processes, dropping the database
-
-READ_BUDGETS_MS = {"as_of": 100.0, "known_at": 100.0, "explain_row": 100.0}
-# The same past-tense questions of the views whose rows are each one report's: each counts
-# in its budget's ratio (the worst of the views).
-PAST_PAGE_READS = {
-    "timeline_as_of": "as_of",
-    "strikes_as_of": "as_of",
-    "timeline_known_at": "known_at",
-}
-TIMELINE_BUDGET_MS = 50.0
-TIMELINE_READS = ("timeline_strike_month", "timeline_region_week", "timeline_source_open")
-READS = (*READ_BUDGETS_MS, *PAST_PAGE_READS, *TIMELINE_READS)
 RSS_BUDGET_MB = 500.0
 TARGETS = {
     "as_of_growth": 0.67,
@@ -138,87 +117,9 @@ EMPTY_VIEWS = (
     "TRUNCATE projection_generations, view_rows, timeline_entries, timeline_superseded, "
     "report_versions"
 )
-# The generated war's days: bench/rebuild.py dates its claims within 1,000 days of its start.
-WAR_DAYS = 1000
-VERIFICATIONS = ("unverified", "corroborated", "disputed", "denied")
 SLOWEST_VIEW = (
     "SELECT coalesce(min(position), 0) FROM projection_generations WHERE state = 'serving'"
 )
-_T = TypeVar("_T")
-
-
-# --- figures ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """A measured value; `capped`: the measurement was cut short, the value is a floor."""
-
-    value: float
-    unit: str
-    capped: str = ""  # why, when cut short
-
-    def __str__(self) -> str:
-        digits = 0 if self.unit in ("requests", "bytes") else 1
-        if self.capped:
-            return f">{self.value:.{digits}f} {self.unit} ({self.capped})"
-        return f"{self.value:.{digits}f} {self.unit}"
-
-
-@dataclass(slots=True)
-class Figures:
-    """Every figure of the run, printed as it is measured."""
-
-    by_name: dict[str, Figure] = field(default_factory=dict)
-
-    def put(self, name: str, figure: Figure) -> None:
-        self.by_name[name] = figure
-        print(f"{name}: {figure}", flush=True)
-
-    def say(self, name: str, text: str) -> None:
-        print(f"{name}: {text}", flush=True)
-
-    def get(self, name: str) -> Figure | None:
-        return self.by_name.get(name)
-
-
-def label(size: int) -> str:
-    """1m, 100k, 2k: how a size is named in the figures."""
-    if size % 1_000_000 == 0:
-        return f"{size // 1_000_000}m"
-    if size % 1_000 == 0:
-        return f"{size // 1_000}k"
-    return str(size)
-
-
-# --- the database, from this synchronous program ----------------------------------------------
-
-
-class Sql:
-    """One connection, and an event loop to run the service's own coroutines on."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._loop = asyncio.new_event_loop()
-        self._connection = self.run(asyncpg.connect(url))
-
-    def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
-        return self._loop.run_until_complete(coroutine)
-
-    def value(self, query: str, *args: object) -> Any:
-        return self.run(self._connection.fetchval(query, *args))
-
-    def close(self) -> None:
-        self.run(self._connection.close())
-        self._loop.close()
-
-
-async def _reader_key(url: str) -> str:
-    pool = await open_pool(url)
-    try:
-        return (await create_key(pool, "scale bench reader", Role.READER)).secret
-    finally:
-        await pool.close()
 
 
 async def _file_seed_article(url: str) -> int:
@@ -265,174 +166,7 @@ def _serving_at(
     return None
 
 
-# --- the reads -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LogShape:
-    head: int
-    first_recorded: datetime
-    last_recorded: datetime
-
-
-def _questions(kind: str, shape: LogShape, rng: random.Random) -> list[str]:
-    """MAX_REQUESTS paths of one kind, none asked twice: each has its own day of the war,
-    millisecond of the recording or position in the log's later half."""
-    days = [WAR_BEGAN + timedelta(days=d) for d in rng.sample(range(WAR_DAYS), MAX_REQUESTS)]
-    span_ms = (shape.last_recorded - shape.first_recorded) // timedelta(milliseconds=1)
-    moments = [
-        shape.first_recorded + timedelta(milliseconds=ms)
-        for ms in rng.sample(range(span_ms + 1), MAX_REQUESTS)
-    ]
-    positions = rng.sample(range(shape.head // 2, shape.head + 1), MAX_REQUESTS)
-    regions = [slug(name) for name, _, _ in REGIONS]
-    paths = []
-    for index, (day, moment, position) in enumerate(zip(days, moments, positions, strict=True)):
-        region, path = regions[index % len(regions)], "/v1/timeline"
-        query: dict[str, object]
-        match kind:
-            case "as_of":
-                path, query = "/v1/holdings", {"as_of": day}
-            case "known_at":
-                path, query = "/v1/holdings", {"known_at": _moment(moment)}
-            case "timeline_as_of":  # the month before the date: each date its own page
-                query = {"as_of": day, "occurred_from": day - timedelta(days=30)}
-            case "strikes_as_of":
-                path, query = "/v1/strikes", {"as_of": day, "limit": 50}
-            case "timeline_known_at":  # from a day of the war on: not always the first page
-                query = {"known_at": _moment(moment), "occurred_from": day}
-            case "explain_row":
-                path, query = f"/v1/holdings/{region}", {"explain": "true", "position": position}
-            case "timeline_strike_month":
-                month = day + timedelta(days=30)
-                query = {"kind": "strike", "occurred_from": day, "occurred_to": month}
-            case "timeline_region_week":
-                actor = ("ukraine", "russia")[index // len(regions) % 2]
-                week = {"reported_from": day, "reported_to": day + timedelta(days=7)}
-                query = {"region": region, "actor": actor, **week}
-            case "timeline_source_open":
-                said = {
-                    "source": SOURCES[index % len(SOURCES)].source,
-                    "verification": VERIFICATIONS[index % len(VERIFICATIONS)],
-                }
-                query = {**said, "occurred_from": day, "limit": 20}
-            case _:
-                raise ValueError(f"no such read: {kind}")
-        paths.append(f"{path}?{urlencode(query)}")
-    return paths
-
-
-def _moment(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass(slots=True)
-class Reads:
-    latencies_ms: list[float] = field(default_factory=list)  # inf: timed out
-    errors: Counter[int] = field(default_factory=Counter)
-    body_bytes: int = 0
-
-
-def _read(client: Client, paths: Sequence[str], seconds: float) -> Reads:
-    """As many of `paths` as fit in `seconds`, in order, until one times out."""
-    reads = Reads()
-    started, slowest = time.monotonic(), 0.0
-    for path in paths:
-        made = reads.latencies_ms or reads.errors
-        if made and time.monotonic() - started + slowest > seconds:
-            break
-        try:
-            status, _, elapsed_ms, size = client.get(path)
-        except TimeoutError:
-            reads.latencies_ms.append(math.inf)
-            break
-        slowest = max(slowest, elapsed_ms / 1000)
-        if status == 200:
-            reads.latencies_ms.append(elapsed_ms)
-            reads.body_bytes = max(reads.body_bytes, size)
-        else:
-            reads.errors[status] += 1
-    return reads
-
-
-def _percentile(latencies: Sequence[float], share: float) -> float:
-    ordered = sorted(latencies)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
-def _latency(value: float, made: int) -> Figure:
-    if math.isinf(value):
-        return Figure(REQUEST_TIMEOUT * 1000, "ms", f"timed out; {made} requests made")
-    return Figure(value, "ms")
-
-
-def _wait_for_health(service: Service, secret: str, seconds: float) -> None:
-    """After a request that timed out, until the service answers again: the next figure is
-    not to pay for the last one's work."""
-    client = Client(service.port, secret, timeout=seconds)
-    with contextlib.suppress(OSError, http.client.HTTPException):
-        client.get("/health")
-    client.close()
-
-
-def _measure_reads(run: SizeRun, service: Service) -> None:
-    rng = random.Random(run.size)
-    client = Client(service.port, run.secret, timeout=REQUEST_TIMEOUT)
-    name, figures = run.name, run.figures
-    try:
-        for index, kind in enumerate(READS):
-            left = len(READS) - index
-            seconds = min(READ_SECONDS, (run.left() - TEARDOWN) / left)
-            if seconds < 1:
-                figures.say(f"{kind}_p99_{name}", "not measured (out of time)")
-                continue
-            reads = _read(client, _questions(kind, run.shape, rng), seconds)
-            made = len(reads.latencies_ms)
-            if reads.latencies_ms:
-                figures.put(
-                    f"{kind}_p50_{name}", _latency(_percentile(reads.latencies_ms, 0.5), made)
-                )
-                figures.put(
-                    f"{kind}_p99_{name}", _latency(_percentile(reads.latencies_ms, 0.99), made)
-                )
-                figures.put(f"{kind}_requests_{name}", Figure(made, "requests"))
-                figures.put(f"{kind}_largest_body_{name}", Figure(reads.body_bytes, "bytes"))
-            for status, count in sorted(reads.errors.items()):
-                figures.say(f"{kind}_errors_{name}", f"{count} answered {status}")
-            if reads.latencies_ms and math.isinf(reads.latencies_ms[-1]):
-                client.close()
-                _wait_for_health(service, run.secret, REQUEST_TIMEOUT * 2)
-    finally:
-        client.close()
-
-
 # --- one size ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SizeRun:
-    """What the steps at one size share."""
-
-    size: int
-    url: str
-    sql: Sql
-    secret: str  # a reader's API key
-    shape: LogShape
-    folder: Path  # the processes' logs
-    end: float  # the whole run's deadline, on time.monotonic()
-    figures: Figures
-
-    @property
-    def name(self) -> str:
-        return label(self.size)
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-    def cap(self, most: float, *, keep: float) -> float:
-        """Seconds for a step: `most`, or less so that `keep` is left for the steps after it;
-        never under LEAST_CAP, so that every step is tried."""
-        return max(LEAST_CAP, min(most, self.left() - keep))
 
 
 def _rebuild(run: SizeRun, seconds: float) -> Figure:
@@ -501,7 +235,7 @@ def _serve_built(run: SizeRun) -> None:
             f"following_{name}", Figure(cap, "s", why) if seconds is None else Figure(seconds, "s")
         )
         _put_rss(run, service, "caught_up")
-        _measure_reads(run, service)
+        measure_reads(run, service)
         _put_rss(run, service, "after_reads")
         api, worker = service.peak_mb()
         figures.put(f"api_rss_peak_{name}", Figure(api, "MB"))
@@ -526,7 +260,7 @@ def _measure_size(
                 first_recorded=sql.value("SELECT min(recorded_at) FROM timeline_events"),
                 last_recorded=sql.value("SELECT max(recorded_at) FROM timeline_events"),
             )
-            secret = sql.run(_reader_key(url))
+            secret = sql.run(new_key(url, "scale bench reader"))
             run = SizeRun(size, url, sql, secret, shape, Path(logs), end, figures)
             if skip_cold_start:
                 figures.say(f"cold_start_{name}", "not measured (--skip-cold-start)")
@@ -542,70 +276,48 @@ def _measure_size(
 # --- the ratios --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Ratio:
-    value: float | None  # None: a figure behind it was not measured
-    bound: str = ""  # "at most" or "at least" when a figure behind it was cut short
-
-
-def _ratio(top: Figure | None, bottom: Figure | None) -> Ratio:
-    if top is None or bottom is None or (top.capped and bottom.capped) or bottom.value <= 0:
-        return Ratio(None)
-    bound = "at most" if bottom.capped else "at least" if top.capped else ""
-    return Ratio(top.value / bottom.value, bound)
-
-
-def _worst(found: Sequence[Figure | None]) -> Figure | None:
-    """The largest of the figures (a floor if any is one); None if any is missing."""
-    measured = [figure for figure in found if figure is not None]
-    if len(measured) < len(found) or not measured:
-        return None
-    capped = next((figure.capped for figure in measured if figure.capped), "")
-    return Figure(max(figure.value for figure in measured), measured[0].unit, capped)
-
-
 def _past_p99(figures: Figures, kind: str, name: str) -> Figure | None:
     """The p99 of a kind of past-tense question at one size: the worst of the views asked
     it (holdings, and the timeline's and the strikes' pages)."""
     kinds = [kind, *(page for page, budget in PAST_PAGE_READS.items() if budget == kind)]
-    return _worst([figures.get(f"{asked}_p99_{name}") for asked in kinds])
+    return worst([figures.get(f"{asked}_p99_{name}") for asked in kinds])
 
 
 def _rss_of(figures: Figures, process: str, name: str) -> Figure | None:
     """A process's RSS at one size: the larger of its readings after catching up and after
     the reads."""
     moments = ("caught_up", "after_reads")
-    return _worst([figures.get(f"{process}_rss_{moment}_{name}") for moment in moments])
+    return worst([figures.get(f"{process}_rss_{moment}_{name}") for moment in moments])
 
 
 def _ratios(figures: Figures, small: int, large: int) -> dict[str, tuple[Ratio, float]]:
     at_small, at_large = label(small), label(large)
     budget_ms = {name: Figure(budget, "ms") for name, budget in READ_BUDGETS_MS.items()}
-    timeline = _worst([figures.get(f"{kind}_p99_{at_large}") for kind in TIMELINE_READS])
+    timeline = worst([figures.get(f"{kind}_p99_{at_large}") for kind in TIMELINE_READS])
     ratios = {
-        f"{kind}_budget_over_p99": (_ratio(budget, _past_p99(figures, kind, at_large)), 1.0)
+        f"{kind}_budget_over_p99": (ratio(budget, _past_p99(figures, kind, at_large)), 1.0)
         for kind, budget in budget_ms.items()
     }
     ratios["timeline_filter_budget_over_p99"] = (
-        _ratio(Figure(TIMELINE_BUDGET_MS, "ms"), timeline),
+        ratio(Figure(TIMELINE_BUDGET_MS, "ms"), timeline),
         1.0,
     )
     ratios["as_of_growth"] = (
-        _ratio(_past_p99(figures, "as_of", at_small), _past_p99(figures, "as_of", at_large)),
+        ratio(_past_p99(figures, "as_of", at_small), _past_p99(figures, "as_of", at_large)),
         TARGETS["as_of_growth"],
     )
     rss_budget = Figure(RSS_BUDGET_MB, "MB")
     growths = []
     for process in ("api", "worker"):
         at_large_rss = _rss_of(figures, process, at_large)
-        ratios[f"{process}_rss_budget_over_rss"] = (_ratio(rss_budget, at_large_rss), 1.0)
-        growths.append(_ratio(_rss_of(figures, process, at_small), at_large_rss))
+        ratios[f"{process}_rss_budget_over_rss"] = (ratio(rss_budget, at_large_rss), 1.0)
+        growths.append(ratio(_rss_of(figures, process, at_small), at_large_rss))
     # The process that grew more; unknown if either is.
     grew_more = min(growths, key=lambda r: math.inf if r.value is None else r.value)
     known = all(growth.value is not None for growth in growths)
     ratios["rss_growth"] = (grew_more if known else Ratio(None), TARGETS["rss_growth"])
     ratios["cold_start_vs_rebuild"] = (
-        _ratio(figures.get(f"rebuild_{at_large}"), figures.get(f"cold_start_{at_large}")),
+        ratio(figures.get(f"rebuild_{at_large}"), figures.get(f"cold_start_{at_large}")),
         TARGETS["cold_start_vs_rebuild"],
     )
     return ratios
@@ -649,9 +361,8 @@ def main() -> None:
     bounds = [f"{name} {ratio.bound}" for name, (ratio, _) in ratios.items() if ratio.bound]
     if bounds:
         figures.say("bounds", ", ".join(bounds) + " (a figure behind it was cut short)")
-    for name, (ratio, target) in ratios.items():
-        value = "n/a" if ratio.value is None else f"{ratio.value:.2f}"
-        print(f"ratio {name}: {value} (target >= {target:g})")
+    for name, (measured, target) in ratios.items():
+        print_ratio(name, measured.value, target)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Usage: `python bench/verify.py` (no arguments). Uses TIMELINE_DATABASE_URL when set, else a
 throwaway embedded PostgreSQL; either way the run gets a fresh database, dropped at the end.
 
-The log is bench/rebuild.py's (the same generator, loaded the same way by COPY, not
+The log is bench/rebuild.py's (bench/_generated_war.py, loaded the same way by COPY, not
 measured), linked by the database as it is loaded.
 
 Figures, on the same database, medians over interleaved rounds, each after a CHECKPOINT:
@@ -18,7 +18,6 @@ Figures, on the same database, medians over interleaved rounds, each after a CHE
 from __future__ import annotations
 
 import asyncio
-import gc
 import statistics
 import tempfile
 import time
@@ -28,8 +27,8 @@ from pathlib import Path
 
 import asyncpg
 
-from bench._database import fresh_database, open_pool
-from bench.rebuild import EVENTS, load_log
+from bench._database import Settle, fresh_database, open_pool
+from bench._generated_war import EVENTS, load_log
 from store.chain import chain_head, read_chain, verify_chain
 from store.export import export_log, restore_log
 
@@ -44,15 +43,7 @@ class Bench:
         self.pool = pool
         self.log_file = folder / "log.ndjson"
         self.head_hash: str | None = None
-        self.can_checkpoint = True
-
-    async def _settle(self) -> None:
-        if self.can_checkpoint:
-            try:
-                await self.pool.execute("CHECKPOINT")
-            except asyncpg.InsufficientPrivilegeError:
-                self.can_checkpoint = False  # a server we may not checkpoint: skip it
-        gc.collect()
+        self._settle = Settle(pool)
 
     async def read(self) -> float:
         await self._settle()

@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 
 from application.reports import ReportService
-from bench.rebuild import load_log
+from bench._generated_war import load_log
 from projections import quarantine
 from projections.batch_group import BatchGroup
 from projections.core import View, fold, render_all

@@ -12,7 +12,7 @@ import gc
 
 import asyncpg
 
-from bench.rebuild import load_log
+from bench._generated_war import load_log
 from projections.registry import VIEWS
 from projections.tracked import Tracked
 from projections.workers import run_views

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 import pytest
 
-from bench.rebuild import LOG_COLUMNS, SEED, generated_log
+from bench._generated_war import SEED, copy_into_log, generated_log
 from projections import workers
 from projections.catch_up import FarBehind
 from projections.rebuild import REBUILD_LOCK_NAMESPACE, rebuild_views
@@ -34,16 +34,10 @@ STARTED = re.compile(r"bulk catch-up of (\d+) views \(([^)]*)\).*: started")
 
 
 async def _load_generated_war(pool: asyncpg.Pool) -> None:
-    """bench/rebuild.py's generated war, copied into the log as the benchmarks load it."""
+    """bench/_generated_war.py's war, copied into the log as the benchmarks load it."""
     async with pool.acquire() as connection:
-        for rows in generated_log(random.Random(SEED), chunk=1_000, events=GENERATED_EVENTS):
-            await connection.copy_records_to_table(
-                "timeline_events", records=rows, columns=LOG_COLUMNS
-            )
-        await connection.execute(
-            "SELECT setval('timeline_events_notification_id_seq', "
-            "(SELECT max(notification_id) FROM timeline_events))"
-        )
+        war = generated_log(random.Random(SEED), chunk=1_000, events=GENERATED_EVENTS)
+        await copy_into_log(connection, war)
 
 
 async def _serving(pool: asyncpg.Pool) -> dict[str, tuple[int, int]]:

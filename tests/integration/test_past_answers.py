@@ -17,7 +17,7 @@ import msgspec
 import pytest
 
 from application.reports import ReportService
-from bench.rebuild import load_log
+from bench._generated_war import load_log
 from projections import timeline_groups, timeline_pages
 from projections.core import View, fold, render_all
 from projections.explain import explain, explain_page

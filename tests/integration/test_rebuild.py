@@ -19,7 +19,7 @@ import msgspec
 import pytest
 
 from application.reports import ReportService
-from bench.rebuild import load_log
+from bench._generated_war import load_log
 from domain.claims import Claim
 from domain.report import Report
 from projections import rebuild as rebuilding
