@@ -11,7 +11,7 @@ from datetime import date
 import msgspec
 
 from application.imports import Format, read_files
-from application.imports.importer import ImportAnswer, import_datasets
+from application.imports.importer import ImportAnswer, Outcome, import_datasets
 from application.imports.rows import SourceFile
 from store.event_store import EventStore
 
@@ -41,7 +41,7 @@ class ImportedRow(msgspec.Struct, frozen=True, omit_defaults=True):
     """What one row of a file meant for the log: `outcome` is added, corrected, retracted,
     unchanged or refused; a refused row says which `field` and why (`message`)."""
 
-    outcome: str
+    outcome: Outcome
     file: str
     line: int | None = None  # none for a row gone from a complete file (retracted)
     row: str | None = None  # the row's key in its dataset (an event id, a date/category)
@@ -54,7 +54,7 @@ class ImportSummary(msgspec.Struct, frozen=True):
     """An import's answer: the counts of each outcome, whether anything was written and up
     to which log position, and every row's outcome."""
 
-    format: str
+    format: Format
     dry_run: bool
     written: bool
     last_position: int | None
@@ -64,14 +64,14 @@ class ImportSummary(msgspec.Struct, frozen=True):
 
 def summary(format: Format, answer: ImportAnswer, *, dry_run: bool) -> ImportSummary:
     return ImportSummary(
-        format=format.value,
+        format=format,
         dry_run=dry_run,
         written=answer.written,
         last_position=answer.last_position,
         counts=answer.counts,
         rows=[
             ImportedRow(
-                outcome=row.outcome.value,
+                outcome=row.outcome,
                 file=row.file,
                 line=row.line,
                 row=row.row,
