@@ -13,18 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Response, Router, post
-from litestar.datastructures import UploadFile
+from litestar import Request, Response, Router, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.openapi.spec import (
+    Encoding,
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from api.answers import POSITION_HEADER
 from api.auth import requires_editor
-from api.bodies import requires_declared_body
+from api.bodies import form_files, requires_declared_body
 from api.problems import ApiProblem, FieldError, problem
 from api.services import Services
 from api.settings import DEFAULT_MAX_IMPORT_BYTES
@@ -39,12 +47,49 @@ from store.event_store import EventStore, VersionConflict
 IMPORT_LIMITS = f"an import takes at most {DEFAULT_MAX_IMPORT_BYTES:,} bytes of files"
 
 
-@dataclass
-class ImportFiles:
-    """The files of one import, as multipart/form-data parts."""
+PARTS = ("file", "deleted")
+FORM = RequestEncodingType.MULTI_PART.value
+_BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 
-    file: list[UploadFile]
-    deleted: UploadFile | None = None
+
+@dataclass
+class _FormOperation(Operation):
+    """The operation with its body documented as the form it is: the handler reads the
+    body itself (api/bodies.form_files), so litestar has no `data` to document."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description="The dataset's files as multipart/form-data parts",
+            content={
+                FORM: OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        title="ImportFiles",
+                        required=["file"],
+                        properties={
+                            "file": Schema(
+                                type=OpenAPIType.ARRAY,
+                                items=_BINARY,
+                                min_items=1,
+                                max_items=2,
+                                description="The dataset's file (gs-losses: one or two)",
+                            ),
+                            "deleted": Schema(
+                                type=OpenAPIType.STRING,
+                                format=OpenAPIFormat.BINARY,
+                                description="acled: ACLED's list of deleted events "
+                                "(event_id_cnty, deleted_timestamp)",
+                            ),
+                        },
+                    ),
+                    encoding={
+                        "file": Encoding(content_type="text/csv, application/json"),
+                        "deleted": Encoding(content_type="text/csv"),
+                    },
+                )
+            },
+        )
 
 
 @post(
@@ -67,13 +112,17 @@ class ImportFiles:
     f"the answer's `last_position` is its log position (X-Timeline-Position). {IMPORT_LIMITS} "
     "(413 beyond); larger files go by `timeline import` on the server.",
     request_max_body_size=DEFAULT_MAX_IMPORT_BYTES,
-    opt={"body_limits": IMPORT_LIMITS},
+    opt={"body_limits": IMPORT_LIMITS, "body_media_type": FORM},
+    operation_class=_FormOperation,
     status_code=HTTP_200_OK,
     response_description="Every row's outcome, and the counts of each",
     response_headers=[h for h in ANSWER_HEADERS if h.name == POSITION_HEADER],
     responses={
         **WRITE_ERRORS,
-        400: problem("A query parameter is malformed (format, vintage, dry_run, skip_invalid)"),
+        400: problem(
+            "A query parameter is malformed (format, vintage, dry_run, skip_invalid), or the "
+            "body is not well-formed multipart/form-data"
+        ),
         409: problem(
             "Another import of the same dataset wrote meanwhile; nothing was written: post again"
         ),
@@ -96,15 +145,7 @@ async def import_dataset(
     *,
     store: NamedDependency[EventStore],
     services: NamedDependency[Services],
-    data: Annotated[
-        ImportFiles,
-        Body(
-            media_type=RequestEncodingType.MULTI_PART,
-            title="The dataset's files",
-            description="`file`: the dataset's file (gs-losses: one or two); `deleted`: "
-            "for acled, ACLED's list of deleted events",
-        ),
-    ],
+    request: Request[Any, Any, Any],
     format: Annotated[Format, QueryParameter(description="The dataset's format")],
     vintage: Annotated[
         date | None,
@@ -126,9 +167,9 @@ async def import_dataset(
         QueryParameter(description="Write the good rows, answer the bad ones as refused"),
     ] = False,
 ) -> Response[ImportSummary]:
-    files = [await _source(part) for part in data.file]
-    deleted = None if data.deleted is None else await _source(data.deleted)
-    size = sum(len(part.content) for part in [*files, *([deleted] if deleted else [])])
+    data = form_files(await request.body(), request.headers.get("content-type") or "")
+    files, deleted = _parts(data)
+    size = sum(len(part.content) for _, part in data)
     limit = services.settings.max_import_bytes
     if size > limit:
         raise ApiProblem(
@@ -168,8 +209,21 @@ async def import_dataset(
     return Response(summary(format, answer, dry_run=dry_run), headers=headers)
 
 
-async def _source(part: UploadFile) -> SourceFile:
-    return SourceFile(part.filename or "upload", await part.read())
+def _parts(data: list[tuple[str, SourceFile]]) -> tuple[list[SourceFile], SourceFile | None]:
+    """The dataset's files and ACLED's deleted list, from the body's parts by name."""
+    unknown = [name for name, _ in data if name not in PARTS]
+    files = [part for name, part in data if name == "file"]
+    deleted = [part for name, part in data if name == "deleted"]
+    fault = None
+    if unknown:
+        fault = f"no part is named {unknown[0]!r}: the parts are file and deleted"
+    elif not files:
+        fault = "the dataset's file is the part named file, and none came"
+    elif len(deleted) > 1:
+        fault = "one list of deleted events (deleted) per import, and more came"
+    if fault is not None:
+        raise ApiProblem(422, "invalid-request", "The request is not valid", fault, field="body")
+    return files, deleted[0] if deleted else None
 
 
 def _invalid_rows(answer: ImportAnswer) -> ApiProblem:

@@ -340,3 +340,33 @@ async def test_a_body_larger_than_the_routes_ceiling_is_413(
     problem = assert_problem(response, 413, "body-too-large")
     assert "67,108,864 bytes" in problem["detail"]
     assert await store.position() == 0
+
+
+async def test_a_body_cut_short_is_a_400_and_writes_nothing(
+    client: Client, store: EventStore, tmp_path: Path
+) -> None:
+    export = acled_file(tmp_path, "acled.csv", ACLED_ROWS).read_bytes()
+    body = b'--kursk\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+
+    response = await client.post(
+        "/v1/imports",
+        params={"format": "acled"},
+        content=body + export[:200],  # no closing boundary
+        headers={"Content-Type": "multipart/form-data; boundary=kursk"},
+    )
+
+    problem = assert_problem(response, 400, "malformed-multipart")
+    assert "not valid multipart/form-data" in problem["detail"]
+    assert await store.position() == 0
+
+
+async def test_a_part_of_another_name_is_a_422_naming_it(
+    client: Client, store: EventStore, tmp_path: Path
+) -> None:
+    export = acled_file(tmp_path, "acled.csv", ACLED_ROWS)
+
+    response = await post_import(client, [part(export, "acled")], format="acled")
+
+    problem = assert_problem(response, 422, "invalid-request")
+    assert "'acled'" in problem["detail"]
+    assert await store.position() == 0
