@@ -22,6 +22,7 @@ from api.auth import KeyCache
 from api.dependencies import DEPENDENCIES
 from api.edge import TimelineApp
 from api.health import HealthController
+from api.import_routes import IMPORT_ROUTES
 from api.key_changes import follow_key_changes
 from api.limits import Limits, limit_requests
 from api.live_views import LiveViews
@@ -91,6 +92,7 @@ def _openapi() -> OpenAPIConfig:
         tags=[
             Tag(name="views", description="Current-state views folded from the log"),
             Tag(name="reports", description="Filing and assessing reports"),
+            Tag(name="imports", description="Datasets' files loaded as reports, row by row"),
             Tag(name="audit", description="Provenance and tamper evidence"),
             Tag(name="stream", description="New events as they are recorded (Server-Sent Events)"),
             Tag(name="service", description="Health and status"),
@@ -233,6 +235,7 @@ def create_app(
             TIMELINE_ROUTES,
             STRIKE_ROUTES,
             REPORT_ROUTES,
+            IMPORT_ROUTES,
             *STREAM_ROUTES,
         ],
         # Every /v1 route meets the limits; /health and /schema stay free for the operator.

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any, TypeVar
 
+import multipart
 from litestar.connection import ASGIConnection
 from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.enums import RequestEncodingType
@@ -22,6 +23,7 @@ from litestar.typing import FieldDefinition
 
 from api.problems import ApiProblem
 from application.decoding import decode_command
+from application.imports.rows import SourceFile
 
 T = TypeVar("T")
 
@@ -103,11 +105,56 @@ class Ndjson(_BodyDTO[T]):
         return value
 
 
+# Parts a multipart body may have: the files of one import are two or three.
+MAX_FORM_PARTS = 8
+
+
+def form_files(body: bytes, content_type: str) -> list[tuple[str, SourceFile]]:
+    """The parts of a multipart/form-data `body`, by name and in the order sent, each as a
+    file (a part sent without a file name is named after its part). Read here with the
+    parser litestar itself uses, but strictly and with every fault a 400 naming it: litestar
+    decodes a part without a file name as text in the charset the part declares, and a part
+    in a charset it cannot decode (or that no codec has) escaped as a 500."""
+    if not body:
+        return []
+    boundary = multipart.parse_options_header(content_type)[1].get("boundary")
+    if not boundary:
+        raise _malformed("Content-Type: multipart/form-data needs its boundary parameter")
+    parts: list[tuple[str, SourceFile]] = []
+    try:
+        with multipart.PushMultipartParser(
+            boundary, content_length=len(body), max_segment_count=MAX_FORM_PARTS, strict=True
+        ) as parser:
+            segment: multipart.MultipartSegment | None = None
+            content = bytearray()
+            for chunk in (body, b""):
+                for event in parser.parse(chunk):
+                    if isinstance(event, multipart.MultipartSegment):
+                        segment, content = event, bytearray()
+                    elif event:
+                        content += event
+                    elif segment is not None:
+                        name = segment.name
+                        parts.append((name, SourceFile(segment.filename or name, bytes(content))))
+            if not parser.closed:
+                raise _malformed("the body ends before its closing boundary")
+    except multipart.ParserLimitReached:
+        raise _malformed(f"the body has more than {MAX_FORM_PARTS} parts") from None
+    except (multipart.MultipartError, ValueError) as error:
+        raise _malformed(f"the body is not valid multipart/form-data: {error}") from None
+    return parts
+
+
+def _malformed(detail: str) -> ApiProblem:
+    return ApiProblem(400, "malformed-multipart", "Malformed multipart/form-data", detail)
+
+
 def body_media_type(handler: BaseRouteHandler) -> str | None:
     """The media type the route's body is declared with (`Body(media_type=...)`), if any."""
     data = handler.parsed_fn_signature.parameters.get("data")
-    if data is None:
-        return None
+    if data is None:  # a route that reads its body itself says what it reads
+        declared_by_route: str | None = handler.opt.get("body_media_type")
+        return declared_by_route
     declared = getattr(data.kwarg_definition, "media_type", None) or RequestEncodingType.JSON
     return str(getattr(declared, "value", declared))
 

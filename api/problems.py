@@ -71,7 +71,9 @@ class FieldError(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
     field: str
     message: str
-    line: int | None = None  # for NDJSON bodies: the 1-based line number
+    line: int | None = None  # for NDJSON bodies and dataset files: the 1-based line number
+    file: str | None = None  # for dataset files (POST /v1/imports): which file
+    row: str | None = None  # and the row's key in its dataset, when it could be read
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

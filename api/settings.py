@@ -25,6 +25,9 @@ DEFAULT_READY_MAX_LAG = 1_000
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # one report is a few kB; a batch may be larger
 DEFAULT_MAX_BATCH_BYTES = 16 * 1_048_576
+# A dataset file posted to /v1/imports: the General Staff's tallies are 0.7 MB, an ACLED
+# export of a country's few months some tens of MB; whole releases go by `timeline import`.
+DEFAULT_MAX_IMPORT_BYTES = 64 * 1_048_576
 # All of a request's header names and values together (431 beyond).
 DEFAULT_MAX_HEADER_BYTES = 32_768
 
@@ -96,6 +99,7 @@ class ApiSettings:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
+    max_import_bytes: int = DEFAULT_MAX_IMPORT_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     # How long a read with ?min_position=N waits for the views to reach N, at most.
     default_wait_seconds: float = 5.0

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import msgspec
 
-from application.imports import Format, read_format
-from application.imports.importer import ImportAnswer, Outcome, RowOutcome, import_datasets
-from application.imports.rows import BadFile
+from application.imports import Format
+from application.imports.importer import ImportAnswer, Outcome, RowOutcome
+from application.imports.importing import import_files, summary
+from application.imports.rows import BadFile, SourceFile
 from cli.commands import UsageError
 from store.database import create_pool, resolve_database
 from store.event_store import EventStore, VersionConflict
@@ -83,25 +84,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
 
 
-class RowJson(msgspec.Struct, frozen=True, omit_defaults=True):
-    outcome: str
-    file: str
-    line: int | None = None
-    row: str | None = None
-    report_id: str | None = None
-    field: str | None = None
-    message: str | None = None
-
-
-class AnswerJson(msgspec.Struct, frozen=True):
-    format: str
-    dry_run: bool
-    written: bool
-    last_position: int | None
-    counts: dict[str, int]
-    rows: list[RowJson]
-
-
 async def run(args: argparse.Namespace) -> int:
     vintage = None
     if args.vintage is not None:
@@ -112,20 +94,24 @@ async def run(args: argparse.Namespace) -> int:
                 f"--vintage expects a date as YYYY-MM-DD, got {args.vintage!r}"
             ) from None
     try:
-        datasets = read_format(
-            Format(args.format),
-            args.files,
-            vintage,
-            release_name=args.release,
-            deleted=args.deleted,
-        )
+        files = [SourceFile.read(path) for path in args.files]
+        deleted = None if args.deleted is None else SourceFile.read(args.deleted)
     except BadFile as error:
         raise UsageError(str(error)) from None
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
     try:
-        answer = await import_datasets(
-            EventStore(pool), datasets, dry_run=args.dry_run, skip_invalid=args.skip_invalid
+        answer = await import_files(
+            EventStore(pool),
+            Format(args.format),
+            files,
+            vintage=vintage,
+            release=args.release,
+            deleted=deleted,
+            dry_run=args.dry_run,
+            skip_invalid=args.skip_invalid,
         )
+    except BadFile as error:
+        raise UsageError(str(error)) from None
     except VersionConflict:
         # The file goes in one append: a conflict leaves none of it written.
         raise UsageError(
@@ -135,32 +121,12 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         await pool.close()
     if args.json:
-        sys.stdout.buffer.write(msgspec.json.encode(_json(args, answer)) + b"\n")
+        sys.stdout.buffer.write(
+            msgspec.json.encode(summary(Format(args.format), answer, dry_run=args.dry_run)) + b"\n"
+        )
     else:
         _print(args, answer)
     return 1 if answer.refused and not args.skip_invalid else 0
-
-
-def _json(args: argparse.Namespace, answer: ImportAnswer) -> AnswerJson:
-    return AnswerJson(
-        format=args.format,
-        dry_run=args.dry_run,
-        written=answer.written,
-        last_position=answer.last_position,
-        counts=answer.counts,
-        rows=[
-            RowJson(
-                outcome=row.outcome.value,
-                file=row.file,
-                line=row.line,
-                row=row.row,
-                report_id=None if row.report_id is None else str(row.report_id),
-                field=row.field,
-                message=row.message,
-            )
-            for row in answer.rows
-        ],
-    )
 
 
 def _where(row: RowOutcome) -> str:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from application.imports import acled, economist, general_staff, ucdp
-from application.imports.rows import BadFile, DatasetRows
+from application.imports.rows import BadFile, DatasetRows, SourceFile
 
 
 class Format(StrEnum):
@@ -27,22 +27,43 @@ def read_format(
     release_name: str | None = None,
     deleted: Path | None = None,
 ) -> list[DatasetRows]:
-    """The datasets in `paths`, read as `format`; raises BadFile for a file that cannot be
-    read at all (rows that cannot be read are in each dataset's `bad`). `release_name` names
-    the release (a complete one, for ucdp-ged); `deleted` is ACLED's list of deleted events."""
+    """The datasets in the files at `paths` (see `read_files`)."""
+    return read_files(
+        format,
+        [SourceFile.read(path) for path in paths],
+        release,
+        release_name=release_name,
+        deleted=None if deleted is None else SourceFile.read(deleted),
+    )
+
+
+def read_files(
+    format: Format,
+    files: list[SourceFile],
+    release: date | None,
+    *,
+    release_name: str | None = None,
+    deleted: SourceFile | None = None,
+) -> list[DatasetRows]:
+    """The datasets in `files`, read as `format`; raises BadFile for a file that cannot be
+    read at all (rows that cannot be read are in each dataset's `bad`). `release` is the
+    files' vintage (the date their publisher put them out); `release_name` names the
+    release (a complete one, for ucdp-ged); `deleted` is ACLED's list of deleted events."""
     vintage = release_name or (None if release is None else release.isoformat())
     if deleted is not None and format is not Format.ACLED:
-        raise BadFile("--deleted is ACLED's list of deleted events: for acled only")
+        raise BadFile("a list of deleted events is ACLED's: acled alone takes one")
     if release_name is None and format is Format.UCDP_GED and release is not None:
-        raise BadFile("ucdp-ged names its release with --release (e.g. 25.1), not --vintage")
+        raise BadFile("ucdp-ged names its release (e.g. 25.1), not a vintage date")
+    if not files:
+        raise BadFile(f"{format} takes a file, got none")
     if format is Format.GS_LOSSES:
-        return general_staff.read(paths, vintage)
-    if len(paths) != 1:
-        raise BadFile(f"{format} takes one file, got {len(paths)}")
+        return general_staff.read(files, vintage)
+    if len(files) != 1:
+        raise BadFile(f"{format} takes one file, got {len(files)}")
     if format is Format.ACLED:
-        return [acled.read(paths[0], deleted, vintage)]
+        return [acled.read(files[0], deleted, vintage)]
     if format is Format.UCDP_GED:
-        return [ucdp.read(paths[0], release_name)]
+        return [ucdp.read(files[0], release_name)]
     if format is Format.ECONOMIST_ESTIMATES:
-        return [economist.read_estimates(paths[0], vintage)]
-    return [economist.read_area(paths[0], vintage)]
+        return [economist.read_estimates(files[0], vintage)]
+    return [economist.read_area(files[0], vintage)]

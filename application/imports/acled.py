@@ -17,7 +17,6 @@ ACLED's terms forbid redistributing its rows: the tests use rows made up in its 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from application.commands import FileReport
 from application.imports.rows import (
@@ -25,6 +24,7 @@ from application.imports.rows import (
     DatasetRows,
     DeletedRow,
     FieldError,
+    SourceFile,
     SourceRow,
     any_day,
     coordinate,
@@ -32,7 +32,6 @@ from application.imports.rows import (
     entries,
     free_text,
     name,
-    read_text,
     whole,
 )
 from domain.attribution import Attribution, Cited, Provenance, Side
@@ -77,10 +76,10 @@ TERRITORY = frozenset({"Government regains territory", "Non-state actor overtake
 PRECISION = {1: PlacePrecision.EXACT, 2: PlacePrecision.NEAR, 3: PlacePrecision.PROVINCE}
 
 
-def read(path: Path, deleted: Path | None, release: str | None) -> DatasetRows:
+def read(file: SourceFile, deleted: SourceFile | None, release: str | None) -> DatasetRows:
     rows: list[SourceRow] = []
     bad: list[BadRow] = []
-    for line, row in csv_rows(read_text(path), path.name, REQUIRED):
+    for line, row in csv_rows(file.text(), file.name, REQUIRED):
         try:
             rows.append(_row(line, row, release))
         except FieldError as error:
@@ -88,17 +87,17 @@ def read(path: Path, deleted: Path | None, release: str | None) -> DatasetRows:
     gone: tuple[DeletedRow, ...] = ()
     if deleted is not None:
         gone = _deleted(deleted, bad)
-    return DatasetRows(FORMAT, path.name, tuple(rows), tuple(bad), complete=False, deleted=gone)
+    return DatasetRows(FORMAT, file.name, tuple(rows), tuple(bad), complete=False, deleted=gone)
 
 
-def _deleted(path: Path, bad: list[BadRow]) -> tuple[DeletedRow, ...]:
+def _deleted(file: SourceFile, bad: list[BadRow]) -> tuple[DeletedRow, ...]:
     gone = []
-    for line, row in csv_rows(read_text(path), path.name, DELETED_COLUMNS):
+    for line, row in csv_rows(file.text(), file.name, DELETED_COLUMNS):
         try:
             gone.append(_deleted_row(line, row))
         except FieldError as error:
             key = row["event_id_cnty"].strip() or None
-            bad.append(BadRow(line, f"{path.name}: {error.field}", error.message, key))
+            bad.append(BadRow(line, f"{file.name}: {error.field}", error.message, key))
     return tuple(gone)
 
 

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 from application.commands import FileReport
 from application.imports.rows import (
     BadRow,
     DatasetRows,
     FieldError,
+    SourceFile,
     SourceRow,
     csv_rows,
     day,
     figure,
-    read_text,
 )
 from domain.attribution import Attribution, Provenance, Side
 from domain.claims import Casualties, OccupationShare, PersonStatus
@@ -69,12 +68,12 @@ def _provenance(file: str, key: str, release: str | None) -> Provenance:
     )
 
 
-def read_estimates(path: Path, release: str | None) -> DatasetRows:
-    return _read(path, ESTIMATES, ESTIMATE_COLUMNS, _estimate, release)
+def read_estimates(file: SourceFile, release: str | None) -> DatasetRows:
+    return _read(file, ESTIMATES, ESTIMATE_COLUMNS, _estimate, release)
 
 
 def _read(
-    path: Path,
+    file: SourceFile,
     dataset: str,
     columns: tuple[str, ...],
     made: Callable[[int, dict[str, str], str | None], SourceRow],
@@ -83,12 +82,12 @@ def _read(
     """Every row of a CSV file made into a report's row by `made`, or listed as bad."""
     rows: list[SourceRow] = []
     bad: list[BadRow] = []
-    for line, row in csv_rows(read_text(path), path.name, columns):
+    for line, row in csv_rows(file.text(), file.name, columns):
         try:
             rows.append(made(line, row, release))
         except FieldError as error:
             bad.append(BadRow(line, error.field, error.message))
-    return DatasetRows(dataset, path.name, tuple(rows), tuple(bad))
+    return DatasetRows(dataset, file.name, tuple(rows), tuple(bad))
 
 
 def _estimate(line: int, row: dict[str, str], release: str | None) -> SourceRow:
@@ -158,8 +157,8 @@ def _claimant_side(source: str, warring: str) -> Side:
     return Side.UNKNOWN
 
 
-def read_area(path: Path, release: str | None) -> DatasetRows:
-    return _read(path, AREA, ("date", AREA_M2, AREA_PERCENT), _area, release)
+def read_area(file: SourceFile, release: str | None) -> DatasetRows:
+    return _read(file, AREA, ("date", AREA_M2, AREA_PERCENT), _area, release)
 
 
 def _area(line: int, row: dict[str, str], release: str | None) -> SourceRow:

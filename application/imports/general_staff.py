@@ -11,7 +11,6 @@ from one day to the next is kept as published: the source corrected itself.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from application.commands import FileReport
@@ -20,11 +19,11 @@ from application.imports.rows import (
     BadRow,
     DatasetRows,
     FieldError,
+    SourceFile,
     SourceRow,
     day,
     figure,
     json_objects,
-    read_text,
 )
 from domain.attribution import Attribution, Provenance, Side
 from domain.claims import (
@@ -67,18 +66,18 @@ NOT_FIGURES = frozenset({"date", "day", "greatest losses direction"})
 PERSONNEL_QUALIFIERS = {"about": Qualifier.ABOUT, "more": Qualifier.MORE_THAN}
 
 
-def read(paths: list[Path], release: str | None) -> list[DatasetRows]:
+def read(files: list[SourceFile], release: str | None) -> list[DatasetRows]:
     """The equipment and personnel files, in any order, each told by its rows' keys."""
     datasets = []
-    kinds: dict[str, Path] = {}
-    for path in paths:
-        text = read_text(path)
-        entries = list(json_objects(text, path.name))
-        kind = _kind_of(entries, path.name)
+    kinds: dict[str, SourceFile] = {}
+    for file in files:
+        text = file.text()
+        entries = list(json_objects(text, file.name))
+        kind = _kind_of(entries, file.name)
         if kind in kinds:
-            raise BadFile(f"{path.name}: a second {kind} file ({kinds[kind].name} is the first)")
-        kinds[kind] = path
-        datasets.append(_rows(kind, path.name, entries, release))
+            raise BadFile(f"{file.name}: a second {kind} file ({kinds[kind].name} is the first)")
+        kinds[kind] = file
+        datasets.append(_rows(kind, file.name, entries, release))
     return datasets
 
 

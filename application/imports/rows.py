@@ -68,17 +68,30 @@ class FieldError(ValueError):
         self.message = message
 
 
-def read_text(path: Path) -> str:
-    """The file's text, without a byte order mark; Windows line ends are left to the reader
-    of each format (csv and json take them as they come)."""
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise BadFile(
-            f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})"
-        ) from None
-    except OSError as error:
-        raise BadFile(f"{path}: {error.strerror}") from None
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A dataset file as it came in, from a disk (`timeline import`) or a request
+    (`POST /v1/imports`): its name, which the answer's rows cite, and its bytes."""
+
+    name: str
+    content: bytes
+
+    @classmethod
+    def read(cls, path: Path) -> SourceFile:
+        try:
+            return cls(path.name, path.read_bytes())
+        except OSError as error:
+            raise BadFile(f"{path}: {error.strerror}") from None
+
+    def text(self) -> str:
+        """The file's text, without a byte order mark; Windows line ends are left to the
+        reader of each format (csv and json take them as they come)."""
+        try:
+            return self.content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise BadFile(
+                f"{self.name}: not UTF-8 text ({error.reason} at byte {error.start})"
+            ) from None
 
 
 def json_objects(text: str, name: str) -> Iterator[tuple[int, Any]]:

@@ -15,13 +15,12 @@ and missing from it is retracted. Without a release name the file is taken as an
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from application.commands import FileReport
 from application.imports.rows import (
     BadRow,
     DatasetRows,
     FieldError,
+    SourceFile,
     SourceRow,
     any_day,
     coordinate,
@@ -30,7 +29,6 @@ from application.imports.rows import (
     figure,
     free_text,
     name,
-    read_text,
     whole,
 )
 from domain.attribution import Attribution, Cited, Provenance, Side
@@ -89,15 +87,15 @@ DEATHS = {"actor": "deaths_a", "against": "deaths_b"} | {
 }
 
 
-def read(path: Path, release: str | None) -> DatasetRows:
+def read(file: SourceFile, release: str | None) -> DatasetRows:
     rows: list[SourceRow] = []
     bad: list[BadRow] = []
-    for line, row in csv_rows(read_text(path), path.name, REQUIRED):
+    for line, row in csv_rows(file.text(), file.name, REQUIRED):
         try:
             rows.append(_row(line, row, release))
         except FieldError as error:
             bad.append(BadRow(line, error.field, error.message, row["id"].strip() or None))
-    return DatasetRows(FORMAT, path.name, tuple(rows), tuple(bad), complete=release is not None)
+    return DatasetRows(FORMAT, file.name, tuple(rows), tuple(bad), complete=release is not None)
 
 
 def _row(line: int, row: dict[str, str], release: str | None) -> SourceRow:
