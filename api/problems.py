@@ -36,17 +36,17 @@ from litestar.status_codes import (
 )
 
 from application.decoding import field_of
-from application.reports import ReportNotFound
 from domain.claims import CLAIM_KINDS
-from domain.errors import InvalidReport, NothingToCorrect, ReportIsRetracted
+from domain.errors import (
+    InvalidReport,
+    NothingToCorrect,
+    ReportIsRetracted,
+    ReportNotFound,
+    VersionConflict,
+)
 from projections.explain_keys import UnknownRow
 from projections.replay import InvalidReplayQuestion
-from store.event_store import (
-    IdempotencyKeyReused,
-    MalformedAppend,
-    VersionConflict,
-    WriteOutcomeUnknown,
-)
+from store.event_store import IdempotencyKeyReused, MalformedAppend, WriteOutcomeUnknown
 
 log = logging.getLogger("timeline.api")
 

@@ -14,8 +14,9 @@ from application.imports import Format, read_format
 from application.imports.importer import ImportAnswer, Outcome, RowOutcome, import_datasets
 from application.imports.rows import BadFile
 from cli.commands import UsageError
+from domain.errors import VersionConflict
 from store.database import create_pool, resolve_database
-from store.event_store import EventStore, VersionConflict
+from store.event_store import EventStore
 
 DESCRIPTION = """\
 Import a dataset file as reports, one per row (per date and category for a tally), each the
