@@ -12,7 +12,6 @@ import msgspec
 
 from application.imports import Format, read_format
 from application.imports.importer import ImportAnswer, Outcome, RowOutcome, import_datasets
-from application.imports.rows import BadFile
 from cli.commands import UsageError
 from domain.errors import VersionConflict
 from store.database import create_pool, resolve_database
@@ -112,16 +111,13 @@ async def run(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--vintage expects a date as YYYY-MM-DD, got {args.vintage!r}"
             ) from None
-    try:
-        datasets = read_format(
-            Format(args.format),
-            args.files,
-            vintage,
-            release_name=args.release,
-            deleted=args.deleted,
-        )
-    except BadFile as error:
-        raise UsageError(str(error)) from None
+    datasets = read_format(  # a BadFile is printed as every TimelineError is (cli/main.py)
+        Format(args.format),
+        args.files,
+        vintage,
+        release_name=args.release,
+        deleted=args.deleted,
+    )
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
     try:
         answer = await import_datasets(
