@@ -15,6 +15,7 @@ import application
 import cli
 import domain
 import projections
+import seed
 import store
 from application.imports.rows import BadFile, FieldError
 from cli import commands
@@ -36,7 +37,7 @@ from domain.errors import (
     VersionConflict,
     category_of,
 )
-from projections.explain import UnknownRow
+from projections.explain_keys import UnknownRow
 from projections.rebuild import RebuildInProgress
 from projections.replay import InvalidReplayQuestion
 from store.api_keys import UnknownKey
@@ -82,11 +83,11 @@ USER_FACING: dict[type[TimelineError], type[TimelineError]] = {
 INTERNAL = {
     "TrackingMoved",  # projections/persistence.py: another runner moved the view on
     "LockLost",  # projections/runner.py: the runner's lock went with its connection
-    "UnstorableKey",  # projections/core.py: quarantined by the runner
+    "UnstorableKey",  # projections/row_keys.py: quarantined by the runner
     "CallLost",  # store/group_commit.py: answered as WriteOutcomeUnknown
     "_GroupRefused",  # store/group_commit.py
-    "OverLimit",  # api/limits.py: answered as the Refused problem
-    "_AnyWillDo",  # api/series_points.py
+    "OverLimit",  # api/limit_counters.py: answered as the Refused problem
+    "_AnyWillDo",  # api/view_routes.py
     "ApiProblem",  # api/problems.py: already a problem
     "Refused",  # api/limits.py: an ApiProblem
 }
@@ -94,7 +95,7 @@ INTERNAL = {
 
 def _exception_classes() -> dict[str, type[BaseException]]:
     found: dict[str, type[BaseException]] = {}
-    for package in (api, application, cli, domain, projections, store):
+    for package in (api, application, cli, domain, projections, seed, store):
         for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
             loaded = importlib.import_module(module.name)
             for name, value in vars(loaded).items():
