@@ -38,8 +38,8 @@ from application.commands import FileReport
 from application.decoding import decode_command
 from application.reports import ReportService, decide_filing
 from domain.claims import CLAIM_KINDS
-from domain.errors import InvalidReport
-from store.event_store import AppendResult, VersionConflict
+from domain.errors import InvalidReport, VersionConflict
+from store.event_store import AppendResult
 
 MAX_BATCH_LINES = 10_000
 BATCH_LIMITS = (

@@ -41,8 +41,9 @@ from application.imports import Format
 from application.imports.importer import ImportAnswer
 from application.imports.importing import ImportSummary, import_files, summary
 from application.imports.rows import BadFile, SourceFile
+from domain.errors import VersionConflict
 from domain.limits import MAX_NAME_CHARS
-from store.event_store import EventStore, VersionConflict
+from store.event_store import EventStore
 
 IMPORT_LIMITS = f"an import takes at most {DEFAULT_MAX_IMPORT_BYTES:,} bytes of files"
 

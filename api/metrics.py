@@ -41,10 +41,11 @@ from api.auth import presented_key, requires_admin
 from api.limits import Limits
 from api.problems import problem
 from api.services import Services, services_of
+from domain.errors import VersionConflict
 from domain.events import DomainEvent
 from projections.registry import VIEWS
 from projections.status import ViewStatus, view_statuses
-from store.event_store import AppendResult, EventStore, Idempotency, VersionConflict
+from store.event_store import AppendResult, EventStore, Idempotency
 
 # From a read answered from memory (tens of microseconds) to a fold of the log (seconds).
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -1,7 +1,9 @@
 """RFC 9457 problem details: every error the API answers, in one shape and one place.
 
-Handlers raise the domain's, the store's and the application's own exceptions; this module
-maps each to a status and a precise `detail` (which field, what was expected). Nothing
+Handlers raise the domain's, the store's and the application's own exceptions, every one a
+`TimelineError` of one category (domain/errors.py); this module answers each category with
+its status (CATEGORY_PROBLEMS) and the error's message as a precise `detail` (which field,
+what was expected), and names only the classes that need their own problem type. Nothing
 escapes as a traceback: an unexpected error is logged and answered as a bare 500 problem.
 """
 
@@ -27,6 +29,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_412_PRECONDITION_FAILED,
@@ -36,17 +39,27 @@ from litestar.status_codes import (
 )
 
 from application.decoding import field_of
-from application.reports import ReportNotFound
 from domain.claims import CLAIM_KINDS
-from domain.errors import InvalidReport, NothingToCorrect, ReportIsRetracted
-from projections.explain_keys import UnknownRow
-from projections.replay import InvalidReplayQuestion
-from store.event_store import (
-    IdempotencyKeyReused,
-    MalformedAppend,
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    InvalidReport,
+    NotFound,
+    NothingToCorrect,
+    ReportIsRetracted,
+    ReportNotFound,
+    TimelineError,
+    Unavailable,
     VersionConflict,
-    WriteOutcomeUnknown,
+    category_of,
 )
+from projections.explain_keys import UnknownRow
+from projections.rebuild import RebuildInProgress
+from projections.replay import InvalidReplayQuestion
+from store.api_keys import UnknownKey
+from store.event_store import IdempotencyKeyReused, MalformedAppend, WriteOutcomeUnknown
+from store.mapper import UnknownEventType
 
 log = logging.getLogger("timeline.api")
 
@@ -239,7 +252,8 @@ def _http(request: Request[Any, Any, Any], error: HTTPException) -> Response[Pro
 
 
 def _invalid_report(request: Request[Any, Any, Any], error: InvalidReport) -> Response[Problem]:
-    status = HTTP_400_BAD_REQUEST if error.message.startswith("malformed JSON") else 422
+    malformed = error.message.startswith("malformed JSON")  # not JSON at all: a bad request
+    status = HTTP_400_BAD_REQUEST if malformed else status_of(error)
     return problem_response(
         request,
         status,
@@ -252,6 +266,7 @@ def _invalid_report(request: Request[Any, Any, Any], error: InvalidReport) -> Re
 
 
 def _version_conflict(request: Request[Any, Any, Any], error: VersionConflict) -> Response[Problem]:
+    """A conflict answered as the failed precondition it is: the version the caller sent."""
     return problem_response(
         request,
         HTTP_412_PRECONDITION_FAILED,
@@ -264,11 +279,43 @@ def _version_conflict(request: Request[Any, Any, Any], error: VersionConflict) -
     )
 
 
-def _simple(
-    status: int, slug: str, title: str
-) -> Callable[[Request[Any, Any, Any], Exception], Response[Problem]]:
-    def handle(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
-        return problem_response(request, status, slug, title, str(error))
+# What each category of error is over HTTP: its status, and the type and title of a problem
+# whose class needs none of its own. The message of the error is the problem's detail.
+CATEGORY_PROBLEMS: Mapping[type[TimelineError], tuple[int, str, str]] = {
+    NotFound: (HTTP_404_NOT_FOUND, "not-found", "Not found"),
+    Conflict: (HTTP_409_CONFLICT, "conflict", "The request conflicts with the current state"),
+    Invalid: (HTTP_422_UNPROCESSABLE_ENTITY, "invalid-request", "The request is not valid"),
+    # Every Unavailable a request can meet is the database's (its log says which).
+    Unavailable: (
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "database-unavailable",
+        "The database is unavailable",
+    ),
+    Forbidden: (HTTP_403_FORBIDDEN, "not-allowed", "This is not allowed"),
+}
+
+
+def status_of(error: TimelineError) -> int:
+    """The status of `error`'s category (a class named in EXCEPTION_HANDLERS may answer
+    another, as VersionConflict answers 412)."""
+    return CATEGORY_PROBLEMS[category_of(type(error))][0]
+
+
+def _category(request: Request[Any, Any, Any], error: TimelineError) -> Response[Problem]:
+    status, slug, title = CATEGORY_PROBLEMS[category_of(type(error))]
+    return problem_response(request, status, slug, title, str(error))
+
+
+def _own(
+    slug: str, title: str, *, status: int | None = None
+) -> Callable[[Request[Any, Any, Any], TimelineError], Response[Problem]]:
+    """A class's own problem type and title; its status is its category's unless `status`
+    overrides it."""
+
+    def handle(request: Request[Any, Any, Any], error: TimelineError) -> Response[Problem]:
+        return problem_response(
+            request, status if status is not None else status_of(error), slug, title, str(error)
+        )
 
     return handle
 
@@ -276,13 +323,16 @@ def _simple(
 def _database_unavailable(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     """The database is down or out of connections: the client may retry; nothing was written.
     An append that lost its connection once sent is WriteOutcomeUnknown instead; one that
-    fails here failed to get a connection, or in a read before it."""
+    fails here failed to get a connection, or in a read before it. The Unavailable errors of
+    our own (the database not reached, not migrated) are answered so too: what the service
+    could not reach is for its log, not for the client."""
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
+    status, slug, title = CATEGORY_PROBLEMS[Unavailable]
     return problem_response(
         request,
-        HTTP_503_SERVICE_UNAVAILABLE,
-        "database-unavailable",
-        "The database is unavailable",
+        status,
+        slug,
+        title,
         "the service cannot reach its database just now; nothing was written; try again shortly",
         headers={"Retry-After": "5"},
     )
@@ -295,7 +345,7 @@ def _write_outcome_unknown(
     log.warning("write outcome unknown on %s %s: %r", request.method, request.url.path, error)
     return problem_response(
         request,
-        HTTP_503_SERVICE_UNAVAILABLE,
+        status_of(error),
         "write-outcome-unknown",
         "The write may or may not have been recorded",
         str(error),
@@ -314,22 +364,35 @@ def _unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[P
     )
 
 
+# Litestar picks the entry of the nearest class in the error's MRO: a class named here needs
+# its own problem (type, title, fields, headers); every other TimelineError is answered by its
+# category (CATEGORY_PROBLEMS).
 EXCEPTION_HANDLERS: Mapping[type[Exception] | int, Any] = {
     ApiProblem: _api_problem,
     ValidationException: _validation,
     NotAuthorizedException: _http,
     PermissionDeniedException: _http,
     HTTPException: _http,
+    TimelineError: _category,
     InvalidReport: _invalid_report,
     VersionConflict: _version_conflict,
-    ReportNotFound: _simple(HTTP_404_NOT_FOUND, "report-not-found", "No such report"),
-    ReportIsRetracted: _simple(HTTP_409_CONFLICT, "report-retracted", "The report is retracted"),
-    NothingToCorrect: _simple(422, "nothing-to-correct", "The correction changes nothing"),
-    IdempotencyKeyReused: _simple(422, "idempotency-key-reused", "Idempotency key reused"),
-    MalformedAppend: _simple(422, "malformed-append", "The events do not follow each other"),
-    UnknownRow: _simple(HTTP_404_NOT_FOUND, "row-not-found", "No such row"),
-    InvalidReplayQuestion: _simple(HTTP_400_BAD_REQUEST, "invalid-question", "Invalid question"),
     WriteOutcomeUnknown: _write_outcome_unknown,
+    ReportNotFound: _own("report-not-found", "No such report"),
+    ReportIsRetracted: _own("report-retracted", "The report is retracted"),
+    NothingToCorrect: _own("nothing-to-correct", "The correction changes nothing"),
+    IdempotencyKeyReused: _own("idempotency-key-reused", "Idempotency key reused"),
+    MalformedAppend: _own("malformed-append", "The events do not follow each other"),
+    UnknownKey: _own("key-not-found", "No such key"),
+    RebuildInProgress: _own("rebuild-in-progress", "A rebuild is running"),
+    # A question is query parameters: 400, as litestar answers a bad parameter.
+    InvalidReplayQuestion: _own(
+        "invalid-question", "Invalid question", status=HTTP_400_BAD_REQUEST
+    ),
+    # An unanswerable question (the explain routes' KEY) that names a row there is not.
+    UnknownRow: _own("row-not-found", "No such row", status=HTTP_404_NOT_FOUND),
+    # The log holds an event this code cannot read: the service's fault, not the caller's.
+    UnknownEventType: _unexpected,
+    Unavailable: _database_unavailable,
     OSError: _database_unavailable,  # the connection could not be made
     asyncpg.PostgresConnectionError: _database_unavailable,
     asyncpg.InterfaceError: _database_unavailable,  # a closed pool or connection

@@ -19,18 +19,13 @@ from application.commands import (
     RetractReport,
 )
 from domain import report as rules
+from domain.errors import ReportNotFound, VersionConflict
 from domain.events import ReportEvent, ReportFiled
 from domain.recorded import RecordedEvent
 from domain.report import Report
-from store.event_store import LOCAL_SCOPE, AppendResult, EventStore, Idempotency, VersionConflict
+from store.event_store import LOCAL_SCOPE, AppendResult, EventStore, Idempotency
 
 _encoder = msgspec.json.Encoder(order="deterministic")
-
-
-class ReportNotFound(LookupError):
-    def __init__(self, report_id: UUID) -> None:
-        super().__init__(f"no report has id {report_id}")
-        self.report_id = report_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from application.reports import ReportService
 from cli import logs, servers
+from domain.errors import Invalid
 from domain.events import DomainEvent
 from domain.recorded import RecordedEvent
 from domain.summaries import event_summary
@@ -38,8 +39,8 @@ from store.settings import append_group_max
 LOG_PAGE = 1000
 
 
-class UsageError(ValueError):
-    pass
+class UsageError(Invalid, ValueError):
+    """The command line asks for something that cannot be done as written."""
 
 
 class LogLine(msgspec.Struct, frozen=True):

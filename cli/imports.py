@@ -13,10 +13,11 @@ import msgspec
 from application.imports import Format
 from application.imports.importer import ImportAnswer, Outcome, RowOutcome
 from application.imports.importing import import_files, summary
-from application.imports.rows import BadFile, SourceFile
+from application.imports.rows import SourceFile
 from cli.commands import UsageError
+from domain.errors import VersionConflict
 from store.database import create_pool, resolve_database
-from store.event_store import EventStore, VersionConflict
+from store.event_store import EventStore
 
 DESCRIPTION = """\
 Import a dataset file as reports, one per row (per date and category for a tally), each the
@@ -93,11 +94,9 @@ async def run(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--vintage expects a date as YYYY-MM-DD, got {args.vintage!r}"
             ) from None
-    try:
-        files = [SourceFile.read(path) for path in args.files]
-        deleted = None if args.deleted is None else SourceFile.read(args.deleted)
-    except BadFile as error:
-        raise UsageError(str(error)) from None
+    # A BadFile is printed as every TimelineError is (cli/main.py).
+    files = [SourceFile.read(path) for path in args.files]
+    deleted = None if args.deleted is None else SourceFile.read(args.deleted)
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
     try:
         answer = await import_files(
@@ -110,8 +109,6 @@ async def run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             skip_invalid=args.skip_invalid,
         )
-    except BadFile as error:
-        raise UsageError(str(error)) from None
     except VersionConflict:
         # The file goes in one append: a conflict leaves none of it written.
         raise UsageError(

@@ -9,17 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cli import audit, commands, explain, imports, keys, quarantine, servers
-from domain.errors import DomainError
-from projections.rebuild import RebuildInProgress
+from domain.errors import TimelineError
 from projections.registry import VIEWS
-from projections.replay import InvalidReplayQuestion
-from store.api_keys import UnknownKey
-from store.database import DatabaseUnavailable
-from store.embedded import EmbeddedDatabaseError
-from store.export import ExportRefused, RestoreRefused
-from store.migrate import NotMigrated
-from store.roles import RolesNeeded
-from store.settings import InvalidSetting
 
 DESCRIPTION = """\
 Conflict Timeline: every reported development in a war, kept as an immutable event with its
@@ -188,20 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return run[args.command](args)
-    except (
-        DatabaseUnavailable,
-        NotMigrated,
-        EmbeddedDatabaseError,
-        commands.UsageError,
-        DomainError,
-        InvalidReplayQuestion,
-        RebuildInProgress,
-        UnknownKey,
-        ExportRefused,
-        RestoreRefused,
-        RolesNeeded,
-        InvalidSetting,
-    ) as error:
+    except TimelineError as error:  # every category: its message, in one line
         print(f"timeline {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

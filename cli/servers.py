@@ -22,6 +22,8 @@ from typing import Any
 
 from litestar.types import ASGIApp
 
+from domain.errors import Unavailable
+
 # Enough for the app's own shutdown (it gives its projection runners 10 s) before a worker
 # that hangs is killed.
 WORKER_KILL_SECONDS = 30
@@ -35,7 +37,7 @@ class AsgiServer(StrEnum):
 DEFAULT_SERVER = AsgiServer.GRANIAN
 
 
-class ServerFailed(RuntimeError):
+class ServerFailed(Unavailable):
     """The server stopped on its own: a worker failed to start or died."""
 
 

@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from domain.errors import Conflict
 from domain.recorded import LogEntry
 from projections import quarantine
 from projections.core import View, ViewState, apply, blamed, render
@@ -83,7 +84,7 @@ REBUILD_CONNECTIONS = 2
 _Lines = tuple[RowStore, bytes]
 
 
-class RebuildInProgress(RuntimeError):
+class RebuildInProgress(Conflict):
     def __init__(self, view: str) -> None:
         super().__init__(f"a rebuild of {view} is already running")
         self.view = view

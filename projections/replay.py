@@ -23,6 +23,7 @@ from itertools import takewhile
 import asyncpg
 import msgspec
 
+from domain.errors import Invalid
 from domain.recorded import LogEntry
 from projections.core import View, ViewState, fold, render_all
 from projections.registry import VIEWS
@@ -37,7 +38,7 @@ READ_PAGE = 250
 _encoder = msgspec.json.Encoder(order="sorted")
 
 
-class InvalidReplayQuestion(ValueError):
+class InvalidReplayQuestion(Invalid, ValueError):
     """The question cannot be answered as asked; the message says why and what would do."""
 
 

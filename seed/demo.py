@@ -3,7 +3,8 @@ application by a loader that can be run any number of times (`timeline demo`).""
 
 from __future__ import annotations
 
-from application.reports import ReportNotFound, ReportService
+from application.reports import ReportService
+from domain.errors import ReportNotFound
 from seed.kursk_article import demo_reports
 from store.event_store import AppendResult
 

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import msgspec
 
-from domain.errors import InvalidReport
+from domain.errors import InvalidReport, NotFound
 from domain.limits import NAME
 
 KEY_PREFIX = "tl_"
@@ -58,7 +58,7 @@ class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):
     secret: str  # shown once; only its hash is stored
 
 
-class UnknownKey(LookupError):
+class UnknownKey(NotFound):
     def __init__(self, which: str) -> None:
         super().__init__(f"no active API key has the id or name {which!r}")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from domain.errors import Unavailable
 from store.embedded import start_embedded
 from store.migrate import NotMigrated, check_at_head
 from store.roles import SERVICE_ROLE
@@ -23,8 +24,8 @@ from store.settings import (
 CONNECT_TIMEOUT_SECONDS = 5.0
 
 
-class DatabaseUnavailable(RuntimeError):
-    pass
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached or logged in to; the message says which and why."""
 
 
 @dataclass(frozen=True, slots=True)

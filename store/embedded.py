@@ -13,9 +13,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from domain.errors import Unavailable
 
-class EmbeddedDatabaseError(RuntimeError):
-    pass
+
+class EmbeddedDatabaseError(Unavailable):
+    """The embedded PostgreSQL could not be started in its data folder."""
 
 
 def start_embedded(data_dir: Path) -> str:

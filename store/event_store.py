@@ -22,6 +22,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.errors import Invalid, Unavailable, VersionConflict
 from domain.events import DomainEvent
 from domain.recorded import LogEntry, RecordedEvent, UnreadableEvent
 from store.group_commit import AppendCall, CallLost, GroupCommitter, GroupFigures
@@ -69,27 +70,11 @@ WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id
 """
 
 
-class StoreError(Exception):
-    pass
-
-
-class VersionConflict(StoreError):
-    """The report moved on since the caller read it (or the version skips ahead)."""
-
-    def __init__(self, report_id: UUID, expected: int, actual: int) -> None:
-        super().__init__(
-            f"report {report_id} is at version {actual}, not {expected}: reload it and try again"
-        )
-        self.report_id = report_id
-        self.expected = expected
-        self.actual = actual
-
-
 # timeline_append's refusal of a key used before with other content (since migration 0004).
 TL422 = "TL422"
 
 
-class MalformedAppend(StoreError, ValueError):
+class MalformedAppend(Invalid, ValueError):
     """The events handed to one append do not tell a report's story in order."""
 
 
@@ -108,7 +93,7 @@ def _check_follows(event: DomainEvent, previous: int | None) -> None:
         )
 
 
-class IdempotencyKeyReused(StoreError):
+class IdempotencyKeyReused(Invalid):
     def __init__(self, key: str) -> None:
         super().__init__(f"idempotency key {key!r} was already used with different content")
         self.key = key
@@ -119,7 +104,7 @@ class IdempotencyKeyReused(StoreError):
 LOCAL_SCOPE = "local"
 
 
-class WriteOutcomeUnknown(StoreError):
+class WriteOutcomeUnknown(Unavailable):
     """The connection went down while an append was under way: the events may have been
     recorded (the commit can land after the connection is gone) or not."""
 

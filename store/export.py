@@ -24,6 +24,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from domain.errors import Conflict, Invalid
 from store.chain import ChainRow, ChainVerification, ChainWalk, chain_head, read_chain
 
 Progress = Callable[[int, int], None]  # told (position reached, position to reach) per page
@@ -39,12 +40,12 @@ class ExportedEvent(msgspec.Struct, frozen=True):
     chain_hash: str | None  # hex
 
 
-class ExportRefused(Exception):
-    pass
+class ExportRefused(Conflict):
+    """The log holds what an export cannot write as it must."""
 
 
-class RestoreRefused(Exception):
-    pass
+class RestoreRefused(Invalid):
+    """The file is not an export to restore, or the store is not empty to restore it into."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,14 @@ import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import register_topic, resolve_topic
 
+from domain.errors import Invalid
 from domain.events import EVENT_TYPES, DomainEvent
 
 _encoder = msgspec.json.Encoder()
 
 
-class UnknownEventType(LookupError):
-    pass
+class UnknownEventType(Invalid):
+    """A stored topic that names no event type this version knows (or no report event)."""
 
 
 def stored_topic(event_type: type[DomainEvent], version: int | None = None) -> str:

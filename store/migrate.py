@@ -9,11 +9,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from domain.errors import Unavailable
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class NotMigrated(RuntimeError):
-    pass
+class NotMigrated(Unavailable):
+    """The schema is not at the newest migration: `timeline migrate` brings it there."""
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from domain.errors import Forbidden
 from store.settings import DATABASE_URL_VARIABLE, password_of, user_of
 
 # The name migration 0009 grants to (it cannot import it: migrations are frozen text).
@@ -33,7 +34,7 @@ SELECT current_user, rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = cur
 """
 
 
-class RolesNeeded(RuntimeError):
+class RolesNeeded(Forbidden):
     """Roles are missing and the migrating role may not create them."""
 
 

@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
+from domain.errors import Invalid
+
 DATABASE_URL_VARIABLE = "TIMELINE_DATABASE_URL"
 OWNER_DATABASE_URL_VARIABLE = "TIMELINE_OWNER_DATABASE_URL"
 READ_DATABASE_URL_VARIABLE = "TIMELINE_READ_DATABASE_URL"
@@ -89,7 +91,7 @@ APPEND_GROUP_MAX_VARIABLE = "TIMELINE_APPEND_GROUP_MAX"
 DEFAULT_APPEND_GROUP_MAX = 64
 
 
-class InvalidSetting(ValueError):
+class InvalidSetting(Invalid, ValueError):
     """An environment variable's value this service cannot use."""
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from application.commands import FileReport
+from domain.errors import Invalid
 
 
-class BadFile(ValueError):
+class BadFile(Invalid, ValueError):
     """The file as a whole cannot be read (not JSON, not the expected columns...)."""
 
 
@@ -61,7 +62,7 @@ class DatasetRows:
     deleted: tuple[DeletedRow, ...] = ()
 
 
-class FieldError(ValueError):
+class FieldError(Invalid, ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from application.reports import ReportService
 from domain import report as rules
+from domain.errors import VersionConflict
 from seed.demo import load_demo
 from store import migrate
 from store.chain import GENESIS, canonical_bytes, chain_head, link, verify_chain
-from store.event_store import EventStore, VersionConflict
+from store.event_store import EventStore
 from store.mapper import encode_event
 from tests.conftest import scratch_database
 from tests.integration.old_schemas import append_before_scopes, demo_events, run_on

@@ -15,10 +15,11 @@ import asyncpg
 
 from application.commands import FileReport
 from domain import report as rules
+from domain.errors import VersionConflict
 from domain.events import DomainEvent
 from domain.recorded import RecordedEvent
 from domain.report import Report
-from store.event_store import Appended, EventStore, VersionConflict
+from store.event_store import Appended, EventStore
 from tests.seed_values import (
     INSTITUTE_FOR_THE_STUDY_OF_WAR,
     RUSSIAN_DEFENCE_MINISTRY,

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from domain import report as rules
+from domain.errors import VersionConflict
 from domain.events import DomainEvent
 from store.event_store import (
     AppendResult,
@@ -18,7 +19,6 @@ from store.event_store import (
     Idempotency,
     IdempotencyKeyReused,
     MalformedAppend,
-    VersionConflict,
 )
 from tests.seed_values import (
     INSTITUTE_FOR_THE_STUDY_OF_WAR,

@@ -18,6 +18,7 @@ import pytest
 
 from application.commands import FileReport
 from domain import report as rules
+from domain.errors import VersionConflict
 from domain.events import DomainEvent, ReportFiled
 from store.chain import verify_chain
 from store.event_store import (
@@ -25,7 +26,6 @@ from store.event_store import (
     EventStore,
     Idempotency,
     IdempotencyKeyReused,
-    VersionConflict,
     WriteOutcomeUnknown,
 )
 from store.group_commit import AppendAnswer, AppendCall, GroupCommitter

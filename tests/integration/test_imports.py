@@ -18,13 +18,14 @@ from application.imports.importer import ImportAnswer, Outcome, import_datasets
 from application.reports import ReportService
 from domain.attribution import Attribution, Provenance, Side, Verification
 from domain.claims import Casualties, EquipmentLosses, OccupationShare
+from domain.errors import VersionConflict
 from domain.events import ReportCorrected, ReportFiled, ReportRetracted
 from domain.occurrence import Day
 from domain.quantities import Unit, about
 from domain.report import Report
 from projections.explain import explain
 from projections.explanation import encode_explanation
-from store.event_store import EventStore, VersionConflict
+from store.event_store import EventStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"

@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 
 from application.commands import CorrectReport
-from application.reports import ReportNotFound, ReportService
+from application.reports import ReportService
 from domain.attribution import Verification
-from domain.errors import ReportIsRetracted
-from store.event_store import EventStore, IdempotencyKeyReused, VersionConflict
+from domain.errors import ReportIsRetracted, ReportNotFound, VersionConflict
+from store.event_store import EventStore, IdempotencyKeyReused
 from tests.seed_values import (
     berdiansk_strike,
     corroborate_by_analysts,
