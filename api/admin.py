@@ -18,13 +18,12 @@ from api.bodies import requires_declared_body
 from api.problems import ApiProblem, Documented, problem
 from domain.errors import InvalidReport
 from domain.limits import Name
-from projections.rebuild import RebuildInProgress, rebuild_views
+from projections.rebuild import rebuild_views
 from projections.registry import VIEWS
 from projections.status import ViewStatus, view_statuses
 from store.api_keys import (
     ApiKey,
     Role,
-    UnknownKey,
     create_key,
     key_name,
     list_keys,
@@ -109,10 +108,8 @@ async def rebuild(
             field="views",
         )
     started = time.perf_counter()
-    try:
-        generations = await rebuild_views(pool, [VIEWS[name] for name in data.views])
-    except RebuildInProgress as error:
-        raise ApiProblem(409, "rebuild-in-progress", "A rebuild is running", str(error)) from None
+    # A rebuild already running is a 409 (api/problems.py).
+    generations = await rebuild_views(pool, [VIEWS[name] for name in data.views])
     return RebuildAnswer(
         rebuilt=tuple(
             Rebuilt(view=g.view, generation=g.generation, position=g.position) for g in generations
@@ -184,10 +181,7 @@ async def revoke(
     api_keys: NamedDependency[KeyCache],
     key_id: FromPath[UUID],
 ) -> KeysAnswer:
-    try:
-        revoked = await revoke_key(pool, str(key_id))
-    except UnknownKey as error:
-        raise ApiProblem(404, "key-not-found", "No such key", str(error)) from None
+    revoked = await revoke_key(pool, str(key_id))  # an unknown key is a 404 (api/problems.py)
     api_keys.clear()
     return KeysAnswer(keys=tuple(revoked))
 

@@ -79,3 +79,16 @@ async def test_key_created_over_http_works_then_revoked_stops_at_once(
     )
     assert bad_role.status_code == 422
     assert bad_role.json()["field"] == "role"
+
+
+async def test_revoking_a_key_that_does_not_exist_is_a_404_naming_it(
+    client: Client, keys: Keys
+) -> None:
+    unknown = "6f1d2a9e-0000-4000-8000-000000000000"
+    response = await client.post(
+        f"/v1/admin/keys/{unknown}/revocation", headers=Keys.header(keys.admin)
+    )
+    assert response.status_code == 404
+    problem = response.json()
+    assert problem["type"].endswith("/key-not-found")
+    assert unknown in problem["detail"]
