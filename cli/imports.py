@@ -11,8 +11,8 @@ from pathlib import Path
 import msgspec
 
 from application.imports import Format
-from application.imports.importer import ImportAnswer, Outcome, RowOutcome
-from application.imports.importing import import_files, summary
+from application.imports.importer import ImportAnswer, Outcome, RowOutcome, import_datasets
+from application.imports.importing import read_import, summary
 from application.imports.rows import SourceFile
 from cli.commands import UsageError
 from domain.errors import VersionConflict
@@ -97,17 +97,13 @@ async def run(args: argparse.Namespace) -> int:
     # A BadFile is printed as every TimelineError is (cli/main.py).
     files = [SourceFile.read(path) for path in args.files]
     deleted = None if args.deleted is None else SourceFile.read(args.deleted)
+    datasets = await read_import(
+        Format(args.format), files, vintage=vintage, release=args.release, deleted=deleted
+    )
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
     try:
-        answer = await import_files(
-            EventStore(pool),
-            Format(args.format),
-            files,
-            vintage=vintage,
-            release=args.release,
-            deleted=deleted,
-            dry_run=args.dry_run,
-            skip_invalid=args.skip_invalid,
+        answer = await import_datasets(
+            EventStore(pool), datasets, dry_run=args.dry_run, skip_invalid=args.skip_invalid
         )
     except VersionConflict:
         # The file goes in one append: a conflict leaves none of it written.

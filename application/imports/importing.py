@@ -12,8 +12,24 @@ import msgspec
 
 from application.imports import Format, read_files
 from application.imports.importer import ImportAnswer, Outcome, import_datasets
-from application.imports.rows import SourceFile
+from application.imports.rows import DatasetRows, SourceFile
 from store.event_store import EventStore
+
+
+async def read_import(
+    format: Format,
+    files: list[SourceFile],
+    *,
+    vintage: date | None = None,
+    release: str | None = None,
+    deleted: SourceFile | None = None,
+) -> list[DatasetRows]:
+    """Read `files` as `format`, every row checked: raises BadFile for a file that cannot be
+    read at all. Reading parses the whole file: in a thread, so a server's other requests go
+    on (and `timeline import` reads before it connects, so a bad file is named first)."""
+    return await asyncio.to_thread(
+        read_files, format, files, vintage, release_name=release, deleted=deleted
+    )
 
 
 async def import_files(
@@ -30,10 +46,7 @@ async def import_files(
     """Read `files` as `format` and import them (application/imports/importer.py): raises
     BadFile for a file that cannot be read at all, and VersionConflict when another writer
     changed the dataset's reports meanwhile; either way nothing was written."""
-    # Reading parses the whole file: in a thread, so a server's other requests go on.
-    datasets = await asyncio.to_thread(
-        read_files, format, files, vintage, release_name=release, deleted=deleted
-    )
+    datasets = await read_import(format, files, vintage=vintage, release=release, deleted=deleted)
     return await import_datasets(store, datasets, dry_run=dry_run, skip_invalid=skip_invalid)
 
 
