@@ -108,6 +108,12 @@ def _cells(value: object, path: str, objects: set[str]) -> Iterator[tuple[str, o
         yield path, value
 
 
+# What a spreadsheet takes for the start of a formula (OWASP's "CSV injection"): a text cell
+# beginning with one is written after an apostrophe, which spreadsheets read as "this is text"
+# and do not show. Numbers are numbers: -5 stays -5.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> str:
     if value is None or value is msgspec.NODEFAULT:
         return ""
@@ -117,6 +123,8 @@ def _cell(value: object) -> str:
         return _encoder.encode(value).decode()
     if isinstance(value, Enum):
         return str(value.value)
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     return str(value)
 
 

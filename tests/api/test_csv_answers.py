@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from application.reports import ReportService
 from seed.demo import load_demo
@@ -13,6 +16,7 @@ from store.event_store import EventStore
 from tests.api.conftest import Client
 
 CSV = {"Accept": "text/csv"}
+KURSK_800 = Path(__file__).resolve().parents[2] / "examples" / "kursk-800.json"
 
 
 def _table(body: bytes) -> list[dict[str, str]]:
@@ -20,6 +24,11 @@ def _table(body: bytes) -> list[dict[str, str]]:
     assert body.endswith(b"\r\n")
     assert b"\n" not in body.replace(b"\r\n", b"")
     return list(csv.DictReader(io.StringIO(body.decode("utf-8"), newline="")))
+
+
+def _kursk_800() -> dict[str, Any]:
+    filing: dict[str, Any] = msgspec.json.decode(KURSK_800.read_bytes())
+    return filing
 
 
 def _figure(value: Any) -> str:
@@ -207,3 +216,30 @@ async def test_a_csv_answer_is_not_modified_by_its_etag_and_head_tells_its_type(
     assert head.status_code == 200
     assert head.headers["content-type"].startswith("text/csv")
     assert head.headers["content-length"] == str(len(first.content))
+
+
+async def test_a_text_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
+    client: Client, store: EventStore
+) -> None:
+    # Given the 800 km² of Kursk Oblast filed with a source and an outlet that begin like
+    # spreadsheet formulas
+    filing = _kursk_800()
+    filing["attribution"]["source"] = '=HYPERLINK("http://evil.example","Reuters")'
+    filing["attribution"]["outlet"] = "@SUM(1+1) and -2 km"
+    filed = await client.post("/v1/reports", json=filing)
+    assert filed.status_code == 201, filed.text
+    head = filed.json()["position"]
+
+    # When the timeline is read as CSV, and as JSON
+    answer = await client.get("/v1/timeline.csv", params={"min_position": head})
+    item = (await client.get("/v1/timeline", params={"min_position": head})).json()["items"][0]
+
+    # Then those cells begin with an apostrophe (text, to a spreadsheet) while the JSON
+    # keeps them as filed, and the other cells are written as they are
+    assert answer.status_code == 200, answer.text
+    (line,) = _table(answer.content)
+    assert item["source"] == filing["attribution"]["source"]
+    assert line["source"] == "'" + item["source"]
+    assert line["outlet"] == "'" + item["outlet"]
+    assert line["region"] == item["region"] == "Kursk Oblast"
+    assert line["report_id"] == item["report_id"]
