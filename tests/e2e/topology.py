@@ -6,7 +6,9 @@ signal a test chooses."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -100,6 +102,9 @@ class Topology:
                 env=timeline_env(self.env),
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                # Its own process group: `stop_all` ends it with every process it started
+                # (granian's workers outlived a killed `timeline serve`).
+                start_new_session=True,
             )
         started = Running(name, process, log, port)
         self.running.append(started)
@@ -124,10 +129,11 @@ class Topology:
         return self._start(name, "project")
 
     def stop_all(self) -> None:
+        """Kill every process started, and every process each of them started."""
         for process in reversed(self.running):
-            if process.process.poll() is None:
-                process.process.kill()
-                process.process.wait(timeout=STOP_SECONDS)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.process.pid, signal.SIGKILL)
+            process.process.wait(timeout=STOP_SECONDS)
 
 
 @contextmanager
