@@ -61,6 +61,19 @@ class Relevance(NamedTuple):
     counts_from: datetime | None = None  # the earliest `as_of` it counts at; None: occurred
 
 
+class EveryReportOfItsDay:
+    """The pasts of a history whose day row shows every report of its day: one class of
+    relevance, every report of it kept (the histories by day: holdings-series,
+    forces-history, front-series)."""
+
+    latest_classes: ClassVar[tuple[int, ...]] = ()
+    top_classes: ClassVar[tuple[int, ...]] = ()
+    all_classes: ClassVar[tuple[int, ...]] = (1,)
+
+    def relevance(self, report: Report, filed_at_position: int) -> Relevance:
+        return Relevance(kind=1)
+
+
 class Indexed(View, Protocol):
     """A view whose past answers are read from its reports' versions.
 

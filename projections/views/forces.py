@@ -30,7 +30,7 @@ from domain.claims import Claim, ForceStrength, TroopDeployment
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.history import Relevance
+from projections.history import EveryReportOfItsDay, Relevance
 from projections.row_keys import DayPiece, daily_key, day_piece, day_row, slug
 from projections.tracked import Source, Tracked, occurred_date
 
@@ -232,18 +232,10 @@ class ForcesView:
         )
 
 
-class ForcesHistoryView:
+class ForcesHistoryView(EveryReportOfItsDay):
     """The forces' history, one row per actor, theatre and day."""
 
     name: ClassVar[str] = "forces-history"
-
-    # Its rows' pasts (projections/history.py): a day row shows every report of its day.
-    latest_classes: ClassVar[tuple[int, ...]] = ()
-    top_classes: ClassVar[tuple[int, ...]] = ()
-    all_classes: ClassVar[tuple[int, ...]] = (1,)
-
-    def relevance(self, report: Report, filed_at_position: int) -> Relevance:
-        return Relevance(kind=1)
 
     def follows(self, claim: Claim) -> bool:
         return isinstance(claim, ForceStrength | TroopDeployment)

@@ -29,7 +29,7 @@ from domain.claims import Claim, Extent, TerritoryControl
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.history import Relevance, float_rank
+from projections.history import EveryReportOfItsDay, Relevance, float_rank
 from projections.row_keys import DayPiece, daily_key, day_piece, day_row, slug
 from projections.tracked import Source, Tracked, occurred_date
 
@@ -240,18 +240,10 @@ class HoldingsView:
         )
 
 
-class HoldingsSeriesView:
+class HoldingsSeriesView(EveryReportOfItsDay):
     """The holdings' history, one row per region, actor and day."""
 
     name: ClassVar[str] = "holdings-series"
-
-    # Its rows' pasts (projections/history.py): a day row shows every report of its day.
-    latest_classes: ClassVar[tuple[int, ...]] = ()
-    top_classes: ClassVar[tuple[int, ...]] = ()
-    all_classes: ClassVar[tuple[int, ...]] = (1,)
-
-    def relevance(self, report: Report, filed_at_position: int) -> Relevance:
-        return Relevance(kind=1)
 
     def follows(self, claim: Claim) -> bool:
         return isinstance(claim, TerritoryControl)
