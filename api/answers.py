@@ -20,7 +20,7 @@ from litestar import Request, Response
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.explain_pages import explained
-from api.live_views import Encoded, LiveView, LiveViews, content_etag, rows_in_table
+from api.live_views import CANONICAL, Encoded, LiveView, LiveViews, content_etag, rows_in_table
 from api.problems import ApiProblem, problem
 from api.questions import Moment, Question, bad_parameter
 from api.row_pages import answer_page, live_page
@@ -34,7 +34,6 @@ from store.event_store import EventStore
 
 POSITION_HEADER = "X-Timeline-Position"
 
-_canonical = msgspec.json.Encoder(order="sorted")
 _Row = TypeVar("_Row", bound=msgspec.Struct)
 
 VIEW_ERRORS = {
@@ -170,7 +169,7 @@ async def memoized(
     cached = view.memo(question)
     if not isinstance(cached, tuple):
         worked_out, at = await answer()
-        cached = (Encoded(_canonical.encode(worked_out), content_etag(worked_out)), at)
+        cached = (Encoded(CANONICAL.encode(worked_out), content_etag(worked_out)), at)
         view.remember(question, cached)
     return respond(request, cached[0], cached[1], media_type=media_type)
 

@@ -19,7 +19,7 @@ import msgspec
 from litestar.params import QueryParameter
 
 from api.cursors import cursor_of, key_of
-from api.live_views import Encoded, content_etag
+from api.live_views import CANONICAL, Encoded, content_etag
 from api.problems import ApiProblem
 from projections.explain import explain_page
 from projections.explain_keys import Page
@@ -32,7 +32,6 @@ MAX_EXPLAIN_PAGE = 100
 DEFAULT_REPORTS_PER_ROW = 100
 MAX_REPORTS_PER_ROW = 1_000
 
-_canonical = msgspec.json.Encoder(order="sorted")
 
 ExplainLimit = Annotated[
     int,
@@ -108,7 +107,7 @@ async def explained(
         as_of=as_of,
     )
     answer = _paged(explanation, page, more)
-    return Encoded(_canonical.encode(answer), content_etag(answer)), answer.position
+    return Encoded(CANONICAL.encode(answer), content_etag(answer)), answer.position
 
 
 def _paged(explanation: Explanation, page: Page, more: bool) -> ExplanationPage:

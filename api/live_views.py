@@ -59,7 +59,8 @@ CATCHING_UP_TRIES = 20
 # The views this process holds the rows of: a row per region, actor or category each.
 HELD = frozenset({"holdings", "damage", "forces", "front"})
 
-_canonical = msgspec.json.Encoder(order="sorted")
+# Answers are encoded with their keys sorted: the same answer, the same bytes and ETag.
+CANONICAL = msgspec.json.Encoder(order="sorted")
 
 
 class LiveRow(msgspec.Struct, frozen=True):
@@ -86,7 +87,7 @@ def content_etag(answer: msgspec.Struct) -> str:
     log stood: the same rows at a later position keep their ETag, so a dashboard polling
     with If-None-Match downloads a view again only when its rows changed. The position is
     in `X-Timeline-Position`; the ETag is weak, as the body's own `position` may differ."""
-    return etag_of(_canonical.encode(msgspec.structs.replace(answer, position=0)))
+    return etag_of(CANONICAL.encode(msgspec.structs.replace(answer, position=0)))
 
 
 @dataclass(slots=True)
@@ -136,11 +137,11 @@ class LiveView:
             as_of=None,
             rows=tuple(LiveRow(key, msgspec.Raw(doc)) for key, doc in docs),
         )
-        return Encoded(_canonical.encode(answer), content_etag(answer))
+        return Encoded(CANONICAL.encode(answer), content_etag(answer))
 
     def canonical(self, text: str) -> bytes:
         """A stored row as this process serves it: canonical JSON of the row's type."""
-        return _canonical.encode(msgspec.json.decode(text, type=self.row_type))
+        return CANONICAL.encode(msgspec.json.decode(text, type=self.row_type))
 
     def memo(self, question: object) -> object | None:
         """An answer worked out before at this position (cleared whenever the view moves)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Request, Response, Router, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -17,13 +16,11 @@ from api.auth import requires_editor, requires_reader
 from api.bodies import requires_declared_body
 from api.filing import FILING_ROUTES
 from api.life_cycle import LIFE_CYCLE_ROUTES
-from api.live_views import Encoded
+from api.live_views import CANONICAL, Encoded
 from api.problems import Documented, problem
 from api.schemas import HistoryEntry, ReportAnswer
 from application.reports import ReportService
 from store.event_store import EventStore
-
-_canonical = msgspec.json.Encoder(order="sorted")
 
 
 @get(
@@ -44,7 +41,7 @@ async def report(
 ) -> Response[bytes]:
     history = await ReportService(store).history(report_id)
     position = history.events[-1].position
-    body = _canonical.encode(
+    body = CANONICAL.encode(
         ReportAnswer(
             report=history.report,
             position=position,

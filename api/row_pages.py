@@ -20,14 +20,13 @@ from litestar.params import QueryParameter
 
 from api.cursors import cursor_of
 from api.explain_pages import DEFAULT_EXPLAIN_PAGE, MAX_EXPLAIN_PAGE
-from api.live_views import HELD, Encoded, LiveRow, content_etag
+from api.live_views import CANONICAL, HELD, Encoded, LiveRow, content_etag
 from api.problems import ApiProblem
 from projections.replay import ReplayAnswer
 
 DEFAULT_ROWS_PAGE = 200
 MAX_ROWS_PAGE = 1_000
 
-_canonical = msgspec.json.Encoder(order="sorted")
 
 PageLimit = Annotated[
     int | None,
@@ -110,10 +109,10 @@ def answer_page(answer: ReplayAnswer, after: str | None, limit: int) -> Encoded:
         RowsPage(
             view=answer.view,
             # as the whole answer writes it (`encode_answer`)
-            known_at=msgspec.json.decode(_canonical.encode(answer.known_at)),
+            known_at=msgspec.json.decode(CANONICAL.encode(answer.known_at)),
             position=answer.position,
             as_of=answer.as_of,
-            rows=tuple(LiveRow(row.key, msgspec.Raw(_canonical.encode(row.row))) for row in shown),
+            rows=tuple(LiveRow(row.key, msgspec.Raw(CANONICAL.encode(row.row))) for row in shown),
             limit=limit,
             next_cursor=cursor_of(shown[-1].key) if len(rows) > limit else None,
         )
@@ -121,4 +120,4 @@ def answer_page(answer: ReplayAnswer, after: str | None, limit: int) -> Encoded:
 
 
 def _encoded(page: RowsPage) -> Encoded:
-    return Encoded(_canonical.encode(page), content_etag(page))
+    return Encoded(CANONICAL.encode(page), content_etag(page))

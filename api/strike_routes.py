@@ -18,7 +18,7 @@ from api.auth import requires_reader
 from api.cursors import cursor_of, key_of
 from api.explain_pages import page_of
 from api.limits import Cost, costs
-from api.live_views import LiveRow, rows_in_table
+from api.live_views import CANONICAL, LiveRow, rows_in_table
 from api.problems import Documented
 from api.questions import Question, not_a_cursor
 from api.read_cache import answered_before
@@ -30,8 +30,6 @@ from projections.replay import as_asked
 from projections.timeline_columns import order_of
 from projections.tracked import iso
 from projections.views.strikes import StrikeRow
-
-_canonical = msgspec.json.Encoder(order="sorted")
 
 
 @get(
@@ -156,10 +154,10 @@ async def strikes_by_date(
         return RowsPage(
             view="strikes",
             # as a replayed answer writes it (`encode_answer`)
-            known_at=msgspec.json.decode(_canonical.encode(asked.known_at)),
+            known_at=msgspec.json.decode(CANONICAL.encode(asked.known_at)),
             position=found.position,
             as_of=as_asked(asked.as_of),
-            rows=tuple(LiveRow(key, msgspec.Raw(_canonical.encode(row))) for key, row, _ in shown),
+            rows=tuple(LiveRow(key, msgspec.Raw(CANONICAL.encode(row))) for key, row, _ in shown),
             limit=size,
             next_cursor=_cursor(shown[-1][2]) if more and shown else None,
         ), found.position

@@ -19,7 +19,7 @@ from api.answers import VIEW_ERRORS, ReadSide, memoized, respond, rows_of
 from api.auth import requires_reader
 from api.cursors import cursor_of, key_of
 from api.limits import Cost, costs
-from api.live_views import Encoded, content_etag
+from api.live_views import CANONICAL, Encoded, content_etag
 from api.problems import Documented
 from api.questions import Question, bad_parameter, date_or_moment, not_a_cursor
 from api.read_cache import answered_before
@@ -51,7 +51,6 @@ from projections.views.timeline import TimelineRow
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 
-_canonical = msgspec.json.Encoder(order="sorted")
 
 DateOrTime = Annotated[str | None, QueryParameter(description="Date or time with zone")]
 
@@ -157,7 +156,7 @@ async def timeline(
     docs, next_after, at = await _page(reads, asked, wanted, after, limit)
     next_cursor = None if next_after is None else cursor_of(next_after)
     page = _RawPage(items=docs, next_cursor=next_cursor, limit=limit, position=at)
-    encoded = Encoded(_canonical.encode(page), content_etag(page))
+    encoded = Encoded(CANONICAL.encode(page), content_etag(page))
     view.remember(memo_key, (encoded, at))
     return respond(request, encoded, at)
 
@@ -195,7 +194,7 @@ async def _page(
     # The timeline's versions have not reached the cut (it is being rebuilt): replayed.
     answer = await reads.replayed("timeline", moment)
     rows, next_after = replayed_page(answer, wanted, after, limit)
-    return tuple(msgspec.Raw(_canonical.encode(row)) for row in rows), next_after, answer.position
+    return tuple(msgspec.Raw(CANONICAL.encode(row)) for row in rows), next_after, answer.position
 
 
 _Groups = TypeVar("_Groups")
