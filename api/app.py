@@ -166,14 +166,10 @@ def create_app(
                 app,
                 Services(
                     pool=pool,
-                    read_pool=read_pool,
-                    store=store,
                     reads=ReadSide(views, read_pool, store, settings.default_wait_seconds),
-                    views=views,
                     api_keys=KeyCache(pool),
                     tailer=LogTailer(store, database.url),
                     settings=settings,
-                    database_url=database.url,
                 ),
             )
             yield

@@ -40,10 +40,6 @@ def _pool(state: State) -> asyncpg.Pool:
     return state_services(state).pool
 
 
-def _read_pool(state: State) -> asyncpg.Pool:
-    return state_services(state).read_pool
-
-
 def _store(state: State) -> EventStore:
     return state_services(state).store
 
@@ -74,7 +70,6 @@ _PROVIDERS: dict[str, Callable[..., Any]] = {
     "services": _services,
     "reads": _reads,
     "pool": _pool,
-    "read_pool": _read_pool,
     "store": _store,
     "api_keys": _api_keys,
     "tailer": _tailer,

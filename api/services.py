@@ -32,40 +32,36 @@ class Services:
     and a plain class is checked by `isinstance` alone (a dataclass's fields would be
     inspected, and the settings' networks are a union msgspec cannot check)."""
 
-    __slots__ = (
-        "api_keys",
-        "database_url",
-        "pool",
-        "read_pool",
-        "reads",
-        "settings",
-        "store",
-        "tailer",
-        "views",
-    )
+    __slots__ = ("api_keys", "pool", "reads", "settings", "tailer")
 
     def __init__(
         self,
         *,
         pool: asyncpg.Pool,
-        read_pool: asyncpg.Pool,
-        store: EventStore,
         reads: ReadSide,
-        views: LiveViews,
         api_keys: KeyCache,
         tailer: LogTailer,
         settings: ApiSettings,
-        database_url: str,
     ) -> None:
         self.pool = pool  # the primary's: writes, the log, keys, status, LISTEN
-        self.read_pool = read_pool  # reads: a standby's (TIMELINE_READ_DATABASE_URL), else pool
-        self.store = store  # the log on the primary, its appends metered
-        self.reads = reads
-        self.views = views
+        self.reads = reads  # the views, the pool reads go to, the log
         self.api_keys = api_keys
         self.tailer = tailer
         self.settings = settings
-        self.database_url = database_url
+
+    @property
+    def read_pool(self) -> asyncpg.Pool:
+        """A standby's pool (TIMELINE_READ_DATABASE_URL), else `pool` itself."""
+        return self.reads.pool
+
+    @property
+    def store(self) -> EventStore:
+        """The log on the primary, its appends metered."""
+        return self.reads.store
+
+    @property
+    def views(self) -> LiveViews:
+        return self.reads.views
 
 
 def initial_state(limits: Limits, metrics: ServiceMetrics) -> State:
