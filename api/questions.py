@@ -102,10 +102,6 @@ class Question(msgspec.Struct, frozen=True):
     def about_the_past(self) -> bool:
         return self.moment.about_the_past
 
-    def at_position(self, position: int) -> Question:
-        """The same question asked of the log at `position` (a live answer pinned there)."""
-        return Question(msgspec.structs.replace(self.moment, position=position), self.min_position)
-
 
 def asked(
     known_at: KnownAt = None,

@@ -134,7 +134,10 @@ async def strikes_by_date(
     after = None if cursor is None else _after(cursor)
     size = rows_limit(limit)
     newest = order is StrikeOrder.NEWEST
-    walk = asked.moment if asked.about_the_past else asked.at_position(strikes.position).moment
+    # Live: the strikes at the position this process serves them at.
+    walk = asked.moment
+    if not walk.about_the_past:
+        walk = msgspec.structs.replace(walk, position=strikes.position)
 
     async def answer() -> tuple[msgspec.Struct, int]:
         found = await walked(
