@@ -45,8 +45,9 @@ import asyncpg
 import msgspec
 
 from api.answer_cache import AnswerCache, Memo
+from projections.generations import serving
 from projections.persistence import VIEWS_CHANNEL
-from projections.read_side.view_rows import all_rows, changed_rows, rows_in_range, serving
+from projections.read_side.view_rows import all_rows, changed_rows, rows_in_range
 from projections.registry import ROW_TYPES, VIEWS
 from store.backoff import Backoff, close_quietly
 

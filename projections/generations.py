@@ -51,6 +51,13 @@ WHERE view = $1 AND generation = $2
 RETIRED = "SELECT generation FROM projection_generations WHERE view = $1 AND state = 'retired'"
 
 
+async def serving(connection: asyncpg.Connection, view: str) -> tuple[int, int] | None:
+    """The view's serving generation and its position, or None before its first: read
+    only, so that a standby can answer it (`serving_generation` creates the first)."""
+    row = await connection.fetchrow(SERVING, view)
+    return None if row is None else (row["generation"], row["position"])
+
+
 async def serving_generation(connection: asyncpg.Connection, view: str) -> Generation:
     """The generation that serves `view`, created (empty, at position 0) on first use."""
     row = await connection.fetchrow(SERVING, view)

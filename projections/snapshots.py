@@ -18,13 +18,11 @@ import asyncpg
 
 from domain.recorded import LogEntry
 from projections.core import View, ViewState, fold
+from projections.generations import serving
 from projections.history import Indexed, indexed, picks_few, pieced
 from projections.replay import cut_of
 from store.event_store import EventStore, entry_from_row
 
-SERVING = """
-SELECT generation, position FROM projection_generations WHERE view = $1 AND state = 'serving'
-"""
 # The log's last position at or before the cut: what a replay's fold ends at.
 LAST_AT = "SELECT max(notification_id) FROM timeline_events WHERE notification_id <= $1"
 
@@ -85,12 +83,12 @@ async def serving_cut(
         connection.transaction(isolation="repeatable_read", readonly=True),
     ):
         cut = await cut_of(EventStore(cast(asyncpg.Pool, connection)), known_at, position)
-        serving = await connection.fetchrow(SERVING, view)
-        if serving is None or serving["position"] < cut:
+        found = await serving(connection, view)
+        if found is None or found[1] < cut:
             yield None
             return
         last = int(await connection.fetchval(LAST_AT, cut) or 0)
-        yield Cut(connection, serving["generation"], last)
+        yield Cut(connection, found[0], last)
 
 
 async def folded(at: Snapshot, ids: Sequence[UUID]) -> tuple[ViewState, list[LogEntry]]:

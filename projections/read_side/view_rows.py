@@ -1,13 +1,13 @@
 """The views' stored rows as readers read them: the serving generation and its position, all
 of a view's rows, those changed since a position, and a range of them by key (at or under a
-key, after a cursor). Written by the runners (projections/persistence.py, whose `SERVING`
-this shares); followed in memory by each API process (api/live_views.py)."""
+key, after a cursor). Written by the runners (projections/persistence.py; `serving` is
+projections/generations.py's); followed in memory by each API process (api/live_views.py)."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from projections.generations import SERVING
+from projections.generations import serving
 
 ALL_ROWS = "SELECT key, doc FROM view_rows WHERE view = $1 AND generation = $2"
 CHANGED_ROWS = """
@@ -25,12 +25,6 @@ ORDER BY key LIMIT $7
 _FIRST_KEY, _PAST_LAST_KEY = "", "\U0010ffff"
 
 Rows = list[tuple[str, str]]
-
-
-async def serving(connection: asyncpg.Connection, view: str) -> tuple[int, int] | None:
-    """The view's serving generation and its position, or None before its first."""
-    found = await connection.fetchrow(SERVING, view)
-    return None if found is None else (found[0], found[1])
 
 
 async def all_rows(connection: asyncpg.Connection, view: str, generation: int) -> Rows:
