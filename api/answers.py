@@ -106,11 +106,14 @@ class ReadSide:
             position=moment.position,
             as_of=moment.as_of,
             under=under,
+            reported_by=moment.reported_by,
         )
 
     async def own_rows_page(self, name: str, moment: Moment, page: Page) -> ReplayAnswer:
         """The page after `page.after` (and the row after it, if any) of a view whose rows
         are each one report's, at a past moment: found by its versions, else replayed."""
+        if not moment.from_versions:
+            return await self.replayed(name, moment)
         found = await past_pages.key_page(
             self.pool,
             name,
@@ -203,6 +206,16 @@ async def answer_view(
     cached = view.memo(key)
     if not isinstance(cached, tuple):
         if rows.explain is not None:
+            if not moment.from_versions:
+                raise ApiProblem(
+                    400,
+                    "contradictory-parameters",
+                    "The parameters contradict each other",
+                    "explain, reported_by: an explanation follows the log's order, not the "
+                    "order its sources published in; ask explain with known_at, position or "
+                    "as_of, or reported_by without explain",
+                    field="explain, reported_by",
+                )
             cached = await explained(
                 reads.pool,
                 name,

@@ -52,6 +52,9 @@ from api.settings import LimitSettings
 
 COST_OPTION = "cost"  # the route option (`opt`) saying what a route costs beyond a request
 PAST_PARAMETERS = frozenset(("as_of", "known_at", "position"))
+# A question that folds the log on every route that takes it: what had been published by a
+# date (projections/published.py).
+FOLDING_PARAMETERS = frozenset(("reported_by",))
 FALSE_WORDS = frozenset(("", "0", "false", "no", "off"))
 _encoder = msgspec.json.Encoder()
 STREAM_RETRY_SECONDS = 5
@@ -119,13 +122,24 @@ def presented_secret(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     return api_key
 
 
-def _asks_about_the_past(query_string: bytes) -> bool:
+class PastQuestion(StrEnum):
+    """What a question about the past costs, whatever route asks it."""
+
+    NONE = "none"
+    ASKED = "asked"  # as the route's own cost says (`Cost.PAST` or `Cost.VERSIONED_PAST`)
+    FOLDED = "folded"  # a fold of the log, on any route that answers the past
+
+
+def _asks_about_the_past(query_string: bytes) -> PastQuestion:
     if not query_string:
-        return False
+        return PastQuestion.NONE
+    asked = PastQuestion.NONE
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if name in FOLDING_PARAMETERS:
+            return PastQuestion.FOLDED
         if name in PAST_PARAMETERS or (name == "explain" and value.lower() not in FALSE_WORDS):
-            return True
-    return False
+            asked = PastQuestion.ASKED
+    return asked
 
 
 class Limits:
@@ -174,10 +188,13 @@ class Limits:
         partition = await self._partition(scope)
         handler = scope.get("route_handler")
         cost = handler.opt.get(COST_OPTION) if handler is not None else None
-        asks_past = cost in (Cost.PAST, Cost.VERSIONED_PAST) and _asks_about_the_past(
-            scope["query_string"]
+        past = (
+            _asks_about_the_past(scope["query_string"])
+            if cost in (Cost.PAST, Cost.VERSIONED_PAST)
+            else PastQuestion.NONE
         )
-        folds = cost is Cost.LOG or (asks_past and cost is Cost.PAST)
+        asks_past = past is not PastQuestion.NONE
+        folds = cost is Cost.LOG or past is PastQuestion.FOLDED or (asks_past and cost is Cost.PAST)
         if self.requests is not None:
             weight = PAST_REQUESTS if folds else VERSIONED_PAST_REQUESTS if asks_past else 1
             send = self._counted(partition, send, weight)

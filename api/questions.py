@@ -1,6 +1,7 @@
 """The question every read may ask, parsed once: `known_at` (transaction time), `position` (a
-log position), `as_of` (valid time) and `min_position` (read your own write), given to a
-handler as one typed `Question` by the `asked` dependency (api/dependencies.py).
+log position), `as_of` (valid time), `reported_by` (publication time) and `min_position` (read
+your own write), given to a handler as one typed `Question` by the `asked` dependency
+(api/dependencies.py).
 
 Also the parameters a few reads share: `key` (a row's key, as a reader types it), `explain`,
 and the problem every bad parameter answers with.
@@ -34,6 +35,16 @@ AsOf = Annotated[
     QueryParameter(
         description="Answer as things were on this date or at this time (valid time): "
         "2024-09-01 or 2024-09-01T12:00:00Z"
+    ),
+]
+ReportedBy = Annotated[
+    str | None,
+    QueryParameter(
+        description="Answer from what its sources had published by this date or time: "
+        "2024-11-23 or 2024-11-23T12:00:00Z. A report counts from its reported time, a "
+        "correction or retraction from when it was published where known (an imported "
+        "dataset's later release). Answered by folding the log: it costs as much as a "
+        "replay, and is not available with explain"
     ),
 ]
 MinPosition = Annotated[
@@ -73,10 +84,23 @@ class Moment(msgspec.Struct, frozen=True):
     # A date, or a time with its zone (a datetime is a date too: one type, so that litestar
     # can check the dependency's value).
     as_of: date | None
+    # What had been published by then (projections/published.py): folded from the log.
+    reported_by: date | None = None
 
     @property
     def about_the_past(self) -> bool:
-        return self.known_at is not None or self.position is not None or self.as_of is not None
+        return (
+            self.known_at is not None
+            or self.position is not None
+            or self.as_of is not None
+            or self.reported_by is not None
+        )
+
+    @property
+    def from_versions(self) -> bool:
+        """Whether the versions the views keep can answer it: every question about the past
+        but one of what had been published by a date, which the log's fold answers."""
+        return self.reported_by is None
 
 
 class Question(msgspec.Struct, frozen=True):
@@ -107,6 +131,7 @@ def asked(
     known_at: KnownAt = None,
     position: AtPosition = None,
     as_of: AsOf = None,
+    reported_by: ReportedBy = None,
     min_position: MinPosition = None,
 ) -> Question:
     """The `asked` dependency: the read's question, or a 400 naming the parameter."""
@@ -123,6 +148,7 @@ def asked(
         known_at=None if known_at is None else moment_of("known_at", known_at),
         position=position,
         as_of=None if as_of is None else date_or_moment("as_of", as_of),
+        reported_by=None if reported_by is None else date_or_moment("reported_by", reported_by),
     )
     return Question(moment, min_position)
 

@@ -46,7 +46,7 @@ PageCursor = Annotated[
 ]
 
 
-class RowsPage(msgspec.Struct, frozen=True, kw_only=True):
+class RowsPage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A page of a view's answer: the shape of `timeline replay --json`'s, with `limit` and
     where the next page starts (`next_cursor`, null on the last page)."""
 
@@ -57,6 +57,7 @@ class RowsPage(msgspec.Struct, frozen=True, kw_only=True):
     rows: tuple[LiveRow, ...]
     limit: int
     next_cursor: str | None
+    reported_by: str | None = None  # as a replayed answer writes it: absent when not asked
 
 
 def paged(view: str, limit: int | None, cursor: str | None) -> bool:
@@ -115,6 +116,7 @@ def answer_page(answer: ReplayAnswer, after: str | None, limit: int) -> Encoded:
             rows=tuple(LiveRow(row.key, msgspec.Raw(CANONICAL.encode(row.row))) for row in shown),
             limit=limit,
             next_cursor=cursor_of(shown[-1].key) if len(rows) > limit else None,
+            reported_by=answer.reported_by,
         )
     )
 

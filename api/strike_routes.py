@@ -140,15 +140,17 @@ async def strikes_by_date(
         walk = msgspec.structs.replace(walk, position=strikes.position)
 
     async def answer() -> tuple[msgspec.Struct, int]:
-        found = await walked(
-            reads.pool,
-            known_at=walk.known_at,
-            position=walk.position,
-            as_of=walk.as_of,
-            newest=newest,
-            after=after,
-            limit=size,
-        )
+        found = None
+        if walk.from_versions:
+            found = await walked(
+                reads.pool,
+                known_at=walk.known_at,
+                position=walk.position,
+                as_of=walk.as_of,
+                newest=newest,
+                after=after,
+                limit=size,
+            )
         if found is None:
             replayed = await reads.replayed("strikes", asked.moment)
             found = in_time_order(replayed, newest=newest, after=after)
@@ -163,6 +165,7 @@ async def strikes_by_date(
             rows=tuple(LiveRow(key, msgspec.Raw(CANONICAL.encode(row))) for key, row, _ in shown),
             limit=size,
             next_cursor=_cursor(shown[-1][2]) if more and shown else None,
+            reported_by=as_asked(asked.moment.reported_by),
         ), found.position
 
     question = ("strikes-by-date", asked.moment, order, after, size)

@@ -174,6 +174,8 @@ async def _page(
     try:
         if not moment.about_the_past:
             found = await timeline_pages.page(reads.pool, wanted, after, limit)
+        elif not moment.from_versions:
+            found = None
         else:
             found = await past_pages.timeline_page(
                 reads.pool,
@@ -191,7 +193,8 @@ async def _page(
     if found is not None:
         docs = tuple(msgspec.Raw(document) for document in found.documents)
         return docs, found.next_after, found.position
-    # The timeline's versions have not reached the cut (it is being rebuilt): replayed.
+    # The timeline's versions have not reached the cut (it is being rebuilt), or the question
+    # is what had been published by a date, which the log's fold answers: replayed.
     answer = await reads.replayed("timeline", moment)
     rows, next_after = replayed_page(answer, wanted, after, limit)
     return tuple(msgspec.Raw(CANONICAL.encode(row)) for row in rows), next_after, answer.position
@@ -236,7 +239,7 @@ def _summary_route(
 
         async def answer() -> tuple[msgspec.Struct, int]:
             found = None
-            if moment.about_the_past:
+            if moment.about_the_past and moment.from_versions:
                 found = await past_pages.groups_at(
                     reads.pool,
                     counted_at,

@@ -299,13 +299,13 @@ def log_position(value: int | None, option: str) -> int | None:
     return value
 
 
-def day_or_moment(text: str | None) -> date | datetime | None:
+def day_or_moment(text: str | None, option: str = "--as-of") -> date | datetime | None:
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        return moment(text, "--as-of")
+        return moment(text, option)
 
 
 async def replay(args: argparse.Namespace) -> int:
@@ -319,6 +319,7 @@ async def replay(args: argparse.Namespace) -> int:
             known_at=known_at,
             position=log_position(args.position, "--position"),
             as_of=as_of,
+            reported_by=day_or_moment(args.reported_by, "--reported-by"),
         )
     finally:
         await pool.close()

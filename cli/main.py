@@ -139,7 +139,9 @@ def _parser() -> argparse.ArgumentParser:
         help="a view as known at a time or log position, as it was on a date",
         description="Rebuild one view in memory from the log as it stood when it held only the "
         "events recorded at or before --known-at (transaction time) or --position, and show it "
-        "as it was on --as-of (valid time: what had happened by then). The same question gives "
+        "as it was on --as-of (valid time: what had happened by then), from what its sources "
+        "had published by --reported-by (a report counts from its reported time; a dataset's "
+        "later release corrects it from that release's date). The same question gives "
         "byte-identical output every time.",
     )
     replay.add_argument("--view", required=True, choices=sorted(VIEWS), help="the view")
@@ -148,6 +150,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--position", type=int, metavar="N", help="a log position")
     replay.add_argument("--as-of", metavar="DATE", help="e.g. 2024-09-01 or a time with a zone")
+    replay.add_argument(
+        "--reported-by", metavar="DATE", help="e.g. 2024-11-23 or a time with a zone"
+    )
     replay.add_argument("--json", action="store_true", help="canonical JSON (the default)")
 
     explain.add_parser(sub)

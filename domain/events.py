@@ -79,6 +79,10 @@ class ReportCorrected(DomainEvent, frozen=True, kw_only=True, gc=False, omit_def
     reason: FreeText
     occurred: Occurrence | None = None
     by: Attribution | None = None
+    # When the correction was published (a dataset's later release), where known: what
+    # `reported_by` answers by. Without it, the correction counts from the report's own
+    # reported time.
+    reported: Occurrence | None = None
 
 
 class ReportRetracted(DomainEvent, frozen=True, kw_only=True, gc=False, omit_defaults=True):
@@ -86,6 +90,7 @@ class ReportRetracted(DomainEvent, frozen=True, kw_only=True, gc=False, omit_def
 
     reason: FreeText
     by: Attribution | None = None
+    reported: Occurrence | None = None  # when the withdrawal was published, as a correction's
 
 
 ReportEvent = (

@@ -172,6 +172,7 @@ def correct(
     reason: str,
     occurred: Occurrence | None = None,
     by: Attribution | None = None,
+    reported: Occurrence | None = None,
 ) -> ReportCorrected:
     _require_live(report, "corrected")
     event = checked(
@@ -182,6 +183,7 @@ def correct(
             reason=reason,
             occurred=occurred,
             by=by,
+            reported=reported,
         )
     )
     _require_text(event.reason, "reason")
@@ -196,22 +198,47 @@ def correct(
     )
     if event.by is not None:
         event.by.validate("by")
+    _validate_published(report, reported)
     if event.claim == report.claim and (occurred is None or occurred == report.occurred):
         raise NothingToCorrect(report.id)
     return event
 
 
-def retract(report: Report, *, reason: str, by: Attribution | None = None) -> ReportRetracted:
+def retract(
+    report: Report,
+    *,
+    reason: str,
+    by: Attribution | None = None,
+    reported: Occurrence | None = None,
+) -> ReportRetracted:
     _require_live(report, "retracted")
     event = checked(
         ReportRetracted(
-            originator_id=report.id, originator_version=report.version + 1, reason=reason, by=by
+            originator_id=report.id,
+            originator_version=report.version + 1,
+            reason=reason,
+            by=by,
+            reported=reported,
         )
     )
     _require_text(event.reason, "reason")
     if event.by is not None:
         event.by.validate("by")
+    _validate_published(report, reported)
     return event
+
+
+def _validate_published(report: Report, reported: Occurrence | None) -> None:
+    """A correction or retraction published at a known time: an instant or a day, not
+    before the report it changes was published."""
+    if reported is None:
+        return
+    validate_reported(reported, "reported")
+    published, changed = report.reported.earliest(), reported.latest()
+    if published is not None and changed is not None and changed <= published:
+        raise InvalidReport(
+            "reported", "a change to a report cannot be published before the report itself"
+        )
 
 
 # --- the fold ---------------------------------------------------------------------------

@@ -15,7 +15,8 @@ no event is folded; the answer costs what the rows it holds cost to read.
 The question is answered from one snapshot of the database (projections/snapshots.py): the
 serving generation, its position and its versions as one committed state. Any other view
 (the timeline's and the strikes', a row per report), or one whose serving generation has not
-reached the cut yet (being rebuilt, or a runner behind), is answered by `replay`'s fold.
+reached the cut yet (being rebuilt, or a runner behind), is answered by `replay`'s fold, as
+is every question with `reported_by`.
 """
 
 from __future__ import annotations
@@ -47,12 +48,25 @@ async def past_answer(
     position: int | None = None,
     as_of: datetime | date | None = None,
     under: str | None = None,
+    reported_by: datetime | date | None = None,
 ) -> ReplayAnswer:
     """`replay`'s answer to the same question; from the versions when the view keeps them.
     With `under` (a row key), the answer may hold only the rows at or under that key, as a
     caller that filters them asks (a history's days are then the only ones read).
 
+    `reported_by` (what had been published by then) is folded from the log: the versions
+    are kept in the log's order, not in the order their sources published them.
+
     Raises InvalidReplayQuestion as `replay` does."""
+    if reported_by is not None:
+        return await replay(
+            pool,
+            view_name,
+            known_at=known_at,
+            position=position,
+            as_of=as_of,
+            reported_by=reported_by,
+        )
     view = check_question(view_name, known_at, position, as_of)
     async with snapshot(pool, view, known_at, position) as at:
         if at is not None:

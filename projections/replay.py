@@ -7,6 +7,8 @@ Two times, as the brief asks them:
 - *as of* (valid time): only what had happened by then, as each view's `render` reads it.
   A date means the whole of that day in UTC ("as it was on 1 September 2024").
 Both together ask "what did we believe on 20 November about the state of things on 1 September".
+And a third, for imported datasets: *reported by* (when the source published it), the fold
+taking only what had been published by then (projections/published.py).
 
 The answer is the same `fold` and `render_all` the runner keeps the live views with, so an
 audit and a dashboard cannot disagree. `encode_answer` gives its one canonical byte form,
@@ -26,6 +28,7 @@ import msgspec
 from domain.errors import Invalid
 from domain.recorded import LogEntry
 from projections.core import View, ViewState, fold, render_all
+from projections.published import published
 from projections.registry import VIEWS
 from projections.tracked import iso
 from store.event_store import EventStore
@@ -47,7 +50,7 @@ class ReplayRow(msgspec.Struct, frozen=True, kw_only=True):
     row: msgspec.Struct  # the view's own row, as the live view stores it
 
 
-class ReplayAnswer(msgspec.Struct, frozen=True, kw_only=True):
+class ReplayAnswer(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The question, as understood, and the view's rows in key order."""
 
     view: str
@@ -56,6 +59,9 @@ class ReplayAnswer(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     as_of: str | None  # as asked, in UTC: "2024-09-01" (a day) or "2024-09-01T12:00:00Z"
     rows: tuple[ReplayRow, ...]
+    # What had been published by then (projections/published.py), as asked; absent when
+    # not asked, so that every other answer keeps its bytes.
+    reported_by: str | None = None
 
 
 def encode_answer(answer: ReplayAnswer) -> bytes:
@@ -70,11 +76,24 @@ def answer(
     known_at: datetime | None = None,
     position: int | None = None,
     as_of: datetime | date | None = None,
+    reported_by: datetime | date | None = None,
 ) -> ReplayAnswer:
     """The answer from `log` (events in log order), cut where the question says: pure."""
-    view = check_question(view_name, known_at, position, as_of)
-    state, _ = fold(view, known_by(log, known_at=known_at, position=position))
-    return rendered(view, state, known_at, as_of)
+    view = check_question(view_name, known_at, position, as_of, reported_by)
+    prefix = list(known_by(log, known_at=known_at, position=position))
+    state, _ = fold(view, _taken(prefix, reported_by))
+    if prefix:
+        state.position = prefix[-1].position
+    return rendered(view, state, known_at, as_of, reported_by)
+
+
+def _taken(entries: Sequence[LogEntry], reported_by: datetime | date | None) -> Sequence[LogEntry]:
+    """The entries the fold takes: all of them, or those published by `reported_by`."""
+    if reported_by is None:
+        return entries
+    moment = valid_time(reported_by)
+    assert moment is not None
+    return [entry for entry in entries if published(entry, moment)]
 
 
 def known_by(
@@ -97,19 +116,23 @@ async def replay(
     known_at: datetime | None = None,
     position: int | None = None,
     as_of: datetime | date | None = None,
+    reported_by: datetime | date | None = None,
 ) -> ReplayAnswer:
     """The answer from the stored log. Without `known_at` or `position`, at its head; with
-    both, at whichever cut comes first.
+    both, at whichever cut comes first. With `reported_by`, of what had been published by
+    then (projections/published.py).
 
     Raises InvalidReplayQuestion for an unknown view, a negative position or one beyond the
     head, a time without a time zone, or a `known_at` later than the database's clock (what
     will be known then is not known yet, and the answer must not change once given).
     """
-    view = check_question(view_name, known_at, position, as_of)
-    state = await fold_stored(source, view, known_at=known_at, position=position)
+    view = check_question(view_name, known_at, position, as_of, reported_by)
+    state = await fold_stored(
+        source, view, known_at=known_at, position=position, reported_by=reported_by
+    )
     # Rendering a large view at once takes tens of milliseconds: in a thread, which the
     # event loop preempts, rather than on the loop. The state is this question's alone.
-    return await asyncio.to_thread(rendered, view, state, known_at, as_of)
+    return await asyncio.to_thread(rendered, view, state, known_at, as_of, reported_by)
 
 
 async def fold_stored(
@@ -118,6 +141,7 @@ async def fold_stored(
     *,
     known_at: datetime | None = None,
     position: int | None = None,
+    reported_by: datetime | date | None = None,
     after_each_page: Callable[[ViewState, Sequence[LogEntry]], None] | None = None,
 ) -> ViewState:
     """`fold` over the stored log up to the question's cut, a page at a time: the one fold
@@ -130,7 +154,8 @@ async def fold_stored(
     cut = await cut_of(store, known_at, position)
     state = ViewState()
     while page := await store.read_entries_through(cut, after=state.position, limit=READ_PAGE):
-        fold(view, page, state)
+        fold(view, _taken(page, reported_by), state)
+        state.position = page[-1].position  # the entries left out were read, all the same
         if after_each_page is not None:
             after_each_page(state, page)
     return state
@@ -161,6 +186,7 @@ def check_question(
     known_at: datetime | None,
     position: int | None,
     as_of: datetime | date | None,
+    reported_by: datetime | date | None = None,
 ) -> View:
     """The view asked about, once the question's parts are known to make sense."""
     view = VIEWS.get(view_name)
@@ -170,7 +196,7 @@ def check_question(
         )
     if position is not None and position < 0:
         raise InvalidReplayQuestion(f"position must not be negative, got {position}")
-    for name, moment in (("known_at", known_at), ("as_of", as_of)):
+    for name, moment in (("known_at", known_at), ("as_of", as_of), ("reported_by", reported_by)):
         if isinstance(moment, datetime) and moment.utcoffset() is None:
             raise InvalidReplayQuestion(
                 f"{name} needs a time zone (as in 2024-11-24T00:00:00Z), got {moment.isoformat()}"
@@ -179,10 +205,14 @@ def check_question(
 
 
 def rendered(
-    view: View, state: ViewState, known_at: datetime | None, as_of: datetime | date | None
+    view: View,
+    state: ViewState,
+    known_at: datetime | None,
+    as_of: datetime | date | None,
+    reported_by: datetime | date | None = None,
 ) -> ReplayAnswer:
     rows = render_all(view, state, valid_time(as_of))
-    return answer_of(view, rows, state.position, known_at, as_of)
+    return answer_of(view, rows, state.position, known_at, as_of, reported_by=reported_by)
 
 
 def answer_of(
@@ -191,6 +221,8 @@ def answer_of(
     position: int,
     known_at: datetime | None,
     as_of: datetime | date | None,
+    *,
+    reported_by: datetime | date | None = None,
 ) -> ReplayAnswer:
     """The answer with `rows` (in key order) to the question asked."""
     return ReplayAnswer(
@@ -199,6 +231,7 @@ def answer_of(
         position=position,
         as_of=as_asked(as_of),
         rows=tuple(ReplayRow(key=key, row=row) for key, row in rows.items()),
+        reported_by=as_asked(reported_by),
     )
 
 

@@ -3,12 +3,14 @@ one importer turns rows into filings, corrections and retractions (`importer`)."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
 from application.imports import acled, economist, general_staff, ucdp
 from application.imports.rows import BadFile, DatasetRows, SourceFile
+from domain.occurrence import Day
 
 
 class Format(StrEnum):
@@ -49,6 +51,19 @@ def read_files(
     read at all (rows that cannot be read are in each dataset's `bad`). `release` is the
     files' vintage (the date their publisher put them out); `release_name` names the
     release (a complete one, for ucdp-ged); `deleted` is ACLED's list of deleted events."""
+    datasets = _read(format, files, release, release_name, deleted)
+    if release is None:
+        return datasets
+    return [replace(dataset, published=Day(on=release)) for dataset in datasets]
+
+
+def _read(
+    format: Format,
+    files: list[SourceFile],
+    release: date | None,
+    release_name: str | None,
+    deleted: SourceFile | None,
+) -> list[DatasetRows]:
     vintage = release_name or (None if release is None else release.isoformat())
     if deleted is not None and format is not Format.ACLED:
         raise BadFile("a list of deleted events is ACLED's: acled alone takes one")

@@ -107,7 +107,8 @@ def _deleted_row(line: int, row: dict[str, str]) -> DeletedRow:
         raise FieldError("event_id_cnty", "every deleted event names its id")
     when = _moment(row["deleted_timestamp"], "deleted_timestamp")
     on = "" if when is None else f" on {when.date().isoformat()}"
-    return DeletedRow(line, key, f"ACLED deleted event {key}{on}")
+    published = None if when is None else Instant(at=when)
+    return DeletedRow(line, key, f"ACLED deleted event {key}{on}", published)
 
 
 def _row(line: int, row: dict[str, str], release: str | None) -> SourceRow:

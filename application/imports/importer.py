@@ -26,6 +26,7 @@ from application.reports import decide_filing
 from domain import report as rules
 from domain.errors import DomainError, InvalidReport
 from domain.events import DomainEvent
+from domain.occurrence import Occurrence
 from domain.report import Report
 from store.event_store import EventStore
 
@@ -149,7 +150,9 @@ def _plan(
             continue
         seen[report_id] = row
         try:
-            outcome, event = _decide(row, report_id, reports.get(report_id), dataset.file)
+            outcome, event = _decide(
+                row, report_id, reports.get(report_id), dataset.file, dataset.published
+            )
         except DomainError as error:
             where = error.field if isinstance(error, InvalidReport) else "row"
             message = error.message if isinstance(error, InvalidReport) else str(error)
@@ -177,20 +180,28 @@ def _withdrawn(
 ) -> list[DomainEvent]:
     """Retractions of the reports whose rows the dataset withdrew: every row gone from a
     complete file, and the rows its list of deleted rows names (ACLED's)."""
-    reasons: dict[UUID, tuple[int | None, str]] = {}
+    reasons: dict[UUID, tuple[int | None, str, Occurrence | None]] = {}
     if dataset.complete:
         for report_id, report in reports.items():
             if report_id not in seen:
-                reasons[report_id] = (None, f"row {_row_of(report)} is gone from {dataset.file}")
+                reasons[report_id] = (
+                    None,
+                    f"row {_row_of(report)} is gone from {dataset.file}",
+                    _published(report, dataset.published),
+                )
     for deleted in dataset.deleted:
         report_id = row_report_id(dataset.scope, deleted.key)
         if report_id in reports and report_id not in seen:
-            reasons[report_id] = (deleted.line, deleted.reason)
+            reasons[report_id] = (
+                deleted.line,
+                deleted.reason,
+                _published(reports[report_id], deleted.published, dataset.published),
+            )
     events: list[DomainEvent] = []
     live = [reports[report_id] for report_id in reasons if not reports[report_id].is_retracted]
     for report in sorted(live, key=_row_of):
-        line, reason = reasons[report.id]
-        events.append(rules.retract(report, reason=reason))
+        line, reason, published = reasons[report.id]
+        events.append(rules.retract(report, reason=reason, reported=published))
         answer.rows.append(
             RowOutcome(Outcome.RETRACTED, dataset.file, line, _row_of(report), report.id)
         )
@@ -211,7 +222,11 @@ def _says_the_same(first: SourceRow, again: SourceRow) -> bool:
 
 
 def _decide(
-    row: SourceRow, report_id: UUID, report: Report | None, file: str
+    row: SourceRow,
+    report_id: UUID,
+    report: Report | None,
+    file: str,
+    published: Occurrence | None,
 ) -> tuple[Outcome, DomainEvent | None]:
     if (
         report is not None
@@ -240,5 +255,21 @@ def _decide(
         occurred=None if filing.occurred == report.occurred else filing.occurred,
         reason=f"row {row.key} changed in {file}",
         by=filing.attribution,
+        reported=_published(report, filing.reported, published),
     )
     return Outcome.CORRECTED, correction
+
+
+def _published(report: Report, *said: Occurrence | None) -> Occurrence | None:
+    """When a change to `report` was published: the first of what the dataset says (the
+    changed row's own reported time, the file's vintage, the deletion's time) that comes
+    after the report's; none if nothing does (then it counts with the report)."""
+    began, ended = report.reported.earliest(), report.reported.latest()
+    for when in said:
+        start = None if when is None else when.earliest()
+        if start is None or began is None or ended is None:
+            continue
+        # After the report's own day (or instant): "the same day" says nothing new.
+        if start > began and start >= ended:
+            return when
+    return None

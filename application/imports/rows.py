@@ -15,6 +15,7 @@ from typing import Any
 
 from application.commands import FileReport
 from domain.errors import Invalid
+from domain.occurrence import Occurrence
 
 
 class BadFile(Invalid, ValueError):
@@ -45,6 +46,7 @@ class DeletedRow:
     line: int
     key: str
     reason: str
+    published: Occurrence | None = None  # when the dataset withdrew it, where it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,9 @@ class DatasetRows:
     bad: tuple[BadRow, ...]
     complete: bool = True
     deleted: tuple[DeletedRow, ...] = ()
+    # When the file was put out (its vintage), where known: a row it changed or withdrew
+    # was published then (`reported_by`, projections/published.py).
+    published: Occurrence | None = None
 
 
 class FieldError(Invalid, ValueError):

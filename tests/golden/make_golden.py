@@ -693,6 +693,38 @@ SAMPLES: tuple[Sample, ...] = (
         ),
         ("originator_id", "originator_version", "reason"),
     ),
+    Sample(
+        "published",
+        _later(
+            correct(
+                _report(RUSSIAN_TANKS),
+                claim=EquipmentLosses(
+                    side="Russia",
+                    category=EquipmentCategory.TANKS,
+                    source_category="tank",
+                    count=exactly(9_421, Unit.COUNT),
+                    since=INVASION,
+                ),
+                reason="row 2024-11-23/tank changed in russia_losses_equipment.json",
+                by=_general_staff_row("russia_losses_equipment.json", "2024-11-23/tank"),
+                reported=Day(on=date(2026, 8, 9)),
+            ),
+            days=4,
+        ),
+        ("originator_id", "originator_version", "claim.count.value", "reported.on"),
+    ),
+    Sample(
+        "published",
+        _later(
+            retract(
+                _report(GED_KURAKHOVE),
+                reason="ACLED deleted event UKR2004 on 2024-12-02",
+                reported=Instant(at=datetime(2024, 12, 2, 9, 30, tzinfo=UTC)),
+            ),
+            days=5,
+        ),
+        ("originator_id", "originator_version", "reason", "reported.at"),
+    ),
 )
 
 
