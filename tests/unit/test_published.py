@@ -25,7 +25,7 @@ from domain.report import correct, evolve, retract
 from projections.registry import VIEWS
 from projections.replay import ReplayAnswer, answer, encode_answer, valid_time
 from seed.kursk_article import demo_report_id
-from tests.log_drawing import actions, story
+from tests.log_drawing import Filing, FollowUp, actions, story
 from tests.projection_support import demo_events, recorded
 
 CURRENT_HOLDING = demo_report_id("kursk-current-holding")
@@ -40,7 +40,9 @@ def _rows(reply: ReplayAnswer) -> bytes:
 @pytest.mark.parametrize("view", sorted(VIEWS))
 @settings(max_examples=30, deadline=None)
 @given(drawn=actions(shapes=3))
-def test_everything_had_been_published_by_the_end_of_time(view: str, drawn: list) -> None:
+def test_everything_had_been_published_by_the_end_of_time(
+    view: str, drawn: list[Filing | FollowUp]
+) -> None:
     log = recorded(story(drawn))
 
     assert _rows(answer(view, log, reported_by=FAR_FUTURE)) == _rows(answer(view, log))
@@ -53,7 +55,7 @@ def test_everything_had_been_published_by_the_end_of_time(view: str, drawn: list
     day=st.dates(date(2022, 1, 1), date(2025, 1, 31)),
 )
 def test_by_a_date_a_view_shows_the_reports_reported_by_then_with_all_that_befell_them(
-    view: str, drawn: list, day: date
+    view: str, drawn: list[Filing | FollowUp], day: date
 ) -> None:
     # A drawn story's follow-ups never say when they came out: each goes with its report.
     log = recorded(story(drawn))
@@ -62,7 +64,8 @@ def test_by_a_date_a_view_shows_the_reports_reported_by_then_with_all_that_befel
     later = {
         entry.event.originator_id
         for entry in log
-        if isinstance(entry.event, ReportFiled) and entry.event.reported.earliest() > moment
+        if isinstance(entry.event, ReportFiled)
+        and (entry.event.reported.earliest() or moment) > moment
     }
     published_then = [entry for entry in log if entry.event.originator_id not in later]
 
