@@ -28,7 +28,7 @@ import msgspec
 from domain.errors import Invalid
 from domain.recorded import LogEntry
 from projections.core import View, ViewState, fold, render_all
-from projections.published import published
+from projections.published import PublishedBy
 from projections.registry import VIEWS
 from projections.tracked import iso
 from store.event_store import EventStore
@@ -81,19 +81,17 @@ def answer(
     """The answer from `log` (events in log order), cut where the question says: pure."""
     view = check_question(view_name, known_at, position, as_of, reported_by)
     prefix = list(known_by(log, known_at=known_at, position=position))
-    state, _ = fold(view, _taken(prefix, reported_by))
+    published = _published_by(reported_by)
+    state, _ = fold(view, prefix if published is None else published.taken(prefix))
     if prefix:
         state.position = prefix[-1].position
     return rendered(view, state, known_at, as_of, reported_by)
 
 
-def _taken(entries: Sequence[LogEntry], reported_by: datetime | date | None) -> Sequence[LogEntry]:
-    """The entries the fold takes: all of them, or those published by `reported_by`."""
-    if reported_by is None:
-        return entries
+def _published_by(reported_by: datetime | date | None) -> PublishedBy | None:
+    """What the fold takes of a log when the question is what had been published by then."""
     moment = valid_time(reported_by)
-    assert moment is not None
-    return [entry for entry in entries if published(entry, moment)]
+    return None if moment is None else PublishedBy(moment)
 
 
 def known_by(
@@ -153,8 +151,9 @@ async def fold_stored(
     store = source if isinstance(source, EventStore) else EventStore(source)
     cut = await cut_of(store, known_at, position)
     state = ViewState()
+    published = _published_by(reported_by)
     while page := await store.read_entries_through(cut, after=state.position, limit=READ_PAGE):
-        fold(view, _taken(page, reported_by), state)
+        fold(view, page if published is None else published.taken(page), state)
         state.position = page[-1].position  # the entries left out were read, all the same
         if after_each_page is not None:
             after_each_page(state, page)

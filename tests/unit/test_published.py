@@ -21,12 +21,13 @@ from domain.events import ReportFiled
 from domain.occurrence import Day
 from domain.quantities import Unit, about
 from domain.recorded import RecordedEvent
-from domain.report import correct, evolve, retract
+from domain.report import correct, corroborate, evolve, retract
 from projections.registry import VIEWS
 from projections.replay import ReplayAnswer, answer, encode_answer, valid_time
 from seed.kursk_article import demo_report_id
 from tests.log_drawing import Filing, FollowUp, actions, story
 from tests.projection_support import demo_events, recorded
+from tests.seed_values import INSTITUTE_FOR_THE_STUDY_OF_WAR
 
 CURRENT_HOLDING = demo_report_id("kursk-current-holding")
 KURSK = "kursk-oblast/ukraine"
@@ -115,6 +116,40 @@ def test_a_correction_published_later_is_not_shown_before_it_came_out() -> None:
     assert _current_area(answer("holdings", log, reported_by=date(2024, 12, 1))) == 800
     assert _current_area(answer("holdings", log, reported_by=date(2024, 12, 2))) == 700
     assert _current_area(answer("holdings", log)) == 700
+
+
+def test_a_report_stands_as_it_was_before_its_first_change_published_after_the_date() -> None:
+    # The 700 km² correction came out on 2 December; a day later analysts corroborated the
+    # corrected figure (a change that does not say when it came out).
+    log = _demo_corrected(Day(on=date(2024, 12, 2)))
+    corrected = None
+    for entry in log:
+        if entry.event.originator_id == CURRENT_HOLDING:
+            corrected = evolve(corrected, entry.event)  # type: ignore[arg-type]
+    assert corrected is not None
+    log.append(
+        recorded(
+            [corroborate(corrected, by=INSTITUTE_FOR_THE_STUDY_OF_WAR)],
+            first_position=log[-1].position + 1,
+            start=datetime(2024, 12, 4, tzinfo=UTC),
+        )[0]
+    )
+
+    def current(reply: ReplayAnswer) -> dict[str, object]:
+        row = next(row.row for row in reply.rows if row.key == KURSK)
+        return msgspec.to_builtins(row)["current"]  # type: ignore[no-any-return]
+
+    before = current(answer("holdings", log, reported_by=date(2024, 12, 1)))
+    after = current(answer("holdings", log, reported_by=date(2024, 12, 2)))
+    # Before it: the report as the log held it before the correction, not corroborated yet
+    assert (before["area"], before["verification"]) == (
+        {"qualifier": "about", "unit": "km2", "value": 800.0},
+        "unverified",
+    )
+    assert (after["area"], after["verification"]) == (
+        {"qualifier": "about", "unit": "km2", "value": 700.0},
+        "corroborated",
+    )
 
 
 def test_a_correction_that_does_not_say_when_is_shown_wherever_its_report_is() -> None:
