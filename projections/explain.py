@@ -19,10 +19,10 @@ import asyncpg
 
 from domain.recorded import LogEntry
 from projections.core import View, ViewState
-from projections.explain_keys import Page, keys_to_explain, page_keys, picked
+from projections.explain_keys import Page, keys_to_explain, page_keys, picked, written_as_key
 from projections.explanation import Change, Explanation, explained, explanation_of, note_changes
 from projections.history import keeps_versions, one_report_per_key
-from projections.past_pages import own_rows_at
+from projections.past_pages import own_keys_at, own_rows_at, own_rows_of
 from projections.replay import check_question, fold_stored, valid_time
 from projections.snapshots import Snapshot, folded, serving_cut, snapshot
 from projections.version_picks import feeding_ids, latest_feeding, row_keys
@@ -50,9 +50,15 @@ async def explain(
     """
     if isinstance(source, asyncpg.Pool):
         view = check_question(view_name, known_at, position, as_of)
+        everything = Page(limit=MAX_POSITION, reports=reports)
+        if key is not None and one_report_per_key(view) and keeps_versions(view):
+            found = await _page_of_own_rows(
+                source, view, everything, key, known_at=known_at, position=position, as_of=as_of
+            )
+            if found is not None:
+                return found[0]
         async with snapshot(source, view, known_at, position) as at:
             if at is not None:
-                everything = Page(limit=MAX_POSITION, reports=reports)
                 explanation, _ = await _page_from_versions(at, key, everything, known_at, as_of)
                 return explanation
     view, state, changes = await _folded(source, view_name, known_at, position, as_of)
@@ -80,9 +86,9 @@ async def explain_page(
     rows (projections/version_picks.py); otherwise the log is folded whole."""
     if isinstance(source, asyncpg.Pool):
         view = check_question(view_name, known_at, position, as_of)
-        if key is None and one_report_per_key(view) and keeps_versions(view):
+        if one_report_per_key(view) and keeps_versions(view):
             found = await _page_of_own_rows(
-                source, view, page, known_at=known_at, position=position, as_of=as_of
+                source, view, page, key, known_at=known_at, position=position, as_of=as_of
             )
             if found is not None:
                 return found
@@ -100,24 +106,38 @@ async def _page_of_own_rows(
     pool: asyncpg.Pool,
     view: View,
     page: Page,
+    key: str | None,
     *,
     known_at: datetime | None,
     position: int | None,
     as_of: datetime | date | None,
 ) -> tuple[Explanation, bool] | None:
     """A page of a view whose rows are each one report's and that keeps their versions (the
-    strikes): the page's keys found by the versions' key index, and only its reports folded
-    (projections/past_pages.py); None when the versions have not reached the cut."""
+    strikes), or of the rows `key` picks: the page's keys found by the versions' key index,
+    and only its reports folded (projections/past_pages.py); None when the versions have not
+    reached the cut."""
     when = valid_time(as_of)
     async with serving_cut(pool, view.name, known_at, position) as cut:
         if cut is None:
             return None
-        keys, state, events = await own_rows_at(cut, view, page.after, page.limit + 1, when)
+        if key is None:
+            keys, state, events = await own_rows_at(cut, view, page.after, page.limit + 1, when)
+        else:
+            # A key typed whole names its row; one typed in part (a report id's first
+            # characters) is matched against every key, as the fold's explanation matches it.
+            keys, state, events = await own_rows_of(cut, view, [written_as_key(key)], when)
+            if not keys:
+                every = picked(view.name, await own_keys_at(cut, view, when), key)
+                start = 0 if page.after is None else bisect.bisect_right(every, page.after)
+                chosen = every[start : start + page.limit + 1]
+                keys, state, events = await own_rows_of(cut, view, chosen, when)
+            elif page.after is not None and keys[0] <= page.after:
+                keys = []  # the one row it names was on an earlier page
     chosen = keys[: page.limit]
     changes: dict[UUID, list[Change]] = {}
     note_changes(changes, state, events)
     rows = tuple(explained(view, state, k, when, changes, most=page.reports) for k in chosen)
-    explanation = explanation_of(view, state, key=None, rows=rows, known_at=known_at, as_of=as_of)
+    explanation = explanation_of(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of)
     return explanation, len(keys) > page.limit
 
 

@@ -72,9 +72,14 @@ def page_keys(
     return chosen, False
 
 
+def written_as_key(asked: str) -> str:
+    """A KEY as the views write keys: the row it names, if it names one exactly."""
+    return "/".join("-".join(part.lower().split()) for part in asked.split("/"))
+
+
 def picked(view_name: str, keys: Sequence[str], asked: str) -> list[str]:
     """The keys `asked` picks (see the module's rule), or UnknownRow."""
-    wanted = "/".join("-".join(part.lower().split()) for part in asked.split("/"))
+    wanted = written_as_key(asked)
     if wanted in keys:
         return [wanted]
     parts = wanted.split("/")

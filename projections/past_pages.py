@@ -49,6 +49,22 @@ WHERE view = $1 AND generation = $2 AND key > $5
 ORDER BY key LIMIT $6
 """
 
+# The same rows' keys: those in $5 (a row asked for by its key), or all of them.
+KEYS_IN_AT = """
+SELECT key, report_id FROM report_versions
+WHERE view = $1 AND generation = $2 AND key = ANY($5::text[])
+    AND from_position <= $3 AND to_position > $3
+    AND occurred_at <= coalesce($4::timestamptz, 'infinity')
+ORDER BY key
+"""
+EVERY_KEY_AT = """
+SELECT key FROM report_versions
+WHERE view = $1 AND generation = $2
+    AND from_position <= $3 AND to_position > $3
+    AND occurred_at <= coalesce($4::timestamptz, 'infinity')
+ORDER BY key
+"""
+
 
 class TimelinePage(NamedTuple):
     position: int  # the log position the rows reflect
@@ -145,3 +161,23 @@ async def own_rows_at(
         cut.connection, view, cut.position, [row["report_id"] for row in found]
     )
     return [row["key"] for row in found], state, events
+
+
+async def own_rows_of(
+    cut: Cut, view: View, keys: list[str], moment: datetime | None
+) -> tuple[list[str], ViewState, list[LogEntry]]:
+    """Of `keys`, those of the rows `own_rows_at` would find, in key order; and the fold of
+    their reports up to the cut, with its events."""
+    found = await cut.connection.fetch(
+        KEYS_IN_AT, view.name, cut.generation, cut.position, moment, keys
+    )
+    state, events = await folded_reports(
+        cut.connection, view, cut.position, [row["report_id"] for row in found]
+    )
+    return [row["key"] for row in found], state, events
+
+
+async def own_keys_at(cut: Cut, view: View, moment: datetime | None) -> list[str]:
+    """Every key of the rows `own_rows_at` finds, in key order: for a key typed in part."""
+    rows = await cut.connection.fetch(EVERY_KEY_AT, view.name, cut.generation, cut.position, moment)
+    return [row["key"] for row in rows]
