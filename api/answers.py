@@ -109,11 +109,14 @@ class ReadSide:
             reported_by=moment.reported_by,
         )
 
-    async def own_rows_page(self, name: str, moment: Moment, page: Page) -> ReplayAnswer:
+    async def own_rows_page(
+        self, name: str, moment: Moment, page: Page, under: str | None = None
+    ) -> ReplayAnswer:
         """The page after `page.after` (and the row after it, if any) of a view whose rows
-        are each one report's, at a past moment: found by its versions, else replayed."""
+        are each one report's (those at or under the key `under`, if given), at a past
+        moment: found by its versions, else replayed."""
         if not moment.from_versions:
-            return await self.replayed(name, moment)
+            return await self.replayed(name, moment, under)
         found = await past_pages.key_page(
             self.pool,
             name,
@@ -122,9 +125,10 @@ class ReadSide:
             known_at=moment.known_at,
             position=moment.position,
             as_of=moment.as_of,
+            under=under,
         )
         if found is None:
-            return await self.replayed(name, moment)
+            return await self.replayed(name, moment, under)
         return answer_of(
             VIEWS[name], dict(found.rows), found.position, moment.known_at, moment.as_of
         )
@@ -237,18 +241,21 @@ async def answer_view(
 
 
 async def _past_rows(reads: ReadSide, name: str, moment: Moment, rows: Rows) -> tuple[Encoded, int]:
-    if rows.page is not None and rows.pick is None and name in OWN_ROWS:
-        answer = await reads.own_rows_page(name, moment, rows.page)
+    if rows.page is not None and name in OWN_ROWS and (rows.pick is None or rows.under):
+        answer = await reads.own_rows_page(name, moment, rows.page, rows.under)
+        if rows.pick is not None:  # a replayed answer holds every row
+            answer = _picked(answer, rows.pick)
         return answer_page(answer, rows.page.after, rows.page.limit), answer.position
     answer = await reads.replayed(name, moment, rows.under)
-    pick = rows.pick
-    if pick is not None:
-        answer = msgspec.structs.replace(
-            answer, rows=tuple(row for row in answer.rows if pick(row.key))
-        )
+    if rows.pick is not None:
+        answer = _picked(answer, rows.pick)
     if rows.page is not None:
         return answer_page(answer, rows.page.after, rows.page.limit), answer.position
     return Encoded(encode_answer(answer), content_etag(answer)), answer.position
+
+
+def _picked(answer: ReplayAnswer, pick: Callable[[str], bool]) -> ReplayAnswer:
+    return msgspec.structs.replace(answer, rows=tuple(row for row in answer.rows if pick(row.key)))
 
 
 async def live_page_of(

@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.answers import (
+    OWN_ROWS,
     POSITION_HEADER,
     VERSIONED,
     VIEW_ERRORS,
@@ -123,7 +124,7 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         operation_id=f"get{_title(name)}",
         summary=summary,
         description=description,
-        opt=costs(Cost.VERSIONED_PAST if name in VERSIONED else Cost.PAST),
+        opt=costs(Cost.VERSIONED_PAST if name in VERSIONED | OWN_ROWS else Cost.PAST),
         middleware=[answered_before(name)],
         responses={
             200: Documented(

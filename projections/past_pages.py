@@ -48,6 +48,15 @@ WHERE view = $1 AND generation = $2 AND key > $5
     AND occurred_at <= coalesce($4::timestamptz, 'infinity')
 ORDER BY key LIMIT $6
 """
+# The same, of the rows at or under the key $7 (it, or one beginning with it and a '/').
+KEYS_UNDER_AT = """
+SELECT key, report_id FROM report_versions
+WHERE view = $1 AND generation = $2 AND key > $5
+    AND (key = $7 OR starts_with(key, $7 || '/'))
+    AND from_position <= $3 AND to_position > $3
+    AND occurred_at <= coalesce($4::timestamptz, 'infinity')
+ORDER BY key LIMIT $6
+"""
 
 # The same rows' keys: those in $5 (a row asked for by its key), or all of them.
 KEYS_IN_AT = """
@@ -134,29 +143,40 @@ async def key_page(
     known_at: datetime | None = None,
     position: int | None = None,
     as_of: datetime | date | None = None,
+    under: str | None = None,
 ) -> KeyPage | None:
     """The rows after the key `after` (up to `limit`, and one more if there is one) of a
-    view whose rows are each one report's, as the question asks; None when its versions have
-    not reached the cut (the caller replays). Raises InvalidReplayQuestion as `replay` does."""
+    view whose rows are each one report's, as the question asks (with `under`, of the rows at
+    or under that key); None when its versions have not reached the cut (the caller
+    replays). Raises InvalidReplayQuestion as `replay` does."""
     view = check_question(view_name, known_at, position, as_of)
     moment = valid_time(as_of)
     async with serving_cut(pool, view.name, known_at, position) as cut:
         if cut is None:
             return None
-        keys, state, _ = await own_rows_at(cut, view, after, limit + 1, moment)
+        keys, state, _ = await own_rows_at(cut, view, after, limit + 1, moment, under=under)
     rows = ((key, render(view, state, key, moment)) for key in keys)
     return KeyPage(cut.position, [(key, row) for key, row in rows if row is not None])
 
 
 async def own_rows_at(
-    cut: Cut, view: View, after: str | None, limit: int, moment: datetime | None
+    cut: Cut,
+    view: View,
+    after: str | None,
+    limit: int,
+    moment: datetime | None,
+    *,
+    under: str | None = None,
 ) -> tuple[list[str], ViewState, list[LogEntry]]:
     """Up to `limit` keys after `after` of the rows a view whose rows are each one report's
-    (and that keeps their versions) shows at the cut and valid time `moment`, found by the
-    versions' key index; and the fold of those rows' reports up to the cut, with its events."""
-    found = await cut.connection.fetch(
-        KEYS_AT, view.name, cut.generation, cut.position, moment, after or "", limit
-    )
+    (and that keeps their versions) shows at the cut and valid time `moment` (at or under the
+    key `under`, if given), found by the versions' key index; and the fold of those rows'
+    reports up to the cut, with its events."""
+    asked = (view.name, cut.generation, cut.position, moment, after or "", limit)
+    if under is None:
+        found = await cut.connection.fetch(KEYS_AT, *asked)
+    else:
+        found = await cut.connection.fetch(KEYS_UNDER_AT, *asked, under)
     state, events = await folded_reports(
         cut.connection, view, cut.position, [row["report_id"] for row in found]
     )

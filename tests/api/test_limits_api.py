@@ -21,6 +21,7 @@ from application.reports import ReportService
 from projections.past_answers import past_answer
 from projections.replay import ReplayAnswer
 from seed.demo import load_demo
+from seed.kursk_article import demo_report_id
 from store.database import Database
 from store.event_store import EventStore
 from tests.api.conftest import Client, Keys
@@ -31,6 +32,7 @@ PROBLEM = "application/problem+json"
 # Refusals are held back a second, as by default.
 BURST_OF_THREE = LimitSettings(requests_per_second=0.01, burst=3)
 ANSWER_REFUSALS_AT_ONCE = 0.0
+BERDIANSK = demo_report_id("berdiansk-strike")
 
 
 def _app(database_url: str, limits: LimitSettings, **settings: Any) -> Any:
@@ -232,20 +234,25 @@ async def test_a_past_answered_from_versions_counts_for_less_than_a_fold_of_the_
     )
     reader = Keys.header(keys.reader)
     async with AsyncTestClient(app=app, timeout=30) as client:
-        # When a dashboard asks holdings, damage, forces, front and a history as of a date
-        # (each read from its reports' versions: two requests' worth)
+        # When a dashboard asks holdings, damage, forces, a history and the strikes (one by
+        # its key) as of a date (each read from its reports' versions: two requests' worth)
+        asked = {"as_of": "2024-09-01"}
         answers = [
-            await client.get(f"/v1/{view}", params={"as_of": "2024-09-01"}, headers=reader)
-            for view in ("holdings", "damage", "forces", "front", "holdings-series")
+            await client.get(f"/v1/{view}", params=asked, headers=reader)
+            for view in ("holdings", "damage", "forces", "holdings-series")
         ]
+        answers.append(
+            await client.get("/v1/strikes", params={**asked, "key": str(BERDIANSK)}, headers=reader)
+        )
         # Then all five are answered, and the burst is spent
         assert [answer.status_code for answer in answers] == [200] * 5
         assert answers[-1].headers["ratelimit"].split(";")[1] == "r=0"
         assert (await client.get("/v1/audit/head", headers=reader)).status_code == 429
 
-    # while the strikes as of a date (a fold of the log) count for ten: one spends the burst
+    # while the sources as of a date (counted over every report) count for ten: one spends
+    # the burst
     async with AsyncTestClient(app=_app(database_url, BURST_OF_THREE), timeout=30) as client:
-        folded = await client.get("/v1/strikes", params={"as_of": "2024-09-01"}, headers=reader)
+        folded = await client.get("/v1/sources", params={"as_of": "2024-09-01"}, headers=reader)
         assert folded.status_code == 200
         assert folded.headers["ratelimit"].split(";")[1] == "r=0"
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import asyncpg
 import msgspec
+import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
@@ -17,6 +18,7 @@ from application.reports import ReportService
 from projections.registry import VIEWS
 from projections.replay import encode_answer, replay
 from seed.demo import load_demo
+from seed.kursk_article import demo_report_id
 from store.database import Database
 from store.event_store import EventStore
 from tests.api.conftest import Client, Keys
@@ -251,3 +253,35 @@ async def test_views_behind_a_reachable_position_answer_503_with_retry_after(
         assert response.headers["retry-after"] == "1"
         assert response.headers["content-type"].startswith("application/problem+json")
         assert "not yet at 16" in response.json()["detail"]
+
+
+async def test_a_strike_asked_by_its_key_is_read_from_its_versions_never_by_folding_the_log(
+    client: Client, store: EventStore, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the demo, whose strike on Berdiansk's port the strikes' versions keep
+    await load_demo(ReportService(store))
+    head = await store.position()
+    await _settled(client, head)
+    berdiansk = str(demo_report_id("berdiansk-strike"))
+    everything = await replay(pool, "strikes", position=head - 1, as_of=date(2024, 11, 30))
+
+    def no_fold(*_: object, **__: object) -> None:
+        raise AssertionError("the log was folded")
+
+    monkeypatch.setattr("api.answers.past_answer", no_fold)
+    monkeypatch.setattr("projections.explain.fold_stored", no_fold)
+    # When a reader asks for it by its key about the past, and asks what stands behind it
+    past = await client.get(
+        "/v1/strikes", params={"position": head - 1, "as_of": "2024-11-30", "key": berdiansk}
+    )
+    explained = await client.get("/v1/strikes", params={"explain": "true", "key": berdiansk})
+    typed = await client.get("/v1/strikes", params={"explain": "true", "key": berdiansk[:6]})
+
+    # Then the row is the replay's, and the explanation names its report, by either key
+    assert past.status_code == 200, past.text
+    (row,) = past.json()["rows"]
+    (replayed,) = (r for r in everything.rows if r.key == berdiansk)
+    assert row["row"] == msgspec.json.decode(msgspec.json.encode(replayed.row))
+    assert explained.status_code == typed.status_code == 200, explained.text
+    assert [r["key"] for r in explained.json()["rows"]] == [berdiansk]
+    assert typed.json()["rows"] == explained.json()["rows"]
