@@ -177,6 +177,21 @@ async def test_an_unknown_report_is_404(client: Client, store: EventStore) -> No
     assert await store.position() == 0
 
 
+async def test_a_report_read_with_min_position_waits_for_it_and_one_beyond_the_log_is_400(
+    client: Client, store: EventStore
+) -> None:
+    filed = await client.post("/v1/reports", json=filing("kursk-current-holding"))
+    assert filed.status_code == 201, filed.text
+    where, position = filed.headers["location"], filed.json()["position"]
+
+    read = await client.get(where, params={"min_position": position})
+    beyond = await client.get(where, params={"min_position": position + 1})
+
+    assert (read.status_code, read.json()["position"]) == (200, position)
+    assert_problem(beyond, 400, "invalid-parameter")
+    assert beyond.json()["field"] == "min_position"
+
+
 async def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer(
     client: Client, store: EventStore
 ) -> None:

@@ -67,6 +67,15 @@ def _timeline(api: Running, key: str, **params: int) -> httpx.Response:
     )
 
 
+def _report(api: Running, key: str, report_id: str, **params: int) -> httpx.Response:
+    return httpx.get(
+        f"{api.url}/v1/reports/{report_id}",
+        params=params,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+
+
 def _timeline_ids(response: httpx.Response) -> list[str]:
     assert response.status_code == 200, response.text
     return [item["report_id"] for item in response.json()["items"]]
@@ -137,15 +146,26 @@ def test_min_position_waits_for_the_standby_and_a_standby_gone_is_not_ready(
     assert behind.status_code == 503, behind.text
     assert behind.json()["type"].endswith("/views-behind")
     assert _figures(api)[("timeline_read_database_lag_events", ())] == 1
-    # The report itself is read from the log on the primary: there already.
-    report = httpx.get(
-        f"{api.url}/v1/reports/{second['report_id']}",
-        headers={"Authorization": f"Bearer {key}"},
+    # A report is read from the standby too: the first one, corroborated since on the
+    # primary, is still at its first version there; with the corroboration's position the
+    # read waits for the standby, then says it is behind. The second, which the standby does
+    # not hold yet, is found on the primary rather than answered 404.
+    corroborated = httpx.post(
+        f"{api.url}/v1/reports/{first['report_id']}/corroborations",
+        json={"by": {"source": "Institute for the Study of War", "side": "third_party"}},
+        headers={"Authorization": f"Bearer {key}", "If-Match": '"1"'},
         timeout=30,
     )
-    assert report.status_code == 200, report.text
+    assert corroborated.status_code == 201, corroborated.text
+    as_read = _report(api, key, first["report_id"])
+    assert (as_read.status_code, as_read.json()["report"]["version"]) == (200, 1)
+    waited = _report(api, key, first["report_id"], min_position=corroborated.json()["position"])
+    assert waited.status_code == 503, waited.text
+    assert _report(api, key, second["report_id"]).status_code == 200
 
     asyncio.run(_execute(cluster.standby.owner_url, "SELECT pg_wal_replay_resume()"))
+    caught_up = _report(api, key, first["report_id"], min_position=corroborated.json()["position"])
+    assert (caught_up.status_code, caught_up.json()["report"]["version"]) == (200, 2)
     read = _timeline(api, key, min_position=second["position"])
     assert sorted(_timeline_ids(read)) == sorted([first["report_id"], second["report_id"]])
     assert _figures(api)[("timeline_read_database_lag_events", ())] == 0
