@@ -2,7 +2,7 @@
 
 - One runner per view across processes: it works only while holding a PostgreSQL advisory
   lock on its own connection; a second runner waits, and takes over when the first dies
-  (the lock goes with its connection).
+  (the lock goes with its connection) or stands still past its lease (projections/lease.py).
 - Woken by LISTEN on the log's NOTIFY channel, with a polling fallback, because a
   notification is lost whenever the listening connection is.
 - Every view the service keeps holds nothing between batches (`history.stateless`): each
@@ -38,6 +38,7 @@ from projections.catch_up import SharedCatchUp, fold_through
 from projections.core import Quarantined, View, ViewState, apply, blamed, render
 from projections.generations import serving_generation
 from projections.history import stateless
+from projections.lease import LEASE_SETTINGS, Lease
 from projections.persistence import write_batch, write_batch_row_by_row
 from projections.row_stores import REFUSED, Generation
 from projections.versioned_batches import next_batch
@@ -109,20 +110,26 @@ class ProjectionRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; standby while another process holds the view."""
-        connection = await asyncpg.connect(self._url, server_settings=LOCK_KEEPALIVES)
+        connection = await asyncpg.connect(
+            self._url, server_settings={**LOCK_KEEPALIVES, **LEASE_SETTINGS}
+        )
         try:
             await connection.add_listener(NOTIFY_CHANNEL, self._notified)
-            while not stop.is_set():
-                if await connection.fetchval(
-                    "SELECT pg_try_advisory_lock(hashtext($1))", LOCK_NAMESPACE + self.view.name
-                ):
-                    self.active = True
-                    try:
-                        await self._follow(connection, stop)
-                    finally:
-                        self.active = False
-                    return
-                await self._sleep(stop)
+            async with Lease(connection).kept() as lease:
+                while not stop.is_set():
+                    async with lease.busy:
+                        held = await connection.fetchval(
+                            "SELECT pg_try_advisory_lock(hashtext($1))",
+                            LOCK_NAMESPACE + self.view.name,
+                        )
+                    if held:
+                        self.active = True
+                        try:
+                            await self._follow(lease, stop)
+                        finally:
+                            self.active = False
+                        return
+                    await self._sleep(stop)
         finally:
             with contextlib.suppress(Exception):
                 await connection.close()
@@ -140,8 +147,9 @@ class ProjectionRunner:
                 waiter.cancel()
         self._wake.clear()
 
-    async def _follow(self, connection: asyncpg.Connection, stop: asyncio.Event) -> None:
-        serving = await serving_generation(connection, self.view.name)
+    async def _follow(self, lease: Lease, stop: asyncio.Event) -> None:
+        async with lease.busy:
+            serving = await serving_generation(lease.connection, self.view.name)
         step: Callable[[Generation], Awaitable[tuple[Generation, int] | None]]
         if stateless(self.view):
             # Nothing to fold to start from (unless far behind: then a rebuild); each batch
@@ -154,7 +162,8 @@ class ProjectionRunner:
         else:
             generation, state = await self._catch_up(serving)
             # Recorded by the runner that wrote those positions, unless the code changed since.
-            await quarantine.record(connection, state.take_quarantined())
+            async with lease.busy:
+                await quarantine.record(lease.connection, state.take_quarantined())
             step = functools.partial(self._folded_batch, state)
             interval = self._batch_interval
         self.generation = generation
@@ -162,11 +171,11 @@ class ProjectionRunner:
             self._on_caught_up()
         group = self._group if stateless(self.view) else None
         with contextlib.nullcontext() if group is None else group.joined(self.view):
-            await self._loop(connection, stop, generation, step, interval)
+            await self._loop(lease, stop, generation, step, interval)
 
     async def _loop(
         self,
-        connection: asyncpg.Connection,
+        lease: Lease,
         stop: asyncio.Event,
         generation: Generation,
         step: Callable[[Generation], Awaitable[tuple[Generation, int] | None]],
@@ -175,7 +184,7 @@ class ProjectionRunner:
         """Take batches with `step` until `stop`, at most one per `interval` while keeping up."""
         clock = asyncio.get_running_loop().time
         while not stop.is_set():
-            if connection.is_closed():
+            if lease.lost or lease.connection.is_closed():
                 # The view's lock went with it: another runner may take the view over.
                 raise LockLost(f"{self.view.name}: the connection holding its lock was lost")
             started = clock()

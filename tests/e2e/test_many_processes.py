@@ -1,8 +1,8 @@
 """Many processes, one PostgreSQL: two API processes (`timeline serve --no-projections`) and
 projection workers (`timeline project`), each a real process. A write through one API is read
 through the other with `min_position`; a worker stopped (SIGTERM, then SIGKILL) hands its
-views to another; the stream resumes on the other API with `Last-Event-ID`, nothing lost or
-repeated."""
+views to another, and so does one frozen (SIGSTOP) once its lease runs out; the stream
+resumes on the other API with `Last-Event-ID`, nothing lost or repeated."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
+from projections.lease import LEASE_SECONDS
 from store import roles
 from store.settings import password_of, with_user
 from tests.conftest import scratch_database
@@ -107,6 +108,35 @@ def test_a_write_through_one_api_is_read_through_the_other_and_workers_hand_over
     filed_ids = sorted([filed["report_id"], second, third])
     assert sorted(item["report_id"] for item in read.json()["items"]) == filed_ids
     assert third_worker.process.poll() is None, third_worker.output()
+
+
+def test_a_frozen_worker_hands_its_views_over_when_its_lease_runs_out_and_thaws_as_a_standby(
+    running: Topology, owner_url: str
+) -> None:
+    key = editor_key(owner_url, "Kursk desk")
+    frozen = running.worker("worker-frozen")
+    wait_until_every_view_runs(owner_url)
+    waiting = running.worker("worker-waiting")
+    waiting.wait_for_output("timeline: projecting")
+    api = running.api("api")
+
+    # When the worker holding every view stands still (its host's kernel still answers TCP)
+    frozen.process.send_signal(signal.SIGSTOP)
+    try:
+        # Then within its lease the other takes every view, and a new report is in them
+        seconds, report_id = _handed_over(owner_url, api, api, key)
+        assert seconds < LEASE_SECONDS + 10, seconds
+    finally:
+        frozen.process.send_signal(signal.SIGCONT)
+    print(f"handover from a frozen worker: {seconds:.2f} s")
+    # and thawed, it finds its sessions gone and waits as a standby, writing nothing twice
+    filed = file_report(api, key, 790.0)
+    wait_until_every_view_runs(owner_url, at_least=filed["position"])
+    read = _read_timeline(api, key, filed["position"])
+    ids = [item["report_id"] for item in read.json()["items"]]
+    assert sorted(ids) == sorted({report_id, filed["report_id"]})
+    assert frozen.process.poll() is None, frozen.output()
+    assert waiting.process.poll() is None, waiting.output()
 
 
 def test_the_stream_resumes_on_the_other_api_with_nothing_lost_or_repeated(
