@@ -168,9 +168,7 @@ class IncidentsView(EveryReportOfItsDay):
     def piece(self, tracked: Tracked) -> IncidentPiece:
         return _piece(tracked)
 
-    def render(
-        self, key: str, reports: Sequence[Tracked], as_of: datetime | None
-    ) -> IncidentsRow:
+    def render(self, key: str, reports: Sequence[Tracked], as_of: datetime | None) -> IncidentsRow:
         return self.assemble(key, [t.derived(_piece) for t in reports])
 
     def assemble(self, key: str, pieces: Sequence[IncidentPiece]) -> IncidentsRow:
