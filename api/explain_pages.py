@@ -22,7 +22,7 @@ from api.cursors import cursor_of, key_of
 from api.live_views import CANONICAL, Encoded, content_etag
 from api.problems import ApiProblem
 from projections.explain import explain_page
-from projections.explain_keys import Page
+from projections.explain_keys import EarlierReports, Page
 from projections.explanation import Explanation
 
 DEFAULT_EXPLAIN_PAGE = 20
@@ -49,12 +49,21 @@ ExplainReports = Annotated[
         le=MAX_REPORTS_PER_ROW,
         description="With explain=true: of each row's reports, the latest listed (1-"
         f"{MAX_REPORTS_PER_ROW}, default {DEFAULT_REPORTS_PER_ROW}) besides those behind its "
-        "figures, which are always listed; `reports_total` says how many feed the row",
+        "figures, which are always listed; `reports_total` says how many feed the row, and "
+        "`earlier_reports` is the `reports_cursor` of the reports before those listed",
     ),
 ]
 ExplainCursor = Annotated[
     str | None,
     QueryParameter(description="With explain=true: next_cursor of the previous page"),
+]
+ExplainReportsCursor = Annotated[
+    str | None,
+    QueryParameter(
+        description="With explain=true: a row's `earlier_reports`, to list the reports before "
+        "those it listed (the `reports` latest of them): the next page of the reports behind "
+        "one row, such as the incidents in a sum"
+    ),
 ]
 
 
@@ -67,9 +76,33 @@ class ExplanationPage(Explanation, frozen=True, kw_only=True):
     next_cursor: str | None
 
 
-def page_of(limit: int, cursor: str | None, reports: int = DEFAULT_REPORTS_PER_ROW) -> Page:
-    """The page a request asks for, or a 400 naming `cursor` when it is not one we gave."""
-    return Page(limit=limit, after=None if cursor is None else after_key(cursor), reports=reports)
+def page_of(
+    limit: int,
+    cursor: str | None,
+    reports: int = DEFAULT_REPORTS_PER_ROW,
+    reports_cursor: str | None = None,
+) -> Page:
+    """The page a request asks for, or a 400 naming `cursor` (or `reports_cursor`) when it
+    is not one we gave."""
+    return Page(
+        limit=limit,
+        after=None if cursor is None else after_key(cursor),
+        reports=reports,
+        before=None if reports_cursor is None else _earlier(reports_cursor),
+    )
+
+
+def _earlier(cursor: str) -> EarlierReports:
+    earlier = EarlierReports.of_cursor(cursor)
+    if earlier is None:
+        raise ApiProblem(
+            400,
+            "invalid-parameter",
+            "A query parameter is not valid",
+            "reports_cursor: not a cursor this service gave; pass a row's earlier_reports as is",
+            field="reports_cursor",
+        )
+    return earlier
 
 
 def after_key(cursor: str) -> str:

@@ -34,6 +34,7 @@ from api.explain_pages import (
     ExplainCursor,
     ExplainLimit,
     ExplainReports,
+    ExplainReportsCursor,
     ExplanationPage,
     page_of,
 )
@@ -103,6 +104,16 @@ VIEWS_SERVED = (
         "Advance rates over time, one row per direction, actor and day",
         "Every standing rate as a dated point, keyed `kurakhove/russia/2024-11-23`.",
     ),
+    (
+        "incidents",
+        "Incidents added up per region, actor, kind, source and month",
+        "The event datasets' increments summed: incidents counted and their fatalities (low, "
+        "best and high apart), per country, region, actor (each side of a clash; `all-actors` "
+        "counts each incident once), kind, source (ACLED and UCDP never mixed) and month, "
+        "keyed `russia/kursk/all-actors/clash/acled/2024-11`. Never mixed with the running "
+        "totals of /v1/damage. With explain=true&key=..., the incidents in a sum, `reports` "
+        "at a time, the next ones by `reports_cursor`.",
+    ),
 )
 
 
@@ -147,10 +158,11 @@ def _view_route(name: str, summary: str, description: str) -> Any:
         limit: PageLimit = None,
         cursor: PageCursor = None,
         reports: ExplainReports = DEFAULT_REPORTS_PER_ROW,
+        reports_cursor: ExplainReportsCursor = None,
     ) -> Response[bytes]:
         rows = _keyed(key)
         if explain:
-            page = page_of(explain_limit(limit), cursor, reports)
+            page = page_of(explain_limit(limit), cursor, reports, reports_cursor)
             rows = replace(rows, explain_key=rows.under, explain=page)
         elif paged(name, limit, cursor):
             rows = replace(rows, page=page_of(rows_limit(limit), cursor))

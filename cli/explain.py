@@ -11,6 +11,7 @@ from uuid import UUID
 from cli.commands import UsageError, day_or_moment, log_position, moment
 from domain.attribution import Provenance
 from projections.explain import explain as explain_view
+from projections.explain_keys import EarlierReports
 from projections.explanation import (
     Contribution,
     Explanation,
@@ -54,6 +55,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="list, of each row's reports, those behind its figures and the N latest others "
         "(default: every one)",
     )
+    explain.add_argument(
+        "--reports-cursor",
+        metavar="CURSOR",
+        help="with --reports: the reports before those a row listed (its earlier_reports)",
+    )
     explain.add_argument("--json", action="store_true", help="canonical JSON")
 
 
@@ -70,6 +76,7 @@ async def explain(args: argparse.Namespace) -> int:
             position=log_position(args.position, "--position"),
             as_of=as_of,
             reports=_reports(args.reports),
+            before=_before(args.reports_cursor, args.reports),
         )
     finally:
         await pool.close()
@@ -84,6 +91,15 @@ def _reports(value: int | None) -> int | None:
     if value is not None and value < 1:
         raise UsageError("--reports must be at least 1")
     return value
+
+
+def _before(cursor: str | None, reports: int | None) -> EarlierReports | None:
+    if cursor is None:
+        return None
+    before = EarlierReports.of_cursor(cursor)
+    if before is None or reports is None:
+        raise UsageError("--reports-cursor takes a row's earlier_reports, with --reports N")
+    return before
 
 
 def text_lines(explanation: Explanation) -> Iterator[str]:
@@ -125,9 +141,13 @@ def _row_lines(row: RowExplanation) -> Iterator[str]:
         yield f"{INDENT}reports"
     for report in sorted(row.reports, key=lambda r: ROLE_ORDER.index(r.role)):
         yield from _report_lines(report, supersedes.get(report.report_id, []))
+    if row.earlier_reports is not None:
+        yield f"{INDENT}earlier reports: --reports-cursor {row.earlier_reports}"
 
 
 def _from(figure: Figure) -> str:
+    if not figure.report_ids:  # a sum: every report it counts, listed below
+        return "the reports counted"
     noun = "report" if len(figure.report_ids) == 1 else "reports"
     return f"{noun} {', '.join(str(report_id) for report_id in figure.report_ids)}"
 

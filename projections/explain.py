@@ -11,22 +11,39 @@ whole log.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from domain.recorded import LogEntry
 from projections.core import View, ViewState
-from projections.explain_keys import Page, keys_to_explain, page_keys, picked, written_as_key
-from projections.explanation import Change, Explanation, explained, explanation_of, note_changes
-from projections.history import keeps_versions, one_report_per_key
+from projections.explain_keys import (
+    EarlierReports,
+    Page,
+    keys_to_explain,
+    page_keys,
+    picked,
+    written_as_key,
+)
+from projections.explanation import (
+    UNSET,
+    Change,
+    Explanation,
+    explained,
+    explanation_of,
+    note_changes,
+)
+from projections.history import keeps_versions, one_report_per_key, pieced
 from projections.past_pages import own_keys_at, own_rows_at, own_rows_of
+from projections.past_pieces import put_together_at
 from projections.replay import check_question, fold_stored, valid_time
 from projections.snapshots import Snapshot, folded, serving_cut, snapshot
 from projections.version_picks import feeding_ids, latest_feeding, row_keys
 from projections.version_picks import picked as picked_reports
+from projections.views.figures import read_row
 from store.event_store import MAX_POSITION, EventStore
 
 
@@ -39,18 +56,22 @@ async def explain(
     position: int | None = None,
     as_of: datetime | date | None = None,
     reports: int | None = None,
+    before: EarlierReports | None = None,
 ) -> Explanation:
     """The explanation of a view's rows (or those `key` picks) from the stored log, asked as
     `replay.replay` is asked: known at a time or a log position, as of a date; with
-    `reports`, each row lists the reports behind its figures and that many latest others.
+    `reports`, each row lists the reports behind its figures and that many latest others
+    (with `before`, the row it names and its latest others before that place).
 
     Raises InvalidReplayQuestion as `replay` does, and its UnknownRow when `key` picks no row.
     From a pool, a view that keeps its reports' versions is explained from them, as
     `explain_page` does; otherwise the log is folded whole.
     """
+    if before is not None:
+        key = before.key
     if isinstance(source, asyncpg.Pool):
         view = check_question(view_name, known_at, position, as_of)
-        everything = Page(limit=MAX_POSITION, reports=reports)
+        everything = Page(limit=MAX_POSITION, reports=reports, before=before)
         if key is not None and one_report_per_key(view) and keeps_versions(view):
             found = await _page_of_own_rows(
                 source, view, everything, key, known_at=known_at, position=position, as_of=as_of
@@ -64,7 +85,7 @@ async def explain(
     view, state, changes = await _folded(source, view_name, known_at, position, as_of)
     when = valid_time(as_of)
     rows = tuple(
-        explained(view, state, k, when, changes, most=reports)
+        explained(view, state, k, when, changes, most=reports, before=before)
         for k in keys_to_explain(view, state, key, when)
     )
     return explanation_of(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of)
@@ -84,6 +105,8 @@ async def explain_page(
     it), and whether more rows follow. Only the page's rows are rendered and placed. From a
     pool, a view that keeps its reports' versions folds only the reports behind the page's
     rows (projections/version_picks.py); otherwise the log is folded whole."""
+    if page.before is not None:  # the next reports of the one row it names
+        key = page.before.key
     if isinstance(source, asyncpg.Pool):
         view = check_question(view_name, known_at, position, as_of)
         if one_report_per_key(view) and keeps_versions(view):
@@ -98,7 +121,10 @@ async def explain_page(
     view, state, changes = await _folded(source, view_name, known_at, position, as_of)
     when = valid_time(as_of)
     keys, more = page_keys(view, state, key, page, as_of=when)
-    rows = tuple(explained(view, state, k, when, changes, most=page.reports) for k in keys)
+    rows = tuple(
+        explained(view, state, k, when, changes, most=page.reports, before=page.before)
+        for k in keys
+    )
     return explanation_of(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of), more
 
 
@@ -155,22 +181,48 @@ async def _page_from_versions(
     start = 0 if page.after is None else bisect.bisect_right(keys, page.after)
     chosen = keys[start : start + page.limit]
     totals: dict[str, int] = {}
+    shown: dict[str, msgspec.Struct] | None = None
+    before = None if page.before is None else page.before[1:]
     if page.reports is None:
         ids = await feeding_ids(at, chosen, when)
     else:
         # What the rows' figures stand on, and each row's latest reports: never the
-        # thousands of reports behind a long-disputed figure.
-        totals, latest = await latest_feeding(at, chosen, when, page.reports)
-        ids = list({*await picked_reports(at, when, chosen), *latest})
+        # thousands of reports behind a long-disputed figure. One more than listed, to
+        # know whether earlier ones were left out.
+        totals, latest = await latest_feeding(at, chosen, when, page.reports + 1, before)
+        assembling = pieced(view)
+        if assembling is not None:
+            # A row put together from its pieces needs none of its reports folded (a month
+            # of incidents sums thousands): only those its figures name, and those listed.
+            shown = await put_together_at(at, assembling, when, chosen)
+        if shown is None:
+            ids = list({*await picked_reports(at, when, chosen), *latest})
+        else:
+            ids = list({*_named(shown.values()), *latest})
     state, events = await folded(at, ids)
     changes: dict[UUID, list[Change]] = {}
     note_changes(changes, state, events)
     rows = tuple(
-        explained(view, state, k, when, changes, most=page.reports, total=totals.get(k))
+        explained(
+            view,
+            state,
+            k,
+            when,
+            changes,
+            most=page.reports,
+            total=totals.get(k),
+            before=page.before,
+            row=UNSET if shown is None else shown.get(k),
+        )
         for k in chosen
     )
     explanation = explanation_of(view, state, key=key, rows=rows, known_at=known_at, as_of=as_of)
     return explanation, start + page.limit < len(keys)
+
+
+def _named(rows: Iterable[msgspec.Struct]) -> set[UUID]:
+    """The reports the figures of put-together rows name (a history's points')."""
+    return {i for row in rows for figure in read_row(row, ()).figures for i in figure.report_ids}
 
 
 async def _folded(

@@ -14,10 +14,13 @@ after a key), each explained exactly as `explain.explain` explains it, and rende
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import difflib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import msgspec
 
@@ -40,14 +43,45 @@ def keys_to_explain(
     return keys if key is None else picked(view.name, keys, key)
 
 
+class EarlierReports(NamedTuple):
+    """Where a row's listed reports stop, going back in the fold's order: the row's key and
+    the order (`Tracked.sort_key`) of the earliest report listed. A row of thousands of
+    reports (a month of incidents) is walked back from its latest, a page at a time."""
+
+    key: str
+    occurred: datetime
+    reported: datetime
+    filed_position: int
+
+    def cursor(self) -> str:
+        """Opaque to readers, as the pages' cursors are (URL-safe base64, no padding)."""
+        text = msgspec.json.encode(self)
+        return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+    @classmethod
+    def of_cursor(cls, cursor: str) -> EarlierReports | None:
+        """The place `cursor` names; None when it is not one `cursor()` gives."""
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            found = _EARLIER.decode(text)
+        except (binascii.Error, ValueError, msgspec.DecodeError):
+            return None
+        return found if found.cursor() == cursor else None
+
+
+_EARLIER = msgspec.json.Decoder(EarlierReports)
+
+
 class Page(msgspec.Struct, frozen=True, kw_only=True):
     """Which rows to explain: up to `limit` of them, in key order, after the key `after`;
     and of each row's reports, those behind its figures and the `reports` most recent
-    (None: all of them)."""
+    (None: all of them). With `before`, the one row it names, and of its reports, those
+    behind its figures and the `reports` most recent before that place."""
 
     limit: int
     after: str | None = None
     reports: int | None = None
+    before: EarlierReports | None = None
 
 
 def page_keys(

@@ -41,13 +41,20 @@ from domain.events import ReportFiled
 from domain.recorded import LogEntry, UnreadableEvent
 from domain.summaries import claim_text, event_summary
 from projections.core import View, ViewState, feeding, fold, render
-from projections.explain_keys import keys_to_explain
+from projections.explain_keys import EarlierReports, keys_to_explain
 from projections.replay import as_asked, check_question, known_by, valid_time
 from projections.tracked import Tracked, occurred_date
 from projections.views.figures import Figure, RowReading, read_row
 from store.mapper import stored_topic
 
 _encoder = msgspec.json.Encoder(order="sorted")
+
+
+class _Unset:
+    """`explained` was not handed the row: it renders it."""
+
+
+UNSET = _Unset()
 
 
 class ReportRole(StrEnum):
@@ -92,7 +99,7 @@ class Contribution(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     provenance: Provenance | None = None
 
 
-class RowExplanation(msgspec.Struct, frozen=True, kw_only=True):
+class RowExplanation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     key: str
     shown: bool  # False when the view shows no row (every report about it withdrawn)
     figures: tuple[Figure, ...]
@@ -100,6 +107,9 @@ class RowExplanation(msgspec.Struct, frozen=True, kw_only=True):
     # question caps them (`Page.reports`), those behind its figures and the most recent others.
     reports: tuple[Contribution, ...]
     reports_total: int  # how many reports feed the row
+    # When the question caps the reports and earlier ones were left out: where the next
+    # page of them starts (`explain_keys.EarlierReports`); absent otherwise.
+    earlier_reports: str | None = None
 
 
 class Explanation(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,24 +193,30 @@ def explained(
     *,
     most: int | None = None,
     total: int | None = None,
+    before: EarlierReports | None = None,
+    row: msgspec.Struct | _Unset | None = UNSET,
 ) -> RowExplanation:
     """The row of `key` explained; with `most`, listing only the reports behind its figures
-    and the `most` latest others (`total`: how many feed it, when `state` holds fewer)."""
+    and the `most` latest others (`total`: how many feed it, when `state` holds fewer), or
+    with `before` the `most` latest before that place; `row`: the row as the view shows it,
+    when `state` holds only the reports to list (else it is rendered from them)."""
     reports = feeding(state, key, as_of)
-    row = render(view, state, key, as_of)
+    if isinstance(row, _Unset):
+        row = render(view, state, key, as_of)
     reading = None if row is None else read_row(row, reports)
     figures = () if reading is None else reading.figures
-    shown_as: dict[UUID, list[str]] = {}
+    named: dict[UUID, list[str]] = {}
     for figure in figures:
         for report_id in figure.report_ids:
-            shown_as.setdefault(report_id, []).append(figure.field)
+            named.setdefault(report_id, []).append(figure.field)
+    shown_as = {report_id: list(fields) for report_id, fields in named.items()}
+    if reading is not None and reading.counted:
+        # A sum stands on every standing report it counts, though its figures name none.
+        for tracked in reports:
+            if not tracked.report.is_retracted:
+                shown_as.setdefault(tracked.report.id, []).extend(reading.counted)
     placed = {} if reading is None else _placed(reports, reading, shown_as)
-    listed = reports
-    if most is not None and len(reports) > most:
-        # The latest `most`, and whatever a figure stands on, however old: a report's role
-        # depends only on it and the reports behind the figures, all of them listed.
-        latest = len(reports) - most
-        listed = [t for i, t in enumerate(reports) if i >= latest or t.report.id in shown_as]
+    listed, earlier = _listed(key, reports, named, most, before)
     return RowExplanation(
         key=key,
         shown=row is not None,
@@ -215,7 +231,34 @@ def explained(
             )
             for tracked in listed
         ),
+        earlier_reports=earlier,
     )
+
+
+def _listed(
+    key: str,
+    reports: list[Tracked],
+    named: Mapping[UUID, object],
+    most: int | None,
+    before: EarlierReports | None,
+) -> tuple[list[Tracked], str | None]:
+    """The reports a row lists: all; or the latest `most` (before `before`), and whatever a
+    figure names, however old: a report's role depends only on it and the reports behind
+    the figures, all of them listed. Then the cursor to the reports before those, if any."""
+    if most is None:
+        return reports, None
+    window = reports
+    if before is not None:
+        place = (before.occurred, before.reported, before.filed_position)
+        window = [t for t in reports if t.order < place]
+    if len(window) <= most:
+        earliest = None
+    else:
+        window = window[len(window) - most :]
+        occurred, reported, filed_position = window[0].order
+        earliest = EarlierReports(key, occurred, reported, filed_position).cursor()
+    latest = {id(t) for t in window}
+    return [t for t in reports if id(t) in latest or t.report.id in named], earliest
 
 
 def _unplaced(tracked: Tracked) -> ReportRole:

@@ -9,6 +9,7 @@ from projections.views.damage import DamageRow, DamageView
 from projections.views.forces import ForcesHistory, ForcesHistoryView, ForcesRow, ForcesView
 from projections.views.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
 from projections.views.holdings import Holding, HoldingSeries, HoldingsSeriesView, HoldingsView
+from projections.views.incidents import IncidentsRow, IncidentsView
 from projections.views.strikes import StrikeRow, StrikesView
 from projections.views.timeline import TimelineRow, TimelineView
 
@@ -25,6 +26,8 @@ VIEWS: dict[str, View] = {
         HoldingsSeriesView(),
         ForcesHistoryView(),
         FrontSeriesView(),
+        # Incidents added up per region, actor, kind, source and month.
+        IncidentsView(),
     )
 }
 
@@ -39,4 +42,5 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "holdings-series": HoldingSeries,
     "forces-history": ForcesHistory,
     "front-series": FrontSeries,
+    "incidents": IncidentsRow,
 }

@@ -175,7 +175,8 @@ async def feeding_ids(at: Snapshot, keys: Sequence[str], moment: datetime | None
     return [row[0] for row in rows]
 
 
-# Per key ($5): how many reports feed its row at $3 by $4, and the $6 latest of them.
+# Per key ($5): how many reports feed its row at $3 by $4, and the $6 latest of them (those
+# before ($7, $8, $9) in the fold's order, when $7 is given).
 LATEST_FEEDING = """
 SELECT k.key, (
     SELECT count(*) FROM report_versions v
@@ -187,6 +188,8 @@ SELECT k.key, (
     WHERE v.view = $1 AND v.generation = $2 AND v.key = k.key
         AND v.from_position <= $3 AND v.to_position > $3
         AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
+        AND ($7::timestamptz IS NULL
+            OR (v.occurred_at, v.reported_at, v.filed_position) < ($7, $8::timestamptz, $9::bigint))
     ORDER BY v.occurred_at DESC, v.reported_at DESC, v.filed_position DESC LIMIT $6
 ) AS latest
 FROM unnest($5::text[]) AS k(key)
@@ -194,11 +197,16 @@ FROM unnest($5::text[]) AS k(key)
 
 
 async def latest_feeding(
-    at: Snapshot, keys: Sequence[str], moment: datetime | None, most: int
+    at: Snapshot,
+    keys: Sequence[str],
+    moment: datetime | None,
+    most: int,
+    before: tuple[datetime, datetime, int] | None = None,
 ) -> tuple[dict[str, int], list[UUID]]:
     """How many reports feed each row of `keys`, and the `most` latest of each (in the
-    fold's order), as `core.feeding` hands them to `render`."""
+    fold's order, before `before` if given), as `core.feeding` hands them to `render`."""
+    after = (None, None, None) if before is None else before
     rows = await at.connection.fetch(
-        LATEST_FEEDING, at.view.name, at.generation, at.position, moment, list(keys), most
+        LATEST_FEEDING, at.view.name, at.generation, at.position, moment, list(keys), most, *after
     )
     return {row["key"]: row["total"] for row in rows}, [i for row in rows for i in row["latest"]]

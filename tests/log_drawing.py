@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from domain.attribution import Attribution, Side
 from domain.claims import (
     Claim,
+    Clash,
     DamageTally,
     Extent,
     ForceStrength,
@@ -51,7 +52,16 @@ CHECKERS = (
     RUSSIAN_DEFENCE_MINISTRY,
     Attribution(source="Kremlin spokesman", side=Side.RUSSIA),
 )
-KINDS = ("territory", "strike", "tally", "deployment", "strength", "advance", "occupation")
+KINDS = (
+    "territory",
+    "strike",
+    "tally",
+    "deployment",
+    "strength",
+    "advance",
+    "occupation",
+    "clash",
+)
 STEPS = ("corroborate", "dispute", "deny", "correct", "retract")
 SHAPES = 4  # 0: the article's; 1-3: varied dates, periods and figures (module docstring)
 # Drawn occurrences fall between these days, and reports of varied shapes are said after
@@ -111,6 +121,8 @@ def claim(kind: str, figure: int, place: int, shape: int = 0) -> tuple[Claim, Oc
             return _strength(figure, about(690_000, Unit.TROOPS)), day
         case "advance":
             return _advance(figure, place), day
+        case "clash":
+            return _clash(figure, place), day
         case _:
             return OccupationShare(
                 occupier="Russia", country="UA", share=Quantity(unit=Unit.PERCENT, value=20)
@@ -155,6 +167,8 @@ def _varied(kind: str, figure: int, place: int, shape: int) -> tuple[Claim, Occu
             return _strength(figure, target), when
         case "advance":
             return _advance(figure, place), when
+        case "clash":
+            return _clash(figure, place), when
         case _:
             return claim(kind, figure, place)
 
@@ -191,6 +205,25 @@ def _period(figure: int, shape: int) -> Occurrence:
             return Interval(start=since)
         case _:
             return Instant(at=datetime.combine(_day(figure), datetime.min.time(), MOSCOW))
+
+
+def _clash(figure: int, place: int) -> Clash:
+    """A clash as the event datasets record one: its dead as one figure, a range, a bound
+    or not at all; North Korea's forces beside Russia's now and then."""
+    region, country = REGIONS[place % len(REGIONS)]
+    dead = (
+        exactly(figure, Unit.PEOPLE),
+        Quantity(unit=Unit.PEOPLE, value=figure, low=figure // 2, high=figure * 2),
+        Quantity(unit=Unit.PEOPLE, low=figure, qualifier=Qualifier.MORE_THAN),
+        None,
+    )[figure % 4]
+    return Clash(
+        actor=("Ukraine", "Russia")[place % 2],
+        against=("Russia", "Ukraine")[place % 2],
+        against_allies=("North Korea",) if figure % 3 == 0 else (),
+        place=Place(name="Sudzha", region=region, country=country),
+        fatalities=dead,
+    )
 
 
 def _tally(figure: int, place: int) -> DamageTally:

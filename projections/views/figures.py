@@ -14,7 +14,7 @@ from uuid import UUID
 import msgspec
 
 from domain.claims import ForceStrength
-from domain.quantities import Quantity
+from domain.quantities import Quantity, Unit
 from domain.report import Report
 from domain.summaries import claim_text, quantity_text
 from projections.tracked import Source, Tracked
@@ -22,6 +22,7 @@ from projections.views.damage import DamageRow, recency
 from projections.views.forces import ForcesHistory, ForcesRow
 from projections.views.front import FrontRow, FrontSeries
 from projections.views.holdings import Holding, HoldingSeries
+from projections.views.incidents import IncidentsRow
 from projections.views.strikes import StrikeRow
 from projections.views.timeline import TimelineRow
 
@@ -45,6 +46,9 @@ class RowReading:
     # source's total its own earlier one); a deployment is a measure of its own.
     measure: Callable[[Report], object]
     order: Callable[[Tracked], Any]  # the order in which they replace one another
+    # The fields of a sum, which stands on every standing report of its row without naming
+    # them (the incidents': thousands a month); those reports are `shown` as these.
+    counted: tuple[str, ...] = ()
 
 
 def _figure(field: str, quantity: Quantity, source: Source) -> Figure:
@@ -92,6 +96,8 @@ def read_row(row: msgspec.Struct, reports: Sequence[Tracked]) -> RowReading:
             return _points((point.troops, point.report_id) for point in row.points)
         case FrontSeries():
             return _points((point.rate, point.report_id) for point in row.points)
+        case IncidentsRow():
+            return _read_incidents(row)
         case StrikeRow():
             (tracked,) = reports  # the key is the report id
             strike = Figure(
@@ -165,3 +171,20 @@ def _points(quantities: Iterable[tuple[Quantity, UUID]]) -> RowReading:
         for i, (quantity, report_id) in enumerate(quantities)
     )
     return RowReading(figures, frozenset(), _own_measure, Tracked.sort_key)
+
+
+def _read_incidents(row: IncidentsRow) -> RowReading:
+    """A sum: its figures stand on every incident counted in it, none leading."""
+    dead = Quantity(
+        unit=Unit.PEOPLE,
+        value=row.fatalities_best,
+        low=row.fatalities_low,
+        high=row.fatalities_high,
+    )
+    figures = (
+        Figure(field="events", text=f"{row.events} incidents", quantity=None, report_ids=()),
+        Figure(field="fatalities_best", text=quantity_text(dead), quantity=dead, report_ids=()),
+    )
+    return RowReading(
+        figures, frozenset(), _own_measure, Tracked.sort_key, counted=("events", "fatalities_best")
+    )

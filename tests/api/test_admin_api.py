@@ -22,6 +22,7 @@ async def test_status_lists_every_view(client: Client, keys: Keys) -> None:
         "holdings-series",
         "forces-history",
         "front-series",
+        "incidents",
     }
 
 

@@ -21,7 +21,7 @@ from bench._generated_war import load_log
 from projections import timeline_groups, timeline_pages
 from projections.core import View, fold, render_all
 from projections.explain import explain, explain_page
-from projections.explain_keys import Page, UnknownRow
+from projections.explain_keys import EarlierReports, Page, UnknownRow
 from projections.explanation import encode_explanation
 from projections.history import Indexed, Pieced, indexed, picks_few, pieced
 from projections.past_answers import at_or_under, past_answer
@@ -238,6 +238,12 @@ async def _assert_same_explanations(
                         assert len(listed) == row["reports_total"]
                     else:
                         assert len(listed - behind_figures) <= most
+                    # and the row's earlier reports, a page back, alike
+                    if "earlier_reports" in row:
+                        before = EarlierReports.of_cursor(row["earlier_reports"])
+                        back = Page(limit=5, reports=most, before=before)
+                        earlier = await _explained(pool, view.name, None, back, asked)
+                        assert earlier == await _explained(store, view.name, None, back, asked)
             # A region's name; and a row's whole key, and its first characters (a strike's
             # key is its report's id)
             typed = [shown[0], shown[-1][:3]] if shown else []

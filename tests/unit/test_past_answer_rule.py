@@ -229,7 +229,12 @@ def assembled(
 
 
 def test_the_histories_are_put_together_from_pieces() -> None:
-    assert {view.name for view in PIECED} == {"holdings-series", "forces-history", "front-series"}
+    assert {view.name for view in PIECED} == {
+        "holdings-series",
+        "forces-history",
+        "front-series",
+        "incidents",
+    }
 
 
 @pytest.mark.parametrize("view", PIECED, ids=lambda view: view.name)
