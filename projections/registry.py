@@ -10,6 +10,7 @@ from projections.views.forces import ForcesHistory, ForcesHistoryView, ForcesRow
 from projections.views.front import FrontRow, FrontSeries, FrontSeriesView, FrontView
 from projections.views.holdings import Holding, HoldingSeries, HoldingsSeriesView, HoldingsView
 from projections.views.strikes import StrikeRow, StrikesView
+from projections.views.tallies import TalliesSeriesView, TalliesView, TallyRow, TallySeries
 from projections.views.timeline import TimelineRow, TimelineView
 
 VIEWS: dict[str, View] = {
@@ -25,6 +26,9 @@ VIEWS: dict[str, View] = {
         HoldingsSeriesView(),
         ForcesHistoryView(),
         FrontSeriesView(),
+        # Each source's tallies of losses, and their history by month.
+        TalliesView(),
+        TalliesSeriesView(),
     )
 }
 
@@ -39,4 +43,6 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "holdings-series": HoldingSeries,
     "forces-history": ForcesHistory,
     "front-series": FrontSeries,
+    "tallies": TallyRow,
+    "tallies-series": TallySeries,
 }
