@@ -22,6 +22,8 @@ async def test_status_lists_every_view(client: Client, keys: Keys) -> None:
         "holdings-series",
         "forces-history",
         "front-series",
+        "tallies",
+        "tallies-series",
     }
 
 
