@@ -48,6 +48,9 @@ RUSSIAN_DEFENCE_MINISTRY = Attribution(source="Russian Defence Ministry", side=S
 
 # The General Staff's daily tallies of Russian losses, as `timeline import gs-losses` files
 # them (published the day they count up to, since the invasion).
+UK_MOD_VIA_THE_ECONOMIST = Attribution(
+    source="UK MoD", side=Side.THIRD_PARTY, outlet="The Economist"
+)
 GENERAL_STAFF = Attribution(
     source="General Staff of the Armed Forces of Ukraine", side=Side.UKRAINE
 )
@@ -233,4 +236,21 @@ def tanks_lost_on_the_day(count: int, on: date, report_id: UUID | None = None) -
         occurred=Day(on=on),
         reported=Day(on=on),
         report_id=report_id,
+    )
+
+
+def uk_mod_estimate(killed: Quantity, on: date, wounded: Quantity | None = None) -> FileReport:
+    """UK MoD's estimate of Russian soldiers killed (200,000-250,000 by 20 March 2025), and
+    wounded, as `timeline import economist-estimates` files it."""
+    return FileReport(
+        claim=Casualties(
+            side="Russia",
+            status=PersonStatus.MILITARY,
+            killed=killed,
+            wounded=wounded,
+            since=INVASION,
+        ),
+        attribution=UK_MOD_VIA_THE_ECONOMIST,
+        occurred=Day(on=on),
+        reported=Day(on=on),
     )

@@ -13,11 +13,8 @@ from uuid import UUID
 
 from application.commands import FileReport
 from application.reports import decide_filing
-from domain.attribution import Attribution, Side
-from domain.claims import Casualties, PersonStatus
 from domain.events import DomainEvent
-from domain.occurrence import Day
-from domain.quantities import Qualifier, Quantity, Unit, between, exactly
+from domain.quantities import Qualifier, Unit, between, exactly
 from domain.report import retract
 from projections.core import fold, render_all
 from projections.explanation import ReportRole, explain_log
@@ -27,13 +24,13 @@ from tests.seed_values import (
     general_staff_personnel,
     general_staff_tanks,
     tanks_lost_on_the_day,
+    uk_mod_estimate,
 )
 
 TALLIES = TalliesView()
 SERIES = TalliesSeriesView()
 TANKS = "russia/equipment/tanks/unspecified/general-staff-of-the-armed-forces-of-ukraine"
 PERSONNEL = "russia/people/total/military/general-staff-of-the-armed-forces-of-ukraine"
-UK_MOD = Attribution(source="UK MoD", side=Side.THIRD_PARTY, outlet="The Economist")
 MAY_27 = UUID("0b6f3c1e-8d2a-4e5b-9c7f-1a2b3c4d5e6f")
 MAY_28 = UUID("7d9e1f2a-3b4c-4d5e-8f6a-0b1c2d3e4f5a")
 TWELVE_TANKS = UUID("4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f")
@@ -57,21 +54,6 @@ def series(events: list[DomainEvent]) -> dict[str, TallySeries]:
 
 def end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 23, 59, tzinfo=UTC)
-
-
-def uk_mod_deaths(killed: Quantity, wounded: Quantity | None, on: date) -> FileReport:
-    return FileReport(
-        claim=Casualties(
-            side="Russia",
-            status=PersonStatus.MILITARY,
-            killed=killed,
-            wounded=wounded,
-            since=date(2022, 2, 24),
-        ),
-        attribution=UK_MOD,
-        occurred=Day(on=on),
-        reported=Day(on=on),
-    )
 
 
 def test_a_lower_later_total_replaces_the_higher_one_and_is_never_added() -> None:
@@ -131,10 +113,10 @@ def test_a_retracted_total_falls_back_to_the_one_before_and_is_named() -> None:
 def test_a_report_of_several_figures_feeds_a_row_per_figure_each_sources_own() -> None:
     # Given UK MoD's killed (a range) and wounded, and the General Staff's personnel
     events = filed(
-        uk_mod_deaths(
+        uk_mod_estimate(
             between(200_000, 250_000, Unit.PEOPLE),
-            exactly(500_000, Unit.PEOPLE),
             date(2025, 3, 20),
+            wounded=exactly(500_000, Unit.PEOPLE),
         ),
         general_staff_personnel(729_720, date(2024, 11, 23)),
     )
