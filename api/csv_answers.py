@@ -39,7 +39,7 @@ from projections.read_side.series_points import SeriesPoints
 from projections.read_side.shapes import ANSWER_TYPES
 from projections.read_side.sources_and_regions import RegionsAnswer, SourcesAnswer
 
-HISTORIES = ("holdings-series", "forces-history", "front-series")
+HISTORIES = ("holdings-series", "forces-history", "front-series", "tallies-series")
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
 JSON_MEDIA_TYPE = "application/json"

@@ -12,8 +12,8 @@
   (`past_running`) runs at a time, a few more wait their turn, the rest are refused (503),
   so that however many are asked, the process keeps answering everything else. Each
   counts as `PAST_REQUESTS` requests against its key's rate, except on the views that
-  answer the past from their reports' versions (holdings, damage, forces, front and the
-  histories: milliseconds, as many rows as the answer holds), where it counts as
+  answer the past from their reports' versions (holdings, damage, forces, front, tallies
+  and the histories: milliseconds, as many rows as the answer holds), where it counts as
   `VERSIONED_PAST_REQUESTS`: a dashboard moving a date slider asks eight at a time.
 - **Wrong keys**: after `auth_failures` unknown or revoked keys from one address, that
   address must wait (429) before its next key is even looked up, one second, then twice as

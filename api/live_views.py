@@ -58,7 +58,7 @@ CATCHING_UP_SECONDS = 0.01
 CATCHING_UP_TRIES = 20
 
 # The views this process holds the rows of: a row per region, actor or category each.
-HELD = frozenset({"holdings", "damage", "forces", "front"})
+HELD = frozenset({"holdings", "damage", "forces", "front", "tallies"})
 
 # Answers are encoded with their keys sorted: the same answer, the same bytes and ETag.
 CANONICAL = msgspec.json.Encoder(order="sorted")

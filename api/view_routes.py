@@ -114,6 +114,25 @@ VIEWS_SERVED = (
         "totals of /v1/damage. With explain=true&key=..., the incidents in a sum, `reports` "
         "at a time, the next ones by `reports_cursor`.",
     ),
+    (
+        "tallies",
+        "Losses per side, what is counted and source: each source's running total",
+        "Each source's latest standing running total (never added to another; a lower later "
+        "total replaces a higher one) and the sum of its increments, apart. Keyed "
+        "`russia/equipment/tanks/unspecified/general-staff-of-the-armed-forces-of-ukraine` "
+        "(category, state) or `russia/people/killed/military/uk-mod` (figure, status): "
+        "`?key=russia/equipment/tanks` is every source's tanks. The General Staff's 9,419 "
+        "tanks on 23 November 2024 (`?as_of=2024-11-23`). By month: /v1/tallies-series.",
+    ),
+    (
+        "tallies-series",
+        "Losses over time, one row per side, what is counted, source and month",
+        "Every standing total and increment of a source as a flat, dated point (date, "
+        "value, low, high, qualifier, report id, source), totals and increments apart, "
+        "keyed `russia/equipment/tanks/unspecified/general-staff-of-the-armed-forces-of-"
+        "ukraine/2024-11`. `?key=russia/people/total/military/uk-mod` charts one source's "
+        "estimates.",
+    ),
 )
 
 

@@ -1,5 +1,6 @@
 """Read views folded from the event log: holdings, damage, forces, front, strikes, timeline,
-and the histories of holdings, forces and front (one row per key and day).
+tallies, the histories of holdings, forces and front (one row per key and day) and of the
+tallies (one row per key and month).
 
 `core` is the pure fold engine every view shares; each view module, in `views/`, says which
 reports it follows, which rows they feed and how a row is rendered. `runner` keeps a view's rows in

@@ -7,10 +7,10 @@ the view, and the report ids in its `Source` fields say which reports its figure
 `render` was handed) is then placed by role:
 
 - `current`: behind the figure the row leads with (holdings: the current area, or the peak
-  when nobody gave a current one; damage: each source's latest total; forces: strength,
-  target and the latest deployment; front: the latest rate; strikes and timeline: the
-  report). A day of a history (holdings-series, forces-history, front-series) leads with
-  none: each of its points is `shown`;
+  when nobody gave a current one; damage and tallies: each source's latest total; forces:
+  strength, target and the latest deployment; front: the latest rate; strikes and timeline:
+  the report). A day or month of a history (holdings-series, forces-history, front-series,
+  tallies-series) leads with none: each of its points is `shown`;
 - `superseded`: still standing, but a later report of the same measure replaced it (the
   `current` one, else a later one the row still shows), as the 800 km² replaced the 1,376 km²
   peak as what Ukraine holds of Kursk Oblast. A superseded report may still back another
@@ -21,10 +21,10 @@ the view, and the report ids in its `Source` fields say which reports its figure
   the date asked).
 
 "Later" is the order in which the view itself lets one report replace another: the engine's
-order of occurrence, except for damage, where a total is as recent as the day it counts up
-to (`damage.recency`). Each report also lists every change after its filing (corroborations,
-disputes, denials, corrections, retractions) with its log position, so "corrected at 18" is
-read off the log.
+order of occurrence, except for running totals (damage, tallies), where a total is as recent
+as the day it counts up to (`running_totals.recency`). Each report also lists every change
+after its filing (corroborations, disputes, denials, corrections, retractions) with its log
+position, so "corrected at 18" is read off the log.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from projections.views.front import FrontRow, FrontSeries, FrontSeriesView, Fron
 from projections.views.holdings import Holding, HoldingSeries, HoldingsSeriesView, HoldingsView
 from projections.views.incidents import IncidentsRow, IncidentsView
 from projections.views.strikes import StrikeRow, StrikesView
+from projections.views.tallies import TalliesSeriesView, TalliesView, TallyRow, TallySeries
 from projections.views.timeline import TimelineRow, TimelineView
 
 VIEWS: dict[str, View] = {
@@ -28,6 +29,9 @@ VIEWS: dict[str, View] = {
         FrontSeriesView(),
         # Incidents added up per region, actor, kind, source and month.
         IncidentsView(),
+        # Each source's tallies of losses, and their history by month.
+        TalliesView(),
+        TalliesSeriesView(),
     )
 }
 
@@ -43,4 +47,6 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "forces-history": ForcesHistory,
     "front-series": FrontSeries,
     "incidents": IncidentsRow,
+    "tallies": TallyRow,
+    "tallies-series": TallySeries,
 }

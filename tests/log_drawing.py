@@ -7,7 +7,8 @@ tally counted since July 2023 with no end, a strength with its target). Other sh
 the aggregate views' past answers turn on: when a report was said (late reports about earlier
 days), instants with an offset, months and periods with and without an end (a tally's
 `as_of_day` then differs from its occurrence), equal and bounded areas, strengths without a
-target, deployments with a start.
+target, deployments with a start. Losses (equipment, casualties) are running totals that may
+fall and increments, several figures in one report, for two sides.
 """
 
 from __future__ import annotations
@@ -19,15 +20,21 @@ from hypothesis import strategies as st
 
 from domain.attribution import Attribution, Side
 from domain.claims import (
+    Casualties,
     Claim,
     Clash,
     DamageTally,
+    EquipmentCategory,
+    EquipmentLosses,
+    EquipmentState,
     Extent,
     ForceStrength,
     FrontAdvance,
     OccupationShare,
+    PersonStatus,
     Place,
     Strike,
+    Tally,
     TerritoryControl,
     TroopDeployment,
 )
@@ -61,6 +68,8 @@ KINDS = (
     "advance",
     "occupation",
     "clash",
+    "equipment",
+    "casualties",
 )
 STEPS = ("corroborate", "dispute", "deny", "correct", "retract")
 SHAPES = 4  # 0: the article's; 1-3: varied dates, periods and figures (module docstring)
@@ -119,6 +128,8 @@ def claim(kind: str, figure: int, place: int, shape: int = 0) -> tuple[Claim, Oc
             return _deployment(figure), Interval(end=ARTICLE_DAY)
         case "strength":
             return _strength(figure, about(690_000, Unit.TROOPS)), day
+        case "equipment" | "casualties":
+            return _losses(kind, figure, place), day
         case "advance":
             return _advance(figure, place), day
         case "clash":
@@ -169,6 +180,10 @@ def _varied(kind: str, figure: int, place: int, shape: int) -> tuple[Claim, Occu
             return _advance(figure, place), when
         case "clash":
             return _clash(figure, place), when
+        case "equipment" | "casualties":
+            losses = _losses(kind, figure, place)
+            # A running total counts up to the end of its period (or the day it was said).
+            return losses, _period(figure, shape) if losses.tally is Tally.RUNNING_TOTAL else when
         case _:
             return claim(kind, figure, place)
 
@@ -235,6 +250,34 @@ def _tally(figure: int, place: int) -> DamageTally:
     )
 
 
+def _losses(kind: str, figure: int, place: int) -> EquipmentLosses | Casualties:
+    """Russian or Ukrainian losses: few distinct figures, which may fall from one report to
+    the next (a corrected total), every fourth an increment."""
+    tally = Tally.INCREMENT if figure % 4 == 0 else Tally.RUNNING_TOTAL
+    since = None if tally is Tally.INCREMENT else date(2022, 2, 24)
+    side = ("Russia", "Ukraine")[place % 2]
+    if kind == "equipment":
+        return EquipmentLosses(
+            side=side,
+            category=EquipmentCategory.TANKS,
+            source_category="tank",
+            count=exactly(9_419 - figure % 5, Unit.COUNT),
+            state=EquipmentState.DESTROYED if figure % 7 == 0 else EquipmentState.UNSPECIFIED,
+            tally=tally,
+            since=since,
+        )
+    people = 729_720 - figure % 5 * 100
+    return Casualties(
+        side=side,
+        status=PersonStatus.MILITARY,
+        killed=between(people // 4, people // 3, Unit.PEOPLE) if figure % 3 == 0 else None,
+        total=about(people, Unit.PEOPLE),
+        label="personnel",
+        tally=tally,
+        since=since,
+    )
+
+
 def _deployment(figure: int) -> TroopDeployment:
     return TroopDeployment(
         actor="North Korea",
@@ -280,6 +323,7 @@ def follow_up(report: Report, step: str, draw: int, shape: int = 0) -> DomainEve
                 "damage_tally": "tally",
                 "force_strength": "strength",
                 "front_advance": "advance",
+                "equipment_losses": "equipment",
             }.get(report.kind, report.kind)
             claimed, occurred = claim(kind, draw, draw // 3, shape)
             return correct(report, claim=claimed, occurred=occurred, reason="the source revised it")

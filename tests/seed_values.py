@@ -12,11 +12,16 @@ from application.commands import CorroborateReport, DisputeReport, FileReport, R
 from domain import report as rules
 from domain.attribution import Attribution, Caveat, Side, Stance
 from domain.claims import (
+    Casualties,
     DamageTally,
+    EquipmentCategory,
+    EquipmentLosses,
     Extent,
+    PersonStatus,
     Place,
     Strike,
     StrikeEffects,
+    Tally,
     TerritoryControl,
 )
 from domain.events import ReportEvent, ReportFiled
@@ -40,6 +45,16 @@ INSTITUTE_FOR_THE_STUDY_OF_WAR = Attribution(
     source="Institute for the Study of War", side=Side.THIRD_PARTY
 )
 RUSSIAN_DEFENCE_MINISTRY = Attribution(source="Russian Defence Ministry", side=Side.RUSSIA)
+
+# The General Staff's daily tallies of Russian losses, as `timeline import gs-losses` files
+# them (published the day they count up to, since the invasion).
+UK_MOD_VIA_THE_ECONOMIST = Attribution(
+    source="UK MoD", side=Side.THIRD_PARTY, outlet="The Economist"
+)
+GENERAL_STAFF = Attribution(
+    source="General Staff of the Armed Forces of Ukraine", side=Side.UKRAINE
+)
+INVASION = date(2022, 2, 24)
 
 REUTERS_COULD_NOT_VERIFY = Caveat(party="Reuters", stance=Stance.COULD_NOT_VERIFY)
 
@@ -171,3 +186,71 @@ def kursk_story() -> list[ReportEvent]:
         reason="the source also said more than 40 per cent was lost since the peak",
     )
     return [filing, corroboration, correction]
+
+
+def general_staff_tanks(count: int, on: date, report_id: UUID | None = None) -> FileReport:
+    """Russia's tanks lost since the invasion, as the General Staff counted them on `on`
+    (9,419 on 23 November 2024; 3,799 on 27 May 2023, then 3,797 the next day)."""
+    return FileReport(
+        claim=EquipmentLosses(
+            side="Russia",
+            category=EquipmentCategory.TANKS,
+            source_category="tank",
+            count=exactly(count, Unit.COUNT),
+            since=INVASION,
+        ),
+        attribution=GENERAL_STAFF,
+        occurred=Day(on=on),
+        reported=Day(on=on),
+        report_id=report_id,
+    )
+
+
+def general_staff_personnel(count: int, on: date) -> FileReport:
+    """About 729,720 Russian personnel lost since the invasion, by 23 November 2024."""
+    return FileReport(
+        claim=Casualties(
+            side="Russia",
+            status=PersonStatus.MILITARY,
+            total=about(count, Unit.PEOPLE),
+            label="personnel",
+            since=INVASION,
+        ),
+        attribution=GENERAL_STAFF,
+        occurred=Day(on=on),
+        reported=Day(on=on),
+    )
+
+
+def tanks_lost_on_the_day(count: int, on: date, report_id: UUID | None = None) -> FileReport:
+    """Russian tanks lost on one day: an increment, which adds up with the others."""
+    return FileReport(
+        claim=EquipmentLosses(
+            side="Russia",
+            category=EquipmentCategory.TANKS,
+            source_category="tanks",
+            count=exactly(count, Unit.COUNT),
+            tally=Tally.INCREMENT,
+        ),
+        attribution=GENERAL_STAFF,
+        occurred=Day(on=on),
+        reported=Day(on=on),
+        report_id=report_id,
+    )
+
+
+def uk_mod_estimate(killed: Quantity, on: date, wounded: Quantity | None = None) -> FileReport:
+    """UK MoD's estimate of Russian soldiers killed (200,000-250,000 by 20 March 2025), and
+    wounded, as `timeline import economist-estimates` files it."""
+    return FileReport(
+        claim=Casualties(
+            side="Russia",
+            status=PersonStatus.MILITARY,
+            killed=killed,
+            wounded=wounded,
+            since=INVASION,
+        ),
+        attribution=UK_MOD_VIA_THE_ECONOMIST,
+        occurred=Day(on=on),
+        reported=Day(on=on),
+    )

@@ -28,6 +28,7 @@ from projections.snapshots import folded_reports
 from projections.views.forces import ForcesHistory
 from projections.views.front import FrontSeries
 from projections.views.holdings import HoldingSeries
+from projections.views.tallies import TallySeries
 from projections.views.timeline import TimelineRow
 
 
@@ -35,10 +36,12 @@ class SeriesPoint(msgspec.Struct, frozen=True, kw_only=True):
     """One point of a history, flat: a line of a chart's table."""
 
     series: str  # the history's key without its day: kursk-oblast/ukraine
-    place: str  # the region, theatre or direction
-    actor: str
+    place: str  # the region, theatre or direction ("" for a tally: its series says what)
+    actor: str  # whose losses, for a tally
     date: str
-    measure: str  # current or peak (holdings), strength or deployment (forces), rate (front)
+    # current or peak (holdings), strength or deployment (forces), rate (front),
+    # running_total or increment (tallies: never one line)
+    measure: str
     value: float | None
     low: float | None
     high: float | None
@@ -96,6 +99,14 @@ def _drawn(key: str, row: object) -> list[_Drawn]:
                 _Drawn(series, row.direction, row.actor, point.date, "rate", point.rate,
                        point.verification.value, point.report_id)
                 for point in row.points
+            ]  # fmt: skip
+        case TallySeries():
+            return [
+                _Drawn(series, "", row.side, point.date, measure, point.quantity(),
+                       point.verification.value, point.report_id)
+                for measure, points in (("running_total", row.totals),
+                                        ("increment", row.increments))
+                for point in points
             ]  # fmt: skip
     return []
 

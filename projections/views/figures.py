@@ -18,12 +18,14 @@ from domain.quantities import Quantity, Unit
 from domain.report import Report
 from domain.summaries import claim_text, quantity_text
 from projections.tracked import Source, Tracked
-from projections.views.damage import DamageRow, recency
+from projections.views.damage import DamageRow
 from projections.views.forces import ForcesHistory, ForcesRow
 from projections.views.front import FrontRow, FrontSeries
 from projections.views.holdings import Holding, HoldingSeries
 from projections.views.incidents import IncidentsRow
+from projections.views.running_totals import recency
 from projections.views.strikes import StrikeRow
+from projections.views.tallies import TallyRow, TallySeries, is_increment
 from projections.views.timeline import TimelineRow
 
 
@@ -98,6 +100,11 @@ def read_row(row: msgspec.Struct, reports: Sequence[Tracked]) -> RowReading:
             return _points((point.rate, point.report_id) for point in row.points)
         case IncidentsRow():
             return _read_incidents(row)
+        case TallyRow():
+            return _read_tally(row, reports)
+        case TallySeries():
+            points = (*row.totals, *row.increments)
+            return _points((point.quantity(), point.report_id) for point in points)
         case StrikeRow():
             (tracked,) = reports  # the key is the report id
             strike = Figure(
@@ -157,6 +164,36 @@ def _read_forces(row: ForcesRow) -> RowReading:
     if row.deployment is not None:
         figures.append(_figure("deployment", row.deployment.troops, row.deployment.source))
     return RowReading(tuple(figures), _ids(figures), _force_measure, Tracked.sort_key)
+
+
+def _read_tally(row: TallyRow, reports: Sequence[Tracked]) -> RowReading:
+    figures: list[Figure] = []
+    if row.total is not None:
+        figures.append(_figure("total", row.total.count, row.total.source))
+    if row.increments is not None:
+        # The row holds the sum, not its reports (it would grow with them): they are the
+        # standing increments `render` was handed, the very list given here.
+        summed = row.increments
+        added = tuple(
+            t.report.id for t in reports if is_increment(t.report) and not t.report.is_retracted
+        )
+        assert len(added) == summed.counted
+        quantity = Quantity(unit=summed.unit, value=summed.value, low=summed.low, high=summed.high)
+        figures.append(
+            Figure(
+                field="increments",
+                text=f"{quantity_text(quantity)}, the sum of {summed.counted} increments",
+                quantity=quantity,
+                report_ids=added,
+            )
+        )
+    leading = frozenset(() if row.total is None else (row.total.source.report_id,))
+    return RowReading(tuple(figures), leading, _tally_measure, recency)
+
+
+def _tally_measure(report: Report) -> object:
+    # A running total replaces the source's earlier ones; an increment replaces none.
+    return report.id if is_increment(report) else "total"
 
 
 def _points(quantities: Iterable[tuple[Quantity, UUID]]) -> RowReading:

@@ -23,6 +23,8 @@ async def test_status_lists_every_view(client: Client, keys: Keys) -> None:
         "forces-history",
         "front-series",
         "incidents",
+        "tallies",
+        "tallies-series",
     }
 
 

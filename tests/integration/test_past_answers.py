@@ -16,8 +16,10 @@ import asyncpg
 import msgspec
 import pytest
 
+from application.commands import CorrectReport, RetractReport
 from application.reports import ReportService
 from bench._generated_war import load_log
+from domain.quantities import Unit, between
 from projections import timeline_groups, timeline_pages
 from projections.core import View, fold, render_all
 from projections.explain import explain, explain_page
@@ -44,6 +46,7 @@ from projections.views.timeline import TimelineRow
 from seed.demo import load_demo
 from store.event_store import EventStore
 from tests.following import follow_to_head
+from tests.seed_values import general_staff_tanks, tanks_lost_on_the_day, uk_mod_estimate
 
 # The views whose past answers and explanations are read from versions.
 INDEXED: list[Indexed] = [
@@ -257,12 +260,41 @@ async def _assert_same_explanations(
                 assert found == await _explained(store, view.name, key, Page(limit=20), asked)
 
 
+async def _file_losses(store: EventStore) -> None:
+    """Three months of the General Staff's tank totals (one falling, one corrected, one
+    withdrawn), increments beside them, and UK MoD's estimates of killed, ranges some: the
+    generated war has no losses, and the tallies are kept from their versions too."""
+    service = ReportService(store)
+    days = [date(2023, 4, 1) + timedelta(days=n) for n in range(90)]
+    # Three more tanks a day, but every eleventh day two fewer than the day before
+    totals = [
+        general_staff_tanks(3_600 + n * 3 - (5 if n % 11 == 0 else 0), day)
+        for n, day in enumerate(days)
+    ]
+    increments = [tanks_lost_on_the_day(n % 7 + 1, day) for n, day in enumerate(days[::3])]
+    estimates = [
+        uk_mod_estimate(between(40_000 + n * 5_000, 60_000 + n * 5_000, Unit.PEOPLE), day)
+        for n, day in enumerate(days[::30])
+    ]
+    filed = await service.file_many([*totals, *increments, *estimates])
+    corrected, withdrawn = filed.events[10].report_id, filed.events[40].report_id
+    await service.apply(
+        corrected,
+        CorrectReport(
+            claim=general_staff_tanks(3_500, days[10]).claim, reason="the General Staff revised it"
+        ),
+    )
+    await service.apply(withdrawn, RetractReport(reason="the General Staff withdrew it"))
+
+
 async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_does(
     pool: asyncpg.Pool, store: EventStore, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a generated war of 4,000 events (corrections, retractions, reports about days
-    # long past), each view kept by a runner in batches of 97
+    # long past) and three months of tallies of losses, each view kept by a runner in
+    # batches of 97
     await load_log(database_url, events=4_000)
+    await _file_losses(store)
     await follow_to_head(list(VIEWS.values()), pool, database_url)
     # (whose rows, kept from the versions batch by batch, are the fold's: the histories'
     # day rows put together from the pieces their versions keep)

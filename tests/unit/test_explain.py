@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 import pytest
 
+from application.reports import decide_filing
 from domain.attribution import Side, Verification
 from domain.claims import DamageTally
 from domain.events import DomainEvent
@@ -35,7 +36,12 @@ from projections.replay import InvalidReplayQuestion, valid_time
 from projections.views.holdings import HoldingsView
 from seed.kursk_article import demo_report_id
 from tests.projection_support import demo_events, recorded
-from tests.seed_values import PRESIDENT_ZELENSKIY
+from tests.seed_values import (
+    PRESIDENT_ZELENSKIY,
+    general_staff_personnel,
+    general_staff_tanks,
+    tanks_lost_on_the_day,
+)
 
 KURSK = "kursk-oblast/ukraine"
 PORTS = "ua/port-infrastructure-facilities/russia"
@@ -209,8 +215,16 @@ def test_a_total_not_yet_known_on_the_date_asked_is_not_counted() -> None:
 
 
 def test_every_figure_of_every_view_names_reports_of_its_row() -> None:
+    # The article counts no losses: the General Staff's tallies give the tallies their rows.
+    losses = [
+        general_staff_tanks(3_799, date(2023, 5, 27)),
+        general_staff_tanks(3_797, date(2023, 5, 28)),
+        tanks_lost_on_the_day(12, date(2023, 5, 28)),
+        general_staff_personnel(729_720, date(2024, 11, 23)),
+    ]
+    events = [*demo_events(), *map(decide_filing, losses)]
     for name in VIEWS:
-        explanation = explain_log(name, recorded(demo_events()))
+        explanation = explain_log(name, recorded(events))
 
         assert explanation.rows, name
         for row in explanation.rows:

@@ -211,11 +211,14 @@ def assembled(
     view: Pieced, versions: Sequence[Version], position: int, as_of: datetime | None
 ) -> bytes:
     """The rows put together from the pieces kept with the versions holding at `position`
-    (that had occurred by `as_of`), in the fold's order, as a runner's batch does."""
+    (that had occurred and count by `as_of`), in the fold's order, as a runner's batch and
+    projections/past_pieces.py do."""
     by_key: dict[str, list[Version]] = {}
     for version in versions:
         holds = version.from_position <= position < version.to_position
-        if holds and (as_of is None or version.occurred_at <= as_of):
+        if holds and (
+            as_of is None or (version.occurred_at <= as_of and version.counts_from <= as_of)
+        ):
             by_key.setdefault(version.key, []).append(version)
     decode = piece_decoder(view.piece_type).decode
     rows = {}
@@ -234,6 +237,7 @@ def test_the_histories_are_put_together_from_pieces() -> None:
         "forces-history",
         "front-series",
         "incidents",
+        "tallies-series",
     }
 
 

@@ -170,7 +170,8 @@ def test_position_zero_is_the_empty_log() -> None:
         (
             {"view_name": "territory"},
             "no view is named 'territory'; the views are: damage, forces, forces-history, "
-            "front, front-series, holdings, holdings-series, incidents, strikes, timeline",
+            "front, front-series, holdings, holdings-series, incidents, strikes, tallies, "
+            "tallies-series, timeline",
         ),
         ({"position": -1}, "position must not be negative, got -1"),
         (
