@@ -161,8 +161,11 @@ function drawChart({ container, options, data, points, dates }, width) {
     const nearest = there.sort((a, b) => Math.abs(plotted(a) - asked) - Math.abs(plotted(b) - asked))[0];
     if (nearest) openReport(nearest.report_id);
   });
-  new ResizeObserver(() => plot.setSize({ width: container.clientWidth, height: 220 }))
-    .observe(container);
+  // A ResizeObserver reports each element once when it starts observing, at the width the
+  // chart was just drawn at: drawn again only when the width has changed.
+  new ResizeObserver(() => {
+    if (container.clientWidth !== plot.width) plot.setSize({ width: container.clientWidth, height: 220 });
+  }).observe(container);
 }
 
 export async function drawTerritory(body, params) {
