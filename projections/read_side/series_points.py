@@ -7,9 +7,9 @@ series, date, value, low, high, unit, qualifier, what it measures, its report wi
 relay and side, and the precision the source gave the occurrence (a day, a month, an
 interval).
 
-The report's source and precision are its timeline row's at the answer's own log position,
-folded from that report's events alone (projections/past_answers.py), so a point of the
-past shows the report as it then stood.
+The report's source and precision are the report's at the answer's own log position, folded
+as the timeline folds it from that report's events alone (projections/snapshots.py), so a
+point of the past shows the report as it then stood.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import asyncpg
 import msgspec
 
 from domain.quantities import Quantity
-from projections.core import render
+from domain.report import Report
 from projections.read_side.shapes import ANSWER_TYPES
 from projections.registry import VIEWS
 from projections.snapshots import folded_reports
@@ -29,7 +29,6 @@ from projections.views.forces import ForcesHistory
 from projections.views.front import FrontSeries
 from projections.views.holdings import HoldingSeries
 from projections.views.tallies import TallySeries
-from projections.views.timeline import TimelineRow
 
 
 class SeriesPoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,19 +110,15 @@ def _drawn(key: str, row: object) -> list[_Drawn]:
     return []
 
 
-async def _reports_at(
-    pool: asyncpg.Pool, position: int, ids: Sequence[UUID]
-) -> dict[UUID, TimelineRow]:
-    """The timeline's rows of the reports `ids` as they stood at `position`."""
-    timeline = VIEWS["timeline"]
+async def _reports_at(pool: asyncpg.Pool, position: int, ids: Sequence[UUID]) -> dict[UUID, Report]:
+    """The reports `ids` as they stood at `position`, folded as the timeline folds them.
+    A point needs only its report's attribution and occurrence, which the timeline's row
+    copies unchanged from the report: the row itself (its summary, times spelled out and
+    filter keys) is not drawn, which was the most of what a page of thousands cost."""
     async with pool.acquire() as connection:
-        state, _ = await folded_reports(connection, timeline, position, ids)
-    rows = {}
-    for report_id in ids:
-        row = render(timeline, state, str(report_id))
-        if isinstance(row, TimelineRow):
-            rows[report_id] = row
-    return rows
+        state, _ = await folded_reports(connection, VIEWS["timeline"], position, ids)
+    folded = state.reports
+    return {report_id: folded[report_id].report for report_id in ids if report_id in folded}
 
 
 def _figure(value: object) -> float | None:
@@ -154,9 +149,9 @@ async def points_of(
                 qualifier=point.quantity.qualifier.value,
                 verification=point.verification,
                 report_id=point.report_id,
-                source=None if report is None else report.source,
-                outlet=None if report is None else report.outlet,
-                side=None if report is None else report.side.value,
+                source=None if report is None else report.attribution.source,
+                outlet=None if report is None else report.attribution.outlet,
+                side=None if report is None else report.attribution.side.value,
                 precision=None if report is None else _precision(report),
             )
         )
@@ -171,6 +166,6 @@ async def points_of(
     )
 
 
-def _precision(report: TimelineRow) -> str:
-    tag = msgspec.to_builtins(report.occurred).get("precision")
-    return str(tag)
+def _precision(report: Report) -> str:
+    """The occurrence's tag (instant, day, month, interval), read from its type."""
+    return str(report.occurred.__struct_config__.tag)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Browser, expect
 
 from seed.kursk_article import demo_report_id
@@ -85,3 +86,45 @@ def test_the_chart_lists_each_point_with_its_source_and_range(
     expect(points.nth(0)).to_contain_text("peak · about 1,376 km² · per Ukrainian General Staff")
     expect(points.nth(1)).to_contain_text("current · about 800 km² · per Ukrainian General Staff")
     expect(points.nth(1)).to_contain_text("via Reuters")
+
+
+def test_a_holding_with_many_claims_lists_the_latest_ten_and_the_earlier_on_request(
+    browser: Browser, service: Service
+) -> None:
+    # Given twelve daily claims about the area Russia holds in Sumy Oblast, 1 to 12 November
+    for day in range(1, 13):
+        filed = httpx.post(
+            f"{service.url}/v1/reports",
+            headers={"Authorization": f"Bearer {service.editor_key}"},
+            json={
+                "claim": {
+                    "kind": "territory_control",
+                    "actor": "Russia",
+                    "region": "Sumy Oblast",
+                    "country": "UA",
+                    "area": {"unit": "km2", "value": 80 + day, "qualifier": "about"},
+                },
+                "attribution": {"source": "DeepState", "side": "third_party"},
+                "occurred": {"precision": "day", "on": f"2024-11-{day:02d}"},
+                "reported": {"precision": "day", "on": f"2024-11-{day:02d}"},
+            },
+            timeout=10,
+        )
+        assert filed.status_code == 201, filed.text
+
+    # When a reader opens the dashboard
+    tab = opened(browser, service)
+    sumy = tab.page.locator('#territory [data-key="sumy-oblast/russia"]')
+
+    # Then the chart draws every claim, and the list under it the latest ten, in date order
+    expect(sumy.locator(".chart canvas")).to_have_count(1)
+    listed = sumy.locator(".points li")
+    expect(listed).to_have_count(10)
+    expect(listed.first).to_contain_text("3 Nov 2024 · current · about 83 km² · per DeepState")
+    expect(listed.last).to_contain_text("12 Nov 2024 · current · about 92 km²")
+
+    # And the two earlier ones once the reader asks for them
+    sumy.get_by_text("2 earlier claims").click()
+    expect(listed).to_have_count(12)
+    expect(listed.first).to_contain_text("1 Nov 2024 · current · about 81 km²")
+    assert tab.console_errors == []

@@ -5,7 +5,8 @@ import { getJson } from "./api.js";
 import { fill, h } from "./dom.js";
 import { figureButton } from "./drawer.js";
 import { attribution, occurrence, quantity } from "./format.js";
-import { drawMap, mapElement } from "./strikes_map.js";
+import { libraries } from "./libraries.js";
+import { drawMap, loadBorders, mapElement } from "./strikes_map.js";
 
 const LISTED = 50;
 const MAPPED = 1000;
@@ -44,6 +45,8 @@ export async function drawStrikes(body, params) {
   const [newest, mapped] = await Promise.all([
     getJson("/v1/strikes/by-date", { ...params, order: "newest", limit: LISTED }),
     getJson("/v1/strikes.geojson", { ...params, limit: MAPPED }),
+    loadBorders(),
+    libraries(),
   ]);
   const map = mapElement();
   const more = newest.next_cursor ? h("p", { class: "more" }, `The ${LISTED} latest are listed.`) : null;

@@ -11,13 +11,21 @@ const STRIKE_COLOUR = "#a40000";
 
 let map = null;
 let strikesLayer = null;
+let borders = null;
 let outlines = null;
+
+// The borders, asked for once, beside the strikes' own questions rather than after them.
+export function loadBorders() {
+  borders ??= fetch(OUTLINES).then((response) => response.json()).catch((error) => {
+    borders = null; // asked again at the next redraw
+    throw error;
+  });
+  return borders;
+}
 
 async function outlinesLayer(L) {
   if (!outlines) {
-    const response = await fetch(OUTLINES);
-    const borders = await response.json();
-    outlines = L.geoJSON(borders, {
+    outlines = L.geoJSON(await loadBorders(), {
       interactive: false,
       style: (feature) => ({
         color: "#6b6b6b",
