@@ -49,9 +49,10 @@ API_VERSION = "1.0.0"
 DESCRIPTION = """\
 Every reported development in a war, recorded as an immutable event with its source, its
 qualifiers and its three times (when it happened, when it was reported, when it was recorded).
-Views (holdings, damage, forces, front, strikes, the timeline, and the histories of holdings,
-forces and front, one row per key and day) are folded from the log and can be asked *as
-known at* a time or log position and *as of* a date.
+Views (holdings, damage, forces, front, strikes, the timeline, the histories of holdings,
+forces and front, one row per key and day, the tallies of losses and their history by month,
+and the incidents added up) are folded from the log and can be asked *as known at* a time or
+log position, *as of* a date, and *reported by* a date (what the sources had published then).
 
 Authenticate with `Authorization: Bearer <key>` (or `X-API-Key: <key>`); create keys with
 `timeline keys create --role reader|editor|admin --name NAME`. Every error is an RFC 9457
