@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from application.imports import Format, read_format
-from application.imports.importer import ImportAnswer, import_datasets
+from application.imports.importer import ImportAnswer
+from application.imports.importing import import_files
+from application.imports.rows import SourceFile
 from application.reports import decide_filing
 from bench._database import fresh_database, open_pool
 from store.event_store import EventStore
@@ -92,9 +94,9 @@ class Timed:
 
 
 async def _import(store: EventStore, path: Path) -> Timed:
+    """What `timeline import acled FILE` and `POST /v1/imports` do, from the file's bytes."""
     started = time.perf_counter()
-    datasets = read_format(Format.ACLED, [path], None)
-    answer = await import_datasets(store, datasets)
+    answer = await import_files(store, Format.ACLED, [SourceFile.read(path)])
     return Timed(time.perf_counter() - started, answer)
 
 
