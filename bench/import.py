@@ -8,8 +8,10 @@ either way the run gets a fresh database, dropped at the end.
 Figures, in one run on one database:
   batch_append      the store's own append of pre-built events, 1,000 reports per
                     transaction (the ceiling an importer can hope for)
-  import            the file read, every row checked and filed, in one append
-  reimport          the same file again: every row read and compared, nothing written
+  import            `import_files` (what `timeline import` and POST /v1/imports run): the
+                    file read, every row checked and filed, in one append
+  reimport          the same file again: every row split into fields and its fingerprint
+                    compared with the one kept beside its report, nothing written
   revised_import    a copy with 1% of the rows' fatalities changed: corrections
 ratio import_vs_batch_append: import's rows/s over batch_append's events/s
 ratio reimport_speedup: the first import's time over the unchanged re-import's

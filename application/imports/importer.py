@@ -35,6 +35,7 @@ from domain.errors import DomainError, InvalidReport
 from domain.events import DomainEvent
 from domain.occurrence import Occurrence
 from domain.report import Report
+from projections.log_fold import collector_paused
 from store.event_store import EventStore
 from store.import_rows import ReadRow
 
@@ -87,6 +88,23 @@ async def import_datasets(
     """Check every row of every dataset, decide what each means for the log, and write it
     all in one append unless a row is refused (and `skip_invalid` is off) or `dry_run`;
     tell `progress` how far it has come."""
+    # A large file's rows, reports and outcomes are hundreds of thousands of objects, none in
+    # a cycle, that the cyclic collector would walk again and again as they pile up (a
+    # third of a re-import's time): paused meanwhile, as for a fold of the log.
+    with collector_paused:
+        return await _import_datasets(
+            store, datasets, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
+        )
+
+
+async def _import_datasets(
+    store: EventStore,
+    datasets: list[DatasetRows],
+    *,
+    dry_run: bool,
+    skip_invalid: bool,
+    progress: Progress,
+) -> ImportAnswer:
     answer = ImportAnswer()
     events: list[DomainEvent] = []
     read: list[ReadRow] = []
@@ -112,7 +130,7 @@ async def import_datasets(
     return answer
 
 
-def _needed(dataset: DatasetRows, known: Collection[UUID]) -> list[UUID] | None:
+def _needed(dataset: DatasetRows, known: Collection[str]) -> list[UUID] | None:
     """The reports a dataset read in part needs from the log: those of its rows read in
     full and of its deleted rows, or None for all of its range (a complete dataset retracts
     any report missing from it; and when most rows were read in full, one walk of the
@@ -222,7 +240,7 @@ def _plan(
             events.append(event)
         if row.fingerprint is not None:
             version = reports[report_id].version if event is None else event.originator_version
-            read.append(ReadRow(report_id, version, row.fingerprint))
+            read.append(ReadRow(report_id, row.key, version, row.fingerprint))
     progress(CHECKING, len(rows), len(rows))
     answer.rows.extend(refused)
     if refused:

@@ -13,6 +13,7 @@ import msgspec
 from application.imports import Format, read_files
 from application.imports.importer import ImportAnswer, Outcome, import_datasets
 from application.imports.rows import DatasetRows, SourceFile
+from projections.log_fold import collector_paused
 from store.event_store import EventStore
 
 
@@ -29,9 +30,10 @@ async def read_import(
     file's own checks (its encoding, its columns). Reading parses the whole file: in a
     thread, so a server's other requests go on (and `timeline import` reads before it
     connects, so a bad file is named first)."""
-    return await asyncio.to_thread(
-        read_files, format, files, vintage, release_name=release, deleted=deleted, in_full=False
-    )
+    with collector_paused:  # as the importer does (application/imports/importer.py)
+        return await asyncio.to_thread(
+            read_files, format, files, vintage, release_name=release, deleted=deleted, in_full=False
+        )
 
 
 async def import_files(

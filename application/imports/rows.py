@@ -17,7 +17,6 @@ from typing import Any
 from uuid import UUID
 
 from application.commands import FileReport
-from application.imports.identity import row_report_id
 from application.imports.progress import EVERY, READING, Progress, no_progress
 from domain.errors import Invalid
 from domain.occurrence import Occurrence
@@ -102,12 +101,12 @@ class DatasetRows:
     known: tuple[KnownRow, ...] = ()
 
     def read_in_full(
-        self, known: Mapping[UUID, bytes], progress: Progress = no_progress
+        self, known: Mapping[str, tuple[UUID, bytes]], progress: Progress = no_progress
     ) -> DatasetRows:
         """The dataset with every unread row read, but for those whose fingerprint `known`
-        (report id -> fingerprint) holds: a row's key must appear once in the file for
-        that (a key repeated is compared row with row, read in full). The rows that cannot
-        be read come first among the bad ones, in the order of the file."""
+        (row key -> report id and fingerprint) holds: a row's key must appear once in the
+        file for that (a key repeated is compared row with row, read in full). The rows that
+        cannot be read come first among the bad ones, in the order of the file."""
         if self.reader is None:
             return self
         rows, held = list(self.rows), list(self.known)
@@ -118,9 +117,9 @@ class DatasetRows:
             if done % EVERY == 0:
                 progress(READING, done, total)
             if known and repeated[unread.key] == 1:
-                report_id = row_report_id(self.scope, unread.key)
-                if known.get(report_id) == unread.fingerprint:
-                    held.append(KnownRow(unread.line, unread.key, report_id))
+                report = known.get(unread.key)
+                if report is not None and report[1] == unread.fingerprint:
+                    held.append(KnownRow(unread.line, unread.key, report[0]))
                     continue
             read = self.reader(unread)
             if isinstance(read, SourceRow):

@@ -24,6 +24,7 @@ SERVICE_ROLE = "timeline_service"  # store/roles.py, SERVICE_ROLE
 IMPORT_ROWS = """
 CREATE TABLE timeline_import_rows (
     report_id uuid PRIMARY KEY,
+    row_key text NOT NULL,
     version bigint NOT NULL,
     fingerprint bytea NOT NULL
 )

@@ -157,7 +157,7 @@ def test_a_key_repeated_in_the_file_is_read_in_full_whatever_its_fingerprint(
     export = acled_file(tmp_path, "acled.csv", (PLEKHOVO_CLASH, BERDIANSK_SHELLING, PLEKHOVO_CLASH))
     read = _unread(export).read_in_full({})
     held = {
-        row_report_id("acled", row.key): row.fingerprint
+        row.key: (row_report_id("acled", row.key), row.fingerprint)
         for row in read.rows
         if row.fingerprint is not None
     }
