@@ -109,9 +109,9 @@ async def run(args: argparse.Namespace) -> int:
         answer = await import_datasets(
             EventStore(pool),
             datasets,
+            no_progress if progress is None else progress,
             dry_run=args.dry_run,
             skip_invalid=args.skip_invalid,
-            progress=no_progress if progress is None else progress,
         )
     except VersionConflict:
         # The file goes in one append: a conflict leaves none of it written.

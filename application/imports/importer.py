@@ -80,14 +80,16 @@ class ImportAnswer:
 async def import_datasets(
     store: EventStore,
     datasets: list[DatasetRows],
+    progress: Progress = no_progress,
+    /,
     *,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    progress: Progress = no_progress,
 ) -> ImportAnswer:
     """Check every row of every dataset, decide what each means for the log, and write it
     all in one append unless a row is refused (and `skip_invalid` is off) or `dry_run`;
-    tell `progress` how far it has come."""
+    tell `progress` how far it has come. (`progress` is positional, so that the options
+    alone are keywords: callers pass them as `**options`.)"""
     # A large file's rows, reports and outcomes are hundreds of thousands of objects, none in
     # a cycle, that the cyclic collector would walk again and again as they pile up (a
     # third of a re-import's time): paused meanwhile, as for a fold of the log.
