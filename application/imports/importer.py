@@ -35,7 +35,7 @@ from domain.errors import DomainError, InvalidReport
 from domain.events import DomainEvent
 from domain.occurrence import Occurrence
 from domain.report import Report
-from projections.log_fold import collector_paused
+from store.collector import collector_paused
 from store.event_store import EventStore
 from store.import_rows import ReadRow
 

@@ -13,7 +13,7 @@ import msgspec
 from application.imports import Format, read_files
 from application.imports.importer import ImportAnswer, Outcome, import_datasets
 from application.imports.rows import DatasetRows, SourceFile
-from projections.log_fold import collector_paused
+from store.collector import collector_paused
 from store.event_store import EventStore
 
 
