@@ -33,6 +33,7 @@ from litestar.status_codes import HTTP_200_OK
 from api.answers import POSITION_HEADER
 from api.auth import requires_editor
 from api.bodies import form_files, requires_declared_body
+from api.limits import Cost, costs
 from api.problems import ApiProblem, FieldError, problem
 from api.services import Services
 from api.settings import DEFAULT_MAX_IMPORT_BYTES
@@ -113,7 +114,7 @@ class _FormOperation(Operation):
     f"the answer's `last_position` is its log position (X-Timeline-Position). {IMPORT_LIMITS} "
     "(413 beyond); larger files go by `timeline import` on the server.",
     request_max_body_size=DEFAULT_MAX_IMPORT_BYTES,
-    opt={"body_limits": IMPORT_LIMITS, "body_media_type": FORM},
+    opt={"body_limits": IMPORT_LIMITS, "body_media_type": FORM, **costs(Cost.IMPORT)},
     operation_class=_FormOperation,
     status_code=HTTP_200_OK,
     response_description="Every row's outcome, and the counts of each",
@@ -132,7 +133,9 @@ class _FormOperation(Operation):
             "The database is unavailable and nothing was written (database-unavailable), or "
             "the connection was lost during the write, which may or may not have been "
             "recorded (write-outcome-unknown): post the file again, which writes only what "
-            "is not yet written"
+            "is not yet written; or this process is running as many imports as it takes at "
+            "once (too-many-imports, TIMELINE_IMPORTS_AT_ONCE): nothing was read or written, "
+            "post again after Retry-After"
         ),
         415: problem("The body is not multipart/form-data"),
         422: problem(

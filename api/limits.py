@@ -15,6 +15,8 @@
   answer the past from their reports' versions (holdings, damage, forces, front, tallies
   and the histories: milliseconds, as many rows as the answer holds), where it counts as
   `VERSIONED_PAST_REQUESTS`: a dashboard moving a date slider asks eight at a time.
+- **Imports** (`POST /v1/imports`): `imports_at_once` at a time, the rest refused (503) before
+  their files are read, since each holds its files (up to 64 MiB) and their rows in memory.
 - **Wrong keys**: after `auth_failures` unknown or revoked keys from one address, that
   address must wait (429) before its next key is even looked up, one second, then twice as
   long after each further wrong key, up to `auth_max_wait_seconds`. A key this process
@@ -59,6 +61,7 @@ FALSE_WORDS = frozenset(("", "0", "false", "no", "off"))
 _encoder = msgspec.json.Encoder()
 STREAM_RETRY_SECONDS = 5
 PAST_RETRY_SECONDS = 2
+IMPORT_RETRY_SECONDS = 10  # an import of a large file takes tens of seconds
 MAX_HELD_BACK = 256  # refusals held back at once; beyond, they are answered at once
 # What a question about the past counts for against the request rate: a fold of the log
 # costs the process tens of milliseconds to seconds where a live read costs tens of
@@ -76,6 +79,7 @@ class Cost(StrEnum):
     # same queue, while the view's generation is behind the cut)
     VERSIONED_PAST = "versioned_past"
     LOG = "log"  # always rereads the log
+    IMPORT = "import"  # holds a dataset's files and rows in memory while it runs
 
 
 def costs(cost: Cost) -> dict[str, Any]:
@@ -156,6 +160,7 @@ class Limits:
         )
         self.streams = Slots(settings.streams_per_key, settings.streams)
         self.past = Turns(settings.past_running, settings.past_waiting)
+        self.imports = Turns(settings.imports_at_once, 0)
         self._held_back = 0
         self.failed_keys = FailedKeys(settings.auth_failures, settings.auth_max_wait_seconds, clock)
         self.refusals: collections.Counter[str] = collections.Counter()  # by problem slug
@@ -200,6 +205,9 @@ class Limits:
             send = self._counted(partition, send, weight)
         if cost is Cost.STREAM:
             async with self._stream(partition):
+                await app(scope, receive, send)
+        elif cost is Cost.IMPORT:
+            async with self._import():
                 await app(scope, receive, send)
         elif folds or asks_past:
             async with self._past():
@@ -305,6 +313,21 @@ class Limits:
                 f"explain, audit verify) are being answered and {self.past.waiting} more "
                 "are waiting, the most this process takes; try again shortly",
                 headers={"Retry-After": str(PAST_RETRY_SECONDS)},
+            ) from None
+
+    @asynccontextmanager
+    async def _import(self) -> AsyncIterator[None]:
+        try:
+            async with self.imports.turn():
+                yield
+        except OverLimit:
+            raise Refused(
+                503,
+                "too-many-imports",
+                "Too many imports at once",
+                f"this process runs {self.imports.running} import(s) at once, and is running "
+                "them; nothing was read or written: post the file again shortly",
+                headers={"Retry-After": str(IMPORT_RETRY_SECONDS)},
             ) from None
 
 

@@ -98,7 +98,7 @@ class _ScrapeCollector:
         refused = CounterMetricFamily(
             "timeline_refused_requests",
             "Requests a limit refused (api/limits.py), by reason: rate-limited, "
-            "too-many-wrong-keys, too-many-streams, busy",
+            "too-many-wrong-keys, too-many-streams, busy, too-many-imports",
             labels=["reason"],
         )
         for reason, count in sorted(scrape.refused.items()):

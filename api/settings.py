@@ -55,6 +55,9 @@ class LimitSettings:
     # one at a time however many are in flight, and more only share out the loop more.
     past_running: int = 1
     past_waiting: int = 8  # more that may wait their turn; beyond: 503
+    # Imports (POST /v1/imports) at once: each holds its files and their rows in memory
+    # (up to max_import_bytes of files, several times that once read); beyond: 503.
+    imports_at_once: int = 1
     auth_failures: int = 5  # wrong keys from one address before it must wait
     auth_max_wait_seconds: float = 300.0  # the longest wait, doubling from 1 s
     refusal_delay_seconds: float = 1.0  # how long a refusal is held back before it is sent
@@ -67,6 +70,7 @@ class LimitSettings:
             streams_per_key=0,
             streams=0,
             past_running=0,
+            imports_at_once=0,
             auth_failures=0,
             refusal_delay_seconds=0,
         )
@@ -81,6 +85,7 @@ class LimitSettings:
             streams=int(_number("TIMELINE_STREAMS", defaults.streams)),
             past_running=int(_number("TIMELINE_PAST_QUESTIONS", defaults.past_running)),
             past_waiting=int(_number("TIMELINE_PAST_QUESTIONS_WAITING", defaults.past_waiting)),
+            imports_at_once=int(_number("TIMELINE_IMPORTS_AT_ONCE", defaults.imports_at_once)),
             auth_failures=int(_number("TIMELINE_AUTH_FAILURES", defaults.auth_failures)),
             auth_max_wait_seconds=_number(
                 "TIMELINE_AUTH_MAX_WAIT_SECONDS", defaults.auth_max_wait_seconds

@@ -8,8 +8,10 @@ either way the run gets a fresh database, dropped at the end.
 Figures, in one run on one database:
   batch_append      the store's own append of pre-built events, 1,000 reports per
                     transaction (the ceiling an importer can hope for)
-  import            the file read, every row checked and filed, in one append
-  reimport          the same file again: every row read and compared, nothing written
+  import            `import_files` (what `timeline import` and POST /v1/imports run): the
+                    file read, every row checked and filed, in one append
+  reimport          the same file again: every row split into fields and its fingerprint
+                    compared with the one kept beside its report, nothing written
   revised_import    a copy with 1% of the rows' fatalities changed: corrections
 ratio import_vs_batch_append: import's rows/s over batch_append's events/s
 ratio reimport_speedup: the first import's time over the unchanged re-import's
@@ -26,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from application.imports import Format, read_format
-from application.imports.importer import ImportAnswer, import_datasets
+from application.imports.importer import ImportAnswer
+from application.imports.importing import import_files
+from application.imports.rows import SourceFile
 from application.reports import decide_filing
 from bench._database import fresh_database, open_pool
 from store.event_store import EventStore
@@ -92,9 +96,9 @@ class Timed:
 
 
 async def _import(store: EventStore, path: Path) -> Timed:
+    """What `timeline import acled FILE` and `POST /v1/imports` do, from the file's bytes."""
     started = time.perf_counter()
-    datasets = read_format(Format.ACLED, [path], None)
-    answer = await import_datasets(store, datasets)
+    answer = await import_files(store, Format.ACLED, [SourceFile.read(path)])
     return Timed(time.perf_counter() - started, answer)
 
 

@@ -47,10 +47,11 @@ from bench._generated_war import EVENTS, load_log
 from projections.core import render
 from projections.folds import Folds
 from projections.generations import start_building
-from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
+from projections.log_fold import PAGE_SIZE, fold_log
 from projections.rebuild import COPY_STREAMS, rebuild_views
 from projections.registry import VIEWS
 from projections.row_stores import RowStore, copy_rows, row_store
+from store.collector import collector_paused
 from store.event_store import READ_LOG
 from store.mapper import MsgspecMapper
 

@@ -15,14 +15,13 @@ import asyncpg
 import msgspec
 
 from cli.commands import UsageError, log_position
+from cli.progress import REDRAW_SECONDS, bar
 from store.chain import verify_chain
 from store.database import create_pool, resolve_database
 from store.export import RestoreRefused, export_log, restore_log
 
 # Without a terminal, progress is shown only for logs this long (a line per tenth).
 LONG_LOG = 100_000
-REDRAW_SECONDS = 0.2
-BAR_WIDTH = 30
 READ_CHUNK = 1 << 20
 
 
@@ -45,9 +44,7 @@ class ExportProgress:
             now = time.monotonic()
             if now - self.last_drawn >= REDRAW_SECONDS or position >= through:
                 self.last_drawn, self.drawn = now, True
-                filled = round(share * BAR_WIDTH)
-                bar = "#" * filled + "." * (BAR_WIDTH - filled)
-                self.stream.write(f"\r[{bar}] {share:4.0%}  position {position:,}/{through:,}")
+                self.stream.write(f"\r{bar(share)} {share:4.0%}  position {position:,}/{through:,}")
                 self.stream.flush()
         elif (tenth := int(share * 10)) > self.last_tenth:
             self.last_tenth = tenth

@@ -13,8 +13,10 @@ import msgspec
 from application.imports import Format
 from application.imports.importer import ImportAnswer, Outcome, RowOutcome, import_datasets
 from application.imports.importing import read_import, summary
+from application.imports.progress import no_progress
 from application.imports.rows import SourceFile
 from cli.commands import UsageError
+from cli.progress import ImportProgress
 from domain.errors import VersionConflict
 from store.database import create_pool, resolve_database
 from store.event_store import EventStore
@@ -101,9 +103,15 @@ async def run(args: argparse.Namespace) -> int:
         Format(args.format), files, vintage=vintage, release=args.release, deleted=deleted
     )
     pool = await create_pool(resolve_database(), min_size=1, max_size=2)
+    # A bar for whoever watches a terminal; nothing in a pipe, a log, or beside --json.
+    progress = ImportProgress(sys.stderr) if sys.stderr.isatty() and not args.json else None
     try:
         answer = await import_datasets(
-            EventStore(pool), datasets, dry_run=args.dry_run, skip_invalid=args.skip_invalid
+            EventStore(pool),
+            datasets,
+            no_progress if progress is None else progress,
+            dry_run=args.dry_run,
+            skip_invalid=args.skip_invalid,
         )
     except VersionConflict:
         # The file goes in one append: a conflict leaves none of it written.
@@ -112,6 +120,8 @@ async def run(args: argparse.Namespace) -> int:
             "dataset running at the same time?); nothing was written: run the import again"
         ) from None
     finally:
+        if progress is not None:
+            progress.close()
         await pool.close()
     if args.json:
         sys.stdout.buffer.write(

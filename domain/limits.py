@@ -22,9 +22,11 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import Enum
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from uuid import UUID
 
 import msgspec
 
@@ -62,22 +64,38 @@ class TextRule:
 
     def check(self, value: str, field: str) -> str:
         """`value` in NFC, or InvalidReport naming `field`."""
+        try:
+            return self.normalized(value)
+        except _TextProblem as problem:
+            raise InvalidReport(field, str(problem)) from None
+
+    def normalized(self, value: str) -> str:
+        """`value` in NFC, or _TextProblem saying why it breaks the rule."""
+        if not self.multiline and value.isascii() and value.isprintable():
+            # Most text, and already NFC: no control character is printable.
+            if len(value) > self.max_chars:
+                raise _TextProblem(self._too_long(value))
+            return value
         forbidden = (_CONTROL_BUT_LINES if self.multiline else _CONTROL).search(value)
         if forbidden is not None:
             allowed = "; line feeds and tabs are allowed" if self.multiline else ""
-            raise InvalidReport(
-                field,
+            raise _TextProblem(
                 f"must not contain control characters{allowed}: found "
-                f"U+{ord(forbidden.group()):04X} at character {forbidden.start() + 1}",
+                f"U+{ord(forbidden.group()):04X} at character {forbidden.start() + 1}"
             )
         if not unicodedata.is_normalized("NFC", value):
             value = unicodedata.normalize("NFC", value)
         if len(value) > self.max_chars:
-            raise InvalidReport(
-                field,
-                f"at most {self.max_chars:,} characters for {self.what}, got {len(value):,}",
-            )
+            raise _TextProblem(self._too_long(value))
         return value
+
+    def _too_long(self, value: str) -> str:
+        return f"at most {self.max_chars:,} characters for {self.what}, got {len(value):,}"
+
+
+class _TextProblem(Exception):
+    """Why a text breaks its rule, before the walk names the field (only then, as the
+    name costs more to build than the check)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,38 +150,98 @@ class _FieldRules:
     name: str
     rule: TextRule | ListRule | Range | None
     item_rule: TextRule | ListRule | Range | None  # for a tuple's entries
+    text: TextRule  # the rule of a text in the field (names' when none is declared)
+    item_text: TextRule  # the same for a tuple's entries
+
+
+# Values of these types hold no text: the walk need not look at fields declared as them.
+_NO_TEXT: frozenset[Any] = frozenset({int, float, bool, type(None), UUID, datetime, date})
+
+
+def _may_hold_text(annotation: Any) -> bool:
+    """False when the field's declared type holds no text, struct or tuple (`int`,
+    `datetime | None`...); True whenever in doubt."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _may_hold_text(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return any(_may_hold_text(member) for member in get_args(annotation))
+    return annotation not in _NO_TEXT
+
+
+def _text_rule(rule: TextRule | ListRule | Range | None) -> TextRule:
+    return rule if isinstance(rule, TextRule) else NAME
 
 
 @functools.cache
 def _plan(struct_type: type[msgspec.Struct]) -> tuple[_FieldRules, ...]:
     # Worked out once per type: type hints are slow to read, and a batch checks thousands.
     hints = get_type_hints(struct_type, include_extras=True)
-    return tuple(
-        _FieldRules(
-            field.name, rule_of(hints[field.name]), rule_of(_item_annotation(hints[field.name]))
+    plan = []
+    for field in msgspec.structs.fields(struct_type):
+        if not _may_hold_text(hints[field.name]):
+            continue
+        rule = rule_of(hints[field.name])
+        item_rule = rule_of(_item_annotation(hints[field.name]))
+        plan.append(
+            _FieldRules(field.name, rule, item_rule, _text_rule(rule), _text_rule(item_rule))
         )
-        for field in msgspec.structs.fields(struct_type)
-    )
+    return tuple(plan)
 
 
-def _checked_value(value: Any, rules: _FieldRules, field: str, *, item: bool = False) -> Any:
-    rule = rules.item_rule if item else rules.rule
+def _path(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _checked_value(value: Any, rules: _FieldRules, prefix: str) -> Any:
+    """`value`, the field `rules.name` of a struct at `prefix`, checked (see `checked`);
+    the field's path is built only to name it in an error or a struct's fields."""
+    kind = type(value)
+    if kind is str:
+        try:
+            return rules.text.normalized(value)
+        except _TextProblem as problem:
+            raise InvalidReport(_path(prefix, rules.name), str(problem)) from None
     if value is None or isinstance(value, Enum | bool | int | float):
         return value
     if isinstance(value, str):
-        return (rule if isinstance(rule, TextRule) else NAME).check(value, field)
+        return rules.text.check(value, _path(prefix, rules.name))
     if isinstance(value, msgspec.Struct):
-        return checked(value, field)
-    if isinstance(value, tuple) and not item:
+        return checked(value, _path(prefix, rules.name))
+    if isinstance(value, tuple):
+        rule = rules.rule
         limit = rule.max_items if isinstance(rule, ListRule) else MAX_LIST_ITEMS
         if len(value) > limit:
-            raise InvalidReport(field, f"at most {limit} entries, got {len(value):,}")
+            raise InvalidReport(
+                _path(prefix, rules.name), f"at most {limit} entries, got {len(value):,}"
+            )
         items = tuple(
-            _checked_value(entry, rules, f"{field}[{index}]", item=True)
-            for index, entry in enumerate(value)
+            _checked_item(entry, rules, prefix, index) for index, entry in enumerate(value)
         )
         return value if items == value else items
     return value
+
+
+def _checked_item(value: Any, rules: _FieldRules, prefix: str, index: int) -> Any:
+    """An entry of a tuple: a text, a struct, or anything else as it is."""
+    if value is None or isinstance(value, Enum | bool | int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return rules.item_text.normalized(value)
+        except _TextProblem as problem:
+            field = f"{_path(prefix, rules.name)}[{index}]"
+            raise InvalidReport(field, str(problem)) from None
+    if isinstance(value, msgspec.Struct):
+        return checked(value, f"{_path(prefix, rules.name)}[{index}]")
+    return value
+
+
+# Structs that passed unchanged: an equal struct passes unchanged too (equal texts are the
+# same text), so a batch whose rows share places, actors and categories checks each once.
+# Bounded: forgotten all at once when full.
+_PASSED: set[Any] = set()
+_MAX_PASSED = 65_536
 
 
 def checked(value: S, prefix: str = "") -> S:
@@ -172,10 +250,24 @@ def checked(value: S, prefix: str = "") -> S:
 
     A text without a rule is held to the rule of names, the strictest.
     """
-    changes: dict[str, Any] = {}
+    try:
+        if value in _PASSED:
+            return value
+        hashable = True
+    except TypeError:  # a struct that is not frozen, or holds a list
+        hashable = False
+    changes: dict[str, Any] | None = None
     for rules in _plan(type(value)):
         current = getattr(value, rules.name)
-        new = _checked_value(current, rules, f"{prefix}.{rules.name}" if prefix else rules.name)
+        new = _checked_value(current, rules, prefix)
         if new is not current:
+            if changes is None:
+                changes = {}
             changes[rules.name] = new
-    return msgspec.structs.replace(value, **changes) if changes else value
+    if changes:
+        return msgspec.structs.replace(value, **changes)
+    if hashable:
+        if len(_PASSED) >= _MAX_PASSED:
+            _PASSED.clear()
+        _PASSED.add(value)
+    return value

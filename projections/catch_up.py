@@ -23,7 +23,7 @@ to the head and start following sooner.
 
 The fold keeps every report of the log alive in containers the cyclic garbage collector
 would scan again and again, in every collection, for as long as the process runs; none of
-them is in a cycle. So the collector is paused while folding (`projections.log_fold`), and
+them is in a cycle. So the collector is paused while folding (`store.collector`), and
 what the fold built is then moved out of its reach (`gc.freeze`): a runner's batch is then
 not held up by a collection that walks millions of objects.
 """
@@ -40,9 +40,10 @@ import asyncpg
 
 from projections.core import View, ViewState
 from projections.folds import Folds
-from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
+from projections.log_fold import PAGE_SIZE, fold_log
 from projections.rebuild import REBUILD_CONNECTIONS, RebuildInProgress, rebuild_views_kept
 from projections.row_stores import Generation
+from store.collector import collector_paused
 
 log = logging.getLogger("timeline.projections")
 

@@ -5,7 +5,7 @@ The log is read in big pages, the next page asked for as soon as one arrives, so
 database reads it while this one is folded; each event is decoded once for every view
 (`Folds`). The fold keeps every report of the log alive, millions of objects the cyclic
 garbage collector would scan again and again for nothing (none of them is in a cycle), so
-the collector is paused while folding (`collector_paused`); it is process-wide, and other
+the collector is paused while folding (`store.collector`); it is process-wide, and other
 tasks of the process run without cyclic collection meanwhile (reference counting still
 frees memory).
 """
@@ -13,7 +13,6 @@ frees memory).
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -25,28 +24,6 @@ PAGE_SIZE = 20_000
 # Events folded between two turns of the event loop, so the next page arrives meanwhile and
 # the process's other tasks go on.
 FOLD_SLICE = 1_000
-
-
-class CollectorPause:
-    """No cyclic garbage collection inside. Nests, and restores the collector as it was."""
-
-    def __init__(self) -> None:
-        self._depth = 0
-        self._enable_after = False
-
-    def __enter__(self) -> None:
-        if self._depth == 0:
-            self._enable_after = gc.isenabled()
-            gc.disable()
-        self._depth += 1
-
-    def __exit__(self, *_: object) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._enable_after:
-            gc.enable()
-
-
-collector_paused = CollectorPause()
 
 
 async def log_pages(

@@ -65,9 +65,10 @@ from projections.generations import (
 from projections.history import one_report_per_key
 from projections.history_recording import recorder, taken
 from projections.history_writes import copy_history
-from projections.log_fold import PAGE_SIZE, collector_paused, fold_log
+from projections.log_fold import PAGE_SIZE, fold_log
 from projections.persistence import TrackingMoved, write_batch, write_rows
 from projections.row_stores import REFUSED, Generation, RowStore, copy_rows, row_store
+from store.collector import collector_paused
 from store.event_store import READ_LOG, entry_from_row
 
 REBUILD_LOCK_NAMESPACE = "timeline-rebuild:"

@@ -26,6 +26,7 @@ from domain.errors import Invalid, Unavailable, VersionConflict
 from domain.events import DomainEvent
 from domain.recorded import LogEntry, RecordedEvent, UnreadableEvent
 from store.group_commit import AppendCall, CallLost, GroupCommitter, GroupFigures
+from store.import_rows import ImportRows
 from store.mapper import decode_event, encode_event
 from store.settings import append_group_max
 
@@ -63,6 +64,10 @@ WHERE k.key = $2 AND k.scope IN ($1, '*') ORDER BY e.notification_id
 READ_ID_RANGE = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE originator_id BETWEEN $1 AND $2 ORDER BY originator_id, originator_version
+"""
+READ_REPORTS = """
+SELECT notification_id, recorded_at, topic, state FROM timeline_events
+WHERE originator_id = ANY($1::uuid[]) ORDER BY originator_id, originator_version
 """
 CURRENT_VERSIONS = """
 SELECT originator_id, max(originator_version) AS version FROM timeline_events
@@ -174,6 +179,7 @@ class EventStore:
             pool,
             max_group=append_group_max() if max_append_group is None else max_append_group,
         )
+        self.import_rows = ImportRows(pool)  # the importer's cache beside the log
 
     async def append(
         self, events: Sequence[DomainEvent], *, idempotency: Idempotency | None = None
@@ -268,6 +274,12 @@ class EventStore:
         """The events of every report whose id lies between `first` and `last` (both
         included), report by report, each report's in version order."""
         rows = await self._pool.fetch(READ_ID_RANGE, first, last)
+        return [recorded_from_row(row) for row in rows]
+
+    async def read_reports(self, report_ids: Sequence[UUID]) -> list[RecordedEvent]:
+        """The events of the reports `report_ids`, report by report, each report's in
+        version order."""
+        rows = await self._pool.fetch(READ_REPORTS, list(report_ids))
         return [recorded_from_row(row) for row in rows]
 
     async def read_log(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:

@@ -35,6 +35,7 @@ TABLES = (
     "report_versions",
     "projection_quarantine",
     "api_keys",
+    "timeline_import_rows",
 )
 
 

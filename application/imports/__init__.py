@@ -46,21 +46,25 @@ def read_files(
     *,
     release_name: str | None = None,
     deleted: SourceFile | None = None,
+    in_full: bool = True,
 ) -> list[DatasetRows]:
     """The datasets in `files`, read as `format`; raises BadFile for a file that cannot be
     read at all (rows that cannot be read are in each dataset's `bad`). `release` is the
     files' vintage (the date their publisher put them out); `release_name` names the
-    release (a complete one, for ucdp-ged); `deleted` is ACLED's list of deleted events."""
-    datasets = _read(format, files, release, release_name, deleted)
-    if release is None:
-        return datasets
-    return [replace(dataset, published=Day(on=release)) for dataset in datasets]
+    release (a complete one, for ucdp-ged); `deleted` is ACLED's list of deleted events.
+    Unless `in_full`, a format with fingerprints leaves its rows unread, for the importer
+    to read those the log does not hold already (`DatasetRows.read_in_full`)."""
+    datasets = _read(format, files, release, release_name=release_name, deleted=deleted)
+    if release is not None:
+        datasets = [replace(dataset, published=Day(on=release)) for dataset in datasets]
+    return [dataset.read_in_full({}) for dataset in datasets] if in_full else datasets
 
 
 def _read(
     format: Format,
     files: list[SourceFile],
     release: date | None,
+    *,
     release_name: str | None,
     deleted: SourceFile | None,
 ) -> list[DatasetRows]:

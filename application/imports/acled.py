@@ -16,9 +16,12 @@ ACLED's terms forbid redistributing its rows: the tests use rows made up in its 
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 
 from application.commands import FileReport
+from application.imports import rows as rows_module
+from application.imports.fingerprints import Fingerprints, code_digest
 from application.imports.rows import (
     BadRow,
     DatasetRows,
@@ -26,6 +29,7 @@ from application.imports.rows import (
     FieldError,
     SourceFile,
     SourceRow,
+    UnreadRow,
     any_day,
     coordinate,
     csv_rows,
@@ -74,20 +78,40 @@ DATE_LAYOUTS = ("%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y")
 DATE_SHOWN = "YYYY-MM-DD or 21 November 2024"
 TERRITORY = frozenset({"Government regains territory", "Non-state actor overtakes territory"})
 PRECISION = {1: PlacePrecision.EXACT, 2: PlacePrecision.NEAR, 3: PlacePrecision.PROVINCE}
+READING = code_digest(__file__, rows_module.__file__)
 
 
 def read(file: SourceFile, deleted: SourceFile | None, release: str | None) -> DatasetRows:
-    rows: list[SourceRow] = []
-    bad: list[BadRow] = []
+    """The export's rows split into fields, each read into a report by `read_in_full`."""
+    unread: list[UnreadRow] = []
+    fingerprints: Fingerprints | None = None
     for line, row in csv_rows(file.text(), file.name, REQUIRED):
-        try:
-            rows.append(_row(line, row, release))
-        except FieldError as error:
-            bad.append(BadRow(line, error.field, error.message, row["event_id_cnty"] or None))
+        if fingerprints is None:
+            fingerprints = Fingerprints(READING, row, release)
+        key = row["event_id_cnty"].strip()
+        unread.append(UnreadRow(line, key, fingerprints.of(row.values()), row))
+    bad: list[BadRow] = []
     gone: tuple[DeletedRow, ...] = ()
     if deleted is not None:
         gone = _deleted(deleted, bad)
-    return DatasetRows(FORMAT, file.name, tuple(rows), tuple(bad), complete=False, deleted=gone)
+    return DatasetRows(
+        FORMAT,
+        file.name,
+        (),
+        tuple(bad),
+        complete=False,
+        deleted=gone,
+        unread=tuple(unread),
+        reader=functools.partial(_read_row, release=release),
+    )
+
+
+def _read_row(unread: UnreadRow, release: str | None) -> SourceRow | BadRow:
+    row = unread.values
+    try:
+        return _row(unread.line, row, release, unread.fingerprint)
+    except FieldError as error:
+        return BadRow(unread.line, error.field, error.message, row["event_id_cnty"] or None)
 
 
 def _deleted(file: SourceFile, bad: list[BadRow]) -> tuple[DeletedRow, ...]:
@@ -111,7 +135,7 @@ def _deleted_row(line: int, row: dict[str, str]) -> DeletedRow:
     return DeletedRow(line, key, f"ACLED deleted event {key}{on}", published)
 
 
-def _row(line: int, row: dict[str, str], release: str | None) -> SourceRow:
+def _row(line: int, row: dict[str, str], release: str | None, fingerprint: bytes) -> SourceRow:
     key = row["event_id_cnty"].strip()
     if not key:
         raise FieldError("event_id_cnty", "every event has its id")
@@ -140,6 +164,7 @@ def _row(line: int, row: dict[str, str], release: str | None) -> SourceRow:
             reported=Day(on=on) if uploaded is None else Instant(at=uploaded),
             notes=free_text(row.get("notes", "")),
         ),
+        fingerprint,
     )
 
 

@@ -9,11 +9,17 @@ the same file twice writes nothing, and a retry after a lost connection writes o
 the first attempt did not. A bad row is `refused`: without `skip_invalid` the import writes
 nothing; with it, the rest is written, and nothing is retracted, since a refused row may be
 one whose report still stands.
+
+A re-import reads in full only the rows it must: a row whose fingerprint is the one kept
+with its report's current version (store/import_rows.py) is `unchanged` without being read
+into a report, and its report is not rebuilt from the log.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
@@ -21,14 +27,17 @@ from uuid import UUID
 import msgspec
 
 from application.imports.identity import dataset_id_range, row_report_id
-from application.imports.rows import BadRow, DatasetRows, SourceRow
+from application.imports.progress import CHECKING, EVERY, WRITING, Progress, no_progress
+from application.imports.rows import BadRow, DatasetRows, KnownRow, SourceRow
 from application.reports import decide_filing
 from domain import report as rules
 from domain.errors import DomainError, InvalidReport
 from domain.events import DomainEvent
 from domain.occurrence import Occurrence
 from domain.report import Report
+from store.collector import collector_paused
 from store.event_store import EventStore
+from store.import_rows import ReadRow
 
 
 class Outcome(StrEnum):
@@ -71,31 +80,81 @@ class ImportAnswer:
 async def import_datasets(
     store: EventStore,
     datasets: list[DatasetRows],
+    progress: Progress = no_progress,
+    /,
     *,
     dry_run: bool = False,
     skip_invalid: bool = False,
 ) -> ImportAnswer:
     """Check every row of every dataset, decide what each means for the log, and write it
-    all in one append unless a row is refused (and `skip_invalid` is off) or `dry_run`."""
+    all in one append unless a row is refused (and `skip_invalid` is off) or `dry_run`;
+    tell `progress` how far it has come. (`progress` is positional, so that the options
+    alone are keywords: callers pass them as `**options`.)"""
+    # A large file's rows, reports and outcomes are hundreds of thousands of objects, none in
+    # a cycle, that the cyclic collector would walk again and again as they pile up (a
+    # third of a re-import's time): paused meanwhile, as for a fold of the log.
+    with collector_paused:
+        return await _import_datasets(
+            store, datasets, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
+        )
+
+
+async def _import_datasets(
+    store: EventStore,
+    datasets: list[DatasetRows],
+    *,
+    dry_run: bool,
+    skip_invalid: bool,
+    progress: Progress,
+) -> ImportAnswer:
     answer = ImportAnswer()
     events: list[DomainEvent] = []
+    read: list[ReadRow] = []
     for dataset in datasets:
-        reports = await _imported_reports(store, dataset.scope)
-        events.extend(_plan(dataset, reports, answer))
+        if dataset.reader is not None:
+            known = await store.import_rows.known(*dataset_id_range(dataset.scope))
+            dataset = await asyncio.to_thread(  # noqa: PLW2901
+                dataset.read_in_full, known, progress
+            )
+            reports = await _imported_reports(store, dataset.scope, _needed(dataset, known))
+        else:
+            reports = await _imported_reports(store, dataset.scope)
+        events.extend(_plan(dataset, reports, answer, read, progress))
     if answer.refused and not skip_invalid:
         return answer
     if events and not dry_run:
+        progress(WRITING, 0, len(events))
         result = await store.append(events)
         answer.written, answer.last_position = True, result.last_position
+        progress(WRITING, len(events), len(events))
+    if read and not dry_run:
+        await store.import_rows.remember(read)
     return answer
 
 
-async def _imported_reports(store: EventStore, scope: str) -> dict[UUID, Report]:
-    """The reports imported before from the dataset `scope`: those in its range of ids
-    whose id is indeed the one their row gives (any other is somebody else's)."""
+def _needed(dataset: DatasetRows, known: Collection[str]) -> list[UUID] | None:
+    """The reports a dataset read in part needs from the log: those of its rows read in
+    full and of its deleted rows, or None for all of its range (a complete dataset retracts
+    any report missing from it; and when most rows were read in full, one walk of the
+    range costs less than looking each up)."""
+    if dataset.complete or len(dataset.rows) > len(known):
+        return None
+    keys = [row.key for row in dataset.rows] + [row.key for row in dataset.deleted]
+    return [row_report_id(dataset.scope, key) for key in keys]
+
+
+async def _imported_reports(
+    store: EventStore, scope: str, only: list[UUID] | None = None
+) -> dict[UUID, Report]:
+    """The reports imported before from the dataset `scope` (`only` those, if given):
+    those in its range of ids whose id is indeed the one their row gives (any other is
+    somebody else's)."""
     first, last = dataset_id_range(scope)
     by_report: dict[UUID, list[DomainEvent]] = defaultdict(list)
-    for recorded in await store.read_id_range(first, last):
+    stored = (
+        await store.read_id_range(first, last) if only is None else await store.read_reports(only)
+    )
+    for recorded in stored:
         by_report[recorded.event.originator_id].append(recorded.event)
     reports: dict[UUID, Report] = {}
     for report_id, events in by_report.items():
@@ -114,12 +173,28 @@ def _refused(dataset: DatasetRows, bad: BadRow) -> RowOutcome:
 
 
 def _plan(
-    dataset: DatasetRows, reports: dict[UUID, Report], answer: ImportAnswer
+    dataset: DatasetRows,
+    reports: dict[UUID, Report],
+    answer: ImportAnswer,
+    read: list[ReadRow],
+    progress: Progress = no_progress,
 ) -> list[DomainEvent]:
+    """The events the dataset's rows mean for the log, each row's outcome in `answer` (in
+    the order of the file, refused rows last), and in `read` the rows to remember each
+    report's version by."""
     events: list[DomainEvent] = []
     refused = [_refused(dataset, bad) for bad in dataset.bad]
     seen: dict[UUID, SourceRow] = {}
-    for row in dataset.rows:
+    held = {row.report_id for row in dataset.known}
+    rows = _in_file_order(dataset)
+    for done, row in enumerate(rows):
+        if done % EVERY == 0:
+            progress(CHECKING, done, len(rows))
+        if isinstance(row, KnownRow):
+            answer.rows.append(
+                RowOutcome(Outcome.UNCHANGED, dataset.file, row.line, row.key, row.report_id)
+            )
+            continue
         report_id = row_report_id(dataset.scope, row.key)
         if report_id in seen:
             first = seen[report_id]
@@ -165,17 +240,27 @@ def _plan(
         answer.rows.append(RowOutcome(outcome, dataset.file, row.line, row.key, report_id))
         if event is not None:
             events.append(event)
+        if row.fingerprint is not None:
+            version = reports[report_id].version if event is None else event.originator_version
+            read.append(ReadRow(report_id, row.key, version, row.fingerprint))
+    progress(CHECKING, len(rows), len(rows))
     answer.rows.extend(refused)
     if refused:
         return events
-    events.extend(_withdrawn(dataset, reports, seen, answer))
+    events.extend(_withdrawn(dataset, reports, seen.keys() | held, answer))
     return events
+
+
+def _in_file_order(dataset: DatasetRows) -> list[SourceRow | KnownRow]:
+    if not dataset.known:
+        return list(dataset.rows)
+    return sorted((*dataset.rows, *dataset.known), key=lambda row: row.line)
 
 
 def _withdrawn(
     dataset: DatasetRows,
     reports: dict[UUID, Report],
-    seen: dict[UUID, SourceRow],
+    seen: Collection[UUID],
     answer: ImportAnswer,
 ) -> list[DomainEvent]:
     """Retractions of the reports whose rows the dataset withdrew: every row gone from a

@@ -13,6 +13,7 @@ import msgspec
 from application.imports import Format, read_files
 from application.imports.importer import ImportAnswer, Outcome, import_datasets
 from application.imports.rows import DatasetRows, SourceFile
+from store.collector import collector_paused
 from store.event_store import EventStore
 
 
@@ -24,12 +25,15 @@ async def read_import(
     release: str | None = None,
     deleted: SourceFile | None = None,
 ) -> list[DatasetRows]:
-    """Read `files` as `format`, every row checked: raises BadFile for a file that cannot be
-    read at all. Reading parses the whole file: in a thread, so a server's other requests go
-    on (and `timeline import` reads before it connects, so a bad file is named first)."""
-    return await asyncio.to_thread(
-        read_files, format, files, vintage, release_name=release, deleted=deleted
-    )
+    """Read `files` as `format`: raises BadFile for a file that cannot be read at all. The
+    rows of a format with fingerprints are left for the importer to read, but for the
+    file's own checks (its encoding, its columns). Reading parses the whole file: in a
+    thread, so a server's other requests go on (and `timeline import` reads before it
+    connects, so a bad file is named first)."""
+    with collector_paused:  # as the importer does (application/imports/importer.py)
+        return await asyncio.to_thread(
+            read_files, format, files, vintage, release_name=release, deleted=deleted, in_full=False
+        )
 
 
 async def import_files(

@@ -4,16 +4,20 @@ format hands the importer: a row turned into a report, or a bad row and why."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from application.commands import FileReport
+from application.imports.progress import EVERY, READING, Progress, no_progress
 from domain.errors import Invalid
 from domain.occurrence import Occurrence
 
@@ -32,11 +36,37 @@ class BadRow:
 
 @dataclass(frozen=True, slots=True)
 class SourceRow:
-    """One row of a dataset as a report to file: `key` is its identity within the dataset."""
+    """One row of a dataset as a report to file: `key` is its identity within the dataset;
+    `fingerprint`, when its format gives one, its digest (application/imports/fingerprints.py)."""
 
     line: int
     key: str
     command: FileReport
+    fingerprint: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadRow:
+    """A row split into its fields, not yet read into a report: a re-import reads in full
+    only the rows whose fingerprint the log does not hold for their report."""
+
+    line: int
+    key: str
+    fingerprint: bytes
+    values: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownRow:
+    """A row whose fingerprint is the one kept with its report's current version: the log
+    holds it as it stands."""
+
+    line: int
+    key: str
+    report_id: UUID
+
+
+RowReader = Callable[[UnreadRow], "SourceRow | BadRow"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +95,46 @@ class DatasetRows:
     # When the file was put out (its vintage), where known: a row it changed or withdrew
     # was published then (`reported_by`, projections/published.py).
     published: Occurrence | None = None
+    # Rows not yet read (`read_in_full`), how to read one, and rows the log holds already.
+    unread: tuple[UnreadRow, ...] = ()
+    reader: RowReader | None = None
+    known: tuple[KnownRow, ...] = ()
+
+    def read_in_full(
+        self, known: Mapping[str, tuple[UUID, bytes]], progress: Progress = no_progress
+    ) -> DatasetRows:
+        """The dataset with every unread row read, but for those whose fingerprint `known`
+        (row key -> report id and fingerprint) holds: a row's key must appear once in the
+        file for that (a key repeated is compared row with row, read in full). The rows that
+        cannot be read come first among the bad ones, in the order of the file."""
+        if self.reader is None:
+            return self
+        rows, held = list(self.rows), list(self.known)
+        bad: list[BadRow] = []
+        repeated = Counter(row.key for row in self.unread) if known else Counter[str]()
+        total = len(self.unread)
+        for done, unread in enumerate(self.unread):
+            if done % EVERY == 0:
+                progress(READING, done, total)
+            if known and repeated[unread.key] == 1:
+                report = known.get(unread.key)
+                if report is not None and report[1] == unread.fingerprint:
+                    held.append(KnownRow(unread.line, unread.key, report[0]))
+                    continue
+            read = self.reader(unread)
+            if isinstance(read, SourceRow):
+                rows.append(read)
+            else:
+                bad.append(read)
+        progress(READING, total, total)
+        return dataclasses.replace(
+            self,
+            rows=tuple(rows),
+            bad=(*bad, *self.bad),
+            unread=(),
+            reader=None,
+            known=tuple(held),
+        )
 
 
 class FieldError(Invalid, ValueError):
@@ -183,6 +253,8 @@ def figure(value: object, field: str) -> float | None:
 
 def name(text: str) -> str:
     """A name as a one-line field holds it: runs of spaces and line breaks made one space."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # most names: every other whitespace character is unprintable
     return " ".join(text.split())
 
 

@@ -5,20 +5,27 @@ skip_invalid, and a reader may not import."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
-from api.settings import ApiSettings
+from api.app import create_app
+from api.settings import ApiSettings, LimitSettings
 from application.imports import Format
 from application.imports.identity import row_report_id
+from application.imports.importer import ImportAnswer
 from application.imports.importing import import_files, summary
 from application.imports.rows import SourceFile
+from store.database import Database
 from store.event_store import EventStore
 from tests.api.conftest import Client, Keys
+from tests.api.live_server import serving
 from tests.api.test_writes_api import assert_problem
 from tests.event_datasets import (
     ACLED_DELETED,
@@ -370,3 +377,66 @@ async def test_a_part_of_another_name_is_a_422_naming_it(
     problem = assert_problem(response, 422, "invalid-request")
     assert "'acled'" in problem["detail"]
     assert await store.position() == 0
+
+
+class HeldImports:
+    """`import_files` standing in for itself, holding every import until released (the app
+    runs in the live server's thread, hence threading's events)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> ImportAnswer:
+        self.started.set()
+        await asyncio.to_thread(self.release.wait, 30)
+        answer: ImportAnswer = await self.real(*args, **kwargs)
+        return answer
+
+
+async def test_a_second_import_while_one_runs_is_503_with_retry_after_and_writes_nothing(
+    database_url: str,
+    keys: Keys,
+    store: EventStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a process that runs one import at a time, busy with an ACLED export
+    held = HeldImports(import_files)
+    monkeypatch.setattr("api.import_routes.import_files", held)
+    app = create_app(
+        Database(url=database_url, embedded=False),
+        settings=ApiSettings(limits=LimitSettings(imports_at_once=1, refusal_delay_seconds=0)),
+    )
+    export = acled_file(tmp_path, "acled-2024-11-26.csv", ACLED_ROWS)
+    ged = ged_file(tmp_path, "ged-25.1.csv", GED_ROWS)
+    with serving(app) as url:
+        async with httpx.AsyncClient(
+            base_url=url, headers=Keys.header(keys.editor), timeout=30
+        ) as http:
+            first = asyncio.create_task(
+                http.post("/v1/imports", params={"format": "acled"}, files=[part(export)])
+            )
+            await asyncio.to_thread(held.started.wait, 30)
+
+            # When a second editor posts UCDP's release meanwhile
+            second = await http.post(
+                "/v1/imports", params={"format": "ucdp-ged", "release": "25.1"}, files=[part(ged)]
+            )
+
+            # Then it is refused with when to come back, and nothing of it is written
+            assert second.status_code == 503, second.text
+            assert second.headers["content-type"].startswith("application/problem+json")
+            assert int(second.headers["retry-after"]) >= 1
+            assert second.json()["type"].endswith("/too-many-imports")
+            assert await store.position() == 0
+
+            held.release.set()
+            assert (await first).json()["counts"]["added"] == 4
+            # and once the first is done, the second goes through
+            again = await http.post(
+                "/v1/imports", params={"format": "ucdp-ged", "release": "25.1"}, files=[part(ged)]
+            )
+            assert again.json()["counts"]["added"] == 3
+            assert await store.position() == 7

@@ -86,6 +86,7 @@ INTERNAL = {
     "UnstorableKey",  # projections/row_keys.py: quarantined by the runner
     "CallLost",  # store/group_commit.py: answered as WriteOutcomeUnknown
     "_GroupRefused",  # store/group_commit.py
+    "_TextProblem",  # domain/limits.py: raised as InvalidReport naming the field
     "OverLimit",  # api/limit_counters.py: answered as the Refused problem
     "_AnyWillDo",  # api/view_routes.py
     "ApiProblem",  # api/problems.py: already a problem
