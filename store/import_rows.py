@@ -1,5 +1,5 @@
 """The importer's fingerprints of the rows it read (application/imports/fingerprints.py), in
-`timeline_import_rows` (migrations/versions/0020_import_rows.py): a cache beside the log,
+`timeline_import_rows` (migrations/versions/0018_import_rows.py): a cache beside the log,
 never a record. A fingerprint is handed back only while its report is at the version it was
 stored with, so a report changed since by anyone is read from the log again.
 """

@@ -7,14 +7,14 @@ a record: the log alone says what a report holds. A fingerprint counts only whil
 report is still at the version it names (a correction, a retraction or a hand-made change
 since makes the row read in full again), and a missing one only costs the full comparison.
 
-Revision ID: 0020
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
-revision = "0020"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
