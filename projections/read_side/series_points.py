@@ -54,7 +54,7 @@ class SeriesPoint(msgspec.Struct, frozen=True, kw_only=True):
     precision: str | None  # of the occurrence: instant, day, month or interval
 
 
-class SeriesPoints(msgspec.Struct, frozen=True, kw_only=True):
+class SeriesPoints(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A page of a history's points: its days (`limit` of them at most, in key order) and
     where the next page starts (`next_cursor`, null on the last one)."""
 
@@ -65,6 +65,7 @@ class SeriesPoints(msgspec.Struct, frozen=True, kw_only=True):
     points: tuple[SeriesPoint, ...]
     limit: int
     next_cursor: str | None
+    reported_by: str | None = None  # as the history's page says it: absent when not asked
 
 
 class _Drawn(msgspec.Struct, frozen=True):
@@ -163,6 +164,7 @@ async def points_of(
         points=tuple(points),
         limit=page.limit,  # type: ignore[attr-defined]
         next_cursor=page.next_cursor,  # type: ignore[attr-defined]
+        reported_by=getattr(page, "reported_by", None) or None,
     )
 
 

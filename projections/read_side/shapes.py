@@ -29,6 +29,8 @@ def _answer_type(view: str) -> type[msgspec.Struct]:
             # where the next page starts (null on the last one).
             ("limit", int | msgspec.UnsetType, msgspec.UNSET),
             ("next_cursor", str | None | msgspec.UnsetType, msgspec.UNSET),
+            # Only when asked what had been published by then (`?reported_by=`).
+            ("reported_by", str | msgspec.UnsetType, msgspec.UNSET),
         ],
         frozen=True,
         kw_only=True,

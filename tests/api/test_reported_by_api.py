@@ -84,6 +84,12 @@ async def test_the_timeline_by_a_date_holds_only_what_was_out_by_then(
     assert strikes.status_code == 200
     assert [row["row"]["reported"]["on"] for row in strikes.json()["rows"]] == ["2024-11-14"]
     assert strikes.json()["reported_by"] == EARLIER
+    # The history's points too: only the peak said on 12 November, and the question repeated
+    points = await client.get("/v1/holdings-series/points", params={"reported_by": EARLIER})
+    assert points.status_code == 200, points.text
+    assert points.json()["reported_by"] == EARLIER
+    assert [point["measure"] for point in points.json()["points"]] == ["peak"]
+    assert "reported_by" not in (await client.get("/v1/holdings-series/points")).json()
     sources = await client.get("/v1/sources", params={"reported_by": EARLIER})
     assert sources.status_code == 200
     assert sources.json() != (await client.get("/v1/sources")).json()
