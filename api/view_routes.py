@@ -217,6 +217,7 @@ async def holdings_of_region(
     limit: ExplainLimit = DEFAULT_EXPLAIN_PAGE,
     cursor: ExplainCursor = None,
     reports: ExplainReports = DEFAULT_REPORTS_PER_ROW,
+    reports_cursor: ExplainReportsCursor = None,
 ) -> Response[bytes]:
     prefix = slug(region) + "/"
     view = await reads.view("holdings", asked.min_position)
@@ -233,7 +234,7 @@ async def holdings_of_region(
         pick=lambda key: key.startswith(prefix),
         memo_key=("region", prefix),
         explain_key=slug(region),
-        explain=page_of(limit, cursor, reports) if explain else None,
+        explain=page_of(limit, cursor, reports, reports_cursor) if explain else None,
     )
     return await answer_view(request, reads, "holdings", asked, rows)
 

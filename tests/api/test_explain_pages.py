@@ -170,3 +170,34 @@ async def test_one_rows_explanation_is_one_page(client: Client, store: EventStor
         assert [row.key for row in page.rows] == ["kursk-oblast/ukraine"]
         assert page.next_cursor is None
         assert "General Staff" in response.text
+
+
+async def test_a_regions_holding_explained_pages_back_through_its_reports(
+    client: Client, store: EventStore
+) -> None:
+    # Given the demo, and three more claims that Ukraine holds about 800 km² of Kursk
+    service = ReportService(store)
+    await load_demo(service)
+    for _ in range(3):
+        await service.file(_holding_in("Kursk Oblast"))
+    head = await store.position()
+    asked: dict[str, str | int] = {"explain": "true", "reports": 1, "min_position": head}
+
+    # When the region's holding is explained one report besides its figures' at a time
+    first = await client.get("/v1/holdings/kursk-oblast", params=asked)
+    assert first.status_code == 200, first.text
+    (row,) = first.json()["rows"]
+    listed = {report["report_id"] for report in row["reports"]}
+    cursor = row["earlier_reports"]
+    back = await client.get("/v1/holdings/kursk-oblast", params={**asked, "reports_cursor": cursor})
+
+    # Then the page back names the same row and an earlier report not listed before, as the
+    # view's own route gives it
+    assert back.status_code == 200, back.text
+    (earlier,) = back.json()["rows"]
+    assert earlier["key"] == "kursk-oblast/ukraine"
+    assert {report["report_id"] for report in earlier["reports"]} - listed
+    same = await client.get(
+        "/v1/holdings", params={**asked, "key": "kursk-oblast", "reports_cursor": cursor}
+    )
+    assert same.json()["rows"] == back.json()["rows"]
