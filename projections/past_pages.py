@@ -48,15 +48,6 @@ WHERE view = $1 AND generation = $2 AND key > $5
     AND occurred_at <= coalesce($4::timestamptz, 'infinity')
 ORDER BY key LIMIT $6
 """
-# The same, of the rows at or under the key $7 (it, or one beginning with it and a '/').
-KEYS_UNDER_AT = """
-SELECT key, report_id FROM report_versions
-WHERE view = $1 AND generation = $2 AND key > $5
-    AND (key = $7 OR starts_with(key, $7 || '/'))
-    AND from_position <= $3 AND to_position > $3
-    AND occurred_at <= coalesce($4::timestamptz, 'infinity')
-ORDER BY key LIMIT $6
-"""
 
 # The same rows' keys: those in $5 (a row asked for by its key), or all of them.
 KEYS_IN_AT = """
@@ -154,7 +145,13 @@ async def key_page(
     async with serving_cut(pool, view.name, known_at, position) as cut:
         if cut is None:
             return None
-        keys, state, _ = await own_rows_at(cut, view, after, limit + 1, moment, under=under)
+        if under is None:
+            keys, state, _ = await own_rows_at(cut, view, after, limit + 1, moment)
+        else:
+            # Such a row is keyed by its report alone (its id): none stands under another,
+            # so the rows at or under a key are the one row of that key, found by the index.
+            keys, state, _ = await own_rows_of(cut, view, [under], moment)
+            keys = [key for key in keys if after is None or key > after]
     rows = ((key, render(view, state, key, moment)) for key in keys)
     return KeyPage(cut.position, [(key, row) for key, row in rows if row is not None])
 
@@ -165,18 +162,13 @@ async def own_rows_at(
     after: str | None,
     limit: int,
     moment: datetime | None,
-    *,
-    under: str | None = None,
 ) -> tuple[list[str], ViewState, list[LogEntry]]:
     """Up to `limit` keys after `after` of the rows a view whose rows are each one report's
-    (and that keeps their versions) shows at the cut and valid time `moment` (at or under the
-    key `under`, if given), found by the versions' key index; and the fold of those rows'
-    reports up to the cut, with its events."""
-    asked = (view.name, cut.generation, cut.position, moment, after or "", limit)
-    if under is None:
-        found = await cut.connection.fetch(KEYS_AT, *asked)
-    else:
-        found = await cut.connection.fetch(KEYS_UNDER_AT, *asked, under)
+    (and that keeps their versions) shows at the cut and valid time `moment`, found by the
+    versions' key index; and the fold of those rows' reports up to the cut, with its events."""
+    found = await cut.connection.fetch(
+        KEYS_AT, view.name, cut.generation, cut.position, moment, after or "", limit
+    )
     state, events = await folded_reports(
         cut.connection, view, cut.position, [row["report_id"] for row in found]
     )
