@@ -176,6 +176,9 @@ def test_min_position_waits_for_the_standby_and_a_standby_gone_is_not_ready(
     assert (not_ready.status_code, not_ready.json()["read_database"]) == (503, "unreachable")
     gone = _timeline(api, key, position=first["position"])
     assert gone.status_code == 503, gone.text
+    report_gone = _report(api, key, first["report_id"])
+    assert report_gone.status_code == 503, report_gone.text
+    assert report_gone.headers["content-type"].startswith("application/problem+json")
     assert _figures(api)[("timeline_read_database_up", ())] == 0
 
     cluster.standby.start()
