@@ -8,16 +8,22 @@ of the nine kinds across ten regions, filed from 3,000 distinct claims under fre
 fifth of them later corroborated, some disputed or denied, an eighth corrected and one in
 sixteen retracted, each follow-up some thousands of events after the step before it.
 
-Figures, on the same database, medians over interleaved rounds, each after a CHECKPOINT:
+Figures, on the same database, each after a CHECKPOINT; the raw read and the rebuild are
+medians over interleaved rounds, the others measured once:
   raw_read       the log's rows read with asyncpg in pages, not decoded: the I/O limit
   library_read   the same events through the eventsourcing library's own recorder
                  (PostgresApplicationRecorder.select_notifications, in pages of the same
                  size) and our mapper (MsgspecMapper.to_domain_event)
   fold_only      what a rebuild does before it writes: read, decode, fold into every
                  view (`fold_log`; for information, not in the ratios)
-  rebuild        `rebuild_views` of every view: read, decode, fold, render, write the
-                 rows by COPY, catch up, switch; from views that never ran, so every round
-                 does the same work
+  rebuild        every view rebuilt as `timeline rebuild --all` does it: split over a
+                 process per core (projections/rebuild_processes.py), each process's
+                 `rebuild_views` reading, decoding and folding the log, rendering its
+                 views' rows, writing them by COPY, catching up and switching; from views
+                 that never ran, so every round does the same work
+  rebuild_one_process
+                 the same in this process alone (`rebuild_views` of every view), once:
+                 for information, not in the ratios
   rebuild_rows_written
                  the rows the rebuild wrote: one per report on the timeline, one per
                  strike, a few for the aggregate views and one per key and day for
@@ -49,6 +55,7 @@ from projections.folds import Folds
 from projections.generations import start_building
 from projections.log_fold import PAGE_SIZE, fold_log
 from projections.rebuild import COPY_STREAMS, rebuild_views
+from projections.rebuild_processes import rebuild_in_processes
 from projections.registry import VIEWS
 from projections.row_stores import RowStore, copy_rows, row_store
 from store.collector import collector_paused
@@ -71,8 +78,9 @@ class Bench:
     """Each measurement starts after a CHECKPOINT, with the log in the same state, and ends
     by checking that it saw every event."""
 
-    def __init__(self, pool: asyncpg.Pool, recorder: PostgresApplicationRecorder) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str, recorder: PostgresApplicationRecorder) -> None:
         self.pool = pool
+        self.url = url
         self.recorder = recorder
         self.mapper = MsgspecMapper(transcoder=JSONTranscoder())
         self._settle = Settle(pool)
@@ -161,13 +169,17 @@ class Bench:
         await self.pool.execute(f"TRUNCATE {VIEW_TABLES}")
         return EVENTS / elapsed
 
-    async def rebuild(self) -> tuple[float, int]:
+    async def rebuild(self, *, in_processes: bool = True) -> tuple[float, int]:
         """Every view rebuilt: read, decode, fold, render, write, switch. From views that
         never ran, so each round does the same work (the old generations are empty)."""
         await self.pool.execute(f"TRUNCATE {VIEW_TABLES}")
         await self._settle()
+        views = list(VIEWS.values())
         started = time.perf_counter()
-        generations = await rebuild_views(self.pool, list(VIEWS.values()))
+        if in_processes:
+            generations = await rebuild_in_processes(self.pool, self.url, views)
+        else:
+            generations = await rebuild_views(self.pool, views)
         elapsed = time.perf_counter() - started
         if any(generation.position != EVENTS for generation in generations):
             raise AssertionError(f"rebuilt to {generations}, not to position {EVENTS}")
@@ -181,25 +193,28 @@ class Bench:
 
 async def _measure(url: str) -> dict[str, tuple[float, str]]:
     await load_log(url)
-    pool = await open_pool(url, size=1 + COPY_STREAMS)
+    pool = await open_pool(url, size=2 + COPY_STREAMS)
     recorder = library_recorder(url)
     try:
-        bench = Bench(pool, recorder)
+        bench = Bench(pool, url, recorder)
         samples: dict[str, list[float]] = {
             "raw_read": [],
             "library_read": [],
             "fold_only": [],
             "rebuild": [],
+            "rebuild_one_process": [],
             "rows_write_only": [],
         }
         rows = 0
         for _ in range(ROUNDS):
             samples["raw_read"].append(await bench.raw_read())
-            samples["library_read"].append(await bench.library_read())
-            samples["fold_only"].append(await bench.fold_only())
             rate, rows = await bench.rebuild()
             samples["rebuild"].append(rate)
-        # Once: it is the database's work alone, steadier than the rest, and slow to set up.
+        # Once each, for information (the ratios are the rounds' above): all of them within
+        # the ten minutes a benchmark may take.
+        samples["library_read"].append(await bench.library_read())
+        samples["fold_only"].append(await bench.fold_only())
+        samples["rebuild_one_process"].append((await bench.rebuild(in_processes=False))[0])
         samples["rows_write_only"].append(await bench.rows_write_only())
         figures = {
             name: (statistics.median(values), "events/s") for name, values in samples.items()

@@ -22,7 +22,7 @@ from domain.events import DomainEvent
 from domain.recorded import RecordedEvent
 from domain.summaries import event_summary
 from projections.quarantine import open_counts
-from projections.rebuild import rebuild_views
+from projections.rebuild_processes import rebuild_in_processes
 from projections.registry import VIEWS
 from projections.replay import encode_answer
 from projections.replay import replay as replay_view
@@ -255,10 +255,12 @@ async def rebuild(args: argparse.Namespace) -> int:
     unknown = [name for name in names if name not in VIEWS]
     if unknown:
         raise UsageError(f"no view named {', '.join(unknown)}; views: {', '.join(VIEWS)}")
-    pool = await create_pool(resolve_database(), min_size=2, max_size=4)
+    database = resolve_database()
+    pool = await create_pool(database, min_size=2, max_size=4)
     try:
         started = time.perf_counter()
-        generations = await rebuild_views(pool, [VIEWS[name] for name in names])
+        views = [VIEWS[name] for name in names]
+        generations = await rebuild_in_processes(pool, database.url, views)
         seconds = time.perf_counter() - started
         quarantined = await open_counts(pool)
     finally:

@@ -16,7 +16,9 @@ rebuild renders each row once and loads it by COPY. Such views are brought to th
 rebuild instead (`rebuild_views_kept`: a new generation built beside the serving one, which
 keeps answering reads, then switched to), all the views asking together in ONE pass over the
 log, as `timeline rebuild --all` does; their runners then follow from the state the rebuild
-folded, without folding the log again. Each asking runner holds its view's advisory lock
+folded, without folding the log again. Views that keep no state (every view of the registry)
+are rebuilt in processes of their own instead, where the log is big enough for that to pay
+(projections/rebuild_processes.py), so this process never holds the whole log's fold. Each asking runner holds its view's advisory lock
 throughout, so no other runner works on the view meanwhile (another process's waits on
 standby), and no view is built twice. The others are folded as above, first: they are close
 to the head and start following sooner.
@@ -42,6 +44,7 @@ from projections.core import View, ViewState
 from projections.folds import Folds
 from projections.log_fold import PAGE_SIZE, fold_log
 from projections.rebuild import REBUILD_CONNECTIONS, RebuildInProgress, rebuild_views_kept
+from projections.rebuild_processes import rebuild_in_processes
 from projections.row_stores import Generation
 from store.collector import collector_paused
 
@@ -107,9 +110,13 @@ class SharedCatchUp:
         *,
         gather_seconds: float = GATHER_SECONDS,
         far_behind: FarBehind | None = None,
+        database_url: str | None = None,
     ) -> None:
-        """`far_behind` None: every view is folded up to its position, none rebuilt."""
+        """`far_behind` None: every view is folded up to its position, none rebuilt.
+        `database_url`: where the processes of a rebuild of views that keep no state
+        connect (projections/rebuild_processes.py); None: such a rebuild runs here."""
         self._pool = pool
+        self._database_url = database_url
         self._gather_seconds = gather_seconds
         self._far_behind = far_behind
         self._asked: list[_Asked] = []
@@ -219,7 +226,7 @@ class SharedCatchUp:
         started = clock()
         while group:
             try:
-                kept = await rebuild_views_kept(self._pool, [one.view for one in group])
+                kept = await self._rebuilt(group)
             except RebuildInProgress as error:
                 # Someone's `timeline rebuild` of that view: its runner waits for it (its
                 # supervisor starts it again later) rather than doing the same work beside it.
@@ -245,6 +252,17 @@ class SharedCatchUp:
                 clock() - started,
             )
             return
+
+    async def _rebuilt(self, group: list[_Asked]) -> list[tuple[Generation, ViewState]]:
+        """The group's views rebuilt up to the head, with their states if any keeps one;
+        views that keep none are rebuilt in processes of their own, where the log is big
+        enough for that to pay (projections/rebuild_processes.py), and their runner's
+        process then holds nothing of what they folded."""
+        views = [one.view for one in group]
+        if self._database_url is None or not all(one.stateless for one in group):
+            return await rebuild_views_kept(self._pool, views)
+        rebuilt = await rebuild_in_processes(self._pool, self._database_url, views)
+        return [(generation, ViewState(position=generation.position)) for generation in rebuilt]
 
 
 def _fail(group: list[_Asked], error: BaseException) -> None:

@@ -99,13 +99,19 @@ async def rebuild(pool: asyncpg.Pool, view: View, *, page_size: int = PAGE_SIZE)
 
 
 async def rebuild_views(
-    pool: asyncpg.Pool, views: Sequence[View], *, page_size: int = PAGE_SIZE
+    pool: asyncpg.Pool,
+    views: Sequence[View],
+    *,
+    page_size: int = PAGE_SIZE,
+    locks_held: bool = False,
 ) -> list[Generation]:
     """Rebuild several views in one pass over the log (each event read and decoded once),
     then switch each of them; returns their serving generations, in order.
 
-    Uses up to 1 + COPY_STREAMS of the pool's connections at once; needs at least two."""
-    serving, _ = await _rebuild(pool, views, page_size, keep=False)
+    Uses up to 1 + COPY_STREAMS of the pool's connections at once; needs at least two.
+    `locks_held`: the caller holds the views' rebuild locks (`rebuild_locks`), as
+    projections/rebuild_processes.py does for the processes it starts."""
+    serving, _ = await _rebuild(pool, views, page_size, keep=False, locks_held=locks_held)
     return serving
 
 
@@ -120,8 +126,35 @@ async def rebuild_views_kept(
     return list(zip(serving, states, strict=True))
 
 
+@contextlib.asynccontextmanager
+async def rebuild_locks(pool: asyncpg.Pool, names: Sequence[str]) -> AsyncIterator[None]:
+    """Each named view's rebuild lock, held until the block ends; RebuildInProgress at once
+    if another rebuild holds one.
+
+    They are session locks on a connection of their own. The connection sits idle outside
+    any transaction meanwhile, so a server's idle_in_transaction_session_timeout cannot cut
+    it; if this process dies, PostgreSQL releases them with the connection."""
+    if len(set(names)) != len(names):
+        raise ValueError(f"each view once, please: {list(names)}")
+    async with pool.acquire() as lock_connection:
+        try:
+            for name in sorted(names):
+                if not await lock_connection.fetchval(
+                    "SELECT pg_try_advisory_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + name
+                ):
+                    raise RebuildInProgress(name)
+            yield
+        finally:
+            await _release_locks(lock_connection)
+
+
 async def _rebuild(
-    pool: asyncpg.Pool, views: Sequence[View], page_size: int, *, keep: bool
+    pool: asyncpg.Pool,
+    views: Sequence[View],
+    page_size: int,
+    *,
+    keep: bool,
+    locks_held: bool = False,
 ) -> tuple[list[Generation], list[ViewState]]:
     """The serving generations, and the folded states if `keep` (else none)."""
     names = [view.name for view in views]
@@ -131,27 +164,15 @@ async def _rebuild(
         raise ValueError(f"each view once, please: {names}")
     if pool.get_max_size() < REBUILD_CONNECTIONS:
         raise ValueError("a rebuild needs a pool of at least two connections")
-    # The rebuild locks are session locks on a connection of their own, held until the last
-    # switch. The connection sits idle outside any transaction meanwhile, so a server's
-    # idle_in_transaction_session_timeout cannot cut it; if this process dies, PostgreSQL
-    # releases them with the connection.
-    async with pool.acquire() as lock_connection:
-        try:
-            for name in sorted(names):
-                if not await lock_connection.fetchval(
-                    "SELECT pg_try_advisory_lock(hashtext($1))", REBUILD_LOCK_NAMESPACE + name
-                ):
-                    raise RebuildInProgress(name)
-            with collector_paused:
-                serving, states = await _build_and_switch(pool, views, page_size)
-                if keep:
-                    gc.freeze()
-                else:
-                    states = []  # everything folded is gone before the collector comes back
-            for name in names:
-                await delete_retired_rows(pool, name)
-        finally:
-            await _release_locks(lock_connection)
+    async with contextlib.nullcontext() if locks_held else rebuild_locks(pool, names):
+        with collector_paused:
+            serving, states = await _build_and_switch(pool, views, page_size)
+            if keep:
+                gc.freeze()
+            else:
+                states = []  # everything folded is gone before the collector comes back
+        for name in names:
+            await delete_retired_rows(pool, name)
     return serving, states
 
 

@@ -47,7 +47,7 @@ async def run_views(
     once between them, and those `far_behind` the head are rebuilt up to it, in one pass
     (None: never; projections/catch_up.py). A rebuild takes up to three of the pool's
     connections besides the runners' own. `batch_size`: the most events a runner's batch takes."""
-    catch_up = SharedCatchUp(pool, far_behind=far_behind)
+    catch_up = SharedCatchUp(pool, far_behind=far_behind, database_url=database_url)
     group = BatchGroup(pool)
     supervised = []
     for view in views:

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from bench._generated_war import SEED, copy_into_log, generated_log
-from projections import workers
+from projections import rebuild_processes, workers
 from projections.catch_up import FarBehind
 from projections.rebuild import REBUILD_LOCK_NAMESPACE, rebuild_views
 from projections.registry import VIEWS
@@ -96,8 +96,24 @@ def _bulk_passes(caplog: pytest.LogCaptureFixture) -> list[set[str]]:
     return passes
 
 
+@pytest.fixture(params=["here", "in two processes"])
+def where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where a bulk catch-up's rebuild runs: in the runners' process, or split over two
+    processes (on a log this small it stays in the runners' process unless told otherwise)."""
+    if request.param == "in two processes":
+        monkeypatch.setattr(rebuild_processes, "PROCESSES_FROM_EVENTS", 0)
+        monkeypatch.setenv(rebuild_processes.PROCESSES_VARIABLE, "2")
+    else:
+        monkeypatch.setenv(rebuild_processes.PROCESSES_VARIABLE, "1")
+    return str(request.param)
+
+
 async def test_views_never_built_reach_the_head_in_one_rebuild_and_one_behind_follows(
-    pool: asyncpg.Pool, store: EventStore, database_url: str, caplog: pytest.LogCaptureFixture
+    pool: asyncpg.Pool,
+    store: EventStore,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    where: str,
 ) -> None:
     caplog.set_level(logging.INFO, logger="timeline.projections")
     # Given the generated war in the log, the timeline rebuilt up to it and nothing else
@@ -125,6 +141,13 @@ async def test_views_never_built_reach_the_head_in_one_rebuild_and_one_behind_fo
     assert _bulk_passes(caplog) == [never_built]
     done = rf"bulk catch-up of {len(never_built)} views .*: done, \d+ events folded in [\d.]+ s"
     assert re.search(done, caplog.text)
+    # (by two processes, each rebuilding some of them, when told to)
+    rebuilt_apart = re.findall(r"rebuild of ([^:]*): rebuilt in", caplog.text)
+    if where == "in two processes":
+        assert len(rebuilt_apart) == 2
+        assert sorted(", ".join(rebuilt_apart).split(", ")) == sorted(never_built)
+    else:
+        assert rebuilt_apart == []
     # while the timeline, two events behind, followed them on its own generation
     assert serving["timeline"] == (2, head)
     # and every row, after the runners followed the Kursk report from there, is the one a
