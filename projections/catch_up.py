@@ -18,10 +18,10 @@ keeps answering reads, then switched to), all the views asking together in ONE p
 log, as `timeline rebuild --all` does; their runners then follow from the state the rebuild
 folded, without folding the log again. Views that keep no state (every view of the registry)
 are rebuilt in processes of their own instead, where the log is big enough for that to pay
-(projections/rebuild_processes.py), so this process never holds the whole log's fold. Each asking runner holds its view's advisory lock
-throughout, so no other runner works on the view meanwhile (another process's waits on
-standby), and no view is built twice. The others are folded as above, first: they are close
-to the head and start following sooner.
+(projections/rebuild_processes.py), so this process never holds the whole log's fold. Each
+asking runner holds its view's advisory lock throughout, so no other runner works on the
+view meanwhile (another process's waits on standby), and no view is built twice. The others
+are folded as above, first: they are close to the head and start following sooner.
 
 The fold keeps every report of the log alive in containers the cyclic garbage collector
 would scan again and again, in every collection, for as long as the process runs; none of

@@ -44,8 +44,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -81,8 +82,11 @@ COPY_STREAMS = 2
 # The fewest connections a pool needs for a rebuild: the locks' and one for the rest.
 REBUILD_CONNECTIONS = 2
 
-# Rows of COPY's text format (`RowStore.line`), and the table they go to.
+# Rows of COPY's text format (`RowStore.line`), and the table they go to; or a COPY of a
+# view's history, run on a stream's connection (`copy_history`).
 _Lines = tuple[RowStore, bytes]
+_Copy = Callable[[asyncpg.Connection], Awaitable[None]]
+_Job = _Lines | _Copy
 
 
 class RebuildInProgress(Conflict):
@@ -220,14 +224,16 @@ async def _start_building(pool: asyncpg.Pool, names: Sequence[str]) -> list[Gene
 async def _load(
     pool: asyncpg.Pool, folds: Folds, building: list[Generation], *, streams: int
 ) -> list[Generation]:
-    """Every row of every building generation, then their tracking positions.
+    """Every row and version of every building generation, then their tracking positions.
 
     Rows are rendered by one task and sent by `streams` COPY streams, each on a connection
-    and in a transaction of its own, while the next ones are rendered. The positions are set
-    once every stream has committed. Until the switch nobody reads or writes a building
-    generation, so if this process dies half-way, the rows it left are never served: the
-    next rebuild retires the generation and deletes them."""
-    queues: list[asyncio.Queue[_Lines | None]] = [
+    and in a transaction of its own, while the next ones are rendered; the views' histories
+    (versions, replaced rows) go first, a view's to one stream, so the database loads them
+    while the rows are rendered. The positions are set once every stream has committed.
+    Until the switch nobody reads or writes a building generation, so if this process dies
+    half-way, the rows it left are never served: the next rebuild retires the generation
+    and deletes them."""
+    queues: list[asyncio.Queue[_Job | None]] = [
         asyncio.Queue(maxsize=QUEUED_SLICES) for _ in range(streams)
     ]
     tasks = [asyncio.ensure_future(_render_rows(folds, building, queues))]
@@ -238,21 +244,41 @@ async def _load(
         for task in tasks:
             task.cancel()
     async with pool.acquire() as connection, connection.transaction():
-        written = []
-        for generation, state in zip(building, folds.states, strict=True):
-            history = taken(state)
-            if history:
-                await copy_history(connection, generation.view, generation.generation, history)
-            written.append(await write_rows(connection, generation, state.position, {}))
-        return written
+        return [
+            await write_rows(connection, generation, state.position, {})
+            for generation, state in zip(building, folds.states, strict=True)
+        ]
+
+
+def _history_copies(folds: Folds, building: list[Generation]) -> list[_Copy]:
+    """A COPY of each view's history, biggest first, to run on a stream's connection."""
+    copies = []
+    for state, generation in zip(folds.states, building, strict=True):
+        history = taken(state)
+        if history:
+            copies.append(
+                (
+                    len(history.versions) + len(history.replaced),
+                    functools.partial(
+                        copy_history,
+                        view=generation.view,
+                        generation=generation.generation,
+                        batch=history,
+                    ),
+                )
+            )
+    return [copy for _, copy in sorted(copies, key=lambda sized: -sized[0])]
 
 
 async def _render_rows(
-    folds: Folds, building: list[Generation], queues: list[asyncio.Queue[_Lines | None]]
+    folds: Folds, building: list[Generation], queues: list[asyncio.Queue[_Job | None]]
 ) -> None:
-    """Every view's rows, a slice at a time to each stream in turn; each stream gets its
-    rows in key order (the primary key's)."""
+    """Every view's history, then its rows, a slice at a time to each stream in turn; each
+    stream gets its rows in key order (the primary key's)."""
     turn = 0
+    for copy in _history_copies(folds, building):
+        await queues[turn % len(queues)].put(copy)
+        turn += 1
     # Views with many small rows first: they keep the database busy from the start, and the
     # backlog they leave it covers the few big rows the last views take long to render.
     views = sorted(
@@ -300,26 +326,31 @@ def _in_writing_order(view: View, state: ViewState) -> list[str]:
     return sorted(state.by_key, key=placed)
 
 
-async def _copy_stream(pool: asyncpg.Pool, rendered: asyncio.Queue[_Lines | None]) -> None:
-    """One COPY per run of lines for the same table, in one transaction."""
+async def _copy_stream(pool: asyncpg.Pool, jobs: asyncio.Queue[_Job | None]) -> None:
+    """Each history COPY as it comes, and one COPY per run of lines for the same table, in
+    one transaction."""
     async with pool.acquire() as connection, connection.transaction():
-        stream = _Stream(rendered, await rendered.get())
+        stream = _Stream(jobs, await jobs.get())
         while stream.next is not None:
-            await copy_rows(connection, stream.next[0], stream.lines())
+            if isinstance(stream.next, tuple):
+                await copy_rows(connection, stream.next[0], stream.lines())
+            else:
+                await stream.next(connection)
+                stream.next = await jobs.get()
 
 
 class _Stream:
-    def __init__(self, rendered: asyncio.Queue[_Lines | None], first: _Lines | None) -> None:
-        self._rendered = rendered
+    def __init__(self, jobs: asyncio.Queue[_Job | None], first: _Job | None) -> None:
+        self._jobs = jobs
         self.next = first
 
     async def lines(self) -> AsyncIterator[bytes]:
-        """The lines up to the next change of table (then `next` holds that one's first)."""
-        assert self.next is not None
+        """The lines up to the next change of table or job (then `next` holds that one)."""
+        assert isinstance(self.next, tuple)
         store = self.next[0]
-        while self.next is not None and self.next[0] is store:
+        while isinstance(self.next, tuple) and self.next[0] is store:
             yield self.next[1]
-            self.next = await self._rendered.get()
+            self.next = await self._jobs.get()
 
 
 async def _analyze(pool: asyncpg.Pool) -> None:
