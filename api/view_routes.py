@@ -109,7 +109,8 @@ VIEWS_SERVED = (
         "Incidents added up per region, actor, kind, source and month",
         "The event datasets' increments summed: incidents counted and their fatalities (low, "
         "best and high apart), per country, region, actor (each side of a clash; `all-actors` "
-        "counts each incident once), kind, source (ACLED and UCDP never mixed) and month, "
+        "counts each incident once; an actor so named is `named-all-actors`), kind, source "
+        "(ACLED and UCDP never mixed) and month, "
         "keyed `russia/kursk/all-actors/clash/acled/2024-11`. Never mixed with the running "
         "totals of /v1/damage. With explain=true&key=..., the incidents in a sum, `reports` "
         "at a time, the next ones by `reports_cursor`.",

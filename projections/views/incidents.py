@@ -17,7 +17,8 @@ What is summed, and how:
   (with North Korea beside Russia) is in Ukraine's row, Russia's and North Korea's, as a
   reader asking "how many clashes did North Korea fight in Kursk" expects. Rows of different
   actors therefore overlap. The actor `all-actors` (`ALL_ACTORS`) counts each incident once,
-  whoever fought it, with or without a named actor: the sum per region, kind and month.
+  whoever fought it, with or without a named actor: the sum per region, kind and month (an
+  actor whose own name slugs to `all-actors` is keyed `named-all-actors`).
 - Fatalities: `fatalities_low`, `fatalities_best` and `fatalities_high`, each summed apart
   (UCDP's low, best and high). A figure with no range (ACLED's one number, a governor's
   "three killed") bounds itself: its low and high are its best. A figure with a bound only
@@ -57,6 +58,7 @@ from projections.row_keys import slug
 from projections.tracked import Tracked, occurred_date
 
 ALL_ACTORS = "all-actors"
+NAMED_ALL_ACTORS = "named-all-actors"  # an actor so named (`_key`)
 UNKNOWN = "unknown"  # a country or region the source did not name
 _INCIDENTS = (Clash, AttackOnCivilians, TerritorialChange, Incident)
 
@@ -142,8 +144,19 @@ def _piece(tracked: Tracked) -> IncidentPiece:
     )
 
 
-def _key(piece: IncidentPiece, actor: str) -> str:
-    return f"{slug(piece.country, piece.region, actor, piece.kind, piece.source)}/{piece.month}"
+def _key(piece: IncidentPiece, actor: str | None) -> str:
+    """The row of `actor` (None: of all actors) for the piece's place, kind, source and month.
+    An actor whose name slugs to `all-actors` is keyed `named-all-actors`, so that its row
+    never merges with the row of all actors."""
+    if actor is None:
+        who = ALL_ACTORS
+    else:
+        who = slug(actor)
+        if who == ALL_ACTORS:
+            who = NAMED_ALL_ACTORS
+    return (
+        f"{slug(piece.country, piece.region)}/{who}/{slug(piece.kind, piece.source)}/{piece.month}"
+    )
 
 
 class IncidentsView(EveryReportOfItsDay):
@@ -159,7 +172,7 @@ class IncidentsView(EveryReportOfItsDay):
 
     def keys(self, report: Report) -> tuple[str, ...]:
         piece = self.piece_of_report(report)
-        return tuple(dict.fromkeys(_key(piece, actor) for actor in (*piece.actors, ALL_ACTORS)))
+        return tuple(dict.fromkeys(_key(piece, actor) for actor in (*piece.actors, None)))
 
     def piece_of_report(self, report: Report) -> IncidentPiece:
         # `keys` is asked of a report before the engine tracks it: a throwaway entry.

@@ -34,6 +34,7 @@ from tests.event_datasets import (
     acled_file,
     ged_file,
 )
+from tests.event_datasets import RU as RUSSIAN_FORCES
 from tests.following import follow_to_head
 
 VIEW = IncidentsView()
@@ -244,3 +245,24 @@ async def test_past_answers_about_the_sums_are_the_replays_at_every_position(
             assert encode_answer(from_versions) == encode_answer(folded), (position, as_of)
     # and the head's sums are what the corrections left
     assert _sum(_rows(await replay(pool, "incidents"))[KURSK_CLASHES]) == (2, 17.0, 17.0, 17.0)
+
+
+async def test_an_actor_named_all_actors_has_its_own_row_beside_the_row_of_all_actors(
+    store: EventStore, tmp_path: Path
+) -> None:
+    # Given the Sudzha clash (Russia against Ukraine, 3 dead), and a clash at Sudzha the same
+    # month fought by a militia a source calls "All Actors" (1 dead)
+    militia = SUDZHA_CLASH.replace("RUS1007", "RUS1008").replace(RUSSIAN_FORCES, "All Actors")
+    militia = militia.replace(",3,,1732860120", ",1,,1732860120")
+    await _acled(store, acled_file(tmp_path, "acled.csv", (SUDZHA_CLASH, militia)))
+
+    sums = await _sums(store)
+
+    # Then the row of all actors counts both clashes once each, and names no actor
+    assert _sum(sums[KURSK_CLASHES]) == (2, 4.0, 4.0, 4.0)
+    assert sums[KURSK_CLASHES].actor is None
+    # and the militia's clash is in a row of its own, under its name
+    named = sums["russia/kursk/named-all-actors/clash/acled/2024-11"]
+    assert (_sum(named), named.actor) == ((1, 1.0, 1.0, 1.0), "All Actors")
+    # beside Ukraine's row, which holds both
+    assert _sum(sums[f"russia/kursk/{UA}/clash/acled/2024-11"]) == (2, 4.0, 4.0, 4.0)
