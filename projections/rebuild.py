@@ -236,13 +236,20 @@ async def _load(
     queues: list[asyncio.Queue[_Job | None]] = [
         asyncio.Queue(maxsize=QUEUED_SLICES) for _ in range(streams)
     ]
-    tasks = [asyncio.ensure_future(_render_rows(folds, building, queues))]
-    tasks += [asyncio.ensure_future(_copy_stream(pool, queue)) for queue in queues]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
+    async with contextlib.AsyncExitStack() as connections:
+        # Connected before anything is rendered: sorting a view's million versions holds the
+        # event loop for seconds, long enough for a connection's handshake to time out.
+        ready = [await connections.enter_async_context(pool.acquire()) for _ in queues]
+        tasks = [asyncio.ensure_future(_render_rows(folds, building, queues))]
+        tasks += [
+            asyncio.ensure_future(_copy_stream(connection, queue))
+            for connection, queue in zip(ready, queues, strict=True)
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
     async with pool.acquire() as connection, connection.transaction():
         return [
             await write_rows(connection, generation, state.position, {})
@@ -326,10 +333,10 @@ def _in_writing_order(view: View, state: ViewState) -> list[str]:
     return sorted(state.by_key, key=placed)
 
 
-async def _copy_stream(pool: asyncpg.Pool, jobs: asyncio.Queue[_Job | None]) -> None:
+async def _copy_stream(connection: asyncpg.Connection, jobs: asyncio.Queue[_Job | None]) -> None:
     """Each history COPY as it comes, and one COPY per run of lines for the same table, in
     one transaction."""
-    async with pool.acquire() as connection, connection.transaction():
+    async with connection.transaction():
         stream = _Stream(jobs, await jobs.get())
         while stream.next is not None:
             if isinstance(stream.next, tuple):

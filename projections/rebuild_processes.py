@@ -29,12 +29,13 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Sequence
 
 import asyncpg
 import msgspec
 
-from domain.errors import Unavailable
+from domain.errors import TimelineError, Unavailable
 from projections.core import View
 from projections.rebuild import COPY_STREAMS, rebuild_locks, rebuild_views
 from projections.registry import VIEWS
@@ -206,8 +207,11 @@ def main(names: Sequence[str]) -> int:
     started = time.perf_counter()
     try:
         generations = asyncio.run(_rebuild_here(names))
-    except Exception as error:
+    except TimelineError as error:  # its message says what to do
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    except Exception:  # for the log of the process that started this one
+        traceback.print_exc()
         return 1
     print(f"rebuilt in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     encode = msgspec.json.encode
