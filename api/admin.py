@@ -16,9 +16,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from api.auth import KeyCache, requires_admin, requires_reader
 from api.bodies import requires_declared_body
 from api.problems import ApiProblem, Documented, problem
+from api.services import Services
 from domain.errors import InvalidReport
 from domain.limits import Name
-from projections.rebuild import rebuild_views
+from projections.rebuild_processes import rebuild_in_processes
 from projections.registry import VIEWS
 from projections.status import ViewStatus, view_statuses
 from store.api_keys import (
@@ -91,7 +92,7 @@ class RebuildAnswer(msgspec.Struct, frozen=True, kw_only=True):
 )
 async def rebuild(
     *,
-    pool: NamedDependency[asyncpg.Pool],
+    services: NamedDependency[Services],
     data: Annotated[
         RebuildRequest,
         Body(description='The views to rebuild, e.g. {"views": ["holdings"]}'),
@@ -109,7 +110,9 @@ async def rebuild(
         )
     started = time.perf_counter()
     # A rebuild already running is a 409 (api/problems.py).
-    generations = await rebuild_views(pool, [VIEWS[name] for name in data.views])
+    # In processes of its own on a big log, so this one's event loop goes on answering.
+    views = [VIEWS[name] for name in data.views]
+    generations = await rebuild_in_processes(services.pool, services.database_url, views)
     return RebuildAnswer(
         rebuilt=tuple(
             Rebuilt(view=g.view, generation=g.generation, position=g.position) for g in generations

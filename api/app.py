@@ -171,6 +171,7 @@ def create_app(
                     api_keys=KeyCache(pool),
                     tailer=LogTailer(store, database.url),
                     settings=settings,
+                    database_url=database.url,
                 ),
             )
             yield

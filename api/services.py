@@ -32,7 +32,7 @@ class Services:
     and a plain class is checked by `isinstance` alone (a dataclass's fields would be
     inspected, and the settings' networks are a union msgspec cannot check)."""
 
-    __slots__ = ("api_keys", "pool", "reads", "settings", "tailer")
+    __slots__ = ("api_keys", "database_url", "pool", "reads", "settings", "tailer")
 
     def __init__(
         self,
@@ -42,8 +42,10 @@ class Services:
         api_keys: KeyCache,
         tailer: LogTailer,
         settings: ApiSettings,
+        database_url: str,
     ) -> None:
         self.pool = pool  # the primary's: writes, the log, keys, status, LISTEN
+        self.database_url = database_url  # the primary's, for the processes of a rebuild
         self.reads = reads  # the views, the pool reads go to, the log
         self.api_keys = api_keys
         self.tailer = tailer
