@@ -189,6 +189,14 @@ def _plan(struct_type: type[msgspec.Struct]) -> tuple[_FieldRules, ...]:
     return tuple(plan)
 
 
+@functools.cache
+def _may_repeat(struct_type: type[msgspec.Struct]) -> bool:
+    """False for a struct with an id of its own (an event): it never equals one that passed
+    before, and looking it up would hash everything it holds for nothing."""
+    hints = get_type_hints(struct_type)
+    return not any(hints[field.name] is UUID for field in msgspec.structs.fields(struct_type))
+
+
 def _path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
@@ -250,12 +258,13 @@ def checked(value: S, prefix: str = "") -> S:
 
     A text without a rule is held to the rule of names, the strictest.
     """
-    try:
-        if value in _PASSED:
-            return value
-        hashable = True
-    except TypeError:  # a struct that is not frozen, or holds a list
-        hashable = False
+    hashable = _may_repeat(type(value))
+    if hashable:
+        try:
+            if value in _PASSED:
+                return value
+        except TypeError:  # a struct that is not frozen, or holds a list
+            hashable = False
     changes: dict[str, Any] | None = None
     for rules in _plan(type(value)):
         current = getattr(value, rules.name)

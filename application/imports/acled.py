@@ -77,6 +77,17 @@ DELETED_COLUMNS = ("event_id_cnty", "deleted_timestamp")
 DATE_LAYOUTS = ("%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y")
 DATE_SHOWN = "YYYY-MM-DD or 21 November 2024"
 TERRITORY = frozenset({"Government regains territory", "Non-state actor overtakes territory"})
+# A place's columns, as `_place` takes them (the optional ones empty when absent).
+PLACE_COLUMNS = (
+    "location",
+    "admin1",
+    "admin2",
+    "admin3",
+    "country",
+    "latitude",
+    "longitude",
+    "geo_precision",
+)
 PRECISION = {1: PlacePrecision.EXACT, 2: PlacePrecision.NEAR, 3: PlacePrecision.PROVINCE}
 READING = code_digest(__file__, rows_module.__file__)
 
@@ -135,13 +146,19 @@ def _deleted_row(line: int, row: dict[str, str]) -> DeletedRow:
     return DeletedRow(line, key, f"ACLED deleted event {key}{on}", published)
 
 
+# A file's rows share their places, actors, categories, sources, dates and upload times:
+# each distinct value is read once (its checks included) and the parts built from it shared,
+# immutable, by every row that has it. Bounded: a file with more distinct values than this
+# reads the rest as before.
+_DISTINCT = 1 << 14
+
+
 def _row(line: int, row: dict[str, str], release: str | None, fingerprint: bytes) -> SourceRow:
     key = row["event_id_cnty"].strip()
     if not key:
         raise FieldError("event_id_cnty", "every event has its id")
-    on = any_day(row["event_date"], "event_date", DATE_LAYOUTS, DATE_SHOWN)
-    occurred = _occurred(on, row["time_precision"])
-    uploaded = _moment(row.get("timestamp", ""), "timestamp")
+    occurred, reported = _times(row["event_date"], row["time_precision"], row.get("timestamp", ""))
+    notes = row.get("notes", "")
     return SourceRow(
         line,
         key,
@@ -156,16 +173,25 @@ def _row(line: int, row: dict[str, str], release: str | None, fingerprint: bytes
                     release=release,
                     licence=LICENCE,
                     credit=CREDIT,
-                    cited=_cited(row),
+                    cited=_cited(row.get("source", ""), row.get("source_scale", "")),
                 ),
             ),
             occurred=occurred,
-            # When ACLED published the row as it stands (its upload time), else its date.
-            reported=Day(on=on) if uploaded is None else Instant(at=uploaded),
-            notes=free_text(row.get("notes", "")),
+            reported=reported,
+            notes=free_text(notes) if notes else None,
         ),
         fingerprint,
     )
+
+
+@functools.lru_cache(maxsize=_DISTINCT)
+def _times(event_date: str, precision: str, timestamp: str) -> tuple[Occurrence, Occurrence]:
+    """When the event happened, and when ACLED published the row as it stands (its upload
+    time), else its date."""
+    on = any_day(event_date, "event_date", DATE_LAYOUTS, DATE_SHOWN)
+    occurred = _occurred(on, precision)
+    uploaded = _moment(timestamp, "timestamp")
+    return occurred, Day(on=on) if uploaded is None else Instant(at=uploaded)
 
 
 def _occurred(on: date, precision: str) -> Occurrence:
@@ -198,20 +224,14 @@ def _moment(text: str, field: str) -> datetime | None:
 
 
 def _claim(row: dict[str, str]) -> Claim:
-    event_type, sub_event_type = name(row["event_type"]), name(row["sub_event_type"])
-    if not event_type:
-        raise FieldError("event_type", "every event has its type")
-    classified = SourceCategory(
-        scheme=SCHEME,
-        category=event_type,
-        subcategory=sub_event_type or None,
-        disorder=name(row.get("disorder_type", "")) or None,
-    )
-    actor, against = name(row["actor1"]), name(row["actor2"])
-    actor_allies = entries(row.get("assoc_actor_1", ""))
-    against_allies = entries(row.get("assoc_actor_2", ""))
-    place, fatalities = _place(row), _fatalities(row["fatalities"])
-    targets_civilians = name(row.get("civilian_targeting", "")) == "Civilian targeting"
+    event_type, sub_event_type = _name(row["event_type"]), _name(row["sub_event_type"])
+    classified = _category(event_type, sub_event_type, row.get("disorder_type", ""))
+    actor, against = _name(row["actor1"]), _name(row["actor2"])
+    actor_allies = _entries(row.get("assoc_actor_1", ""))
+    against_allies = _entries(row.get("assoc_actor_2", ""))
+    place = _place(tuple([row.get(column, "") for column in PLACE_COLUMNS]))
+    fatalities = _fatalities(row["fatalities"])
+    targets_civilians = _name(row.get("civilian_targeting", "")) == "Civilian targeting"
     if actor and (event_type == "Violence against civilians" or targets_civilians):
         return AttackOnCivilians(
             attacker=actor,
@@ -254,32 +274,53 @@ def _claim(row: dict[str, str]) -> Claim:
     )
 
 
-def _place(row: dict[str, str]) -> Place:
-    location = name(row["location"])
-    if not location:
+_name = functools.lru_cache(maxsize=_DISTINCT)(name)
+_entries = functools.lru_cache(maxsize=_DISTINCT)(entries)
+
+
+@functools.lru_cache(maxsize=_DISTINCT)
+def _category(event_type: str, sub_event_type: str, disorder: str) -> SourceCategory:
+    if not event_type:
+        raise FieldError("event_type", "every event has its type")
+    return SourceCategory(
+        scheme=SCHEME,
+        category=event_type,
+        subcategory=sub_event_type or None,
+        disorder=_name(disorder) or None,
+    )
+
+
+@functools.lru_cache(maxsize=_DISTINCT)
+def _place(columns: tuple[str, ...]) -> Place:
+    """The place in a row's PLACE_COLUMNS."""
+    location, admin1, admin2, admin3, country, latitude, longitude, geo_precision = columns
+    named = _name(location)
+    if not named:
         raise FieldError("location", "every event has a location")
-    precision = whole(row["geo_precision"], "geo_precision")
+    precision = whole(geo_precision, "geo_precision")
     if precision not in PRECISION:
-        raise FieldError("geo_precision", f"expected 1, 2 or 3, got {row['geo_precision']!r}")
+        raise FieldError("geo_precision", f"expected 1, 2 or 3, got {geo_precision!r}")
     return Place(
-        name=location,
-        region=name(row.get("admin1", "")) or None,
-        district=name(row.get("admin2", "")) or None,
-        subdistrict=name(row.get("admin3", "")) or None,
-        country=name(row["country"]) or None,
-        latitude=coordinate(row["latitude"], "latitude"),
-        longitude=coordinate(row["longitude"], "longitude"),
+        name=named,
+        region=_name(admin1) or None,
+        district=_name(admin2) or None,
+        subdistrict=_name(admin3) or None,
+        country=_name(country) or None,
+        latitude=coordinate(latitude, "latitude"),
+        longitude=coordinate(longitude, "longitude"),
         precision=PRECISION[precision],
     )
 
 
+@functools.lru_cache(maxsize=_DISTINCT)
 def _fatalities(text: str) -> Quantity:
     return Quantity(unit=Unit.PEOPLE, value=whole(text, "fatalities"))
 
 
-def _cited(row: dict[str, str]) -> tuple[Cited, ...]:
+@functools.lru_cache(maxsize=_DISTINCT)
+def _cited(source: str, source_scale: str) -> tuple[Cited, ...]:
     return tuple(
         Cited(field=field, entries=values)
-        for field in ("source", "source_scale")
-        if (values := entries(row.get(field, "")))
+        for field, text in (("source", source), ("source_scale", source_scale))
+        if (values := _entries(text))
     )
