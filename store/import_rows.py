@@ -7,10 +7,10 @@ stored with, so a report changed since by anyone is read from the log again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 # The current version of every report in the range, from the log's primary key, beside
 # the fingerprints of the same range.
@@ -31,8 +31,7 @@ ON CONFLICT (report_id) DO UPDATE SET row_key = excluded.row_key, version = excl
 """
 
 
-@dataclass(frozen=True, slots=True)
-class ReadRow:
+class ReadRow(msgspec.Struct, frozen=True, gc=False):
     """The row a report was read from (its key in the dataset), as of the report's
     `version`."""
 

@@ -32,6 +32,7 @@ from application.imports.rows import (
     UnreadRow,
     any_day,
     coordinate,
+    csv_records,
     csv_rows,
     entries,
     free_text,
@@ -94,13 +95,14 @@ READING = code_digest(__file__, rows_module.__file__)
 
 def read(file: SourceFile, deleted: SourceFile | None, release: str | None) -> DatasetRows:
     """The export's rows split into fields, each read into a report by `read_in_full`."""
-    unread: list[UnreadRow] = []
-    fingerprints: Fingerprints | None = None
-    for line, row in csv_rows(file.text(), file.name, REQUIRED):
-        if fingerprints is None:
-            fingerprints = Fingerprints(READING, row, release)
-        key = row["event_id_cnty"].strip()
-        unread.append(UnreadRow(line, key, fingerprints.of(row.values()), row))
+    header, records = csv_records(file.text(), file.name, REQUIRED)
+    columns = tuple(dict.fromkeys(header))  # a column named twice: the last one counts
+    fingerprints = Fingerprints(READING, columns, release)
+    at = len(header) - 1 - header[::-1].index("event_id_cnty")
+    unread = [
+        UnreadRow(line, values[at].strip(), fingerprints.of(values), values, header)
+        for line, values in records
+    ]
     bad: list[BadRow] = []
     gone: tuple[DeletedRow, ...] = ()
     if deleted is not None:

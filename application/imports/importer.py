@@ -48,8 +48,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"
 
 
-@dataclass(frozen=True, slots=True)
-class RowOutcome:
+class RowOutcome(msgspec.Struct, frozen=True, gc=False):
     outcome: Outcome
     file: str
     line: int | None  # None for a row gone from the file
