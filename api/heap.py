@@ -6,9 +6,10 @@ until it stops: the app, its routes and their OpenAPI schemas, the modules, the 
 collection walks all of them, and under a write load full collections come every second or
 so, because a request's objects live through the tens of milliseconds a write waits for its
 group (store/group_commit.py) and are promoted on the way. Under `POST /v1/reports` at 64
-connections those collections held the event loop for 100 to 220 ms each (bench/http.py,
-measured with a loop-lag probe): every request in flight waited for them, and they were the
-tail of the latency. Frozen (`gc.freeze`), those objects are no longer walked; what the
+connections (bench/http.py's load, timed with `gc.callbacks` on the 2-core machine it shares
+with wrk and PostgreSQL) those collections held the event loop for 100 to 220 ms each, and
+every request in flight waited for them: they were much of the latency's tail; frozen, they
+took 10 to 40 ms. Frozen (`gc.freeze`), those objects are no longer walked; what the
 process makes afterwards is collected as before, and reference counting still frees every
 object that dies, frozen or not.
 """
