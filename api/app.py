@@ -22,6 +22,7 @@ from api.auth import KeyCache
 from api.dependencies import DEPENDENCIES
 from api.edge import TimelineApp
 from api.health import HealthController
+from api.heap import freeze_once_loaded
 from api.import_routes import IMPORT_ROUTES
 from api.key_changes import follow_key_changes
 from api.limits import Limits, limit_requests
@@ -183,6 +184,9 @@ def create_app(
             lambda app, stop: follow_key_changes(database.url, services_of(app).api_keys, stop),
         ),
         running("the live views", lambda app, stop: services_of(app).views.run(stop)),
+        running(
+            "the heap", lambda app, stop: freeze_once_loaded(services_of(app).views.ready, stop)
+        ),
         tail_log,
     ]
     if run_projections:

@@ -8,11 +8,16 @@ the end.
 The log holds the seed article's reports after the first 5,000 events of
 bench/_generated_war.py's war (filings of all nine kinds across ten regions, with
 corroborations, disputes, corrections and retractions), folded into the views before
-anything is measured. The service is `timeline serve` in a process of its own, with its
-projection runners, as an operator runs it; the bare app (bench/bare_app.py, one route
-returning 20 msgspec Structs) is served by the same server with the same settings
-(cli/servers.py). wrk drives each at 64 connections, each figure the median over interleaved
-rounds, each run after a warm-up:
+anything is measured. The service runs as issue #15's topology runs it: the API in a
+process of its own (`timeline serve --no-projections`) and the views' runners in another (a
+`timeline project` worker, started and stopped with it), so a write's cost is its request
+and its append in the API process while the worker folds it into the eleven views beside it,
+on the same two cores and the same PostgreSQL; until the views have folded the seeded log
+nothing is measured. (With the runners inside the API process, their folding ran on the
+event loop that answers the requests: a POST waited for it.) The bare app
+(bench/bare_app.py, one route returning 20 msgspec Structs) is served by the same server with
+the same settings (cli/servers.py). wrk drives each at 64 connections, each figure the median
+over interleaved rounds, each run after a warm-up:
 
   bare            GET /holdings on the bare app
   holdings        GET /v1/holdings, with a reader's API key
@@ -43,19 +48,21 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bench._database import fresh_database
 from bench._figures import print_ratio
 from bench._seeded import filing, seed, views_at
-from bench._service import START_TIMEOUT, free_port, get, python_tool, serving
+from bench._service import START_TIMEOUT, free_port, get, python_tool, serving, stop
 from bench._wrk import CONNECTIONS, Run, Target, measure, median
 from cli.servers import DEFAULT_SERVER, AsgiServer
 from store.settings import DATABASE_URL_VARIABLE
@@ -84,6 +91,20 @@ def _views_served(base: str, targets: Sequence[Target], position: int) -> dict[s
                 raise RuntimeError(f"{target.url} answered {status}, not the seeded views")
             time.sleep(0.05)
     return sizes
+
+
+@contextlib.contextmanager
+def _worker(env: dict[str, str], log: Path) -> Iterator[None]:
+    """A `timeline project` worker running every view's runner until the block ends, then
+    stopped as Ctrl-C stops it."""
+    with log.open("wb") as output:
+        worker = subprocess.Popen(  # noqa: S603
+            [python_tool("timeline"), "project"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            yield
+        finally:
+            stop(worker)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -122,10 +143,18 @@ def _bench(url: str, server: AsgiServer, workers: int, folder: Path) -> Figures:
         ),
         body=filing(),
     )
-    serve = [python_tool("timeline"), "serve", "--port", str(service_port), *settings]
+    serve = [
+        python_tool("timeline"),
+        "serve",
+        "--port",
+        str(service_port),
+        "--no-projections",
+        *settings,
+    ]
     bare_app = [sys.executable, "-m", "bench.bare_app", "--port", str(bare_port), *settings]
     runs: dict[str, list[Run]] = {"bare": [], "holdings": [], "timeline": []}
     with (
+        _worker(env, folder / "worker.log"),
         serving(serve, f"{service}/health", env, folder / "service.log"),
         serving(bare_app, f"{bare}/holdings", env, folder / "bare_app.log"),
     ):
