@@ -16,14 +16,15 @@ medians over interleaved rounds, the others measured once:
                  size) and our mapper (MsgspecMapper.to_domain_event)
   fold_only      what a rebuild does before it writes: read, decode, fold into every
                  view (`fold_log`; for information, not in the ratios)
-  rebuild        every view rebuilt as `timeline rebuild --all` does it: split over a
-                 process per core (projections/rebuild_processes.py), each process's
-                 `rebuild_views` reading, decoding and folding the log, rendering its
-                 views' rows, writing them by COPY, catching up and switching; from views
-                 that never ran, so every round does the same work
-  rebuild_one_process
-                 the same in this process alone (`rebuild_views` of every view), once:
-                 for information, not in the ratios
+  rebuild        every view rebuilt as `timeline rebuild --all` does it: `rebuild_views`
+                 reading, decoding and folding the log, rendering the views' rows, writing
+                 them by COPY, catching up and switching, in this process or split over
+                 processes as TIMELINE_REBUILD_PROCESSES says (default: one per two cores;
+                 projections/rebuild_processes.py); from views that never ran, so every
+                 round does the same work
+  rebuild_two_processes
+                 the same split over two processes, once: for information, not in the
+                 ratios (on two cores, about the same time for a third more CPU)
   rebuild_rows_written
                  the rows the rebuild wrote: one per report on the timeline, one per
                  strike, a few for the aggregate views and one per key and day for
@@ -54,7 +55,7 @@ from projections.core import render
 from projections.folds import Folds
 from projections.generations import start_building
 from projections.log_fold import PAGE_SIZE, fold_log
-from projections.rebuild import COPY_STREAMS, rebuild_views
+from projections.rebuild import COPY_STREAMS
 from projections.rebuild_processes import rebuild_in_processes
 from projections.registry import VIEWS
 from projections.row_stores import RowStore, copy_rows, row_store
@@ -169,17 +170,14 @@ class Bench:
         await self.pool.execute(f"TRUNCATE {VIEW_TABLES}")
         return EVENTS / elapsed
 
-    async def rebuild(self, *, in_processes: bool = True) -> tuple[float, int]:
+    async def rebuild(self, *, processes: int | None = None) -> tuple[float, int]:
         """Every view rebuilt: read, decode, fold, render, write, switch. From views that
         never ran, so each round does the same work (the old generations are empty)."""
         await self.pool.execute(f"TRUNCATE {VIEW_TABLES}")
         await self._settle()
         views = list(VIEWS.values())
         started = time.perf_counter()
-        if in_processes:
-            generations = await rebuild_in_processes(self.pool, self.url, views)
-        else:
-            generations = await rebuild_views(self.pool, views)
+        generations = await rebuild_in_processes(self.pool, self.url, views, processes=processes)
         elapsed = time.perf_counter() - started
         if any(generation.position != EVENTS for generation in generations):
             raise AssertionError(f"rebuilt to {generations}, not to position {EVENTS}")
@@ -202,7 +200,7 @@ async def _measure(url: str) -> dict[str, tuple[float, str]]:
             "library_read": [],
             "fold_only": [],
             "rebuild": [],
-            "rebuild_one_process": [],
+            "rebuild_two_processes": [],
             "rows_write_only": [],
         }
         rows = 0
@@ -214,7 +212,7 @@ async def _measure(url: str) -> dict[str, tuple[float, str]]:
         # the ten minutes a benchmark may take.
         samples["library_read"].append(await bench.library_read())
         samples["fold_only"].append(await bench.fold_only())
-        samples["rebuild_one_process"].append((await bench.rebuild(in_processes=False))[0])
+        samples["rebuild_two_processes"].append((await bench.rebuild(processes=2))[0])
         samples["rows_write_only"].append(await bench.rows_write_only())
         figures = {
             name: (statistics.median(values), "events/s") for name, values in samples.items()
