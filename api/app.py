@@ -149,10 +149,14 @@ def create_app(
     *,
     run_projections: bool = True,
     settings: ApiSettings | None = None,
+    freeze_heap: bool = False,
 ) -> Litestar:
     """The app for `database`; nothing connects until the app starts. With
     `run_projections`, the views are kept up to date inside this process (one runner per
-    view across all processes, whichever takes each view first)."""
+    view across all processes, whichever takes each view first). With `freeze_heap`, what
+    the process holds once its views have loaded is frozen (api/heap.py): for a process that
+    serves this one app for its whole life, as `timeline serve`'s workers do, not for one
+    that makes app after app (the tests: each freeze would walk, and keep, all before it)."""
     settings = settings or ApiSettings.from_environment()
 
     limits = Limits(settings.limits)
@@ -184,11 +188,15 @@ def create_app(
             lambda app, stop: follow_key_changes(database.url, services_of(app).api_keys, stop),
         ),
         running("the live views", lambda app, stop: services_of(app).views.run(stop)),
-        running(
-            "the heap", lambda app, stop: freeze_once_loaded(services_of(app).views.ready, stop)
-        ),
         tail_log,
     ]
+    if freeze_heap:
+        lifespan.append(
+            running(
+                "the heap",
+                lambda app, stop: freeze_once_loaded(services_of(app).views.ready, stop),
+            )
+        )
     if run_projections:
         lifespan.append(
             running(

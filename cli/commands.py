@@ -97,7 +97,7 @@ def serve(args: argparse.Namespace) -> int:
 def service_app(database: Database, run_projections: bool) -> Litestar:
     """The app one worker serves (a module-level function, so a spawned worker can load it)."""
     logs.configure_logging(logs.log_format_from_environment())
-    return create_app(database, run_projections=run_projections)
+    return create_app(database, run_projections=run_projections, freeze_heap=True)
 
 
 def _log_format() -> logs.LogFormat:
