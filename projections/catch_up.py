@@ -47,6 +47,7 @@ from projections.rebuild import REBUILD_CONNECTIONS, RebuildInProgress, rebuild_
 from projections.rebuild_processes import rebuild_in_processes
 from projections.row_stores import Generation
 from store.collector import collector_paused
+from store.event_store import HEAD
 
 log = logging.getLogger("timeline.projections")
 
@@ -54,7 +55,6 @@ log = logging.getLogger("timeline.projections")
 GATHER_SECONDS = 0.05
 # At most this long after the first request, the pass starts anyway.
 GATHER_AT_MOST_SECONDS = 1.0
-HEAD = "SELECT coalesce(max(notification_id), 0) FROM timeline_events"
 
 
 @dataclass(frozen=True, slots=True)

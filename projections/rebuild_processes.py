@@ -42,6 +42,7 @@ from projections.rebuild import COPY_STREAMS, rebuild_locks, rebuild_views
 from projections.registry import VIEWS
 from projections.row_stores import Generation
 from store.database import create_pool, resolve_database
+from store.event_store import HEAD
 from store.settings import DATABASE_URL_VARIABLE, InvalidSetting
 
 log = logging.getLogger("timeline.projections")
@@ -49,7 +50,6 @@ log = logging.getLogger("timeline.projections")
 PROCESSES_VARIABLE = "TIMELINE_REBUILD_PROCESSES"
 # Below this many events in the log, a rebuild runs in the calling process.
 PROCESSES_FROM_EVENTS = 100_000
-HEAD = "SELECT coalesce(max(notification_id), 0) FROM timeline_events"
 
 # Each view's share of a rebuild's work: seconds to rebuild it alone from bench/rebuild.py's
 # generated war of 200,000 events, less the reading and decoding every rebuild does (2-core
@@ -74,14 +74,6 @@ UNMEASURED_WORK = 3
 
 class RebuildFailed(Unavailable):
     """A process rebuilding some of the views ended without rebuilding them."""
-
-
-class _Rebuilt(msgspec.Struct, frozen=True):
-    """A process's answer: a line of JSON per view it rebuilt."""
-
-    view: str
-    generation: int
-    position: int
 
 
 def configured_processes() -> int:
@@ -175,11 +167,8 @@ async def _rebuild_group(database_url: str, group: Sequence[View]) -> list[Gener
         raise RebuildFailed(f"the rebuild of {', '.join(names)} failed: {last}")
     if said:
         log.info("rebuild of %s: %s", ", ".join(names), said)
-    answers = msgspec.json.Decoder(_Rebuilt)
-    return [
-        Generation(view=answer.view, generation=answer.generation, position=answer.position)
-        for answer in map(answers.decode, out.splitlines())
-    ]
+    # The process's answer: a line of JSON per view it rebuilt (`main`).
+    return list(map(msgspec.json.Decoder(Generation).decode, out.splitlines()))
 
 
 # --- the process's side -----------------------------------------------------------------
@@ -218,10 +207,8 @@ def main(names: Sequence[str]) -> int:
         traceback.print_exc()
         return 1
     print(f"rebuilt in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    encode = msgspec.json.encode
     for generation in generations:
-        answer = _Rebuilt(generation.view, generation.generation, generation.position)
-        sys.stdout.buffer.write(encode(answer) + b"\n")
+        sys.stdout.buffer.write(msgspec.json.encode(generation) + b"\n")
     return 0
 
 

@@ -11,6 +11,7 @@ import msgspec
 from projections.quarantine import open_counts
 from projections.rebuild import REBUILD_LOCK_NAMESPACE
 from projections.runner import LOCK_NAMESPACE
+from store.event_store import HEAD
 
 STATUS = """
 SELECT g.generation, g.position
@@ -49,9 +50,7 @@ class ViewStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def view_statuses(pool: asyncpg.Pool, views: Iterable[str]) -> list[ViewStatus]:
-    log_position = int(
-        await pool.fetchval("SELECT coalesce(max(notification_id), 0) FROM timeline_events")
-    )
+    log_position = int(await pool.fetchval(HEAD))
     quarantined = await open_counts(pool)
     statuses = []
     for view in views:

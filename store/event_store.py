@@ -37,6 +37,8 @@ READ_REPORT = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE originator_id = $1 ORDER BY originator_version
 """
+# The position of the last event in the log; 0 for an empty log.
+HEAD = "SELECT coalesce(max(notification_id), 0) FROM timeline_events"
 READ_LOG = """
 SELECT notification_id, recorded_at, topic, state FROM timeline_events
 WHERE notification_id > $1 ORDER BY notification_id LIMIT $2
@@ -309,8 +311,7 @@ class EventStore:
         return [recorded_from_row(row) for row in rows]
 
     async def position(self) -> int:
-        value = await self._pool.fetchval("SELECT max(notification_id) FROM timeline_events")
-        return int(value or 0)
+        return int(await self._pool.fetchval(HEAD))
 
     async def position_at(self, moment: datetime) -> int:
         """The position of the last event recorded at or before `moment`; 0 if none was."""
