@@ -14,7 +14,8 @@ Figures, on the same database, one connection per client, sequential appends:
   batch_append           our EventStore, 1,000 reports per transaction, one key per batch
   library_batch_append   PostgresApplicationRecorder.insert_events, 1,000 events per call
 Both paths encode the same pre-built domain events inside the timed loop (our mapper), and
-both take the same EXCLUSIVE table lock; ours also checks the key and version gaps.
+both go one writer at a time (the library by its EXCLUSIVE table lock, ours by the appenders'
+advisory lock, migration 0019); ours also checks the key and version gaps.
 
 Like for like, our pool returns connections as the library's psycopg_pool does: a leftover
 transaction is rolled back, but no session-reset query is sent. asyncpg's default sends one

@@ -5,11 +5,14 @@ Where its SQL lives. The reads are the statements below, on `timeline_events` (t
 eventsourcing library's table with our recorded-at column: migrations/versions/0001_event_store.py,
 its chain hash from 0004_audit_chain.py). Every append goes through store/group_commit.py to
 one of two PL/pgSQL functions that exist only in migrations: `timeline_append`
-(migrations/versions/0008_idempotency_scope.py; run with its owner's rights since
-0009_least_privilege.py), which checks versions and the idempotency key, takes the log's
-EXCLUSIVE lock, links the chain, inserts and NOTIFYs; and `timeline_append_group`
-(migrations/versions/0017_group_append.py), which runs it for many appends in one
-transaction. A migration that replaces either function names itself here:
+(migrations/versions/0019_append_lock_beside_vacuum.py; first 0008_idempotency_scope.py, run
+with its owner's rights since 0009_least_privilege.py), which checks versions and the
+idempotency key, takes the appenders' lock (ROW EXCLUSIVE on the table, then an advisory
+lock held to the commit: one appender at a time, and autovacuum never in the way), links
+the chain, inserts and NOTIFYs; and `timeline_append_group`
+(migrations/versions/0019_append_lock_beside_vacuum.py; first 0017_group_append.py), which
+runs it for many appends in one transaction. A migration that replaces either function
+names itself here:
 tests/unit/test_store_sql_pointers.py fails while a pointer names an older definition.
 """
 

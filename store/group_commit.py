@@ -15,9 +15,10 @@ alone, and the error reaches only the one that causes it. A group whose connecti
 once sent may have committed: each of its appends is told so (CallLost), and none is retried.
 
 The two functions called here exist only in migrations: `timeline_append`
-(migrations/versions/0008_idempotency_scope.py) and `timeline_append_group`
-(migrations/versions/0017_group_append.py). A migration that replaces either names itself
-here: tests/unit/test_store_sql_pointers.py fails while a pointer names an older definition.
+(migrations/versions/0019_append_lock_beside_vacuum.py) and `timeline_append_group`
+(migrations/versions/0019_append_lock_beside_vacuum.py). A migration that replaces either
+names itself here: tests/unit/test_store_sql_pointers.py fails while a pointer names an
+older definition.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Notification ids follow commit order, so a reader tailing the log never skips an event.
 
-Without the exclusive table lock, an append can take a lower id than another and commit
-after it; a reader that has moved past the higher id never sees the lower one. This test
-races eight writers against one tailing reader to catch exactly that.
+Without the appenders' lock (migrations/versions/0019_append_lock_beside_vacuum.py), an
+append can take a lower id than another and commit after it; a reader that has moved past
+the higher id never sees the lower one. This test races eight writers, each with an event
+store of its own (as eight processes would be: a store sends one group at a time), against
+one tailing reader to catch exactly that. And the lock lets autovacuum work beside the
+appends: an append does not wait for a vacuum or an analyze of the log.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
+import pytest
 
 from application.commands import FileReport
 from domain import report as rules
@@ -33,6 +37,8 @@ from tests.seed_values import (
 WRITERS = 8
 RACE_SECONDS = 3.0
 PAGE_SIZE = 25
+# Far longer than an append takes; a wait for the maintainer's lock would last for ever.
+MAINTENANCE_WAIT_SECONDS = 10.0
 SEED_FILINGS: tuple[Callable[[], FileReport], ...] = (
     kursk_held_now,
     kursk_at_peak,
@@ -59,6 +65,8 @@ async def race_writers_against_a_tailing_reader(
     pool = await asyncpg.create_pool(database_url, min_size=WRITERS + 1, max_size=WRITERS + 1)
     assert pool is not None
     store = EventStore(pool)
+    # One store per writer: eight committers, so eight transactions meet in the database.
+    stores = [EventStore(pool) for _ in range(WRITERS)]
     try:
         contested = filed(kursk_held_now())
         race.acknowledged.extend((await store.append([contested])).events)
@@ -66,8 +74,8 @@ async def race_writers_against_a_tailing_reader(
         deadline = loop.time() + seconds
         writers_done = asyncio.Event()
 
-        async def append(events: list[DomainEvent]) -> None:
-            result = await store.append(events)
+        async def append(number: int, events: list[DomainEvent]) -> None:
+            result = await stores[number].append(events)
             race.acknowledged.extend(result.events)
             race.batches += len(events) > 1
 
@@ -82,7 +90,7 @@ async def race_writers_against_a_tailing_reader(
                         # A filing and an assessment of an earlier report, in one batch
                         report = own.pop(0)
                         corroboration = rules.corroborate(report, by=INSTITUTE_FOR_THE_STUDY_OF_WAR)
-                        await append([filing, corroboration])
+                        await append(number, [filing, corroboration])
                         own.append(rules.evolve(report, corroboration))
                     case 1:
                         # A whole short story of one report in one batch
@@ -90,7 +98,7 @@ async def race_writers_against_a_tailing_reader(
                         dispute = rules.dispute(
                             report, by=RUSSIAN_DEFENCE_MINISTRY, reason="calls it fabricated"
                         )
-                        await append([filing, dispute])
+                        await append(number, [filing, dispute])
                         own.append(rules.evolve(report, dispute))
                         continue
                     case 2:
@@ -101,13 +109,14 @@ async def race_writers_against_a_tailing_reader(
                         assert current is not None
                         try:
                             await append(
-                                [rules.corroborate(current, by=INSTITUTE_FOR_THE_STUDY_OF_WAR)]
+                                number,
+                                [rules.corroborate(current, by=INSTITUTE_FOR_THE_STUDY_OF_WAR)],
                             )
                         except VersionConflict:
                             race.conflicts += 1
                         continue
                     case _:
-                        await append([filing])
+                        await append(number, [filing])
                 own.append(rules.evolve(None, filing))
 
         async def reader() -> None:
@@ -173,3 +182,41 @@ async def test_a_tailing_reader_sees_every_committed_event_once_in_order(
     # And transaction time never went backwards along the log
     recorded_at = [r.recorded_at for r in final]
     assert recorded_at == sorted(recorded_at)
+
+
+@pytest.mark.parametrize(
+    "maintenance",
+    ["ANALYZE timeline_events", "LOCK TABLE timeline_events IN SHARE UPDATE EXCLUSIVE MODE"],
+)
+async def test_an_append_does_not_wait_for_a_vacuum_or_an_analyze_of_the_log(
+    pool: asyncpg.Pool, maintenance: str
+) -> None:
+    # Given a transaction holding what (auto)vacuum and analyze hold on the log while they
+    # work (SHARE UPDATE EXCLUSIVE; ANALYZE keeps it to the end of its transaction)
+    store = EventStore(pool)
+    async with pool.acquire() as maintainer, maintainer.transaction():
+        await maintainer.execute(maintenance)
+        # When a report is appended meanwhile, then it is stored without waiting for it
+        # (under the library's EXCLUSIVE lock it waited: for autovacuum, until PostgreSQL
+        # cancelled it after deadlock_timeout; for this transaction, until it ended)
+        async with asyncio.timeout(MAINTENANCE_WAIT_SECONDS):
+            result = await store.append([filed(kursk_held_now())])
+    assert [r.event.originator_id for r in await store.read_log()] == [result.events[0].report_id]
+
+
+async def test_a_writer_holding_the_library_lock_still_keeps_appends_out(
+    pool: asyncpg.Pool,
+) -> None:
+    # Given a writer holding the eventsourcing library's EXCLUSIVE lock on the log (its own
+    # recorder, or `timeline restore`)
+    store = EventStore(pool)
+    async with pool.acquire() as library_writer, library_writer.transaction():
+        await library_writer.execute("LOCK TABLE timeline_events IN EXCLUSIVE MODE")
+        # When a report is appended meanwhile, then it waits for that writer
+        append = asyncio.ensure_future(store.append([filed(kursk_held_now())]))
+        done, _ = await asyncio.wait([append], timeout=0.5)
+        assert not done
+    # and is stored once the writer is done
+    async with asyncio.timeout(MAINTENANCE_WAIT_SECONDS):
+        result = await append
+    assert len(await store.read_log()) == len(result.events) == 1
