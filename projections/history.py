@@ -17,9 +17,10 @@ log.
 The rule a view must keep, property-tested for each one: `render` of a key's reports gives
 the same row as `render` of the versions its classes pick, for any position and date.
 
-A history's day row needs every report of its day, dozens at 10^6 events: such a view
-(`Pieced`) keeps with each version the report's piece of its row (migration 0012), and its
-rows, live or past, are put together from the pieces of the versions holding, without a fold.
+A history's day row needs the latest reports of its day (up to `row_keys.DAY_POINTS`; a
+handful on a real day): such a view (`Pieced`) keeps with each version the report's piece
+of its row (migration 0012), and its rows, live or past, are put together from the pieces
+of the versions holding, without a fold.
 
 Versions are recorded by the fold itself (`ViewState.history`, told by projections/core.py
 of each version as it is made: projections/history_recording.py), so the live runner, a
@@ -42,6 +43,7 @@ import msgspec
 
 from domain.report import Report
 from projections.core import View
+from projections.row_keys import DAY_POINTS
 from projections.tracked import Tracked
 
 log = logging.getLogger("timeline.projections")
@@ -72,6 +74,25 @@ class EveryReportOfItsDay:
 
     def relevance(self, report: Report, filed_at_position: int) -> Relevance:
         return Relevance(kind=1)
+
+
+class LatestOfItsDay(EveryReportOfItsDay):
+    """The pasts of a history of points by day (holdings-series, forces-history,
+    front-series), whose day row lists its latest `day_points` reports
+    (`row_keys.day_row`): a runner reads the pieces of the latest `day_points + 1` versions
+    of a row (`pieces_read`), and `render` draws it from as many reports. The fold's order
+    is (occurred, reported, filed) within one class and group, the only ones such a view
+    has, so the latest are found by index, however busy the day."""
+
+    day_points: ClassVar[int] = DAY_POINTS
+
+    def latest_of_day(self, reports: Sequence[Tracked]) -> Sequence[Tracked]:
+        return reports[-(self.day_points + 1) :]
+
+
+def pieces_read(view: View) -> int | None:
+    """How many of a row's latest pieces a runner reads to put it together; None: all."""
+    return view.day_points + 1 if isinstance(view, LatestOfItsDay) else None
 
 
 class Indexed(View, Protocol):

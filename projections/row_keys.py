@@ -59,6 +59,13 @@ def slug(*parts: str) -> str:
 
 _P = TypeVar("_P")
 
+# The most points a history's day row lists: its latest reports of the day, in the fold's
+# order. A day of a real conflict brings a handful of reports per series; a flood of
+# filings on one day (a script, a bulk import, a benchmark) would otherwise make a row
+# that grows with every report, rewritten whole by every batch that touches it (50,000
+# filings of one claim made a 5 MB row, and each batch slower than the one before).
+DAY_POINTS = 500
+
 
 class DayPiece(msgspec.Struct, Generic[_P], frozen=True, kw_only=True, gc=False):
     """What one report gives its day row in a history, worked out from that report alone:
@@ -73,12 +80,13 @@ class DayPiece(msgspec.Struct, Generic[_P], frozen=True, kw_only=True, gc=False)
 
 
 class DayRow(NamedTuple, Generic[_P]):
-    """A day row of a history, from the pieces of the reports feeding it, in order."""
+    """A day row of a history, from the pieces of the latest reports feeding it, in order."""
 
     day: str
     names: tuple[str, ...]  # the latest standing report's (else the latest's)
     points: tuple[_P, ...]  # one per standing report
     retracted: tuple[Source, ...]  # withdrawn, kept for auditors, never plotted
+    earlier_reports: bool  # the day has reports before these, not listed (explain has all)
 
 
 def day_piece(tracked: Tracked, names: tuple[str, ...], point: Callable[[], _P]) -> DayPiece[_P]:
@@ -88,12 +96,16 @@ def day_piece(tracked: Tracked, names: tuple[str, ...], point: Callable[[], _P])
     return DayPiece(names=names, point=point())
 
 
-def day_row(key: str, pieces: Sequence[DayPiece[_P]]) -> DayRow[_P]:
-    points = tuple(piece.point for piece in pieces if piece.point is not None)
-    named = next((piece for piece in reversed(pieces) if piece.point is not None), pieces[-1])
+def day_row(key: str, pieces: Sequence[DayPiece[_P]], most: int = DAY_POINTS) -> DayRow[_P]:
+    """The row of the latest `most` pieces of the day: what `most + 1` pieces decide (the
+    last of the day's reports, and whether there were more), so a runner reads no more."""
+    shown = pieces[-most:]
+    points = tuple(piece.point for piece in shown if piece.point is not None)
+    named = next((piece for piece in reversed(shown) if piece.point is not None), shown[-1])
     return DayRow(
         day=day_in(key),
         names=named.names,
         points=points,
-        retracted=tuple(piece.withdrawn for piece in pieces if piece.withdrawn is not None),
+        retracted=tuple(piece.withdrawn for piece in shown if piece.withdrawn is not None),
+        earlier_reports=len(pieces) > most,
     )

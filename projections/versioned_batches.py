@@ -197,9 +197,9 @@ async def _written_together(
             connection,
             applied[0].position,
             [
-                (batch.view.name, batch.generation.generation, batch.touched)
+                (assembled, batch.generation.generation, batch.touched)
                 for batch, history in versioned
-                if pieced(batch.view) is not None
+                if (assembled := pieced(batch.view)) is not None
             ],
         )
     written: list[RowBatch] = []

@@ -30,7 +30,7 @@ from domain.claims import Claim, ForceStrength, TroopDeployment
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.history import EveryReportOfItsDay, Relevance
+from projections.history import LatestOfItsDay, Relevance
 from projections.row_keys import DayPiece, daily_key, day_piece, day_row, slug
 from projections.tracked import Source, Tracked, occurred_date
 
@@ -97,7 +97,7 @@ class ForcesRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     deployment: Deployment | None  # the latest standing one
 
 
-class ForcesHistory(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class ForcesHistory(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
     """One day of a force's history: a point per standing report for the chart, the
     day's deployments in full, and the reports withdrawn (never plotted)."""
 
@@ -107,6 +107,8 @@ class ForcesHistory(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     points: tuple[ForcePoint, ...]
     deployments: tuple[Deployment, ...]
     retracted: tuple[Source, ...]
+    # the day has reports before these (its latest DAY_POINTS are listed; explain has all)
+    earlier_reports: bool = False
 
 
 def _force(report: Report) -> ForceStrength | TroopDeployment:
@@ -232,7 +234,7 @@ class ForcesView:
         )
 
 
-class ForcesHistoryView(EveryReportOfItsDay):
+class ForcesHistoryView(LatestOfItsDay):
     """The forces' history, one row per actor, theatre and day."""
 
     name: ClassVar[str] = "forces-history"
@@ -263,10 +265,10 @@ class ForcesHistoryView(EveryReportOfItsDay):
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> ForcesHistory | None:
-        return self.assemble(key, [t.derived(self.piece) for t in reports])
+        return self.assemble(key, [t.derived(self.piece) for t in self.latest_of_day(reports)])
 
     def assemble(self, key: str, pieces: Sequence[DayPiece[ForceDayPoint]]) -> ForcesHistory:
-        day = day_row(key, pieces)
+        day = day_row(key, pieces, self.day_points)
         actor, theatre = day.names
         return ForcesHistory(
             actor=actor,
@@ -277,4 +279,5 @@ class ForcesHistoryView(EveryReportOfItsDay):
                 standing.deployment for standing in day.points if standing.deployment is not None
             ),
             retracted=day.retracted,
+            earlier_reports=day.earlier_reports,
         )

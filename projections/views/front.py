@@ -27,7 +27,7 @@ from domain.claims import Claim, FrontAdvance
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.history import EveryReportOfItsDay, Relevance
+from projections.history import LatestOfItsDay, Relevance
 from projections.row_keys import DayPiece, daily_key, day_piece, day_row, slug
 from projections.tracked import Source, Tracked, occurred_date
 
@@ -57,7 +57,7 @@ class FrontRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     source: Source
 
 
-class FrontSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class FrontSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
     """One day of an advance's history: its standing rates in order of occurrence, and
     the ones withdrawn (never plotted)."""
 
@@ -66,6 +66,8 @@ class FrontSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     day: str  # "2024-11-23": when the rates were claimed to hold, in UTC
     points: tuple[FrontPoint, ...]
     retracted: tuple[Source, ...]
+    # the day has reports before these (its latest DAY_POINTS are listed; explain has all)
+    earlier_reports: bool = False
 
 
 def _advance(report: Report) -> FrontAdvance:
@@ -128,7 +130,7 @@ class FrontView:
         )
 
 
-class FrontSeriesView(EveryReportOfItsDay):
+class FrontSeriesView(LatestOfItsDay):
     """The advances' history, one row per direction, actor and day."""
 
     name: ClassVar[str] = "front-series"
@@ -151,10 +153,10 @@ class FrontSeriesView(EveryReportOfItsDay):
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> FrontSeries | None:
-        return self.assemble(key, [t.derived(self.piece) for t in reports])
+        return self.assemble(key, [t.derived(self.piece) for t in self.latest_of_day(reports)])
 
     def assemble(self, key: str, pieces: Sequence[DayPiece[FrontPoint]]) -> FrontSeries:
-        day = day_row(key, pieces)
+        day = day_row(key, pieces, self.day_points)
         direction, actor = day.names
         return FrontSeries(
             direction=direction,
@@ -162,4 +164,5 @@ class FrontSeriesView(EveryReportOfItsDay):
             day=day.day,
             points=day.points,
             retracted=day.retracted,
+            earlier_reports=day.earlier_reports,
         )

@@ -29,7 +29,7 @@ from domain.claims import Claim, Extent, TerritoryControl
 from domain.occurrence import Occurrence
 from domain.quantities import Quantity
 from domain.report import Report
-from projections.history import EveryReportOfItsDay, Relevance, float_rank
+from projections.history import LatestOfItsDay, Relevance, float_rank
 from projections.row_keys import DayPiece, daily_key, day_piece, day_row, slug
 from projections.tracked import Source, Tracked, occurred_date
 
@@ -78,7 +78,7 @@ class Holding(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     computed_share_lost_percent: float | None
 
 
-class HoldingSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class HoldingSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
     """One day of a holding's history: its standing claims in order of occurrence, and
     the ones withdrawn (kept for auditors, never plotted)."""
 
@@ -88,6 +88,8 @@ class HoldingSeries(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     day: str  # "2024-08-06": when the claims say the area was held, in UTC
     points: tuple[HoldingPoint, ...]
     retracted: tuple[Source, ...]
+    # the day has reports before these (its latest DAY_POINTS are listed; explain has all)
+    earlier_reports: bool = False
 
 
 def _territory(report: Report) -> TerritoryControl:
@@ -240,7 +242,7 @@ class HoldingsView:
         )
 
 
-class HoldingsSeriesView(EveryReportOfItsDay):
+class HoldingsSeriesView(LatestOfItsDay):
     """The holdings' history, one row per region, actor and day."""
 
     name: ClassVar[str] = "holdings-series"
@@ -264,10 +266,10 @@ class HoldingsSeriesView(EveryReportOfItsDay):
     def render(
         self, key: str, reports: Sequence[Tracked], as_of: datetime | None
     ) -> HoldingSeries | None:
-        return self.assemble(key, [t.derived(self.piece) for t in reports])
+        return self.assemble(key, [t.derived(self.piece) for t in self.latest_of_day(reports)])
 
     def assemble(self, key: str, pieces: Sequence[DayPiece[HoldingPoint]]) -> HoldingSeries:
-        day = day_row(key, pieces)
+        day = day_row(key, pieces, self.day_points)
         region, country, actor = day.names
         return HoldingSeries(
             region=region,
@@ -276,4 +278,5 @@ class HoldingsSeriesView(EveryReportOfItsDay):
             day=day.day,
             points=day.points,
             retracted=day.retracted,
+            earlier_reports=day.earlier_reports,
         )
