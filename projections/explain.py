@@ -175,10 +175,13 @@ async def _page_from_versions(
     as_of: datetime | date | None,
 ) -> tuple[Explanation, bool]:
     view, when = at.view, valid_time(as_of)
-    keys = await row_keys(at, when)
-    if key is not None:
-        keys = picked(view.name, keys, key)
-    start = 0 if page.after is None else bisect.bisect_right(keys, page.after)
+    if key is None:
+        # A page of the whole view: its keys and one more, found from the cursor on.
+        keys = await row_keys(at, when, after=page.after, most=page.limit + 1)
+        start = 0
+    else:
+        keys = picked(view.name, await row_keys(at, when), key)
+        start = 0 if page.after is None else bisect.bisect_right(keys, page.after)
     chosen = keys[start : start + page.limit]
     totals: dict[str, int] = {}
     shown: dict[str, msgspec.Struct] | None = None

@@ -134,23 +134,29 @@ async def picked(
     return [row[0] for row in rows]
 
 
-# The keys with a version holding at $3 that had occurred by $4, in key order after $5.
+ALL_KEYS = 2**31 - 1  # a count of keys no view reaches: the statement's $6 is an int4
+
+# The keys with a version holding at $3 that had occurred by $4, in key order, after $5 (if
+# given) and $6 of them at most (if given): each found by one step along the versions' order
+# index from the key before, so a page of keys costs its own keys, not the view's.
 KEYS = """
-WITH RECURSIVE k AS (
-    (SELECT key FROM report_versions WHERE view = $1 AND generation = $2 ORDER BY key LIMIT 1)
-    UNION ALL
-    SELECT n.key FROM k CROSS JOIN LATERAL (
-        SELECT v.key FROM report_versions v
-        WHERE v.view = $1 AND v.generation = $2 AND v.key > k.key ORDER BY v.key LIMIT 1
-    ) n
-)
-SELECT k.key FROM k WHERE EXISTS (
-    SELECT 1 FROM report_versions v
-    WHERE v.view = $1 AND v.generation = $2 AND v.key = k.key
+WITH RECURSIVE k(key, n) AS (
+    (SELECT v.key, 1 FROM report_versions v
+     WHERE v.view = $1 AND v.generation = $2 AND ($5::text IS NULL OR v.key > $5::text)
         AND v.from_position <= $3 AND v.to_position > $3
         AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
+     ORDER BY v.key LIMIT 1)
+    UNION ALL
+    SELECT n.key, k.n + 1 FROM k CROSS JOIN LATERAL (
+        SELECT v.key FROM report_versions v
+        WHERE v.view = $1 AND v.generation = $2 AND v.key > k.key
+            AND v.from_position <= $3 AND v.to_position > $3
+            AND v.occurred_at <= coalesce($4::timestamptz, 'infinity')
+        ORDER BY v.key LIMIT 1
+    ) n
+    WHERE $6::int IS NULL OR k.n < $6::int
 )
-ORDER BY k.key
+SELECT k.key FROM k ORDER BY k.key
 """
 # Every report feeding the rows of these keys, at $3 and by $4.
 FEEDING = """
@@ -161,9 +167,15 @@ WHERE view = $1 AND generation = $2 AND key = ANY($5::text[])
 """
 
 
-async def row_keys(at: Snapshot, moment: datetime | None) -> list[str]:
-    """The keys of the rows fed at the snapshot's position by reports begun by `moment`."""
-    rows = await at.connection.fetch(KEYS, at.view.name, at.generation, at.position, moment)
+async def row_keys(
+    at: Snapshot, moment: datetime | None, *, after: str | None = None, most: int | None = None
+) -> list[str]:
+    """The keys of the rows fed at the snapshot's position by reports begun by `moment`, in
+    key order (after `after`, and `most` of them, if given)."""
+    bound = most if most is not None and most <= ALL_KEYS else None  # beyond: every key
+    rows = await at.connection.fetch(
+        KEYS, at.view.name, at.generation, at.position, moment, after, bound
+    )
     return [row[0] for row in rows]
 
 
