@@ -11,6 +11,7 @@ import random
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -20,6 +21,7 @@ from application.commands import CorrectReport, RetractReport
 from application.reports import ReportService
 from bench._generated_war import load_log
 from domain.quantities import Unit, between
+from projections import explain as explaining
 from projections import timeline_groups, timeline_pages
 from projections.core import View, fold, render_all
 from projections.explain import explain, explain_page
@@ -211,6 +213,29 @@ async def _explained(
     return encode_explanation(explanation), more
 
 
+@pytest.fixture
+def log_folded_once_per_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's explanations fold the whole log for every page they give: pages of one
+    view and question in a row reuse the last fold (the log does not change between them),
+    so the test asks every page for the price of one fold per question."""
+    fold = explaining._folded
+    last: list[tuple[object, Any]] = []
+
+    async def folded(
+        source: EventStore | asyncpg.Pool,
+        view_name: str,
+        known_at: datetime | None,
+        position: int | None,
+        as_of: datetime | date | None,
+    ) -> Any:
+        asked = (source, view_name, known_at, position, as_of)
+        if not last or last[0][0] != asked:
+            last[:] = [(asked, await fold(source, view_name, known_at, position, as_of))]
+        return last[0][1]
+
+    monkeypatch.setattr(explaining, "_folded", folded)
+
+
 async def _assert_same_explanations(
     pool: asyncpg.Pool, views: Sequence[View], questions: Sequence[Question]
 ) -> None:
@@ -287,6 +312,7 @@ async def _file_losses(store: EventStore) -> None:
     await service.apply(withdrawn, RetractReport(reason="the General Staff withdrew it"))
 
 
+@pytest.mark.usefixtures("log_folded_once_per_question")
 async def test_a_generated_war_answers_the_past_from_its_versions_as_the_replay_does(
     pool: asyncpg.Pool, store: EventStore, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
