@@ -159,7 +159,12 @@ def piece_decoder(piece_type: type) -> msgspec.json.Decoder[Any]:
 def put_together(view: Pieced, key: str, pieces: Sequence[bytes | None]) -> msgspec.Struct | None:
     """The row of `key` put together from its reports' kept pieces, in the fold's order;
     None when it cannot be (a piece the view could not make, or pieces it cannot put
-    together): the row is then drawn by folding its reports, which finds and notes why."""
+    together): the row is then drawn by folding its reports, which finds and notes why. Of a
+    history of points by day, only the latest pieces its row needs are looked at, as a
+    runner reads them (`pieces_read`): a past answer about a flooded day decodes no more."""
+    most = pieces_read(view)
+    if most is not None:
+        pieces = pieces[-most:]
     if None in pieces:
         return None
     decode = piece_decoder(view.piece_type).decode

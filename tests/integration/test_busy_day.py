@@ -14,7 +14,7 @@ from application.commands import RetractReport
 from application.reports import ReportService
 from domain.quantities import Unit, about
 from projections.core import fold, render_all
-from projections.history import LatestOfItsDay
+from projections.history import LatestOfItsDay, pieced, put_together
 from projections.past_answers import past_answer
 from projections.past_pieces import PIECES_OF_KEYS
 from projections.rebuild import rebuild_views
@@ -125,3 +125,19 @@ async def test_a_runner_reads_only_the_pieces_a_busy_days_row_shows(
     # that says earlier reports exist
     areas = [msgspec.json.decode(row["piece"])["point"]["area"]["value"] for row in pieces]
     assert areas == [807, 808, 809, 810]
+
+    # and putting the row together from every piece of the day (as a past answer reads
+    # them) looks at those same four only: an earlier piece is never decoded
+    every = await pool.fetch(
+        "SELECT piece FROM report_versions WHERE view = $1 AND key = $2"
+        " ORDER BY occurred_at, reported_at, filed_position",
+        SERIES.name,
+        KEY,
+    )
+    assert len(every) == 10
+    latest = [row["piece"] for row in pieces]
+    series = pieced(SERIES)
+    assert series is not None
+    whole = put_together(series, KEY, [row["piece"] for row in every])
+    assert whole is not None
+    assert put_together(series, KEY, [b"not a piece", *latest]) == whole
