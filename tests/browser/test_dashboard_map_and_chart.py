@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from seed.kursk_article import demo_report_id
-from tests.browser.conftest import Service
+from tests.browser.conftest import Service, visit
 from tests.browser.test_dashboard import KURSK, opened
 
 BERDIANSK = str(demo_report_id("berdiansk-strike"))
@@ -127,4 +127,71 @@ def test_a_holding_with_many_claims_lists_the_latest_ten_and_the_earlier_on_requ
     sumy.get_by_text("2 earlier claims").click()
     expect(listed).to_have_count(12)
     expect(listed.first).to_contain_text("1 Nov 2024 · current · about 81 km²")
+    assert tab.console_errors == []
+
+
+def test_a_series_that_lags_its_holdings_is_drawn_once_the_stream_brings_what_it_missed(
+    browser: Browser, service: Service
+) -> None:
+    # Given the holdings' series as it stood before a claim about Belgorod Oblast, then the claim
+    editor = {"Authorization": f"Bearer {service.editor_key}"}
+    stale = httpx.get(
+        f"{service.url}/v1/holdings-series/points",
+        params={"limit": 1000},
+        headers=editor,
+        timeout=10,
+    )
+    assert stale.status_code == 200, stale.text
+    filed = httpx.post(
+        f"{service.url}/v1/reports",
+        headers=editor,
+        json={
+            "claim": {
+                "kind": "territory_control",
+                "actor": "Ukraine",
+                "region": "Belgorod Oblast",
+                "country": "RU",
+                "area": {"unit": "km2", "value": 12, "qualifier": "about"},
+            },
+            "attribution": {"source": "DeepState", "side": "third_party"},
+            "occurred": {"precision": "day", "on": "2024-11-20"},
+            "reported": {"precision": "day", "on": "2024-11-20"},
+        },
+        timeout=10,
+    )
+    assert filed.status_code == 201, filed.text
+    httpx.get(
+        f"{service.url}/v1/holdings-series",
+        params={"min_position": filed.json()["position"]},
+        headers=editor,
+        timeout=10,
+    ).raise_for_status()
+
+    # When the dashboard opens while the series (built on its own) still lags the holdings:
+    # its first answer is the one from before the claim
+    tab = visit(browser, service)
+    served_stale: list[str] = []
+
+    def first_one_stale(route: Route) -> None:
+        if served_stale:
+            route.continue_()
+        else:
+            served_stale.append(route.request.url)
+            route.fulfill(status=200, content_type="application/json", body=stale.content)
+
+    tab.page.route("**/v1/holdings-series/points?*", first_one_stale)
+    tab.page.goto(f"{service.url}/")
+    # (the page's one probe without a key is refused: the only 401 it meets)
+    expect(tab.page.locator("#error")).to_contain_text("needs a reader key")
+    tab.console_errors.clear()
+    tab.page.fill("#key", service.editor_key)
+    tab.page.get_by_role("button", name="Use key").click()
+
+    # Then the holding shows at once, and its chart once the stream has brought the claim the
+    # series had missed (the page follows it from the lowest position any panel showed)
+    belgorod = tab.page.locator('#territory [data-key="belgorod-oblast/ukraine"]')
+    expect(belgorod.locator(".figure-line.current")).to_contain_text("about 12 km²")
+    expect(belgorod.locator(".chart canvas")).to_have_count(1)
+    expect(belgorod.locator(".points li")).to_have_count(1)
+    assert len(served_stale) == 1
     assert tab.console_errors == []

@@ -55,6 +55,15 @@ export async function getJson(path, params = {}) {
   }
 }
 
+// The position every one of a panel's answers includes: the lowest of theirs. Each view is
+// built on its own and one may lag another (the holdings before their series); the page
+// follows the stream from there, so the events a lagging view had not yet folded bring the
+// redraw that shows them.
+export function lowestPosition(...answers) {
+  const positions = answers.map((answer) => answer?.position).filter(Number.isFinite);
+  return positions.length ? Math.min(...positions) : null;
+}
+
 // Every row of a view that answers a page at a time (strikes, the histories): the pages
 // followed by `next_cursor` until it is null, as one answer.
 export async function getAllRows(path, params = {}) {

@@ -2,7 +2,7 @@
 // source, never added up), forces, front movement and occupation, each with its source,
 // relay, verification and caveats.
 
-import { getJson } from "./api.js";
+import { getJson, lowestPosition } from "./api.js";
 import { fill, h } from "./dom.js";
 import { figureButton } from "./drawer.js";
 import { attribution, caveat, day, occurrence, quantity } from "./format.js";
@@ -78,4 +78,5 @@ export async function drawFigures(body, params) {
     group("Forces", forcesView.rows.map(forces)),
     group("Front movement", frontView.rows.map(front)),
     group("Occupation share", occupations.items.slice(-1).map(occupation)));
+  return lowestPosition(damageView, forcesView, frontView, occupations);
 }

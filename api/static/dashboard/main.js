@@ -1,7 +1,7 @@
 // The dashboard's wiring: the key, the time controls (every panel answers the same question),
 // the panels, and the live stream that redraws them when the log moves.
 
-import { ApiError, getJson, storedKey, storeKey } from "./api.js";
+import { ApiError, getJson, lowestPosition, storedKey, storeKey } from "./api.js";
 import { closeDrawer, setDrawerQuestion } from "./drawer.js";
 import { fill } from "./dom.js";
 import { day } from "./format.js";
@@ -95,8 +95,11 @@ async function drawRound(minPosition) {
   }));
   const failed = results.find((r) => r.status === "rejected");
   showError(failed ? failed.reason : null);
-  const drawn = results[0].status === "fulfilled" ? results[0].value : null;
-  if (drawn !== null && drawn !== undefined && !question.knownAt) position = Math.max(position ?? 0, drawn);
+  // The stream is followed from the lowest position any panel showed: a view that lagged
+  // the others gets its missing events as stream events, and each brings a redraw that waits
+  // (min_position) until every view has them.
+  const drawn = lowestPosition(...results.map((r) => (r.status === "fulfilled" ? { position: r.value } : null)));
+  if (drawn !== null && !question.knownAt) position = Math.max(position ?? 0, drawn);
   document.body.dataset.position = String(position ?? "");
   return !failed;
 }

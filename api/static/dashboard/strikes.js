@@ -1,7 +1,7 @@
 // Strikes, newest first (`/v1/strikes/by-date`), on a map and in a list, with what each side
 // said: the claimant, and who corroborated, disputed or denied it.
 
-import { getJson } from "./api.js";
+import { getJson, lowestPosition } from "./api.js";
 import { fill, h } from "./dom.js";
 import { figureButton } from "./drawer.js";
 import { attribution, occurrence, quantity } from "./format.js";
@@ -54,4 +54,5 @@ export async function drawStrikes(body, params) {
     ? h("ol", { class: "strikes", "aria-label": "Strikes, newest first" }, newest.rows.map(strike))
     : h("p", { class: "empty" }, "No strikes are known for this question."), more);
   await drawMap(map, mapped.features);
+  return lowestPosition(newest, mapped);
 }

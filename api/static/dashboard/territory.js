@@ -3,7 +3,7 @@
 // current claims joined by a line, peaks as points, a source's low-high range as a band.
 // Each point of the chart opens its report in the drawer, as the list under it does.
 
-import { getAllPoints, getJson } from "./api.js";
+import { getAllPoints, getJson, lowestPosition } from "./api.js";
 import { fill, h } from "./dom.js";
 import { figureButton, openReport, reportButton } from "./drawer.js";
 import { attribution, caveat, day, number, occurrence, quantity, unit } from "./format.js";
@@ -183,5 +183,5 @@ export async function drawTerritory(body, params) {
     ? holdings.rows.map((entry) => holding(entry, pointsOf(entry.key)))
     : h("p", { class: "empty" }, "No holdings are known for this question."));
   drawCharts();
-  return holdings.position;
+  return lowestPosition(holdings, series);
 }

@@ -49,4 +49,5 @@ export async function drawTimeline(body, params) {
   const list = h("ol", { class: "timeline" }, page.items.map(item));
   fill(body, page.items.length ? list : h("p", { class: "empty" }, "No report matches."));
   if (next) body.append(more(list, body));
+  return page.position;
 }
