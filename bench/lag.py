@@ -48,7 +48,13 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from bench._database import fresh_database, lowest_serving_position, open_pool, views_reach
+from bench._database import (
+    Settle,
+    fresh_database,
+    lowest_serving_position,
+    open_pool,
+    views_reach,
+)
 from bench._figures import percentile, print_ratio
 from bench._generated_war import load_log
 from bench._lag_reports import filing, follow_up, plan
@@ -173,9 +179,13 @@ async def _with_history(url: str, events: int) -> None:
         # A store that grew over months has been vacuumed as it grew; one loaded a moment
         # ago by COPY would be vacuumed whole by autovacuum during the measurement.
         await pool.execute("VACUUM (ANALYZE)")
+        # And its pages written out as they were made, not all at once: without this, the
+        # checkpoint after the load's gigabytes fell inside the measured 25 s, and its sync
+        # phase held every fsync (the appends' commits, the runners' reads) for up to a
+        # third of a second (pg_stat_activity: IO:WALSync), p99 88-360 ms from that alone.
+        await Settle(pool)()
     finally:
         await pool.close()
-    gc.collect()
 
 
 async def _measure(url: str, history: int) -> tuple[float, list[float]]:
