@@ -18,7 +18,8 @@ tests/unit/test_store_sql_pointers.py fails while a pointer names an older defin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -28,7 +29,18 @@ import asyncpg
 from domain.errors import Invalid, Unavailable, VersionConflict
 from domain.events import DomainEvent
 from domain.recorded import LogEntry, RecordedEvent, UnreadableEvent
-from store.group_commit import AppendCall, CallLost, GroupCommitter, GroupFigures
+from store.group_commit import (
+    APPEND_PART,
+    AppendAnswer,
+    AppendCall,
+    CallLost,
+    GroupCommitter,
+    GroupFigures,
+    PartRefused,
+    Parts,
+    append_in_parts,
+    parts_in_one_transaction,
+)
 from store.import_rows import ImportRows
 from store.mapper import decode_event, encode_event
 from store.settings import append_group_max
@@ -161,6 +173,73 @@ class AppendResult:
         return self.events[-1].position
 
 
+def _encoded(events: Sequence[DomainEvent], idempotency: Idempotency | None) -> AppendCall:
+    """One append's events, checked (`_check_follows`) and encoded for timeline_append."""
+    if not events:
+        raise ValueError("nothing to append")
+    ids, versions, topics, states = [], [], [], []
+    last_version: dict[UUID, int] = {}
+    for event in events:
+        _check_follows(event, last_version.get(event.originator_id))
+        last_version[event.originator_id] = event.originator_version
+        topic, state = encode_event(event)
+        ids.append(event.originator_id)
+        versions.append(event.originator_version)
+        topics.append(topic)
+        states.append(state)
+    if idempotency is None:
+        return AppendCall(ids, versions, topics, states)
+    return AppendCall(
+        ids,
+        versions,
+        topics,
+        states,
+        scope=idempotency.scope,
+        key=idempotency.key,
+        fingerprint=idempotency.fingerprint,
+    )
+
+
+def _appended(call: AppendCall, answers: Sequence[AppendAnswer], part: int) -> AppendResult:
+    """A fresh append's result: its events got contiguous positions in the order given,
+    each call's (one, or one per `part` events) from its first on, at its recorded_at."""
+    return AppendResult(
+        events=tuple(
+            Appended(
+                answers[index // part].first_position + index % part,
+                report_id,
+                version,
+                answers[index // part].recorded_at,
+            )
+            for index, (report_id, version) in enumerate(zip(call.ids, call.versions, strict=True))
+        ),
+        replayed=False,
+    )
+
+
+class _RefusedPart(Exception):
+    def __init__(self, events: Sequence[DomainEvent]) -> None:
+        super().__init__("a part of the append was refused")
+        self.events = events
+
+
+class PartsAppender:
+    """The parts of one append (EventStore.appending_in_parts), each sent as it comes."""
+
+    def __init__(self, parts: Parts) -> None:
+        self._parts = parts
+
+    async def append(self, events: Sequence[DomainEvent]) -> AppendResult:
+        """Append `events` after the parts before, in the same transaction. A refused part
+        ends the block: the transaction rolls back and the block raises VersionConflict."""
+        call = _encoded(events, None)
+        try:
+            answer = await self._parts.send(call)
+        except PartRefused:
+            raise _RefusedPart(events) from None
+        return _appended(call, [answer], len(call.ids))
+
+
 def recorded_from_row(row: asyncpg.Record) -> RecordedEvent:
     """A (notification_id, recorded_at, topic, state) row, decoded."""
     return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
@@ -191,54 +270,51 @@ class EventStore:
     ) -> AppendResult:
         """Append all events in one transaction, or none of them. Appends made at the same
         time share that transaction (store/group_commit.py), each with its own checks and
-        answer: another append's refusal is not this one's."""
-        if not events:
-            raise ValueError("nothing to append")
-        ids, versions, topics, states = [], [], [], []
-        last_version: dict[UUID, int] = {}
-        for event in events:
-            _check_follows(event, last_version.get(event.originator_id))
-            last_version[event.originator_id] = event.originator_version
-            topic, state = encode_event(event)
-            ids.append(event.originator_id)
-            versions.append(event.originator_version)
-            topics.append(topic)
-            states.append(state)
-        call = (
-            AppendCall(ids, versions, topics, states)
-            if idempotency is None
-            else AppendCall(
-                ids,
-                versions,
-                topics,
-                states,
-                scope=idempotency.scope,
-                key=idempotency.key,
-                fingerprint=idempotency.fingerprint,
-            )
-        )
+        answer: another append's refusal is not this one's. An append of more than
+        APPEND_PART events with no idempotency key goes in parts, in one transaction of its
+        own (group_commit.append_in_parts)."""
+        call = _encoded(events, idempotency)
         try:
-            answer = await self._groups.append(call)
+            if idempotency is None and len(call.ids) > APPEND_PART:
+                answers = await append_in_parts(self._pool, call)
+            else:
+                answers = [await self._groups.append(call)]
         except CallLost as lost:
             raise WriteOutcomeUnknown(keyed=idempotency is not None) from lost.__cause__
+        answer = answers[0]
         if answer.refused == TL422 and idempotency is not None:
             raise IdempotencyKeyReused(idempotency.key)
         if answer.refused is not None:  # a stale or skipping version, or a report filed before
             raise await self._conflict(events)
-        # A fresh append's events got the contiguous positions first, first + 1, ... in the
-        # order given; a replay carries the first append's positions, report ids and
-        # versions (a retry may bring fresh ids).
-        first = answer.first_position
-        stored = zip(range(first, first + len(ids)), ids, versions, strict=True)
         if answer.replayed and answer.positions and answer.report_ids and answer.versions:
-            stored = zip(answer.positions, answer.report_ids, answer.versions, strict=True)
-        return AppendResult(
-            events=tuple(
-                Appended(position, report_id, version, answer.recorded_at)
-                for position, report_id, version in stored
-            ),
-            replayed=answer.replayed,
-        )
+            # A replay carries the first append's positions, report ids and versions (a
+            # retry may bring fresh ids).
+            return AppendResult(
+                events=tuple(
+                    Appended(position, report_id, version, answer.recorded_at)
+                    for position, report_id, version in zip(
+                        answer.positions, answer.report_ids, answer.versions, strict=True
+                    )
+                ),
+                replayed=True,
+            )
+        return _appended(call, answers, APPEND_PART if len(answers) > 1 else len(call.ids))
+
+    @contextlib.asynccontextmanager
+    async def appending_in_parts(self) -> AsyncIterator[PartsAppender]:
+        """One append of events given a part at a time (`PartsAppender.append`), all in one
+        transaction of its own: committed when the block ends, rolled back if it raises,
+        so all of its parts or none. A writer that works out its events as it goes (the
+        importer) sends each part while it works out the next, and the database stores one
+        while Python decides the other. Raises WriteOutcomeUnknown when the connection is
+        lost once a part was sent."""
+        try:
+            async with parts_in_one_transaction(self._pool) as parts:
+                yield PartsAppender(parts)
+        except CallLost as lost:
+            raise WriteOutcomeUnknown(keyed=False) from lost.__cause__
+        except _RefusedPart as refused:  # rolled back, its connection returned: now say why
+            raise await self._conflict(refused.events) from None
 
     @property
     def append_groups(self) -> GroupFigures:

@@ -1,6 +1,8 @@
 """Group commit: the appends that concurrent requests wait on, committed together.
 
-Every append of an EventStore goes through its GroupCommitter. An append that arrives when no
+Every append of an EventStore goes through its GroupCommitter, but one of more than
+APPEND_PART events with no idempotency key (an import's), which goes in parts in a
+transaction of its own (`parts_in_one_transaction`, below). An append that arrives when no
 group is in the database is sent at once, alone: nothing waits on a timer. Appends that
 arrive while a group is in the database wait for it; then they go together, up to
 `max_group` of them in one call of `timeline_append_group`: one lock, one transaction, one
@@ -24,7 +26,9 @@ older definition.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -219,6 +223,90 @@ async def _append_alone(connection: asyncpg.Connection, call: AppendCall) -> App
             return AppendAnswer.refusal(error.sqlstate)
         raise
     return AppendAnswer(row[0], row[1], row[2], row[3], row[4], row[5], None)
+
+
+# An append of more events than this, with no idempotency key (an import's), goes in calls of
+# this many (append_in_parts). One call of timeline_append with 100,000 events stored 22,700
+# a second, half the rate of the same events in calls of 1,000 or 5,000 (47,500 a second in
+# one transaction): its arrays of hundreds of megabytes are walked and copied whole.
+APPEND_PART = 5_000
+
+
+class PartRefused(Exception):
+    """timeline_append refused a part (REFUSALS): the transaction of the parts rolls back."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+class Parts:
+    """The calls of timeline_append of one append sent in parts, on one connection, in one
+    transaction (`parts_in_one_transaction`)."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+        self.answers: list[AppendAnswer] = []
+
+    async def send(self, call: AppendCall) -> AppendAnswer:
+        """Append `call`'s events (no idempotency key) after the parts sent before; raises
+        PartRefused, or CallLost when the connection is lost."""
+        try:
+            row = await self._connection.fetchrow(
+                APPEND, call.ids, call.versions, call.topics, call.states, None, None, None
+            )
+        except asyncpg.DataError:  # an argument asyncpg cannot encode: not sent
+            raise
+        except LOST_DURING_CALL as error:
+            raise CallLost from error
+        except asyncpg.PostgresError as error:
+            if error.sqlstate in REFUSALS:
+                raise PartRefused(error.sqlstate) from error
+            raise
+        answer = AppendAnswer(row[0], row[1], row[2], None, None, None, None)
+        self.answers.append(answer)
+        return answer
+
+
+@contextlib.asynccontextmanager
+async def parts_in_one_transaction(pool: asyncpg.Pool) -> AsyncIterator[Parts]:
+    """A connection of its own and a transaction on it, for one append sent in parts,
+    outside the groups (a group would wait on it whole anyway): committed when the block
+    ends, rolled back if it raises, so all of the parts or none. The parts' positions
+    follow one another, since the appenders' lock the first part takes is held to the
+    commit; each part has its own recorded_at. A connection lost at the commit raises
+    CallLost (it may have committed)."""
+    async with pool.acquire() as connection:
+        try:
+            async with connection.transaction():
+                yield Parts(connection)
+        except LOST_DURING_CALL as error:
+            raise CallLost from error
+
+
+async def append_in_parts(
+    pool: asyncpg.Pool, call: AppendCall, part: int = APPEND_PART
+) -> list[AppendAnswer]:
+    """One large append with no idempotency key, in calls of `part` events in one
+    transaction (`parts_in_one_transaction`): each part's answer, or a refusal (of any
+    part: then nothing was written) as the one answer."""
+    if call.key is not None:
+        raise ValueError("an append with an idempotency key is one call of timeline_append")
+    try:
+        async with parts_in_one_transaction(pool) as parts:
+            for first in range(0, len(call.ids), part):
+                end = first + part
+                await parts.send(
+                    AppendCall(
+                        call.ids[first:end],
+                        call.versions[first:end],
+                        call.topics[first:end],
+                        call.states[first:end],
+                    )
+                )
+    except PartRefused as refused:
+        return [AppendAnswer.refusal(refused.sqlstate)]
+    return parts.answers
 
 
 def _reraise_unless_exception(error: BaseException) -> None:

@@ -1,0 +1,127 @@
+"""A large append in parts on a real PostgreSQL: an append of more than APPEND_PART events
+(an import's) goes in calls of that many, in one transaction; so does one given a part at a
+time (EventStore.appending_in_parts). Either way: all of it or none, contiguous positions,
+an intact chain."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from domain import report as rules
+from domain.errors import VersionConflict
+from store.chain import verify_chain
+from store.event_store import EventStore
+from store.group_commit import APPEND_PART
+from tests.integration.test_group_commit import filings, log_positions
+from tests.seed_values import INSTITUTE_FOR_THE_STUDY_OF_WAR, filed, kursk_held_now
+
+
+async def test_an_append_larger_than_a_part_is_stored_whole_in_order(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    # Given one filing already in the log
+    await store.append(filings(1))
+    events = filings(2 * APPEND_PART + 7)
+
+    # When an append of two parts and a bit is made
+    result = await store.append(events)
+
+    # Then its events follow the first one, in the order given, one position each
+    assert [appended.position for appended in result.events] == list(range(2, len(events) + 2))
+    assert [appended.report_id for appended in result.events] == [
+        event.originator_id for event in events
+    ]
+    assert await log_positions(pool) == list(range(1, len(events) + 2))
+    stored = await store.read_log(after=1 + APPEND_PART - 1, limit=2)
+    assert [recorded.event.originator_id for recorded in stored] == [
+        event.originator_id for event in events[APPEND_PART - 1 : APPEND_PART + 1]
+    ]
+    # each part with its own time, never going back, and one chain through all of them
+    times = [appended.recorded_at for appended in result.events]
+    assert times == sorted(times)
+    assert (
+        times[APPEND_PART] == (await store.read_log(after=APPEND_PART + 1, limit=1))[0].recorded_at
+    )
+    assert (await verify_chain(pool)).intact
+
+
+async def test_a_refused_event_in_the_last_part_leaves_none_of_the_append_written(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    # Given the 800 km² report, filed and corroborated: at version 2
+    filing = filed(kursk_held_now())
+    await store.append([filing])
+    report = rules.evolve(None, filing)
+    await store.append([rules.corroborate(report, by=INSTITUTE_FOR_THE_STUDY_OF_WAR)])
+    # and an editor who read it at version 1, whose corroboration ends a large append
+    stale = rules.corroborate(report, by=INSTITUTE_FOR_THE_STUDY_OF_WAR)
+    events = [*filings(APPEND_PART + 10), stale]
+
+    # When the append is made, then it is refused as a conflict on that report
+    with pytest.raises(VersionConflict) as refused:
+        await store.append(events)
+    assert (refused.value.report_id, refused.value.expected, refused.value.actual) == (
+        filing.originator_id,
+        1,
+        2,
+    )
+    # and its first part, sent and stored before the last was refused, is gone with it
+    assert await log_positions(pool) == [1, 2]
+    # while the next append follows on from the log as it was (the positions the refused
+    # append drew are not drawn again, as for any refused append: positions only go up)
+    after = (await store.append(filings(1))).last_position
+    assert await log_positions(pool) == [1, 2, after]
+    assert (await verify_chain(pool)).intact
+
+
+async def test_parts_given_one_at_a_time_are_committed_together_when_the_block_ends(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    first, second = filings(3), filings(2)
+
+    async with store.appending_in_parts() as appending:
+        sent = await appending.append(first)
+        # Nothing is in the log for anyone else until the block ends
+        assert await log_positions(pool) == []
+        sent_after = await appending.append(second)
+
+    assert [appended.position for appended in sent.events] == [1, 2, 3]
+    assert [appended.position for appended in sent_after.events] == [4, 5]
+    assert await log_positions(pool) == [1, 2, 3, 4, 5]
+    assert (await verify_chain(pool)).intact
+
+
+class Interrupted(Exception):
+    pass
+
+
+async def test_parts_of_a_block_that_raises_are_rolled_back(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    async def interrupted() -> None:
+        async with store.appending_in_parts() as appending:
+            await appending.append(filings(4))
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        await interrupted()
+
+    assert await log_positions(pool) == []
+
+
+async def test_a_refused_part_ends_the_block_as_a_conflict_and_writes_nothing(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    filing = filed(kursk_held_now())
+    await store.append([filing])
+
+    async def filed_again() -> None:
+        async with store.appending_in_parts() as appending:
+            await appending.append(filings(2))
+            await appending.append([filing])  # filed before: refused
+
+    with pytest.raises(VersionConflict):
+        await filed_again()
+
+    assert await log_positions(pool) == [1]
