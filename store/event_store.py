@@ -5,11 +5,13 @@ Where its SQL lives. The reads are the statements below, on `timeline_events` (t
 eventsourcing library's table with our recorded-at column: migrations/versions/0001_event_store.py,
 its chain hash from 0004_audit_chain.py). Every append goes through store/group_commit.py to
 one of two PL/pgSQL functions that exist only in migrations: `timeline_append`
-(migrations/versions/0019_append_lock_beside_vacuum.py; first 0008_idempotency_scope.py, run
-with its owner's rights since 0009_least_privilege.py), which checks versions and the
-idempotency key, takes the appenders' lock (ROW EXCLUSIVE on the table, then an advisory
-lock held to the commit: one appender at a time, and autovacuum never in the way), links
-the chain, inserts and NOTIFYs; and `timeline_append_group`
+(migrations/versions/0020_one_time_for_an_append_in_parts.py; first 0008_idempotency_scope.py,
+run with its owner's rights since 0009_least_privilege.py, its lock from
+0019_append_lock_beside_vacuum.py), which checks versions and the idempotency key, takes the
+appenders' lock (ROW EXCLUSIVE on the table, then an advisory lock held to the commit: one
+appender at a time, and autovacuum never in the way), links the chain, inserts and NOTIFYs,
+all at one recorded time (the clock's, or the one a large append's first part was given);
+and `timeline_append_group`
 (migrations/versions/0019_append_lock_beside_vacuum.py; first 0017_group_append.py), which
 runs it for many appends in one transaction. A migration that replaces either function
 names itself here:
@@ -18,8 +20,7 @@ tests/unit/test_store_sql_pointers.py fails while a pointer names an older defin
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -36,10 +37,7 @@ from store.group_commit import (
     CallLost,
     GroupCommitter,
     GroupFigures,
-    PartRefused,
-    Parts,
     append_in_parts,
-    parts_in_one_transaction,
 )
 from store.import_rows import ImportRows
 from store.mapper import decode_event, encode_event
@@ -217,29 +215,6 @@ def _appended(call: AppendCall, answers: Sequence[AppendAnswer], part: int) -> A
     )
 
 
-class _RefusedPart(Exception):
-    def __init__(self, events: Sequence[DomainEvent]) -> None:
-        super().__init__("a part of the append was refused")
-        self.events = events
-
-
-class PartsAppender:
-    """The parts of one append (EventStore.appending_in_parts), each sent as it comes."""
-
-    def __init__(self, parts: Parts) -> None:
-        self._parts = parts
-
-    async def append(self, events: Sequence[DomainEvent]) -> AppendResult:
-        """Append `events` after the parts before, in the same transaction. A refused part
-        ends the block: the transaction rolls back and the block raises VersionConflict."""
-        call = _encoded(events, None)
-        try:
-            answer = await self._parts.send(call)
-        except PartRefused:
-            raise _RefusedPart(events) from None
-        return _appended(call, [answer], len(call.ids))
-
-
 def recorded_from_row(row: asyncpg.Record) -> RecordedEvent:
     """A (notification_id, recorded_at, topic, state) row, decoded."""
     return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
@@ -299,22 +274,6 @@ class EventStore:
                 replayed=True,
             )
         return _appended(call, answers, APPEND_PART if len(answers) > 1 else len(call.ids))
-
-    @contextlib.asynccontextmanager
-    async def appending_in_parts(self) -> AsyncIterator[PartsAppender]:
-        """One append of events given a part at a time (`PartsAppender.append`), all in one
-        transaction of its own: committed when the block ends, rolled back if it raises,
-        so all of its parts or none. A writer that works out its events as it goes (the
-        importer) sends each part while it works out the next, and the database stores one
-        while Python decides the other. Raises WriteOutcomeUnknown when the connection is
-        lost once a part was sent."""
-        try:
-            async with parts_in_one_transaction(self._pool) as parts:
-                yield PartsAppender(parts)
-        except CallLost as lost:
-            raise WriteOutcomeUnknown(keyed=False) from lost.__cause__
-        except _RefusedPart as refused:  # rolled back, its connection returned: now say why
-            raise await self._conflict(refused.events) from None
 
     @property
     def append_groups(self) -> GroupFigures:

@@ -17,7 +17,7 @@ alone, and the error reaches only the one that causes it. A group whose connecti
 once sent may have committed: each of its appends is told so (CallLost), and none is retried.
 
 The two functions called here exist only in migrations: `timeline_append`
-(migrations/versions/0019_append_lock_beside_vacuum.py) and `timeline_append_group`
+(migrations/versions/0020_one_time_for_an_append_in_parts.py) and `timeline_append_group`
 (migrations/versions/0019_append_lock_beside_vacuum.py). A migration that replaces either
 names itself here: tests/unit/test_store_sql_pointers.py fails while a pointer names an
 older definition.
@@ -26,9 +26,7 @@ older definition.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -43,6 +41,11 @@ from store.settings import DEFAULT_APPEND_GROUP_MAX
 # groups).
 APPEND = """
 SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], $5, $6, $7)
+"""
+# A part of a large append (append_in_parts), recorded at the time given ($5; NULL: now).
+APPEND_AT = """
+SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], NULL, NULL, NULL,
+    $5::timestamptz)
 """
 APPEND_GROUP = """
 SELECT * FROM timeline_append_group($1::int4[], $2::uuid[], $3::int8[], $4::text[],
@@ -232,81 +235,44 @@ async def _append_alone(connection: asyncpg.Connection, call: AppendCall) -> App
 APPEND_PART = 5_000
 
 
-class PartRefused(Exception):
-    """timeline_append refused a part (REFUSALS): the transaction of the parts rolls back."""
-
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__(sqlstate)
-        self.sqlstate = sqlstate
-
-
-class Parts:
-    """The calls of timeline_append of one append sent in parts, on one connection, in one
-    transaction (`parts_in_one_transaction`)."""
-
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self._connection = connection
-        self.answers: list[AppendAnswer] = []
-
-    async def send(self, call: AppendCall) -> AppendAnswer:
-        """Append `call`'s events (no idempotency key) after the parts sent before; raises
-        PartRefused, or CallLost when the connection is lost."""
+async def append_in_parts(
+    pool: asyncpg.Pool, call: AppendCall, part: int = APPEND_PART
+) -> list[AppendAnswer]:
+    """One large append with no idempotency key: its events in calls of timeline_append of
+    `part` events each, one after another in one transaction on a connection of its own,
+    outside the groups (a group would wait on it whole anyway), so all of them or none.
+    Every part is recorded at the first part's time: one append, one recorded_at, so that
+    no question about a past moment sees a part of it without the rest. The parts'
+    positions follow one another, since the appenders' lock the first call takes is held
+    to the commit. A refusal (a stale version, a report filed before) rolls back every part
+    and is the one answer; a connection lost once a call was sent raises CallLost, as a
+    group's does."""
+    if call.key is not None:
+        raise ValueError("an append with an idempotency key is one call of timeline_append")
+    answers: list[AppendAnswer] = []
+    async with pool.acquire() as connection:
         try:
-            row = await self._connection.fetchrow(
-                APPEND, call.ids, call.versions, call.topics, call.states, None, None, None
-            )
-        except asyncpg.DataError:  # an argument asyncpg cannot encode: not sent
+            async with connection.transaction():
+                for first in range(0, len(call.ids), part):
+                    end = first + part
+                    row = await connection.fetchrow(
+                        APPEND_AT,
+                        call.ids[first:end],
+                        call.versions[first:end],
+                        call.topics[first:end],
+                        call.states[first:end],
+                        answers[0].recorded_at if answers else None,
+                    )
+                    answers.append(AppendAnswer(row[0], row[1], row[2], None, None, None, None))
+        except asyncpg.DataError:  # an argument asyncpg cannot encode: rolled back
             raise
         except LOST_DURING_CALL as error:
             raise CallLost from error
         except asyncpg.PostgresError as error:
             if error.sqlstate in REFUSALS:
-                raise PartRefused(error.sqlstate) from error
+                return [AppendAnswer.refusal(error.sqlstate)]
             raise
-        answer = AppendAnswer(row[0], row[1], row[2], None, None, None, None)
-        self.answers.append(answer)
-        return answer
-
-
-@contextlib.asynccontextmanager
-async def parts_in_one_transaction(pool: asyncpg.Pool) -> AsyncIterator[Parts]:
-    """A connection of its own and a transaction on it, for one append sent in parts,
-    outside the groups (a group would wait on it whole anyway): committed when the block
-    ends, rolled back if it raises, so all of the parts or none. The parts' positions
-    follow one another, since the appenders' lock the first part takes is held to the
-    commit; each part has its own recorded_at. A connection lost at the commit raises
-    CallLost (it may have committed)."""
-    async with pool.acquire() as connection:
-        try:
-            async with connection.transaction():
-                yield Parts(connection)
-        except LOST_DURING_CALL as error:
-            raise CallLost from error
-
-
-async def append_in_parts(
-    pool: asyncpg.Pool, call: AppendCall, part: int = APPEND_PART
-) -> list[AppendAnswer]:
-    """One large append with no idempotency key, in calls of `part` events in one
-    transaction (`parts_in_one_transaction`): each part's answer, or a refusal (of any
-    part: then nothing was written) as the one answer."""
-    if call.key is not None:
-        raise ValueError("an append with an idempotency key is one call of timeline_append")
-    try:
-        async with parts_in_one_transaction(pool) as parts:
-            for first in range(0, len(call.ids), part):
-                end = first + part
-                await parts.send(
-                    AppendCall(
-                        call.ids[first:end],
-                        call.versions[first:end],
-                        call.topics[first:end],
-                        call.states[first:end],
-                    )
-                )
-    except PartRefused as refused:
-        return [AppendAnswer.refusal(refused.sqlstate)]
-    return parts.answers
+    return answers
 
 
 def _reraise_unless_exception(error: BaseException) -> None:

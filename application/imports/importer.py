@@ -18,9 +18,8 @@ into a report, and its report is not rebuilt from the log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
@@ -37,8 +36,7 @@ from domain.events import DomainEvent
 from domain.occurrence import Occurrence
 from domain.report import Report
 from store.collector import collector_paused
-from store.event_store import AppendResult, EventStore, PartsAppender
-from store.group_commit import APPEND_PART
+from store.event_store import EventStore
 from store.import_rows import ReadRow
 
 
@@ -109,114 +107,28 @@ async def _import_datasets(
     progress: Progress,
 ) -> ImportAnswer:
     answer = ImportAnswer()
+    events: list[DomainEvent] = []
     read: list[ReadRow] = []
-    writer = None if dry_run else _PartsWriter(store)
-    refusing = False  # a row was refused and the import writes nothing: stop sending
-    try:
-        for dataset in datasets:
-            if dataset.reader is not None:
-                known = await store.import_rows.known(*dataset_id_range(dataset.scope))
-                dataset = await asyncio.to_thread(  # noqa: PLW2901
-                    dataset.read_in_full, known, progress
-                )
-                reports = await _imported_reports(store, dataset.scope, _needed(dataset, known))
-            else:
-                reports = await _imported_reports(store, dataset.scope)
-            for event in _plan(dataset, reports, answer, read, progress):
-                if writer is not None and not refusing:
-                    await writer.add(event)
-            refusing = not skip_invalid and any(
-                row.outcome is Outcome.REFUSED for row in answer.rows
+    for dataset in datasets:
+        if dataset.reader is not None:
+            known = await store.import_rows.known(*dataset_id_range(dataset.scope))
+            dataset = await asyncio.to_thread(  # noqa: PLW2901
+                dataset.read_in_full, known, progress
             )
-        if writer is not None:
-            if refusing:
-                await writer.abandon()
-            elif writer.events:
-                progress(WRITING, 0, writer.events)
-                answer.last_position = await writer.commit()
-                answer.written = True
-                progress(WRITING, writer.events, writer.events)
-    except BaseException as error:
-        if writer is not None:
-            await writer.abandon(error)  # raises VersionConflict for a refused part
-        raise
-    if read and not dry_run and not refusing:
+            reports = await _imported_reports(store, dataset.scope, _needed(dataset, known))
+        else:
+            reports = await _imported_reports(store, dataset.scope)
+        events.extend(_plan(dataset, reports, answer, read, progress))
+    if answer.refused and not skip_invalid:
+        return answer
+    if events and not dry_run:
+        progress(WRITING, 0, len(events))
+        result = await store.append(events)
+        answer.written, answer.last_position = True, result.last_position
+        progress(WRITING, len(events), len(events))
+    if read and not dry_run:
         await store.import_rows.remember(read)
     return answer
-
-
-class _PartsWriter:
-    """An import's events, sent a part at a time while the next part is worked out, all in
-    one transaction (EventStore.appending_in_parts), opened with the first part: the
-    database stores one part while Python decides the rows of the next (on two cores, an
-    import of 200,000 ACLED rows took the time of both before). Nothing is committed until
-    `commit`; `abandon` rolls back whatever was sent."""
-
-    PART = APPEND_PART
-    YIELD_EVERY = 100
-
-    def __init__(self, store: EventStore) -> None:
-        self._store = store
-        self._stack = contextlib.AsyncExitStack()
-        self._appending: PartsAppender | None = None
-        self._part: list[DomainEvent] = []
-        self._sending: asyncio.Future[AppendResult] | None = None
-        self._last_position: int | None = None
-        self.events = 0  # added so far
-
-    async def add(self, event: DomainEvent) -> None:
-        self.events += 1
-        self._part.append(event)
-        if len(self._part) >= self.PART:
-            await self._send()
-        elif self._sending is not None and len(self._part) % self.YIELD_EVERY == 0:
-            # A part is megabytes: the socket takes it a piece at a time, each when the
-            # event loop runs, which deciding rows does not let it do on its own.
-            await asyncio.sleep(0)
-
-    async def _send(self) -> None:
-        part, self._part = self._part, []
-        if self._appending is None:
-            self._appending = await self._stack.enter_async_context(
-                self._store.appending_in_parts()
-            )
-        await self._sent()
-        self._sending = asyncio.ensure_future(self._appending.append(part))
-        # Let it go out before the next part is worked out: the database stores it
-        # meanwhile, and its answer waits in the socket.
-        await asyncio.sleep(0)
-
-    async def _sent(self) -> None:
-        if self._sending is not None:
-            sending, self._sending = self._sending, None
-            self._last_position = (await sending).last_position
-
-    async def commit(self) -> int:
-        """Send the last part, commit, and say the last position written (at least one
-        event was added)."""
-        if self._part:
-            await self._send()
-        await self._sent()
-        stack, self._stack = self._stack, contextlib.AsyncExitStack()
-        await stack.aclose()  # commits
-        assert self._last_position is not None  # an event was added, so a part was sent
-        return self._last_position
-
-    async def abandon(self, error: BaseException | None = None) -> None:
-        """Roll back whatever was sent and not committed (nothing after `commit`), because
-        of `error` if given: the store says a refused part as VersionConflict."""
-        if self._sending is not None:  # let the part in flight end before rolling back
-            sending, self._sending = self._sending, None
-            with contextlib.suppress(Exception):
-                await sending
-        stack, self._stack = self._stack, contextlib.AsyncExitStack()
-        thrown = _Abandoned() if error is None else error
-        with contextlib.suppress(_Abandoned):
-            await stack.__aexit__(type(thrown), thrown, thrown.__traceback__)
-
-
-class _Abandoned(Exception):
-    """What a transaction of parts is left with when its import does not commit it."""
 
 
 def _needed(dataset: DatasetRows, known: Collection[str]) -> list[UUID] | None:
@@ -265,10 +177,11 @@ def _plan(
     answer: ImportAnswer,
     read: list[ReadRow],
     progress: Progress = no_progress,
-) -> Iterator[DomainEvent]:
-    """The events the dataset's rows mean for the log, as each row is decided; each row's
-    outcome in `answer` (in the order of the file, refused rows last, once all are
-    decided), and in `read` the rows to remember each report's version by."""
+) -> list[DomainEvent]:
+    """The events the dataset's rows mean for the log, each row's outcome in `answer` (in
+    the order of the file, refused rows last), and in `read` the rows to remember each
+    report's version by."""
+    events: list[DomainEvent] = []
     refused = [_refused(dataset, bad) for bad in dataset.bad]
     seen: dict[UUID, SourceRow] = {}
     held = {row.report_id for row in dataset.known}
@@ -325,14 +238,16 @@ def _plan(
             continue
         answer.rows.append(RowOutcome(outcome, dataset.file, row.line, row.key, report_id))
         if event is not None:
-            yield event
+            events.append(event)
         if row.fingerprint is not None:
             version = reports[report_id].version if event is None else event.originator_version
             read.append(ReadRow(report_id, row.key, version, row.fingerprint))
     progress(CHECKING, len(rows), len(rows))
     answer.rows.extend(refused)
-    if not refused:
-        yield from _withdrawn(dataset, reports, seen.keys() | held, answer)
+    if refused:
+        return events
+    events.extend(_withdrawn(dataset, reports, seen.keys() | held, answer))
+    return events
 
 
 def _in_file_order(dataset: DatasetRows) -> list[SourceRow | KnownRow]:

@@ -9,7 +9,7 @@ Progress = Callable[[str, int, int], None]
 
 READING = "reading rows"  # rows read into reports, or found unchanged by their fingerprint
 CHECKING = "checking rows"  # each row decided: added, corrected, unchanged or refused
-WRITING = "writing events"  # sent in parts while the rows are checked; committed at once
+WRITING = "writing events"  # the one append: done all at once
 # Told every this many steps (and at the last): a report per row would cost more than the
 # row on a large file.
 EVERY = 2048

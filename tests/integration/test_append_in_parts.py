@@ -1,7 +1,6 @@
 """A large append in parts on a real PostgreSQL: an append of more than APPEND_PART events
-(an import's) goes in calls of that many, in one transaction; so does one given a part at a
-time (EventStore.appending_in_parts). Either way: all of it or none, contiguous positions,
-an intact chain."""
+with no idempotency key (an import's) goes in calls of that many, in one transaction: all
+of it or none, contiguous positions, one recorded time, an intact chain."""
 
 from __future__ import annotations
 
@@ -37,12 +36,14 @@ async def test_an_append_larger_than_a_part_is_stored_whole_in_order(
     assert [recorded.event.originator_id for recorded in stored] == [
         event.originator_id for event in events[APPEND_PART - 1 : APPEND_PART + 1]
     ]
-    # each part with its own time, never going back, and one chain through all of them
-    times = [appended.recorded_at for appended in result.events]
-    assert times == sorted(times)
-    assert (
-        times[APPEND_PART] == (await store.read_log(after=APPEND_PART + 1, limit=1))[0].recorded_at
-    )
+    # all recorded at one time, the first part's: a question about any moment sees all of
+    # the append or none of it
+    times = {appended.recorded_at for appended in result.events}
+    stored_times = {
+        recorded.recorded_at for recorded in await store.read_log(after=1, limit=len(events))
+    }
+    assert len(times) == 1
+    assert stored_times == times
     assert (await verify_chain(pool)).intact
 
 
@@ -73,55 +74,3 @@ async def test_a_refused_event_in_the_last_part_leaves_none_of_the_append_writte
     after = (await store.append(filings(1))).last_position
     assert await log_positions(pool) == [1, 2, after]
     assert (await verify_chain(pool)).intact
-
-
-async def test_parts_given_one_at_a_time_are_committed_together_when_the_block_ends(
-    pool: asyncpg.Pool, store: EventStore
-) -> None:
-    first, second = filings(3), filings(2)
-
-    async with store.appending_in_parts() as appending:
-        sent = await appending.append(first)
-        # Nothing is in the log for anyone else until the block ends
-        assert await log_positions(pool) == []
-        sent_after = await appending.append(second)
-
-    assert [appended.position for appended in sent.events] == [1, 2, 3]
-    assert [appended.position for appended in sent_after.events] == [4, 5]
-    assert await log_positions(pool) == [1, 2, 3, 4, 5]
-    assert (await verify_chain(pool)).intact
-
-
-class Interrupted(Exception):
-    pass
-
-
-async def test_parts_of_a_block_that_raises_are_rolled_back(
-    pool: asyncpg.Pool, store: EventStore
-) -> None:
-    async def interrupted() -> None:
-        async with store.appending_in_parts() as appending:
-            await appending.append(filings(4))
-            raise Interrupted
-
-    with pytest.raises(Interrupted):
-        await interrupted()
-
-    assert await log_positions(pool) == []
-
-
-async def test_a_refused_part_ends_the_block_as_a_conflict_and_writes_nothing(
-    pool: asyncpg.Pool, store: EventStore
-) -> None:
-    filing = filed(kursk_held_now())
-    await store.append([filing])
-
-    async def filed_again() -> None:
-        async with store.appending_in_parts() as appending:
-            await appending.append(filings(2))
-            await appending.append([filing])  # filed before: refused
-
-    with pytest.raises(VersionConflict):
-        await filed_again()
-
-    assert await log_positions(pool) == [1]

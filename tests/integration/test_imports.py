@@ -26,7 +26,6 @@ from domain.report import Report
 from projections.explain import explain
 from projections.explanation import encode_explanation
 from store.event_store import EventStore
-from tests.seed_values import filed, kursk_held_now
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
@@ -170,28 +169,6 @@ async def test_a_file_with_bad_rows_writes_nothing_and_lists_each_of_them(
     ]
     assert not answer.written
     assert await store.position() == 0
-
-
-async def test_a_bad_row_after_parts_were_sent_leaves_none_of_them_written(
-    store: EventStore, tmp_path: Path
-) -> None:
-    # Given the equipment file (20,687 figures: the importer sends them in parts as it
-    # decides its rows) with one more day at its end whose APCs are fewer than none
-    rows = json.loads(EQUIPMENT.read_text(encoding="utf-8"))
-    rows.append({**rows[-1], "date": "2026-08-09", "day": rows[-1]["day"] + 1, "APC": -3})
-    path = tmp_path / "russia_losses_equipment.json"
-    path.write_text(json.dumps(rows), encoding="utf-8")
-
-    answer = await _import(store, Format.GS_LOSSES, path)
-
-    # Then the row is refused, and nothing of the parts sent before it stands
-    assert [(row.row, row.field) for row in answer.refused] == [
-        ("2026-08-09/APC", "claim.count.value")
-    ]
-    assert not answer.written
-    assert await store.position() == 0
-    # though they had gone to the database: the positions they drew are not drawn again
-    assert (await store.append([filed(kursk_held_now())])).last_position > EQUIPMENT_ROWS // 2
 
 
 async def test_skip_invalid_writes_the_good_rows_and_retracts_nothing(store: EventStore) -> None:

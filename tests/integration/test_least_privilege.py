@@ -31,7 +31,8 @@ REFUSED = {
     ),
     "forget idempotency keys": "DELETE FROM timeline_idempotency_keys",
     "replace the append function": (
-        "ALTER FUNCTION timeline_append(uuid[], bigint[], text[], bytea[], text, text, bytea) "
+        "ALTER FUNCTION timeline_append(uuid[], bigint[], text[], bytea[], text, text, bytea, "
+        "timestamptz) "
         "SECURITY INVOKER"
     ),
     "drop the log": "DROP TABLE timeline_events",

@@ -20,7 +20,6 @@ CREATED = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)\s*\(")
 CALLED = re.compile(r"\bFROM\s+(timeline_\w+)\s*\(")
 POINTER = re.compile(r"`(\w+)`\s*\(\s*migrations/versions/(\w+)\.py")
 NAMED_MIGRATION = re.compile(r"\b(\d{4}_\w+)\.py")
-PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 def _module(path: str) -> ast.Module:
@@ -42,6 +41,16 @@ def _statements(path: str) -> list[str]:
     ]
 
 
+def _every_call() -> dict[str, list[str]]:
+    """Each function the store calls, with every statement that calls it."""
+    calls: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "store").glob("*.py")):
+        for statement in _statements(str(path.relative_to(ROOT))):
+            for name in CALLED.findall(statement):
+                calls.setdefault(name, []).append(statement)
+    return calls
+
+
 def _calls() -> dict[str, str]:
     """Each function the store calls, with the statement that calls it."""
     calls: dict[str, str] = {}
@@ -61,17 +70,40 @@ def _latest_definitions() -> dict[str, str]:
     return latest
 
 
-def _parameters_taken(name: str, migration: str) -> int:
-    """How many arguments the function's definition in `migration` takes (OUT ones aside)."""
-    text = (MIGRATIONS / f"{migration}.py").read_text(encoding="utf-8")
-    definitions = [match for match in CREATED.finditer(text) if match.group(1) == name]
-    start = definitions[0].end()
+def _inside_parentheses(text: str, start: int) -> list[str]:
+    """The comma-separated parts of `text` from `start` (just after an opening parenthesis)
+    to its closing one."""
     depth, end = 1, start
     while depth:
         depth += {"(": 1, ")": -1}.get(text[end], 0)
         end += 1
-    parameters = [part.strip() for part in text[start : end - 1].split(",")]
-    return sum(1 for part in parameters if part and not part.upper().startswith("OUT "))
+    parts, depth, last = [], 0, start
+    for index in range(start, end - 1):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if text[index] == "," and depth == 0:
+            parts.append(text[last:index].strip())
+            last = index + 1
+    parts.append(text[last : end - 1].strip())
+    return [part for part in parts if part]
+
+
+def _parameters_taken(name: str, migration: str) -> tuple[int, int]:
+    """How many arguments the function's definition in `migration` needs and takes (OUT
+    ones aside; one with a DEFAULT may be left out)."""
+    text = (MIGRATIONS / f"{migration}.py").read_text(encoding="utf-8")
+    definitions = [match for match in CREATED.finditer(text) if match.group(1) == name]
+    parameters = [
+        part
+        for part in _inside_parentheses(text, definitions[0].end())
+        if not part.upper().startswith("OUT ")
+    ]
+    needed = sum(1 for part in parameters if " DEFAULT " not in part.upper())
+    return needed, len(parameters)
+
+
+def _arguments_passed(name: str, statement: str) -> int:
+    call = next(match for match in CALLED.finditer(statement) if match.group(1) == name)
+    return len(_inside_parentheses(statement, call.end()))
 
 
 def test_the_store_calls_the_append_functions_the_migrations_define() -> None:
@@ -104,6 +136,7 @@ def test_every_migration_the_docstring_names_exists(path: str) -> None:
 
 def test_each_call_passes_as_many_arguments_as_the_pointed_definition_takes() -> None:
     latest = _latest_definitions()
-    for name, statement in _calls().items():
-        passed = max(int(number) for number in PLACEHOLDER.findall(statement))
-        assert passed == _parameters_taken(name, latest[name]), name
+    for name, statements in _every_call().items():
+        needed, taken = _parameters_taken(name, latest[name])
+        for statement in statements:
+            assert needed <= _arguments_passed(name, statement) <= taken, (name, statement)
