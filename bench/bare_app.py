@@ -7,6 +7,14 @@ against it, served by the same server with the same settings.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# As in bench/http.py: with this file's folder first on sys.path, bench/http.py would stand
+# in for the standard library's `http` package, which the server imports.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
 import argparse
 from datetime import date
 
