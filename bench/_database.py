@@ -13,6 +13,7 @@ import atexit
 import gc
 import secrets
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -84,11 +85,19 @@ def database_server() -> Iterator[str]:
         yield configured
         return
     folder = Path(tempfile.mkdtemp(prefix="timeline-bench-"))
+    # A run stopped with SIGTERM (kill, a timeout) would end without this block's `finally`,
+    # and leave its server running: SIGTERM exits as Ctrl-C does, through the cleanup.
+    stopped = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         yield start_embedded(folder)
     finally:
         _stop_embedded(folder)
         shutil.rmtree(folder, ignore_errors=True)
+        signal.signal(signal.SIGTERM, stopped)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _stop_embedded(folder: Path) -> None:
