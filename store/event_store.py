@@ -32,7 +32,6 @@ from domain.events import DomainEvent
 from domain.recorded import LogEntry, RecordedEvent, UnreadableEvent
 from store.group_commit import (
     APPEND_PART,
-    AppendAnswer,
     AppendCall,
     CallLost,
     GroupCommitter,
@@ -171,50 +170,6 @@ class AppendResult:
         return self.events[-1].position
 
 
-def _encoded(events: Sequence[DomainEvent], idempotency: Idempotency | None) -> AppendCall:
-    """One append's events, checked (`_check_follows`) and encoded for timeline_append."""
-    if not events:
-        raise ValueError("nothing to append")
-    ids, versions, topics, states = [], [], [], []
-    last_version: dict[UUID, int] = {}
-    for event in events:
-        _check_follows(event, last_version.get(event.originator_id))
-        last_version[event.originator_id] = event.originator_version
-        topic, state = encode_event(event)
-        ids.append(event.originator_id)
-        versions.append(event.originator_version)
-        topics.append(topic)
-        states.append(state)
-    if idempotency is None:
-        return AppendCall(ids, versions, topics, states)
-    return AppendCall(
-        ids,
-        versions,
-        topics,
-        states,
-        scope=idempotency.scope,
-        key=idempotency.key,
-        fingerprint=idempotency.fingerprint,
-    )
-
-
-def _appended(call: AppendCall, answers: Sequence[AppendAnswer], part: int) -> AppendResult:
-    """A fresh append's result: its events got contiguous positions in the order given,
-    each call's (one, or one per `part` events) from its first on, at its recorded_at."""
-    return AppendResult(
-        events=tuple(
-            Appended(
-                answers[index // part].first_position + index % part,
-                report_id,
-                version,
-                answers[index // part].recorded_at,
-            )
-            for index, (report_id, version) in enumerate(zip(call.ids, call.versions, strict=True))
-        ),
-        replayed=False,
-    )
-
-
 def recorded_from_row(row: asyncpg.Record) -> RecordedEvent:
     """A (notification_id, recorded_at, topic, state) row, decoded."""
     return RecordedEvent(row[0], row[1], decode_event(row[2], row[3]))
@@ -248,32 +203,56 @@ class EventStore:
         answer: another append's refusal is not this one's. An append of more than
         APPEND_PART events with no idempotency key goes in parts, in one transaction of its
         own (group_commit.append_in_parts)."""
-        call = _encoded(events, idempotency)
+        if not events:
+            raise ValueError("nothing to append")
+        ids, versions, topics, states = [], [], [], []
+        last_version: dict[UUID, int] = {}
+        for event in events:
+            _check_follows(event, last_version.get(event.originator_id))
+            last_version[event.originator_id] = event.originator_version
+            topic, state = encode_event(event)
+            ids.append(event.originator_id)
+            versions.append(event.originator_version)
+            topics.append(topic)
+            states.append(state)
+        call = (
+            AppendCall(ids, versions, topics, states)
+            if idempotency is None
+            else AppendCall(
+                ids,
+                versions,
+                topics,
+                states,
+                scope=idempotency.scope,
+                key=idempotency.key,
+                fingerprint=idempotency.fingerprint,
+            )
+        )
         try:
-            if idempotency is None and len(call.ids) > APPEND_PART:
-                answers = await append_in_parts(self._pool, call)
+            if idempotency is None and len(ids) > APPEND_PART:
+                answer = await append_in_parts(self._pool, call)
             else:
-                answers = [await self._groups.append(call)]
+                answer = await self._groups.append(call)
         except CallLost as lost:
             raise WriteOutcomeUnknown(keyed=idempotency is not None) from lost.__cause__
-        answer = answers[0]
         if answer.refused == TL422 and idempotency is not None:
             raise IdempotencyKeyReused(idempotency.key)
         if answer.refused is not None:  # a stale or skipping version, or a report filed before
             raise await self._conflict(events)
+        # A fresh append's events got the contiguous positions first, first + 1, ... in the
+        # order given; a replay carries the first append's positions, report ids and
+        # versions (a retry may bring fresh ids).
+        first = answer.first_position
+        stored = zip(range(first, first + len(ids)), ids, versions, strict=True)
         if answer.replayed and answer.positions and answer.report_ids and answer.versions:
-            # A replay carries the first append's positions, report ids and versions (a
-            # retry may bring fresh ids).
-            return AppendResult(
-                events=tuple(
-                    Appended(position, report_id, version, answer.recorded_at)
-                    for position, report_id, version in zip(
-                        answer.positions, answer.report_ids, answer.versions, strict=True
-                    )
-                ),
-                replayed=True,
-            )
-        return _appended(call, answers, APPEND_PART if len(answers) > 1 else len(call.ids))
+            stored = zip(answer.positions, answer.report_ids, answer.versions, strict=True)
+        return AppendResult(
+            events=tuple(
+                Appended(position, report_id, version, answer.recorded_at)
+                for position, report_id, version in stored
+            ),
+            replayed=answer.replayed,
+        )
 
     @property
     def append_groups(self) -> GroupFigures:

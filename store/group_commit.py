@@ -2,7 +2,7 @@
 
 Every append of an EventStore goes through its GroupCommitter, but one of more than
 APPEND_PART events with no idempotency key (an import's), which goes in parts in a
-transaction of its own (`parts_in_one_transaction`, below). An append that arrives when no
+transaction of its own (`append_in_parts`, below). An append that arrives when no
 group is in the database is sent at once, alone: nothing waits on a timer. Appends that
 arrive while a group is in the database wait for it; then they go together, up to
 `max_group` of them in one call of `timeline_append_group`: one lock, one transaction, one
@@ -237,42 +237,54 @@ APPEND_PART = 5_000
 
 async def append_in_parts(
     pool: asyncpg.Pool, call: AppendCall, part: int = APPEND_PART
-) -> list[AppendAnswer]:
+) -> AppendAnswer:
     """One large append with no idempotency key: its events in calls of timeline_append of
     `part` events each, one after another in one transaction on a connection of its own,
     outside the groups (a group would wait on it whole anyway), so all of them or none.
-    Every part is recorded at the first part's time: one append, one recorded_at, so that
-    no question about a past moment sees a part of it without the rest. The parts'
-    positions follow one another, since the appenders' lock the first call takes is held
-    to the commit. A refusal (a stale version, a report filed before) rolls back every part
-    and is the one answer; a connection lost once a call was sent raises CallLost, as a
-    group's does."""
+    Every part is recorded at the first part's time, and its positions follow the part
+    before's (the appenders' lock the first call takes is held to the commit): one append,
+    one answer, as if made in one call, so that no question about a past moment sees a part
+    of it without the rest. A refusal (a stale version, a report filed before) rolls back
+    every part and is the answer; a connection lost once a call was sent raises CallLost,
+    as a group's does."""
     if call.key is not None:
         raise ValueError("an append with an idempotency key is one call of timeline_append")
-    answers: list[AppendAnswer] = []
     async with pool.acquire() as connection:
         try:
             async with connection.transaction():
-                for first in range(0, len(call.ids), part):
-                    end = first + part
-                    row = await connection.fetchrow(
-                        APPEND_AT,
-                        call.ids[first:end],
-                        call.versions[first:end],
-                        call.topics[first:end],
-                        call.states[first:end],
-                        answers[0].recorded_at if answers else None,
-                    )
-                    answers.append(AppendAnswer(row[0], row[1], row[2], None, None, None, None))
-        except asyncpg.DataError:  # an argument asyncpg cannot encode: rolled back
+                first = await _append_part(connection, call, 0, part, None)
+                for start in range(part, len(call.ids), part):
+                    follows = await _append_part(connection, call, start, part, first.recorded_at)
+                    if (follows.first_position, follows.recorded_at) != (
+                        first.first_position + start,
+                        first.recorded_at,
+                    ):  # never, under the lock; if ever, nothing of it is committed
+                        raise RuntimeError(f"the part from event {start} did not follow on")
+                return first
+        except asyncpg.DataError:  # an InterfaceError asyncpg raises before sending: not lost
             raise
         except LOST_DURING_CALL as error:
             raise CallLost from error
         except asyncpg.PostgresError as error:
             if error.sqlstate in REFUSALS:
-                return [AppendAnswer.refusal(error.sqlstate)]
+                return AppendAnswer.refusal(error.sqlstate)
             raise
-    return answers
+
+
+async def _append_part(
+    connection: asyncpg.Connection, call: AppendCall, start: int, part: int, at: datetime | None
+) -> AppendAnswer:
+    """`part` of `call`'s events from `start`, recorded at `at` (None: now)."""
+    end = start + part
+    row = await connection.fetchrow(
+        APPEND_AT,
+        call.ids[start:end],
+        call.versions[start:end],
+        call.topics[start:end],
+        call.states[start:end],
+        at,
+    )
+    return AppendAnswer(row[0], row[1], row[2], None, None, None, None)
 
 
 def _reraise_unless_exception(error: BaseException) -> None:

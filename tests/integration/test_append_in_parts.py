@@ -4,15 +4,19 @@ of it or none, contiguous positions, one recorded time, an intact chain."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import asyncpg
 import pytest
 
 from domain import report as rules
 from domain.errors import VersionConflict
 from store.chain import verify_chain
-from store.event_store import EventStore
+from store.event_store import EventStore, WriteOutcomeUnknown
 from store.group_commit import APPEND_PART
 from tests.integration.test_group_commit import filings, log_positions
+from tests.pg_proxy import CuttingProxy, running
 from tests.seed_values import INSTITUTE_FOR_THE_STUDY_OF_WAR, filed, kursk_held_now
 
 
@@ -74,3 +78,33 @@ async def test_a_refused_event_in_the_last_part_leaves_none_of_the_append_writte
     after = (await store.append(filings(1))).last_position
     assert await log_positions(pool) == [1, 2, after]
     assert (await verify_chain(pool)).intact
+
+
+@pytest.fixture
+def proxy(database_url: str, tmp_path: Path) -> Iterator[CuttingProxy]:
+    with running(CuttingProxy(database_url, tmp_path)) as proxy:
+        yield proxy
+
+
+async def test_a_connection_lost_between_parts_leaves_an_unknown_outcome_and_nothing_written(
+    pool: asyncpg.Pool, proxy: CuttingProxy
+) -> None:
+    # Given a store that reaches PostgreSQL through a proxy that cuts the connection once the
+    # next call of timeline_append has been answered: here the first part of a large append
+    via_proxy = await asyncpg.create_pool(proxy.url, min_size=1, max_size=2)
+    assert via_proxy is not None
+    try:
+        store = EventStore(via_proxy)
+        await store.append(filings(1))
+        proxy.cut_next_append = True
+
+        # When the append is made, then its writer is told the outcome is unknown (no key:
+        # a retry could write it twice, were it written)
+        with pytest.raises(WriteOutcomeUnknown) as lost:
+            await store.append(filings(APPEND_PART + 1))
+        assert proxy.cuts == 1
+        assert not lost.value.keyed
+        # and it was not: the transaction of its parts never committed
+        assert await log_positions(pool) == [1]
+    finally:
+        await via_proxy.close()

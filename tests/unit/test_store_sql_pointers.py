@@ -52,13 +52,8 @@ def _every_call() -> dict[str, list[str]]:
 
 
 def _calls() -> dict[str, str]:
-    """Each function the store calls, with the statement that calls it."""
-    calls: dict[str, str] = {}
-    for path in sorted((ROOT / "store").glob("*.py")):
-        for statement in _statements(str(path.relative_to(ROOT))):
-            for name in CALLED.findall(statement):
-                calls[name] = statement
-    return calls
+    """Each function the store calls, with a statement that calls it."""
+    return {name: statements[0] for name, statements in _every_call().items()}
 
 
 def _latest_definitions() -> dict[str, str]:
