@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 
 from domain.errors import InvalidReport
 from domain.limits import FEW, FreeText, Name, Url
+from domain.passed import once_per_value
 
 
 class Side(StrEnum):
@@ -52,6 +53,7 @@ class Cited(
     field: Name
     entries: Annotated[tuple[FreeText, ...], FEW]
 
+    @once_per_value
     def validate(self, field: str) -> None:
         if not self.field.strip():
             raise InvalidReport(f"{field}.field", "must not be blank")
@@ -79,12 +81,15 @@ class Provenance(
     url: Url | None = None
     cited: Annotated[tuple[Cited, ...], FEW] = ()  # the sources the row names for itself
 
+    # One report's own (domain/limits.py): no other report is read from the same row.
+    OF_ONE_REPORT: ClassVar[bool] = True
+
     def validate(self, field: str) -> None:
         for index, cited in enumerate(self.cited):
             cited.validate(f"{field}.cited[{index}]")
-        for name in ("dataset", "row"):
-            if not getattr(self, name).strip():
-                raise InvalidReport(f"{field}.{name}", "must not be blank")
+        if not (self.dataset.strip() and self.row.strip()):
+            name = "row" if self.dataset.strip() else "dataset"
+            raise InvalidReport(f"{field}.{name}", "must not be blank")
         for name in ("release", "licence", "credit", "url"):
             value = getattr(self, name)
             if value is not None and not value.strip():

@@ -10,6 +10,7 @@ import msgspec
 
 from domain.errors import InvalidReport
 from domain.limits import Name, Range
+from domain.passed import once_per_value
 from domain.quantities import Quantity, Unit
 
 
@@ -71,6 +72,7 @@ class Place(
     subdistrict: Name | None = None
     precision: PlacePrecision | None = None  # None: as exact as the name says
 
+    @once_per_value
     def validate(self, field: str) -> None:
         require_text(self.name, f"{field}.name")
         if self.latitude is not None and not -90 <= self.latitude <= 90:

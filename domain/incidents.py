@@ -16,6 +16,7 @@ import msgspec
 
 from domain.claim_parts import ClaimStruct, Place, require_text, require_unit
 from domain.limits import FEW, Name
+from domain.passed import once_per_value
 from domain.quantities import Quantity, Unit
 
 _PEOPLE = frozenset({Unit.PEOPLE})
@@ -38,6 +39,7 @@ class SourceCategory(
     subcategory: Name | None = None
     disorder: Name | None = None
 
+    @once_per_value
     def validate(self, field: str) -> None:
         require_text(self.scheme, f"{field}.scheme")
         require_text(self.category, f"{field}.category")
@@ -96,13 +98,15 @@ class _IncidentStruct(ClaimStruct, frozen=True, kw_only=True):
         return tuple(named)
 
     def validate(self) -> None:
+        # The field's path is built only for the error (a batch checks millions of names).
         for name in self.NAMES:
             value = getattr(self, name)
-            if value is not None:
+            if value is not None and not value.strip():
                 require_text(value, f"claim.{name}")
         for name in self.ALLIES:
             for index, ally in enumerate(getattr(self, name)):
-                require_text(ally, f"claim.{name}[{index}]")
+                if not ally.strip():
+                    require_text(ally, f"claim.{name}[{index}]")
         self.place.validate("claim.place")
         if self.fatalities is not None:
             require_unit(self.fatalities, _PEOPLE, "claim.fatalities")

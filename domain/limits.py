@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -31,6 +32,7 @@ from uuid import UUID
 import msgspec
 
 from domain.errors import InvalidReport
+from domain.passed import Passed
 
 MAX_NAME_CHARS = 200
 MAX_URL_CHARS = 2_000
@@ -71,8 +73,9 @@ class TextRule:
 
     def normalized(self, value: str) -> str:
         """`value` in NFC, or _TextProblem saying why it breaks the rule."""
-        if not self.multiline and value.isascii() and value.isprintable():
-            # Most text, and already NFC: no control character is printable.
+        if value.isascii() and value.isprintable():
+            # Most text, and already NFC: no control character is printable (so free text
+            # that breaks lines takes the walk below).
             if len(value) > self.max_chars:
                 raise _TextProblem(self._too_long(value))
             return value
@@ -166,6 +169,8 @@ def _may_hold_text(annotation: Any) -> bool:
         return _may_hold_text(get_args(annotation)[0])
     if origin in (Union, UnionType):
         return any(_may_hold_text(member) for member in get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return False  # one of its members: names fixed in code
     return annotation not in _NO_TEXT
 
 
@@ -173,28 +178,73 @@ def _text_rule(rule: TextRule | ListRule | Range | None) -> TextRule:
     return rule if isinstance(rule, TextRule) else NAME
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to check a struct type's fields: `texts`, the fields declared as text (a name,
+    free text), which the walk checks in place when they are short printable ASCII; `rest`,
+    every other field that may hold text (structs, tuples...)."""
+
+    texts: tuple[_FieldRules, ...]
+    rest: tuple[_FieldRules, ...]
+
+
+def _is_text(annotation: Any) -> bool:
+    """True for `str`, `Name`, `Url | None`...: a field that holds a text or nothing."""
+    if get_origin(annotation) is Annotated:
+        return _is_text(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        members = [member for member in get_args(annotation) if member is not type(None)]
+        return len(members) == 1 and _is_text(members[0])
+    return annotation is str
+
+
 @functools.cache
-def _plan(struct_type: type[msgspec.Struct]) -> tuple[_FieldRules, ...]:
+def _plan(struct_type: type[msgspec.Struct]) -> _Plan:
     # Worked out once per type: type hints are slow to read, and a batch checks thousands.
     hints = get_type_hints(struct_type, include_extras=True)
-    plan = []
+    texts: list[_FieldRules] = []
+    rest: list[_FieldRules] = []
     for field in msgspec.structs.fields(struct_type):
         if not _may_hold_text(hints[field.name]):
             continue
         rule = rule_of(hints[field.name])
         item_rule = rule_of(_item_annotation(hints[field.name]))
-        plan.append(
-            _FieldRules(field.name, rule, item_rule, _text_rule(rule), _text_rule(item_rule))
-        )
-    return tuple(plan)
+        rules = _FieldRules(field.name, rule, item_rule, _text_rule(rule), _text_rule(item_rule))
+        (texts if _is_text(hints[field.name]) else rest).append(rules)
+    return _Plan(tuple(texts), tuple(rest))
 
 
 @functools.cache
 def _may_repeat(struct_type: type[msgspec.Struct]) -> bool:
-    """False for a struct with an id of its own (an event): it never equals one that passed
-    before, and looking it up would hash everything it holds for nothing."""
+    """False for a struct that belongs to one report, so that it never equals one that
+    passed before and looking it up would hash everything it holds for nothing: one with an
+    id of its own (an event), one marked `OF_ONE_REPORT` (a provenance: the dataset row a
+    report was read from), and one with a field that may hold either."""
+    if getattr(struct_type, "OF_ONE_REPORT", False):
+        return False
     hints = get_type_hints(struct_type)
-    return not any(hints[field.name] is UUID for field in msgspec.structs.fields(struct_type))
+    return not any(
+        member is UUID or (_is_struct(member) and not _may_repeat(member))
+        for field in msgspec.structs.fields(struct_type)
+        for member in _members(hints[field.name])
+    )
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The types a field declared as `annotation` may hold (`Place | None`: Place, None)."""
+    if get_origin(annotation) in (Union, UnionType):
+        return get_args(annotation)
+    return (annotation,)
+
+
+def _is_struct(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)
+
+
+# What a field may hold besides text, structs and tuples (a tuple, not a union: isinstance
+# takes it faster, and a union written in place is built anew at every call).
+_HOLDS_NO_TEXT = (Enum, bool, int, float)
+_NOTHING = ()  # a list field's default, and what msgspec decodes an empty array into
 
 
 def _path(prefix: str, name: str) -> str:
@@ -210,46 +260,47 @@ def _checked_value(value: Any, rules: _FieldRules, prefix: str) -> Any:
             return rules.text.normalized(value)
         except _TextProblem as problem:
             raise InvalidReport(_path(prefix, rules.name), str(problem)) from None
-    if value is None or isinstance(value, Enum | bool | int | float):
-        return value
-    if isinstance(value, str):
-        return rules.text.check(value, _path(prefix, rules.name))
     if isinstance(value, msgspec.Struct):
         return checked(value, _path(prefix, rules.name))
-    if isinstance(value, tuple):
+    if kind is tuple:
         rule = rules.rule
         limit = rule.max_items if isinstance(rule, ListRule) else MAX_LIST_ITEMS
         if len(value) > limit:
             raise InvalidReport(
                 _path(prefix, rules.name), f"at most {limit} entries, got {len(value):,}"
             )
-        items = tuple(
-            _checked_item(entry, rules, prefix, index) for index, entry in enumerate(value)
-        )
-        return value if items == value else items
+        items: list[Any] | None = None
+        for index, entry in enumerate(value):
+            new = _checked_item(entry, rules, prefix, index)
+            if new is not entry:
+                items = list(value) if items is None else items
+                items[index] = new
+        return value if items is None else tuple(items)
+    if value is None or isinstance(value, _HOLDS_NO_TEXT):
+        return value
+    if isinstance(value, str):
+        return rules.text.check(value, _path(prefix, rules.name))
     return value
 
 
 def _checked_item(value: Any, rules: _FieldRules, prefix: str, index: int) -> Any:
     """An entry of a tuple: a text, a struct, or anything else as it is."""
-    if value is None or isinstance(value, Enum | bool | int | float):
-        return value
+    if isinstance(value, msgspec.Struct):
+        if _PASSED.holds_object(value):
+            return value
+        return checked(value, f"{_path(prefix, rules.name)}[{index}]")
     if isinstance(value, str):
         try:
             return rules.item_text.normalized(value)
         except _TextProblem as problem:
             field = f"{_path(prefix, rules.name)}[{index}]"
             raise InvalidReport(field, str(problem)) from None
-    if isinstance(value, msgspec.Struct):
-        return checked(value, f"{_path(prefix, rules.name)}[{index}]")
     return value
 
 
-# Structs that passed unchanged: an equal struct passes unchanged too (equal texts are the
-# same text), so a batch whose rows share places, actors and categories checks each once.
-# Bounded: forgotten all at once when full.
-_PASSED: set[Any] = set()
-_MAX_PASSED = 65_536
+# Structs that passed unchanged (domain/passed.py): a batch whose rows share places,
+# actors and categories checks each once.
+_PASSED = Passed()
 
 
 def checked(value: S, prefix: str = "") -> S:
@@ -258,25 +309,56 @@ def checked(value: S, prefix: str = "") -> S:
 
     A text without a rule is held to the rule of names, the strictest.
     """
-    hashable = _may_repeat(type(value))
-    if hashable:
-        try:
-            if value in _PASSED:
-                return value
-        except TypeError:  # a struct that is not frozen, or holds a list
-            hashable = False
-    changes: dict[str, Any] | None = None
-    for rules in _plan(type(value)):
-        current = getattr(value, rules.name)
-        new = _checked_value(current, rules, prefix)
-        if new is not current:
-            if changes is None:
-                changes = {}
-            changes[rules.name] = new
+    may_repeat = _may_repeat(type(value))
+    if may_repeat and value in _PASSED:
+        return value
+    changes = _walk(type(value))(value, prefix)
     if changes:
         return msgspec.structs.replace(value, **changes)
-    if hashable:
-        if len(_PASSED) >= _MAX_PASSED:
-            _PASSED.clear()
+    if may_repeat:
         _PASSED.add(value)
     return value
+
+
+# What passes without a call: a short printable ASCII text (hence NFC, and with no control
+# character) whatever its rule; nothing, or a part shared by many rows that passed before
+# (found by its identity).
+_PASSES_AS_TEXT = (
+    "current is None or (type(current) is str and current.isascii()"
+    " and current.isprintable() and len(current) <= %d)"
+)
+_PASSES_AS_PART = (
+    "current is None or current is _NOTHING or _passed_objects.get(id(current)) is current"
+)
+
+
+@functools.cache
+def _walk(struct_type: type[msgspec.Struct]) -> Callable[[Any, str], dict[str, Any] | None]:
+    """The walk of `struct_type`'s fields, written out once as a function of its own: it
+    answers the changed fields (texts put in NFC), if any. A batch checks millions of
+    fields, and a loop over the plan spent more on looking up each field's rules than on
+    the checks. Most texts are short printable ASCII, hence NFC: a one-line text field is
+    passed in place; every other value takes `_checked_value`."""
+    plan = _plan(struct_type)
+    namespace: dict[str, Any] = {
+        "_checked_value": _checked_value,
+        "_NOTHING": _NOTHING,
+        "_passed_objects": _PASSED.objects,
+    }
+    body = ["def walk(value, prefix):", "    changes = None"]
+    fields = [(rules, _PASSES_AS_TEXT % rules.text.max_chars) for rules in plan.texts]
+    fields += [(rules, _PASSES_AS_PART) for rules in plan.rest]
+    for index, (rules, passes) in enumerate(fields):
+        namespace[f"rules_{index}"] = rules
+        body += [
+            f"    current = value.{rules.name}",
+            f"    if not ({passes}):",
+            f"        new = _checked_value(current, rules_{index}, prefix)",
+            "        if new is not current:",
+            "            changes = {} if changes is None else changes",
+            f"            changes[{rules.name!r}] = new",
+        ]
+    body.append("    return changes")
+    exec("\n".join(body), namespace)  # noqa: S102  (code written here, from field names)
+    walk: Callable[[Any, str], dict[str, Any] | None] = namespace["walk"]
+    return walk

@@ -14,6 +14,7 @@ import msgspec
 
 from domain.errors import InvalidReport
 from domain.limits import FIRST_YEAR, LAST_YEAR, YEAR, Range
+from domain.passed import once_per_value
 
 
 class Instant(
@@ -102,6 +103,7 @@ def _within_calendar(when: Instant | Day | Month, field: str) -> None:
         ) from None
 
 
+@once_per_value
 def validate_occurrence(when: Occurrence, field: str) -> None:
     """Check the rules msgspec's types cannot express."""
     if isinstance(when, Instant) and when.at.tzinfo is None:
@@ -126,6 +128,7 @@ def validate_occurrence(when: Occurrence, field: str) -> None:
             raise InvalidReport(f"{field}.end", "an interval must not end before it starts")
 
 
+@once_per_value
 def validate_reported(when: Occurrence, field: str) -> None:
     """A report is made at a moment or on a day, never over an interval."""
     if isinstance(when, Interval | Month):

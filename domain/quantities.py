@@ -9,6 +9,7 @@ import msgspec
 
 from domain.errors import InvalidReport
 from domain.limits import MAX_FIGURE, Figure
+from domain.passed import once_per_value
 
 
 class Qualifier(StrEnum):
@@ -75,6 +76,7 @@ class Quantity(
             if type(figure) is int:
                 msgspec.structs.force_setattr(self, name, float(figure))
 
+    @once_per_value
     def validate(self, field: str) -> None:
         if self.value is None and self.low is None and self.high is None:
             raise InvalidReport(field, "a quantity needs a value, a low or a high bound")

@@ -3,6 +3,7 @@ functions that check the rules and return the next event."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import assert_never, cast
@@ -76,11 +77,16 @@ def _validate_filing(
     validate_reported(reported, "reported")
     for index, caveat in enumerate(caveats):
         caveat.validate(f"caveats[{index}]")
-    began, reported_by = occurred.earliest(), reported.latest()
-    if began is not None and reported_by is not None and began >= reported_by:
+    if _began_after_reported(occurred, reported):
         raise InvalidReport(
             "occurred", "a report cannot describe something that began after it was reported"
         )
+
+
+@functools.lru_cache(maxsize=4_096)  # a batch's rows share their dates
+def _began_after_reported(occurred: Occurrence, reported: Occurrence) -> bool:
+    began, reported_by = occurred.earliest(), reported.latest()
+    return began is not None and reported_by is not None and began >= reported_by
 
 
 def _require_live(report: Report, action: str) -> None:

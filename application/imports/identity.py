@@ -27,12 +27,16 @@ def dataset_prefix(scope: str) -> bytes:
     return _digest("conflict-timeline import", scope)[:_PREFIX_BYTES]
 
 
+# The version (8) and variant (RFC) bits of an id, over the digest's bits there.
+_VERSION_AND_VARIANT = (0x8 << 76) | (0b10 << 62)
+_CLEARED = ~((0xF << 76) | (0b11 << 62)) & ((1 << 128) - 1)
+
+
 def row_report_id(scope: str, row_key: str) -> UUID:
     """The report id of the row `row_key` of the dataset `scope` ("gs-losses/equipment")."""
-    raw = bytearray(dataset_prefix(scope) + _digest(scope, row_key)[: 16 - _PREFIX_BYTES])
-    raw[6] = (raw[6] & 0x0F) | 0x80  # version 8
-    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC variant
-    return UUID(bytes=bytes(raw))
+    digest = _digest(scope, row_key)[: 16 - _PREFIX_BYTES]
+    bits = int.from_bytes(dataset_prefix(scope) + digest)
+    return UUID(int=(bits & _CLEARED) | _VERSION_AND_VARIANT)
 
 
 def dataset_id_range(scope: str) -> tuple[UUID, UUID]:
