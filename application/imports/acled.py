@@ -95,7 +95,7 @@ READING = code_digest(__file__, rows_module.__file__)
 
 def read(file: SourceFile, deleted: SourceFile | None, release: str | None) -> DatasetRows:
     """The export's rows split into fields, each read into a report by `read_in_full`."""
-    header, records = csv_records(file.text(), file.name, REQUIRED)
+    header, records = csv_records(file, REQUIRED)
     columns = tuple(dict.fromkeys(header))  # a column named twice: the last one counts
     fingerprints = Fingerprints(READING, columns, release)
     at = len(header) - 1 - header[::-1].index("event_id_cnty")
@@ -129,7 +129,7 @@ def _read_row(unread: UnreadRow, release: str | None) -> SourceRow | BadRow:
 
 def _deleted(file: SourceFile, bad: list[BadRow]) -> tuple[DeletedRow, ...]:
     gone = []
-    for line, row in csv_rows(file.text(), file.name, DELETED_COLUMNS):
+    for line, row in csv_rows(file, DELETED_COLUMNS):
         try:
             gone.append(_deleted_row(line, row))
         except FieldError as error:

@@ -82,7 +82,7 @@ def _read(
     """Every row of a CSV file made into a report's row by `made`, or listed as bad."""
     rows: list[SourceRow] = []
     bad: list[BadRow] = []
-    for line, row in csv_rows(file.text(), file.name, columns):
+    for line, row in csv_rows(file, columns):
         try:
             rows.append(made(line, row, release))
         except FieldError as error:

@@ -23,6 +23,11 @@ from application.imports.progress import EVERY, READING, Progress, no_progress
 from domain.errors import Invalid
 from domain.occurrence import Occurrence
 
+# A field may be as long as an import may be large (api/import_routes.py): a field longer
+# than a report's text may be is then a refused row, naming its line and field, where csv's
+# own limit (131,072 characters) would refuse the whole file.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))
+
 
 class BadFile(Invalid, ValueError):
     """The file as a whole cannot be read (not JSON, not the expected columns...)."""
@@ -167,6 +172,12 @@ class SourceFile:
         except OSError as error:
             raise BadFile(f"{path}: {error.strerror}") from None
 
+    def lines(self) -> io.TextIOWrapper:
+        """The file's lines as they are read (not decoded whole first: a large file's text
+        would be copied once more), without a byte order mark, each with its own line end
+        (a quoted field may hold line ends: csv takes them as they come)."""
+        return io.TextIOWrapper(io.BytesIO(self.content), encoding="utf-8-sig", newline="")
+
     def text(self) -> str:
         """The file's text, without a byte order mark; Windows line ends are left to the
         reader of each format (csv and json take them as they come)."""
@@ -209,42 +220,51 @@ def _skip_blank(text: str, position: int) -> int:
     return position
 
 
-def csv_rows(
-    text: str, name: str, required: tuple[str, ...]
-) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_rows(file: SourceFile, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows of a CSV file with a header, each with the line it starts on (a quoted field
     may span lines); raises BadFile when a required column is missing."""
-    header, records = csv_records(text, name, required)
+    header, records = csv_records(file, required)
     for line, values in records:
         yield line, dict(zip(header, values, strict=False))
 
 
 def csv_records(
-    text: str, name: str, required: tuple[str, ...]
+    file: SourceFile, required: tuple[str, ...]
 ) -> tuple[tuple[str, ...], Iterator[tuple[int, list[str]]]]:
     """The header of a CSV file, and its rows as lists of fields (as many as the header's,
     or more), each with the line it starts on; raises BadFile when a required column is
-    missing."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    missing, or (as the rows are read) when the file is not UTF-8 or not CSV."""
+    reader = csv.reader(file.lines())
     try:
         header = tuple(column.strip() for column in next(reader))
     except StopIteration:
-        raise BadFile(f"{name}: empty file, expected a header line") from None
+        raise BadFile(f"{file.name}: empty file, expected a header line") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise _unreadable(file, reader, error) from None
     missing = [column for column in required if column not in header]
     if missing:
-        raise BadFile(f"{name}: missing column(s) {', '.join(missing)} in the header line")
-    return header, _records(reader, len(header))
+        raise BadFile(f"{file.name}: missing column(s) {', '.join(missing)} in the header line")
+    return header, _records(file, reader, len(header))
 
 
-def _records(reader: Any, width: int) -> Iterator[tuple[int, list[str]]]:
+def _records(file: SourceFile, reader: Any, width: int) -> Iterator[tuple[int, list[str]]]:
     line = reader.line_num + 1
-    for values in reader:
-        # Blank when every field is: one join, not a test per field (a row has dozens).
-        if values and (values[0].strip() or "".join(values).strip()):
-            if len(values) < width:
-                values.extend([""] * (width - len(values)))
-            yield line, values
-        line = reader.line_num + 1
+    try:
+        for values in reader:
+            # Blank when every field is: one join, not a test per field (a row has dozens).
+            if values and (values[0].strip() or "".join(values).strip()):
+                if len(values) < width:
+                    values.extend([""] * (width - len(values)))
+                yield line, values
+            line = reader.line_num + 1
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise _unreadable(file, reader, error) from None
+
+
+def _unreadable(file: SourceFile, reader: Any, error: Exception) -> BadFile:
+    if isinstance(error, UnicodeDecodeError):
+        file.text()  # raises BadFile naming the first byte that is not UTF-8
+    return BadFile(f"{file.name}: line {reader.line_num}: not CSV ({error})")
 
 
 def day(text: object, field: str, layout: str, shown: str) -> date:

@@ -90,7 +90,7 @@ DEATHS = {"actor": "deaths_a", "against": "deaths_b"} | {
 def read(file: SourceFile, release: str | None) -> DatasetRows:
     rows: list[SourceRow] = []
     bad: list[BadRow] = []
-    for line, row in csv_rows(file.text(), file.name, REQUIRED):
+    for line, row in csv_rows(file, REQUIRED):
         try:
             rows.append(_row(line, row, release))
         except FieldError as error:

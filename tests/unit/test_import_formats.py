@@ -13,6 +13,7 @@ import pytest
 from application.imports import Format, read_format
 from application.imports.identity import dataset_id_range, row_report_id
 from application.imports.rows import BadFile, DatasetRows, SourceRow
+from application.reports import decide_filing
 from domain.attribution import Side
 from domain.claims import (
     Casualties,
@@ -22,9 +23,17 @@ from domain.claims import (
     PersonStatus,
     Tally,
 )
+from domain.errors import InvalidReport
 from domain.occurrence import Day
 from domain.quantities import Qualifier
 from domain.summaries import claim_text
+from tests.event_datasets import (
+    ACLED_HEADER,
+    BERDIANSK_SHELLING,
+    PLEKHOVO_CLASH,
+    SUDZHA_CLASH,
+    acled_file,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
@@ -264,3 +273,37 @@ def test_a_rows_report_id_is_stable_and_lies_in_its_datasets_range() -> None:
     assert not first <= row_report_id("isw-area", "2024-11-23") <= last
     assert tanks.version == 8
     assert isinstance(tanks, UUID)
+
+
+def test_a_file_that_is_not_utf8_is_refused_whole_naming_the_first_bad_byte(
+    tmp_path: Path,
+) -> None:
+    # An export saved from a spreadsheet in Windows-1251: "Суджа" is not UTF-8
+    text = "\r\n".join(
+        (ACLED_HEADER, PLEKHOVO_CLASH.format(fatalities=3).replace("Plekhovo", "Суджа"))
+    )
+    path = tmp_path / "acled.csv"
+    path.write_bytes(text.encode("cp1251"))
+    at = text.encode("cp1251").index("Суджа".encode("cp1251"))
+
+    with pytest.raises(BadFile, match=rf"acled.csv: not UTF-8 text \(.* at byte {at}\)"):
+        read_format(Format.ACLED, [path], None)
+
+
+def test_a_field_longer_than_csvs_own_limit_is_a_refused_row_not_a_refused_file(
+    tmp_path: Path,
+) -> None:
+    # Given notes of 200,000 characters (csv stops at 131,072 by default) between two rows
+    # that are well formed
+    long_notes = PLEKHOVO_CLASH.replace("On 21 November 2024", "x" * 200_000)
+    path = acled_file(tmp_path, "acled.csv", (BERDIANSK_SHELLING, long_notes, SUDZHA_CLASH))
+
+    # When the file is read in full, then the other rows are read, and the long one is
+    # refused by the rule on free text once it is filed
+    (dataset,) = read_format(Format.ACLED, [path], None)
+    assert sorted(row.key for row in dataset.rows) == ["RUS1001", "RUS1007", "UKR2002"]
+    notes = _rows(dataset)["RUS1001"].command.notes
+    assert notes is not None
+    assert len(notes) > 200_000
+    with pytest.raises(InvalidReport, match="at most 10,000 characters"):
+        decide_filing(_rows(dataset)["RUS1001"].command)
