@@ -32,7 +32,7 @@ from application.imports.importer import ImportAnswer
 from application.imports.importing import import_files
 from application.imports.rows import SourceFile
 from application.reports import decide_filing
-from bench._database import fresh_database, open_pool
+from bench._database import Settle, fresh_database, open_pool
 from store.event_store import EventStore
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "200000"))
@@ -124,9 +124,14 @@ async def _measure(url: str, folder: Path) -> None:
     pool = await open_pool(url, size=2)
     try:
         store = EventStore(pool)
+        settle = Settle(pool)  # no measurement pays for the writes of the one before
+        await settle()
         append_rate = await _batch_append(store, original, min(ROWS, 50_000))
+        await settle()
         first = await _import(store, original)
+        await settle()
         again = await _import(store, original)
+        await settle()
         revision = await _import(store, revised)
     finally:
         await pool.close()

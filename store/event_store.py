@@ -20,7 +20,9 @@ tests/unit/test_store_sql_pointers.py fails while a pointer names an older defin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -30,14 +32,8 @@ import asyncpg
 from domain.errors import Invalid, Unavailable, VersionConflict
 from domain.events import DomainEvent
 from domain.recorded import LogEntry, RecordedEvent, UnreadableEvent
-from store.group_commit import (
-    APPEND_PART,
-    AppendCall,
-    CallLost,
-    GroupCommitter,
-    GroupFigures,
-    append_in_parts,
-)
+from store.append_parts import APPEND_PART, Encoded, PartsAppend, Refused, appending_in_parts
+from store.group_commit import AppendAnswer, AppendCall, CallLost, GroupCommitter, GroupFigures
 from store.import_rows import ImportRows
 from store.mapper import decode_event, encode_event
 from store.settings import append_group_max
@@ -95,6 +91,70 @@ TL422 = "TL422"
 
 class MalformedAppend(Invalid, ValueError):
     """The events handed to one append do not tell a report's story in order."""
+
+
+def _encoded(events: Sequence[DomainEvent]) -> Encoded:
+    topics, states = [], []
+    for event in events:
+        topic, state = encode_event(event)
+        topics.append(topic)
+        states.append(state)
+    return Encoded(topics, states)
+
+
+def _fresh(answer: AppendAnswer, ids: list[UUID], versions: list[int]) -> AppendResult:
+    """A fresh append's result: its events got the contiguous positions first, first + 1,
+    ... in the order given, all at one recorded time."""
+    first = answer.first_position
+    stored = zip(range(first, first + len(ids)), ids, versions, strict=True)
+    return AppendResult(
+        events=tuple(
+            Appended(position, report_id, version, answer.recorded_at)
+            for position, report_id, version in stored
+        ),
+        replayed=False,
+    )
+
+
+class Appending:
+    """The parts of one large append (EventStore.appending), each checked as one append's
+    events are (a report's versions go up one by one, across parts too)."""
+
+    def __init__(self, parts: PartsAppend) -> None:
+        self._parts = parts
+        self._ids: list[UUID] = []
+        self._versions: list[int] = []
+        self._last_version: dict[UUID, int] = {}
+        self.first_versions: dict[UUID, int] = {}  # each report's first, for a refusal
+        self.answer: AppendAnswer | None = None
+
+    async def add(self, events: Sequence[DomainEvent]) -> None:
+        """Send `events` as the append's next part; raises VersionConflict when a part
+        before was refused (then nothing is written)."""
+        ids, versions = [], []
+        for event in events:
+            report_id, version = event.originator_id, event.originator_version
+            previous = self._last_version.get(report_id)
+            _check_follows(event, previous)
+            if previous is None:
+                self.first_versions[report_id] = version
+            self._last_version[report_id] = version
+            ids.append(report_id)
+            versions.append(version)
+        self._ids += ids
+        self._versions += versions
+        await self._parts.send(ids, versions, functools.partial(_encoded, events))
+
+    def abandon(self) -> None:
+        """Write none of the append (its transaction is rolled back when the block ends)."""
+        self._parts.abandon()
+
+    @property
+    def result(self) -> AppendResult:
+        """The append's result, once committed."""
+        if self.answer is None:
+            raise RuntimeError("the append was not committed")
+        return _fresh(self.answer, self._ids, self._versions)
 
 
 def _check_follows(event: DomainEvent, previous: int | None) -> None:
@@ -202,19 +262,22 @@ class EventStore:
         time share that transaction (store/group_commit.py), each with its own checks and
         answer: another append's refusal is not this one's. An append of more than
         APPEND_PART events with no idempotency key goes in parts, in one transaction of its
-        own (group_commit.append_in_parts)."""
+        own (store/append_parts.py)."""
         if not events:
             raise ValueError("nothing to append")
-        ids, versions, topics, states = [], [], [], []
+        if idempotency is None and len(events) > APPEND_PART:
+            async with self.appending() as appending:
+                for start in range(0, len(events), APPEND_PART):
+                    await appending.add(events[start : start + APPEND_PART])
+            return appending.result
+        ids, versions = [], []
         last_version: dict[UUID, int] = {}
         for event in events:
             _check_follows(event, last_version.get(event.originator_id))
             last_version[event.originator_id] = event.originator_version
-            topic, state = encode_event(event)
             ids.append(event.originator_id)
             versions.append(event.originator_version)
-            topics.append(topic)
-            states.append(state)
+        topics, states = _encoded(events)
         call = (
             AppendCall(ids, versions, topics, states)
             if idempotency is None
@@ -229,10 +292,7 @@ class EventStore:
             )
         )
         try:
-            if idempotency is None and len(ids) > APPEND_PART:
-                answer = await append_in_parts(self._pool, call)
-            else:
-                answer = await self._groups.append(call)
+            answer = await self._groups.append(call)
         except CallLost as lost:
             raise WriteOutcomeUnknown(keyed=idempotency is not None) from lost.__cause__
         if answer.refused == TL422 and idempotency is not None:
@@ -242,17 +302,36 @@ class EventStore:
         # A fresh append's events got the contiguous positions first, first + 1, ... in the
         # order given; a replay carries the first append's positions, report ids and
         # versions (a retry may bring fresh ids).
-        first = answer.first_position
-        stored = zip(range(first, first + len(ids)), ids, versions, strict=True)
         if answer.replayed and answer.positions and answer.report_ids and answer.versions:
             stored = zip(answer.positions, answer.report_ids, answer.versions, strict=True)
-        return AppendResult(
-            events=tuple(
-                Appended(position, report_id, version, answer.recorded_at)
-                for position, report_id, version in stored
-            ),
-            replayed=answer.replayed,
-        )
+            return AppendResult(
+                events=tuple(
+                    Appended(position, report_id, version, answer.recorded_at)
+                    for position, report_id, version in stored
+                ),
+                replayed=True,
+            )
+        return _fresh(answer, ids, versions)
+
+    @asynccontextmanager
+    async def appending(self) -> AsyncIterator[Appending]:
+        """One large append with no idempotency key whose events are handed in parts as
+        they come (`Appending.add`), stored in one transaction as they come
+        (store/append_parts.py): committed when the block ends, when its answer is
+        `Appending.result`; unless the block raised or called `Appending.abandon`, and then
+        nothing of it is written. A refusal raises VersionConflict."""
+        appending: Appending | None = None
+        try:
+            async with appending_in_parts(self._pool) as parts:
+                appending = Appending(parts)
+                yield appending
+                if not parts.abandoned:
+                    appending.answer = await parts.finish()
+        except Refused:
+            assert appending is not None
+            raise await self._conflict(appending.first_versions) from None
+        except CallLost as lost:
+            raise WriteOutcomeUnknown(keyed=False) from lost.__cause__
 
     @property
     def append_groups(self) -> GroupFigures:
@@ -272,10 +351,15 @@ class EventStore:
             events=tuple(Appended(row[1], row[2], row[3], row[4]) for row in rows), replayed=True
         )
 
-    async def _conflict(self, events: Sequence[DomainEvent]) -> VersionConflict:
-        first_versions: dict[UUID, int] = {}
-        for event in events:
-            first_versions.setdefault(event.originator_id, event.originator_version)
+    async def _conflict(self, events: Sequence[DomainEvent] | dict[UUID, int]) -> VersionConflict:
+        """Why an append was refused: the first of its reports whose first version does not
+        follow the stored one (`events`, or each report's first version in it)."""
+        if isinstance(events, dict):
+            first_versions = events
+        else:
+            first_versions = {}
+            for event in events:
+                first_versions.setdefault(event.originator_id, event.originator_version)
         rows = await self._pool.fetch(CURRENT_VERSIONS, list(first_versions))
         current = {row["originator_id"]: row["version"] for row in rows}
         for report_id, first in first_versions.items():

@@ -2,7 +2,7 @@
 
 Every append of an EventStore goes through its GroupCommitter, but one of more than
 APPEND_PART events with no idempotency key (an import's), which goes in parts in a
-transaction of its own (`append_in_parts`, below). An append that arrives when no
+transaction of its own (store/append_parts.py). An append that arrives when no
 group is in the database is sent at once, alone: nothing waits on a timer. Appends that
 arrive while a group is in the database wait for it; then they go together, up to
 `max_group` of them in one call of `timeline_append_group`: one lock, one transaction, one
@@ -41,11 +41,6 @@ from store.settings import DEFAULT_APPEND_GROUP_MAX
 # groups).
 APPEND = """
 SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], $5, $6, $7)
-"""
-# A part of a large append (append_in_parts), recorded at the time given ($5; NULL: now).
-APPEND_AT = """
-SELECT * FROM timeline_append($1::uuid[], $2::int8[], $3::text[], $4::bytea[], NULL, NULL, NULL,
-    $5::timestamptz)
 """
 APPEND_GROUP = """
 SELECT * FROM timeline_append_group($1::int4[], $2::uuid[], $3::int8[], $4::text[],
@@ -226,65 +221,6 @@ async def _append_alone(connection: asyncpg.Connection, call: AppendCall) -> App
             return AppendAnswer.refusal(error.sqlstate)
         raise
     return AppendAnswer(row[0], row[1], row[2], row[3], row[4], row[5], None)
-
-
-# An append of more events than this, with no idempotency key (an import's), goes in calls of
-# this many (append_in_parts). One call of timeline_append with 100,000 events stored 22,700
-# a second, half the rate of the same events in calls of 1,000 or 5,000 (47,500 a second in
-# one transaction): its arrays of hundreds of megabytes are walked and copied whole.
-APPEND_PART = 5_000
-
-
-async def append_in_parts(
-    pool: asyncpg.Pool, call: AppendCall, part: int = APPEND_PART
-) -> AppendAnswer:
-    """One large append with no idempotency key: its events in calls of timeline_append of
-    `part` events each, one after another in one transaction on a connection of its own,
-    outside the groups (a group would wait on it whole anyway), so all of them or none.
-    Every part is recorded at the first part's time, and its positions follow the part
-    before's (the appenders' lock the first call takes is held to the commit): one append,
-    one answer, as if made in one call, so that no question about a past moment sees a part
-    of it without the rest. A refusal (a stale version, a report filed before) rolls back
-    every part and is the answer; a connection lost once a call was sent raises CallLost,
-    as a group's does."""
-    if call.key is not None:
-        raise ValueError("an append with an idempotency key is one call of timeline_append")
-    async with pool.acquire() as connection:
-        try:
-            async with connection.transaction():
-                first = await _append_part(connection, call, 0, part, None)
-                for start in range(part, len(call.ids), part):
-                    follows = await _append_part(connection, call, start, part, first.recorded_at)
-                    if (follows.first_position, follows.recorded_at) != (
-                        first.first_position + start,
-                        first.recorded_at,
-                    ):  # never, under the lock; if ever, nothing of it is committed
-                        raise RuntimeError(f"the part from event {start} did not follow on")
-                return first
-        except asyncpg.DataError:  # an InterfaceError asyncpg raises before sending: not lost
-            raise
-        except LOST_DURING_CALL as error:
-            raise CallLost from error
-        except asyncpg.PostgresError as error:
-            if error.sqlstate in REFUSALS:
-                return AppendAnswer.refusal(error.sqlstate)
-            raise
-
-
-async def _append_part(
-    connection: asyncpg.Connection, call: AppendCall, start: int, part: int, at: datetime | None
-) -> AppendAnswer:
-    """`part` of `call`'s events from `start`, recorded at `at` (None: now)."""
-    end = start + part
-    row = await connection.fetchrow(
-        APPEND_AT,
-        call.ids[start:end],
-        call.versions[start:end],
-        call.topics[start:end],
-        call.states[start:end],
-        at,
-    )
-    return AppendAnswer(row[0], row[1], row[2], None, None, None, None)
 
 
 def _reraise_unless_exception(error: BaseException) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
@@ -29,6 +29,7 @@ import msgspec
 from application.imports.identity import dataset_id_range, row_report_id
 from application.imports.progress import CHECKING, EVERY, WRITING, Progress, no_progress
 from application.imports.rows import BadRow, DatasetRows, KnownRow, SourceRow
+from application.imports.sending import Sending
 from application.reports import decide_filing
 from domain import report as rules
 from domain.errors import DomainError, InvalidReport
@@ -108,27 +109,58 @@ async def _import_datasets(
 ) -> ImportAnswer:
     answer = ImportAnswer()
     events: list[DomainEvent] = []
-    read: list[ReadRow] = []
-    for dataset in datasets:
-        if dataset.reader is not None:
-            known = await store.import_rows.known(*dataset_id_range(dataset.scope))
-            dataset = await asyncio.to_thread(  # noqa: PLW2901
-                dataset.read_in_full, known, progress
+    async with store.import_rows.remembering() as remembering, Sending(store) as sending:
+        # A dry run keeps nothing; the rows' fingerprints are written as they are decided,
+        # and kept once the append is.
+        remember = _not_kept if dry_run else remembering.add
+        for index, dataset in enumerate(datasets):
+            if dataset.reader is not None:
+                known = await store.import_rows.known(*dataset_id_range(dataset.scope))
+                dataset = await asyncio.to_thread(  # noqa: PLW2901
+                    dataset.read_in_full, known, progress
+                )
+                reports = await _imported_reports(store, dataset.scope, _needed(dataset, known))
+            else:
+                reports = await _imported_reports(store, dataset.scope)
+            # Deciding the rows is the import's longest step: in a thread, so that a
+            # server's other requests go on, the fingerprints are written meanwhile, and
+            # the events decided may go to the log meanwhile too (application/imports/
+            # sending.py): but only during the last dataset's, with nothing left to read.
+            rows = len(dataset.rows) + len(dataset.known)
+            decided = (
+                sending.watch(events, rows, skip_invalid=skip_invalid)
+                if index == len(datasets) - 1 and not dry_run
+                else _not_sent
             )
-            reports = await _imported_reports(store, dataset.scope, _needed(dataset, known))
-        else:
-            reports = await _imported_reports(store, dataset.scope)
-        events.extend(_plan(dataset, reports, answer, read, progress))
-    if answer.refused and not skip_invalid:
-        return answer
-    if events and not dry_run:
-        progress(WRITING, 0, len(events))
-        result = await store.append(events)
-        answer.written, answer.last_position = True, result.last_position
-        progress(WRITING, len(events), len(events))
-    if read and not dry_run:
-        await store.import_rows.remember(read)
+            await asyncio.to_thread(
+                _plan,
+                dataset,
+                reports,
+                answer=answer,
+                events=events,
+                remember=remember,
+                decided=decided,
+                progress=progress,
+            )
+        if (answer.refused and not skip_invalid) or dry_run:
+            remembering.abandon()
+            sending.abandon()
+            return answer
+        await remembering.flush()  # before the rest of the append, which then has the server
+        if events:
+            progress(WRITING, 0, len(events))
+            result = await sending.finish(events)
+            answer.written, answer.last_position = True, result.last_position
+            progress(WRITING, len(events), len(events))
     return answer
+
+
+def _not_sent(done: int, refused: bool) -> None:
+    """Events decided, to be sent once all are."""
+
+
+def _not_kept(rows: list[ReadRow]) -> None:
+    """Fingerprints of a dry run: none is written."""
 
 
 def _needed(dataset: DatasetRows, known: Collection[str]) -> list[UUID] | None:
@@ -171,17 +203,25 @@ def _refused(dataset: DatasetRows, bad: BadRow) -> RowOutcome:
     )
 
 
+# Fingerprints are handed on in batches of this many rows.
+REMEMBER_EVERY = 8_192
+
+
 def _plan(
     dataset: DatasetRows,
     reports: dict[UUID, Report],
+    *,
     answer: ImportAnswer,
-    read: list[ReadRow],
-    progress: Progress = no_progress,
-) -> list[DomainEvent]:
-    """The events the dataset's rows mean for the log, each row's outcome in `answer` (in
-    the order of the file, refused rows last), and in `read` the rows to remember each
-    report's version by."""
-    events: list[DomainEvent] = []
+    events: list[DomainEvent],
+    remember: Callable[[list[ReadRow]], None],
+    decided: Callable[[int, bool], None],
+    progress: Progress,
+) -> None:
+    """Add to `events` those the dataset's rows mean for the log, each row's outcome to
+    `answer` (in the order of the file, refused rows last); hand `remember`, in batches,
+    the rows to remember each report's version by; tell `decided`, now and then, how many
+    rows are decided and whether one was refused."""
+    read: list[ReadRow] = []
     refused = [_refused(dataset, bad) for bad in dataset.bad]
     seen: dict[UUID, SourceRow] = {}
     held = {row.report_id for row in dataset.known}
@@ -189,6 +229,7 @@ def _plan(
     for done, row in enumerate(rows):
         if done % EVERY == 0:
             progress(CHECKING, done, len(rows))
+            decided(done, bool(refused))
         if isinstance(row, KnownRow):
             answer.rows.append(
                 RowOutcome(Outcome.UNCHANGED, dataset.file, row.line, row.key, row.report_id)
@@ -242,12 +283,15 @@ def _plan(
         if row.fingerprint is not None:
             version = reports[report_id].version if event is None else event.originator_version
             read.append(ReadRow(report_id, row.key, version, row.fingerprint))
+            if len(read) == REMEMBER_EVERY:
+                remember(read)
+                read = []
+    remember(read)
     progress(CHECKING, len(rows), len(rows))
     answer.rows.extend(refused)
-    if refused:
-        return events
-    events.extend(_withdrawn(dataset, reports, seen.keys() | held, answer))
-    return events
+    if not refused:
+        events.extend(_withdrawn(dataset, reports, seen.keys() | held, answer))
+    decided(len(rows), bool(refused))
 
 
 def _in_file_order(dataset: DatasetRows) -> list[SourceRow | KnownRow]:

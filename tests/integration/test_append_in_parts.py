@@ -12,9 +12,9 @@ import pytest
 
 from domain import report as rules
 from domain.errors import VersionConflict
+from store.append_parts import APPEND_PART
 from store.chain import verify_chain
 from store.event_store import EventStore, WriteOutcomeUnknown
-from store.group_commit import APPEND_PART
 from tests.integration.test_group_commit import filings, log_positions
 from tests.pg_proxy import CuttingProxy, running
 from tests.seed_values import INSTITUTE_FOR_THE_STUDY_OF_WAR, filed, kursk_held_now

@@ -13,8 +13,10 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 MIGRATIONS = ROOT / "migrations" / "versions"
-# The modules whose docstrings point at the SQL: the store, and the committer that calls it.
-POINTING = ("store/event_store.py", "store/group_commit.py")
+# The modules whose docstrings point at the SQL: the store (at all of it), and the modules
+# that call it (at what each calls).
+STORE = "store/event_store.py"
+POINTING = (STORE, "store/group_commit.py", "store/append_parts.py")
 
 CREATED = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)\s*\(")
 CALLED = re.compile(r"\bFROM\s+(timeline_\w+)\s*\(")
@@ -49,6 +51,11 @@ def _every_call() -> dict[str, list[str]]:
             for name in CALLED.findall(statement):
                 calls.setdefault(name, []).append(statement)
     return calls
+
+
+def _calls_in(path: str) -> set[str]:
+    """The functions the module at `path` calls."""
+    return {name for statement in _statements(path) for name in CALLED.findall(statement)}
 
 
 def _calls() -> dict[str, str]:
@@ -113,7 +120,9 @@ def test_the_docstring_names_the_latest_migration_of_each_function_the_store_cal
 ) -> None:
     pointers = dict(POINTER.findall(_docstring(path)))
     latest = _latest_definitions()
-    assert set(_calls()) <= set(pointers), f"{path} does not say where each function lives"
+    called = set(_calls()) if path == STORE else _calls_in(path)
+    assert called
+    assert called <= set(pointers), f"{path} does not say where each function lives"
     for name, migration in pointers.items():
         assert (MIGRATIONS / f"{migration}.py").is_file(), f"{path}: no {migration}.py"
         assert latest.get(name) == migration, (
