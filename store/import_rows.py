@@ -137,7 +137,7 @@ class Remembering:
         more may be added."""
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            self._batches.put_nowait(None)
+            self._end()
             await writer
 
     async def stop(self) -> None:
@@ -146,8 +146,13 @@ class Remembering:
         self._stopping = True  # the batches still waiting are dropped
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            self._batches.put_nowait(None)
+            self._end()
             await asyncio.gather(writer, return_exceptions=True)
+
+    def _end(self) -> None:
+        # After every batch added before, even those whose handing is still on its way
+        # (`add` hands them over through the loop, from any thread).
+        self._loop.call_soon_threadsafe(self._batches.put_nowait, None)
 
     async def _write(self, connection: asyncpg.Connection) -> None:
         # Copied while no row holds a fingerprint already (an import's first: a third of

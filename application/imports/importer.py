@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
@@ -122,18 +122,19 @@ async def _import_datasets(
                 reports = await _imported_reports(store, dataset.scope, _needed(dataset, known))
             else:
                 reports = await _imported_reports(store, dataset.scope)
-            # Deciding the rows is the import's longest step: in a thread, so that a
-            # server's other requests go on, the fingerprints are written meanwhile, and
-            # the events decided may go to the log meanwhile too (application/imports/
-            # sending.py): but only during the last dataset's, with nothing left to read.
+            # Deciding the rows is the import's longest step: in slices of a few
+            # milliseconds, the event loop's between them, so that a server's other
+            # requests go on, the fingerprints are written meanwhile, and the events decided
+            # may go to the log meanwhile too (application/imports/sending.py), but only
+            # during the last dataset's, with nothing left to read. (In a thread, the loop
+            # got the interpreter's lock every 5 ms only: the parts crawled to the server.)
             rows = len(dataset.rows) + len(dataset.known)
             decided = (
                 sending.watch(events, rows, skip_invalid=skip_invalid)
                 if index == len(datasets) - 1 and not dry_run
                 else _not_sent
             )
-            await asyncio.to_thread(
-                _plan,
+            for _ in _plan(
                 dataset,
                 reports,
                 answer=answer,
@@ -141,7 +142,8 @@ async def _import_datasets(
                 remember=remember,
                 decided=decided,
                 progress=progress,
-            )
+            ):
+                await asyncio.sleep(0)
         if (answer.refused and not skip_invalid) or dry_run:
             remembering.abandon()
             sending.abandon()
@@ -203,6 +205,8 @@ def _refused(dataset: DatasetRows, bad: BadRow) -> RowOutcome:
     )
 
 
+# Rows decided between two pauses for the event loop (a few milliseconds' work).
+PLAN_SLICE = 128
 # Fingerprints are handed on in batches of this many rows.
 REMEMBER_EVERY = 8_192
 
@@ -216,20 +220,22 @@ def _plan(
     remember: Callable[[list[ReadRow]], None],
     decided: Callable[[int, bool], None],
     progress: Progress,
-) -> None:
+) -> Iterator[None]:
     """Add to `events` those the dataset's rows mean for the log, each row's outcome to
     `answer` (in the order of the file, refused rows last); hand `remember`, in batches,
     the rows to remember each report's version by; tell `decided`, now and then, how many
-    rows are decided and whether one was refused."""
+    rows are decided and whether one was refused. Pauses (yields) every PLAN_SLICE rows."""
     read: list[ReadRow] = []
     refused = [_refused(dataset, bad) for bad in dataset.bad]
     seen: dict[UUID, SourceRow] = {}
     held = {row.report_id for row in dataset.known}
     rows = _in_file_order(dataset)
     for done, row in enumerate(rows):
-        if done % EVERY == 0:
-            progress(CHECKING, done, len(rows))
-            decided(done, bool(refused))
+        if done % PLAN_SLICE == 0:
+            yield
+            if done % EVERY == 0:
+                progress(CHECKING, done, len(rows))
+                decided(done, bool(refused))
         if isinstance(row, KnownRow):
             answer.rows.append(
                 RowOutcome(Outcome.UNCHANGED, dataset.file, row.line, row.key, row.report_id)

@@ -60,8 +60,8 @@ class Sending:
     def watch(
         self, events: list[DomainEvent], rows: int, *, skip_invalid: bool
     ) -> Callable[[int, bool], None]:
-        """The callback for a plan that adds to `events` as it decides `rows` rows, from its
-        thread: told how many rows are decided and whether one was refused."""
+        """The callback for a plan that adds to `events` as it decides `rows` rows (from
+        any thread): told how many rows are decided and whether one was refused."""
         if rows <= APPEND_PART:
             return _too_few
         loop = asyncio.get_running_loop()

@@ -4,7 +4,7 @@ and fingerprints kept only beside an append that committed."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from tests.event_datasets import PLEKHOVO_CLASH, acled_file
 from tests.integration.test_import_fingerprints import RowsRead
 from tests.seed_values import filed, kursk_held_now
 
-ROWS = 2 * append_parts.APPEND_PART + 500
+ROWS = 3 * append_parts.APPEND_PART + 500
 
 
 def _clashes(count: int, *, broken_last: bool = False) -> tuple[str, ...]:
@@ -42,36 +42,24 @@ def _clashes(count: int, *, broken_last: bool = False) -> tuple[str, ...]:
 
 
 class PartsSent:
-    """How many parts of a large append were sent, in all and before the last row was
-    decided. The checks pause once, after PAUSE_AFTER rows, as a slow row would make them:
-    then a part decided is sent meanwhile, whatever the machine's speed."""
-
-    PAUSE_AFTER = append_parts.APPEND_PART + 3_000
+    """How many parts of a large append were sent: in all, and before the last row was
+    decided."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
         self.while_deciding = 0
-        send, plan, decide = append_parts.PartsAppend.send, importer._plan, importer._decide
-        decided = 0
+        send, plan = append_parts.PartsAppend.send, importer._plan
 
         async def counted(parts: append_parts.PartsAppend, *args: Any) -> None:
             self.count += 1
             await send(parts, *args)
 
-        def planned(*args: Any, **kwargs: Any) -> None:
-            plan(*args, **kwargs)
+        def planned(*args: Any, **kwargs: Any) -> Iterator[None]:
+            yield from plan(*args, **kwargs)
             self.while_deciding = self.count
-
-        def slow_once(*args: Any) -> Any:
-            nonlocal decided
-            decided += 1
-            if decided == self.PAUSE_AFTER:
-                time.sleep(1)
-            return decide(*args)
 
         monkeypatch.setattr(append_parts.PartsAppend, "send", counted)
         monkeypatch.setattr(importer, "_plan", planned)
-        monkeypatch.setattr(importer, "_decide", slow_once)
 
 
 @pytest.fixture
@@ -97,12 +85,12 @@ async def test_an_import_sent_while_its_rows_are_decided_is_one_append(
     await store.append([filed(kursk_held_now())])
     export = acled_file(tmp_path, "acled.csv", _clashes(ROWS))
 
-    # When an export of two parts and a bit is imported, its parts sent as they are decided
+    # When an export of three parts and a bit is imported, sent as its rows are decided
     answer = await _import(store, export)
 
     # Then the first part went while the rest was decided
     assert sent_at_once.while_deciding >= 1
-    assert sent_at_once.count == 3
+    assert sent_at_once.count == 4
     # and every row is a report, after the one before, in the order of the file, all
     # recorded at one time, the chain intact
     assert answer.counts["added"] == ROWS
