@@ -57,11 +57,15 @@ class ReadRow(msgspec.Struct, frozen=True, gc=False):
     fingerprint: bytes
 
 
+# By row key, the report id and fingerprint kept for it (ImportRows.known).
+Known = dict[str, tuple[UUID, bytes]]
+
+
 class ImportRows:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def known(self, first: UUID, last: UUID) -> dict[str, tuple[UUID, bytes]]:
+    async def known(self, first: UUID, last: UUID) -> Known:
         """By row key, the report id and fingerprint of the reports with ids from `first` to
         `last` that are still at the version their fingerprint was stored with."""
         async with self._pool.acquire() as connection, connection.transaction():

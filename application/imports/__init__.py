@@ -21,6 +21,11 @@ class Format(StrEnum):
     UCDP_GED = "ucdp-ged"
 
 
+# The datasets whose rows a re-import finds by their fingerprints (application/imports/
+# fingerprints.py), by format: the scopes of their report ids.
+FINGERPRINTED: dict[Format, tuple[str, ...]] = {Format.ACLED: (acled.FORMAT,)}
+
+
 def read_format(
     format: Format,
     paths: list[Path],

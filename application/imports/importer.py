@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
@@ -38,7 +38,7 @@ from domain.occurrence import Occurrence
 from domain.report import Report
 from store.collector import collector_paused
 from store.event_store import EventStore
-from store.import_rows import ReadRow
+from store.import_rows import Known, ReadRow
 
 
 class Outcome(StrEnum):
@@ -85,17 +85,24 @@ async def import_datasets(
     *,
     dry_run: bool = False,
     skip_invalid: bool = False,
+    asked: Mapping[str, Awaitable[Known]] | None = None,
 ) -> ImportAnswer:
     """Check every row of every dataset, decide what each means for the log, and write it
     all in one append unless a row is refused (and `skip_invalid` is off) or `dry_run`;
     tell `progress` how far it has come. (`progress` is positional, so that the options
-    alone are keywords: callers pass them as `**options`.)"""
+    alone are keywords: callers pass them as `**options`.) `asked` holds, by dataset scope,
+    the fingerprints kept (ImportRows.known) if they were asked for already."""
     # A large file's rows, reports and outcomes are hundreds of thousands of objects, none in
     # a cycle, that the cyclic collector would walk again and again as they pile up (a
     # third of a re-import's time): paused meanwhile, as for a fold of the log.
     with collector_paused:
         return await _import_datasets(
-            store, datasets, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
+            store,
+            datasets,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            progress=progress,
+            asked=asked or {},
         )
 
 
@@ -106,6 +113,7 @@ async def _import_datasets(
     dry_run: bool,
     skip_invalid: bool,
     progress: Progress,
+    asked: Mapping[str, Awaitable[Known]],
 ) -> ImportAnswer:
     answer = ImportAnswer()
     events: list[DomainEvent] = []
@@ -115,7 +123,11 @@ async def _import_datasets(
         remember = _not_kept if dry_run else remembering.add
         for index, dataset in enumerate(datasets):
             if dataset.reader is not None:
-                known = await store.import_rows.known(*dataset_id_range(dataset.scope))
+                known = await (
+                    asked[dataset.scope]
+                    if dataset.scope in asked
+                    else store.import_rows.known(*dataset_id_range(dataset.scope))
+                )
                 dataset = await asyncio.to_thread(  # noqa: PLW2901
                     dataset.read_in_full, known, progress
                 )

@@ -10,7 +10,8 @@ from datetime import date
 
 import msgspec
 
-from application.imports import Format, read_files
+from application.imports import FINGERPRINTED, Format, read_files
+from application.imports.identity import dataset_id_range
 from application.imports.importer import ImportAnswer, Outcome, import_datasets
 from application.imports.rows import DatasetRows, SourceFile
 from store.collector import collector_paused
@@ -50,8 +51,24 @@ async def import_files(
     """Read `files` as `format` and import them (application/imports/importer.py): raises
     BadFile for a file that cannot be read at all, and VersionConflict when another writer
     changed the dataset's reports meanwhile; either way nothing was written."""
-    datasets = await read_import(format, files, vintage=vintage, release=release, deleted=deleted)
-    return await import_datasets(store, datasets, dry_run=dry_run, skip_invalid=skip_invalid)
+    # The fingerprints kept for a re-import are asked for while the file is read: the
+    # server looks them up while Python parses.
+    asked = {
+        scope: asyncio.ensure_future(store.import_rows.known(*dataset_id_range(scope)))
+        for scope in FINGERPRINTED.get(format, ())
+    }
+    try:
+        datasets = await read_import(
+            format, files, vintage=vintage, release=release, deleted=deleted
+        )
+    except BaseException:
+        for asking in asked.values():
+            asking.cancel()
+        await asyncio.gather(*asked.values(), return_exceptions=True)
+        raise
+    return await import_datasets(
+        store, datasets, dry_run=dry_run, skip_invalid=skip_invalid, asked=asked
+    )
 
 
 class ImportedRow(msgspec.Struct, frozen=True, omit_defaults=True):

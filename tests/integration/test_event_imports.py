@@ -33,17 +33,17 @@ from tests.event_datasets import (
 
 
 async def _acled(
-    store: EventStore, path: Path, deleted: Path | None = None, **options: bool
+    store: EventStore, path: Path, deleted: Path | None = None, *, skip_invalid: bool = False
 ) -> ImportAnswer:
     datasets = read_format(Format.ACLED, [path], None, deleted=deleted)
-    return await import_datasets(store, datasets, **options)
+    return await import_datasets(store, datasets, skip_invalid=skip_invalid)
 
 
 async def _ged(
-    store: EventStore, path: Path, release: str | None = None, **options: bool
+    store: EventStore, path: Path, release: str | None = None, *, skip_invalid: bool = False
 ) -> ImportAnswer:
     datasets = read_format(Format.UCDP_GED, [path], None, release_name=release)
-    return await import_datasets(store, datasets, **options)
+    return await import_datasets(store, datasets, skip_invalid=skip_invalid)
 
 
 async def _report(store: EventStore, scope: str, row: str) -> Report:
