@@ -105,8 +105,10 @@ class ReportService:
         return await self._store.append([event], idempotency=idempotency)
 
 
-def decide_filing(command: FileReport) -> ReportFiled:
-    """The event that files the report `command` describes (the domain checks its rules)."""
+def decide_filing(command: FileReport, *, report_id: UUID | None = None) -> ReportFiled:
+    """The event that files the report `command` describes (the domain checks its rules),
+    under `report_id` if given (an importer's, worked out from the row), else the
+    command's own."""
     return rules.file_report(
         claim=command.claim,
         attribution=command.attribution,
@@ -115,7 +117,7 @@ def decide_filing(command: FileReport) -> ReportFiled:
         caveats=command.caveats,
         notes=command.notes,
         verification=command.verification,
-        report_id=command.report_id,
+        report_id=command.report_id if report_id is None else report_id,
     )
 
 

@@ -85,8 +85,7 @@ class Provenance(
     OF_ONE_REPORT: ClassVar[bool] = True
 
     def validate(self, field: str) -> None:
-        for index, cited in enumerate(self.cited):
-            cited.validate(f"{field}.cited[{index}]")
+        _validate_cited(self.cited, field)
         if not (self.dataset.strip() and self.row.strip()):
             name = "row" if self.dataset.strip() else "dataset"
             raise InvalidReport(f"{field}.{name}", "must not be blank")
@@ -94,6 +93,12 @@ class Provenance(
             value = getattr(self, name)
             if value is not None and not value.strip():
                 raise InvalidReport(f"{field}.{name}", "must not be blank; omit it instead")
+
+
+@once_per_value  # a dataset's rows cite the same few sources, as one shared tuple
+def _validate_cited(cited: tuple[Cited, ...], field: str) -> None:
+    for index, source in enumerate(cited):
+        source.validate(f"{field}.cited[{index}]")
 
 
 class Attribution(

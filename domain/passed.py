@@ -74,10 +74,11 @@ def once_per_value(check: Callable[[V, str], None]) -> Callable[[V, str], None]:
     value: a value equal to one that passed returns at once. `check` must judge the value
     alone (`field` only names it in the error it raises)."""
     passed = Passed()
+    objects = passed.objects
 
     @functools.wraps(check)
     def check_once(value: V, field: str) -> None:
-        if value in passed:
+        if objects.get(id(value)) is value or value in passed:  # the first: without a call
             return
         check(value, field)
         passed.add(value)

@@ -134,8 +134,8 @@ async def _import_datasets(
                 reports = await _imported_reports(store, dataset.scope, _needed(dataset, known))
             else:
                 reports = await _imported_reports(store, dataset.scope)
-            # Deciding the rows is the import's longest step: in slices of a few
-            # milliseconds, the event loop's between them, so that a server's other
+            # Deciding the rows is the import's longest step: in slices of less than a
+            # millisecond, the event loop's between them, so that a server's other
             # requests go on, the fingerprints are written meanwhile, and the events decided
             # may go to the log meanwhile too (application/imports/sending.py), but only
             # during the last dataset's, with nothing left to read. (In a thread, the loop
@@ -217,8 +217,10 @@ def _refused(dataset: DatasetRows, bad: BadRow) -> RowOutcome:
     )
 
 
-# Rows decided between two pauses for the event loop (a few milliseconds' work).
-PLAN_SLICE = 128
+# Rows decided between two pauses for the event loop: about half a millisecond's work. The
+# parts of an append sent meanwhile go to the server in socket-sized pieces, one per pause:
+# 128 rows a slice took the import 9.1-9.6 s on 200,000 rows, 32 rows 7.9-9.2 s.
+PLAN_SLICE = 32
 # Fingerprints are handed on in batches of this many rows.
 REMEMBER_EVERY = 8_192
 
@@ -384,7 +386,7 @@ def _decide(
         # a row equal to it need not be checked again, which makes a re-import cheap.
         return Outcome.UNCHANGED, None
     # Every rule is checked, whatever the row turns out to mean for the log.
-    filing = decide_filing(msgspec.structs.replace(row.command, report_id=report_id))
+    filing = decide_filing(row.command, report_id=report_id)
     if report is None:
         return Outcome.ADDED, filing
     if report.is_retracted:
