@@ -26,6 +26,7 @@ from uuid import UUID
 import asyncpg
 
 from store.group_commit import LOST_DURING_CALL, REFUSALS, AppendAnswer, CallLost
+from store.transactions import committed_if
 
 # A part, recorded at the time given ($5; NULL: now).
 APPEND_AT = """
@@ -137,22 +138,11 @@ async def appending_in_parts(pool: asyncpg.Pool) -> AsyncIterator[PartsAppend]:
     does (the commit may or may not have happened)."""
     async with pool.acquire() as connection:
         parts = PartsAppend(connection)
-        transaction = connection.transaction()
         try:
-            await transaction.start()
-            try:
+            async with committed_if(connection, lambda: not parts.abandoned, parts.settle):
                 yield parts
                 if not parts.abandoned:
                     await parts.finish()
-            except BaseException:
-                await parts.settle()
-                await transaction.rollback()
-                raise
-            if parts.abandoned:
-                await parts.settle()
-                await transaction.rollback()
-            else:
-                await transaction.commit()
         except asyncpg.DataError:  # an InterfaceError asyncpg raises before sending: not lost
             raise
         except LOST_DURING_CALL as error:

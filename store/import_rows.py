@@ -20,6 +20,8 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from store.transactions import committed_if
+
 # The import asks about a whole range at once, right after it grew: the statistics still
 # say the range is small, and the planner would probe the log once per fingerprint (0.55 s
 # for 200,000 rows where a hash join takes 0.3 s). Off for this transaction alone.
@@ -89,20 +91,10 @@ class ImportRows:
                 await self.remember(remembering.held)
             return
         async with self._pool.acquire() as connection:
-            transaction = connection.transaction()
-            await transaction.start()
             remembering = Remembering(connection)
-            try:
+            async with committed_if(connection, lambda: remembering.kept, remembering.stop):
                 yield remembering
                 await remembering.flush()
-            except BaseException:
-                await remembering.stop()
-                await transaction.rollback()
-                raise
-            if remembering.kept:
-                await transaction.commit()
-            else:
-                await transaction.rollback()
 
 
 class Remembering:
