@@ -128,8 +128,10 @@ async def _import_datasets(
                     if dataset.scope in asked
                     else store.import_rows.known(*dataset_id_range(dataset.scope))
                 )
+                # The rows the log holds as they stand are set apart; the others are read
+                # as they are decided, so that the parts decided first may be sent sooner.
                 dataset = await asyncio.to_thread(  # noqa: PLW2901
-                    dataset.read_in_full, known, progress
+                    dataset.sorted_out, known, progress
                 )
                 reports = await _imported_reports(store, dataset.scope, _needed(dataset, known))
             else:
@@ -140,7 +142,7 @@ async def _import_datasets(
             # may go to the log meanwhile too (application/imports/sending.py), but only
             # during the last dataset's, with nothing left to read. (In a thread, the loop
             # got the interpreter's lock every 5 ms only: the parts crawled to the server.)
-            rows = len(dataset.rows) + len(dataset.known)
+            rows = len(dataset.rows) + len(dataset.known) + len(dataset.unread)
             decided = (
                 sending.watch(events, rows, skip_invalid=skip_invalid)
                 if index == len(datasets) - 1 and not dry_run
@@ -178,13 +180,14 @@ def _not_kept(rows: list[ReadRow]) -> None:
 
 
 def _needed(dataset: DatasetRows, known: Collection[str]) -> list[UUID] | None:
-    """The reports a dataset read in part needs from the log: those of its rows read in
-    full and of its deleted rows, or None for all of its range (a complete dataset retracts
-    any report missing from it; and when most rows were read in full, one walk of the
-    range costs less than looking each up)."""
-    if dataset.complete or len(dataset.rows) > len(known):
+    """The reports a dataset read in part needs from the log: those of its rows to be
+    read in full and of its deleted rows, or None for all of its range (a complete
+    dataset retracts any report missing from it; and when most rows are read in full, one
+    walk of the range costs less than looking each up)."""
+    if dataset.complete or len(dataset.rows) + len(dataset.unread) > len(known):
         return None
-    keys = [row.key for row in dataset.rows] + [row.key for row in dataset.deleted]
+    keys = [row.key for row in dataset.rows] + [row.key for row in dataset.unread]
+    keys += [row.key for row in dataset.deleted]
     return [row_report_id(dataset.scope, key) for key in keys]
 
 
@@ -243,13 +246,16 @@ def _plan(
     refused = [_refused(dataset, bad) for bad in dataset.bad]
     seen: dict[UUID, SourceRow] = {}
     held = {row.report_id for row in dataset.known}
-    rows = _in_file_order(dataset)
+    total, rows = dataset.in_file_order()
     for done, row in enumerate(rows):
         if done % PLAN_SLICE == 0:
             yield
             if done % EVERY == 0:
-                progress(CHECKING, done, len(rows))
+                progress(CHECKING, done, total)
                 decided(done, bool(refused))
+        if isinstance(row, BadRow):  # a row read only now, that cannot be read
+            refused.append(_refused(dataset, row))
+            continue
         if isinstance(row, KnownRow):
             answer.rows.append(
                 RowOutcome(Outcome.UNCHANGED, dataset.file, row.line, row.key, row.report_id)
@@ -257,31 +263,8 @@ def _plan(
             continue
         report_id = row_report_id(dataset.scope, row.key)
         if report_id in seen:
-            first = seen[report_id]
-            if _says_the_same(first, row):
-                # Real files repeat a row now and then (ISW's 2026-04-04): said once.
-                answer.rows.append(
-                    RowOutcome(
-                        Outcome.UNCHANGED,
-                        dataset.file,
-                        row.line,
-                        row.key,
-                        report_id,
-                        message=f"repeats line {first.line}",
-                    )
-                )
-            else:
-                refused.append(
-                    RowOutcome(
-                        Outcome.REFUSED,
-                        dataset.file,
-                        row.line,
-                        row.key,
-                        None,
-                        "row",
-                        f"the same row as line {first.line}, with other figures",
-                    )
-                )
+            again = _again(dataset, seen[report_id], row, report_id)
+            (answer.rows if again.outcome is Outcome.UNCHANGED else refused).append(again)
             continue
         seen[report_id] = row
         try:
@@ -307,17 +290,34 @@ def _plan(
                 remember(read)
                 read = []
     remember(read)
-    progress(CHECKING, len(rows), len(rows))
+    progress(CHECKING, total, total)
     answer.rows.extend(refused)
     if not refused:
         events.extend(_withdrawn(dataset, reports, seen.keys() | held, answer))
-    decided(len(rows), bool(refused))
+    decided(total, bool(refused))
 
 
-def _in_file_order(dataset: DatasetRows) -> list[SourceRow | KnownRow]:
-    if not dataset.known:
-        return list(dataset.rows)
-    return sorted((*dataset.rows, *dataset.known), key=lambda row: row.line)
+def _again(dataset: DatasetRows, first: SourceRow, row: SourceRow, report_id: UUID) -> RowOutcome:
+    """A row whose key came before: unchanged if it says the same (real files repeat a row
+    now and then: ISW's 2026-04-04), else refused."""
+    if _says_the_same(first, row):
+        return RowOutcome(
+            Outcome.UNCHANGED,
+            dataset.file,
+            row.line,
+            row.key,
+            report_id,
+            message=f"repeats line {first.line}",
+        )
+    return RowOutcome(
+        Outcome.REFUSED,
+        dataset.file,
+        row.line,
+        row.key,
+        None,
+        "row",
+        f"the same row as line {first.line}, with other figures",
+    )
 
 
 def _withdrawn(

@@ -9,11 +9,12 @@ import io
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import msgspec
@@ -113,41 +114,72 @@ class DatasetRows:
     reader: RowReader | None = None
     known: tuple[KnownRow, ...] = ()
 
+    def sorted_out(
+        self, known: Mapping[str, tuple[UUID, bytes]], progress: Progress = no_progress
+    ) -> DatasetRows:
+        """The dataset with the rows whose fingerprint `known` (row key -> report id and
+        fingerprint) holds set apart as `known`, the others left unread: a row's key must
+        appear once in the file for that (a key repeated is compared row with row, read in
+        full)."""
+        if self.reader is None:
+            return self
+        if not known:  # nothing to compare with: every row is read
+            progress(READING, len(self.unread), len(self.unread))
+            return self
+        held, unread = list(self.known), []
+        repeated = Counter(row.key for row in self.unread)
+        total = len(self.unread)
+        for done, row in enumerate(self.unread):
+            if done % EVERY == 0:
+                progress(READING, done, total)
+            if repeated[row.key] == 1:
+                report = known.get(row.key)
+                if report is not None and report[1] == row.fingerprint:
+                    held.append(KnownRow(row.line, row.key, report[0]))
+                    continue
+            unread.append(row)
+        progress(READING, total, total)
+        return dataclasses.replace(self, unread=tuple(unread), known=tuple(held))
+
+    def in_file_order(self) -> tuple[int, Iterator[SourceRow | KnownRow | BadRow]]:
+        """How many rows there are, and each of them in the order of the file: those read,
+        those the log holds, and those unread, read as they come (a row that cannot be read
+        is a BadRow); `bad` holds the file's other bad rows."""
+        kinds = [rows for rows in (self.rows, self.known, self.unread) if rows]
+        count = sum(len(rows) for rows in kinds)
+        # Each kind is in the order of the file already: merged only when there are two.
+        rows: Sequence[SourceRow | KnownRow | UnreadRow] = (
+            kinds[0] if len(kinds) == 1 else sorted(chain(*kinds), key=_line) if kinds else ()
+        )
+        reader = self.reader
+        if reader is None or not self.unread:
+            return count, iter(cast("Sequence[SourceRow | KnownRow]", rows))
+        return count, (reader(row) if isinstance(row, UnreadRow) else row for row in rows)
+
     def read_in_full(
         self, known: Mapping[str, tuple[UUID, bytes]], progress: Progress = no_progress
     ) -> DatasetRows:
         """The dataset with every unread row read, but for those whose fingerprint `known`
-        (row key -> report id and fingerprint) holds: a row's key must appear once in the
-        file for that (a key repeated is compared row with row, read in full). The rows that
-        cannot be read come first among the bad ones, in the order of the file."""
+        holds (`sorted_out`). The rows that cannot be read come first among the bad ones, in
+        the order of the file."""
         if self.reader is None:
             return self
-        rows, held = list(self.rows), list(self.known)
-        bad: list[BadRow] = []
-        repeated = Counter(row.key for row in self.unread) if known else Counter[str]()
-        total = len(self.unread)
-        for done, unread in enumerate(self.unread):
-            if done % EVERY == 0:
-                progress(READING, done, total)
-            if known and repeated[unread.key] == 1:
-                report = known.get(unread.key)
-                if report is not None and report[1] == unread.fingerprint:
-                    held.append(KnownRow(unread.line, unread.key, report[0]))
-                    continue
+        dataset = self.sorted_out(known, progress)
+        rows, bad = list(dataset.rows), []
+        assert self.reader is not None
+        for unread in dataset.unread:
             read = self.reader(unread)
             if isinstance(read, SourceRow):
                 rows.append(read)
             else:
                 bad.append(read)
-        progress(READING, total, total)
         return dataclasses.replace(
-            self,
-            rows=tuple(rows),
-            bad=(*bad, *self.bad),
-            unread=(),
-            reader=None,
-            known=tuple(held),
+            dataset, rows=tuple(rows), bad=(*bad, *self.bad), unread=(), reader=None
         )
+
+
+def _line(row: SourceRow | KnownRow | UnreadRow) -> int:
+    return row.line
 
 
 class FieldError(Invalid, ValueError):

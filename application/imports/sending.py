@@ -7,9 +7,10 @@ the other. So the parts are sent while the rows after them are still being decid
 
 But the first part takes the appenders' lock, held to the commit: from then on every other
 writer waits for the import. So the first part is sent only once the rows left to decide
-will be decided before the database has stored the events decided already, at STORE_RATE,
-a rate above what it reaches: from then on the database never waits for the checks, and the
-lock is held no longer than an append of the whole import, sent after its checks, holds it.
+will be decided before the database could have stored every event of the import (at
+STORE_RATE, a rate above what it reaches; the events of the rows left estimated from those
+decided so far): from then on the database never waits for the checks, and the lock is
+held about as long as an append of the whole import, sent after its checks, holds it.
 A row refused (without `skip_invalid`) rolls the append back at once, and nothing is
 written: the checks go on to list every bad row, without the lock.
 """
@@ -118,12 +119,15 @@ class Sending:
             self._sent += APPEND_PART
 
     def _worth_sending(self) -> bool:
-        """Whether the rows left will be decided before the events decided are stored."""
+        """Whether the rows left will be decided before the server could store every
+        event of the import (those decided, and as many more for the rows left as so far),
+        at STORE_RATE: then, once it starts, it never waits for the checks."""
         if self._done == 0 or len(self._events) < APPEND_PART:
             return False
         deciding = time.monotonic() - self._started
         left = deciding * (self._rows - self._done) / self._done
-        return left <= len(self._events) / STORE_RATE
+        expected = len(self._events) * self._rows / self._done
+        return left <= expected / STORE_RATE
 
     async def _closing(self, pump: asyncio.Task[None] | None) -> None:
         if pump is not None:
