@@ -5,11 +5,12 @@ Usage: `python bench/import.py` (no arguments; BENCH_IMPORT_ROWS sets another si
 quick look). Uses TIMELINE_DATABASE_URL when set, else a throwaway embedded PostgreSQL;
 either way the run gets a fresh database, dropped at the end.
 
-Figures, in one run on one database:
+Figures, in one run on one database, each measured after a checkpoint:
   batch_append      the store's own append of pre-built events, 1,000 reports per
                     transaction (the ceiling an importer can hope for)
-  import            `import_files` (what `timeline import` and POST /v1/imports run): the
-                    file read, every row checked and filed, in one append
+  import            `import_files` (what POST /v1/imports runs; `timeline import` runs the
+                    same importer once it has read the file): the file read, every row
+                    checked and filed, in one append
   reimport          the same file again: every row split into fields and its fingerprint
                     compared with the one kept beside its report, nothing written
   revised_import    a copy with 1% of the rows' fatalities changed: corrections
