@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
@@ -127,7 +128,7 @@ class DatasetRows:
             progress(READING, len(self.unread), len(self.unread))
             return self
         held, unread = list(self.known), []
-        repeated = Counter(row.key for row in self.unread)
+        repeated = Counter(map(attrgetter("key"), self.unread))
         total = len(self.unread)
         for done, row in enumerate(self.unread):
             if done % EVERY == 0:

@@ -27,8 +27,9 @@ from store.append_parts import APPEND_PART
 from store.event_store import Appending, AppendResult, EventStore
 
 # Events a second the log is assumed to store while an import's checks go on: more than it
-# stores here (about 45,000 on two cores), so that the estimate errs toward sending late.
-STORE_RATE = 60_000
+# stores with nothing else running (the batch append's 40,000-47,000 on two cores; fewer
+# beside the checks), so that the estimate errs toward sending late.
+STORE_RATE = 50_000
 
 
 class Sending:
