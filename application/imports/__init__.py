@@ -58,7 +58,8 @@ def read_files(
     files' vintage (the date their publisher put them out); `release_name` names the
     release (a complete one, for ucdp-ged); `deleted` is ACLED's list of deleted events.
     Unless `in_full`, a format with fingerprints leaves its rows unread, for the importer
-    to read those the log does not hold already (`DatasetRows.read_in_full`)."""
+    to read those the log does not hold already (`DatasetRows.sorted_out`, then
+    `in_file_order`)."""
     datasets = _read(format, files, release, release_name=release_name, deleted=deleted)
     if release is not None:
         datasets = [replace(dataset, published=Day(on=release)) for dataset in datasets]

@@ -94,7 +94,8 @@ READING = code_digest(__file__, rows_module.__file__)
 
 
 def read(file: SourceFile, deleted: SourceFile | None, release: str | None) -> DatasetRows:
-    """The export's rows split into fields, each read into a report by `read_in_full`."""
+    """The export's rows split into fields, each read into a report as the importer
+    decides it (`DatasetRows.in_file_order`), or all at once by `read_in_full`."""
     header, records = csv_records(file, REQUIRED)
     columns = tuple(dict.fromkeys(header))  # a column named twice: the last one counts
     fingerprints = Fingerprints(READING, columns, release)

@@ -110,7 +110,8 @@ class DatasetRows:
     # When the file was put out (its vintage), where known: a row it changed or withdrew
     # was published then (`reported_by`, projections/published.py).
     published: Occurrence | None = None
-    # Rows not yet read (`read_in_full`), how to read one, and rows the log holds already.
+    # Rows not yet read (`in_file_order`, `read_in_full`), how to read one, and rows the
+    # log holds already (`sorted_out`).
     unread: tuple[UnreadRow, ...] = ()
     reader: RowReader | None = None
     known: tuple[KnownRow, ...] = ()
