@@ -81,7 +81,7 @@ class ImportRows:
     @asynccontextmanager
     async def remembering(self) -> AsyncIterator[Remembering]:
         """A transaction of its own for an import's fingerprints, written as they are handed
-        to it (`Remembering.add`, from any thread) and committed when the block ends, unless
+        to it (`Remembering.add`) and committed when the block ends, unless
         it raised or `Remembering.abandon` was called: then none is kept. With a pool of one
         connection, which the import's append needs, they are written after the block."""
         if self._pool.get_max_size() < 2:
@@ -104,7 +104,6 @@ class Remembering:
 
     def __init__(self, connection: asyncpg.Connection | None) -> None:
         self._connection = connection
-        self._loop = asyncio.get_running_loop()
         self._batches: asyncio.Queue[list[ReadRow] | None] = asyncio.Queue()
         self._writer = (
             None
@@ -116,13 +115,13 @@ class Remembering:
         self._stopping = False
 
     def add(self, rows: list[ReadRow]) -> None:
-        """Write `rows`' fingerprints (callable from a worker thread)."""
+        """Write `rows`' fingerprints, after those added before."""
         if self._writer is None:
             if self._connection is not None:
                 raise RuntimeError("fingerprints added once they were all written")
             self.held.extend(rows)
         elif rows:
-            self._loop.call_soon_threadsafe(self._batches.put_nowait, rows)
+            self._batches.put_nowait(rows)
 
     def abandon(self) -> None:
         """Keep none of the fingerprints (an import that writes nothing)."""
@@ -133,7 +132,7 @@ class Remembering:
         more may be added."""
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            self._end()
+            self._batches.put_nowait(None)
             await writer
 
     async def stop(self) -> None:
@@ -142,13 +141,8 @@ class Remembering:
         self._stopping = True  # the batches still waiting are dropped
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            self._end()
+            self._batches.put_nowait(None)
             await asyncio.gather(writer, return_exceptions=True)
-
-    def _end(self) -> None:
-        # After every batch added before, even those whose handing is still on its way
-        # (`add` hands them over through the loop, from any thread).
-        self._loop.call_soon_threadsafe(self._batches.put_nowait, None)
 
     async def _write(self, connection: asyncpg.Connection) -> None:
         # Copied while no row holds a fingerprint already (an import's first: a third of

@@ -29,7 +29,7 @@ import msgspec
 from application.imports.identity import dataset_id_range, row_report_id
 from application.imports.progress import CHECKING, EVERY, WRITING, Progress, no_progress
 from application.imports.rows import BadRow, DatasetRows, KnownRow, SourceRow
-from application.imports.sending import Sending
+from application.imports.sending import Sending, unwatched
 from application.reports import decide_filing
 from domain import report as rules
 from domain.errors import DomainError, InvalidReport
@@ -146,7 +146,7 @@ async def _import_datasets(
             decided = (
                 sending.watch(events, rows, skip_invalid=skip_invalid)
                 if index == len(datasets) - 1 and not dry_run
-                else _not_sent
+                else unwatched
             )
             for _ in _plan(
                 dataset,
@@ -169,10 +169,6 @@ async def _import_datasets(
             answer.written, answer.last_position = True, result.last_position
             progress(WRITING, len(events), len(events))
     return answer
-
-
-def _not_sent(done: int, refused: bool) -> None:
-    """Events decided, to be sent once all are."""
 
 
 def _not_kept(rows: list[ReadRow]) -> None:

@@ -62,18 +62,13 @@ class Sending:
     def watch(
         self, events: list[DomainEvent], rows: int, *, skip_invalid: bool
     ) -> Callable[[int, bool], None]:
-        """The callback for a plan that adds to `events` as it decides `rows` rows (from
-        any thread): told how many rows are decided and whether one was refused."""
+        """The callback for a plan that adds to `events` as it decides `rows` rows, on the
+        event loop: told how many rows are decided and whether one was refused."""
         if rows <= APPEND_PART:
-            return _too_few
-        loop = asyncio.get_running_loop()
+            return unwatched
         self._events, self._rows, self._skip_invalid = events, rows, skip_invalid
         self._started = time.monotonic()
-
-        def decided(done: int, refused: bool) -> None:
-            loop.call_soon_threadsafe(self._decided, done, refused)
-
-        return decided
+        return self._decided
 
     def abandon(self) -> None:
         """Write nothing: the parts sent are rolled back (at once, letting the lock go), and
@@ -144,5 +139,6 @@ class Sending:
                 await asyncio.gather(self._pump, return_exceptions=True)
 
 
-def _too_few(done: int, refused: bool) -> None:
-    """A plan too short to send parts of while it goes on."""
+def unwatched(done: int, refused: bool) -> None:
+    """The callback for a plan whose events are sent once all are decided (too few, or
+    not the last dataset of its import)."""
