@@ -61,14 +61,15 @@ async def import_files(
         datasets = await read_import(
             format, files, vintage=vintage, release=release, deleted=deleted
         )
-    except BaseException:
+        return await import_datasets(
+            store, datasets, dry_run=dry_run, skip_invalid=skip_invalid, asked=asked
+        )
+    finally:
+        # A bad file, or an import that failed before it needed them: not left running,
+        # nor their error unread.
         for asking in asked.values():
             asking.cancel()
         await asyncio.gather(*asked.values(), return_exceptions=True)
-        raise
-    return await import_datasets(
-        store, datasets, dry_run=dry_run, skip_invalid=skip_invalid, asked=asked
-    )
 
 
 class ImportedRow(msgspec.Struct, frozen=True, omit_defaults=True):

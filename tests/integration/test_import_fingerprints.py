@@ -6,6 +6,7 @@ with the outcome a full comparison gives."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from application.imports import Format, acled, read_files
 from application.imports.identity import row_report_id
 from application.imports.importer import ImportAnswer, Outcome
 from application.imports.importing import import_files
-from application.imports.rows import DatasetRows, KnownRow, SourceFile
+from application.imports.rows import BadFile, DatasetRows, KnownRow, SourceFile
 from application.reports import ReportService
 from domain.claims import Clash
 from domain.quantities import Quantity, Unit
@@ -168,3 +169,43 @@ def test_a_key_repeated_in_the_file_is_read_in_full_whatever_its_fingerprint(
     berdiansk = next(row for row in read.rows if row.key == "UKR2002")
     assert partly.known == (KnownRow(berdiansk.line, "UKR2002", row_report_id("acled", "UKR2002")),)
     assert [row.key for row in partly.rows] == ["RUS1001", "RUS1001"]
+
+
+def _lookups_running() -> list[str]:
+    """The fingerprint lookups (ImportRows.known) still running in this loop."""
+    return [
+        name
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task() and not task.done()
+        if (name := getattr(task.get_coro(), "__qualname__", "")) == "ImportRows.known"
+    ]
+
+
+async def test_a_bad_file_leaves_no_lookup_of_fingerprints_running(
+    store: EventStore, tmp_path: Path
+) -> None:
+    # The fingerprints are asked for while the file is read; the file has no event ids
+    export = tmp_path / "acled.csv"
+    export.write_text("event_date,location\n2024-11-21,Plekhovo\n", encoding="utf-8")
+
+    with pytest.raises(BadFile, match="event_id_cnty"):
+        await _import(store, export)
+
+    assert _lookups_running() == []
+
+
+async def test_an_import_that_fails_before_it_compares_leaves_no_lookup_running(
+    store: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the database's connections refused once the file is read
+    export = acled_file(tmp_path, "acled.csv", ACLED_ROWS)
+
+    def refused(self: object) -> object:
+        raise ConnectionRefusedError("the database refused the connection")
+
+    monkeypatch.setattr(type(store.import_rows), "remembering", refused)
+
+    with pytest.raises(ConnectionRefusedError):
+        await _import(store, export)
+
+    assert _lookups_running() == []
