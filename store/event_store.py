@@ -102,6 +102,14 @@ def _encoded(events: Sequence[DomainEvent]) -> Encoded:
     return Encoded(topics, states)
 
 
+def _first_versions(events: Sequence[DomainEvent]) -> dict[UUID, int]:
+    """Each report's first version in an append."""
+    first: dict[UUID, int] = {}
+    for event in events:
+        first.setdefault(event.originator_id, event.originator_version)
+    return first
+
+
 def _fresh(answer: AppendAnswer, ids: list[UUID], versions: list[int]) -> AppendResult:
     """A fresh append's result: its events got the contiguous positions first, first + 1,
     ... in the order given, all at one recorded time."""
@@ -298,7 +306,7 @@ class EventStore:
         if answer.refused == TL422 and idempotency is not None:
             raise IdempotencyKeyReused(idempotency.key)
         if answer.refused is not None:  # a stale or skipping version, or a report filed before
-            raise await self._conflict(events)
+            raise await self._conflict(_first_versions(events))
         # A fresh append's events got the contiguous positions first, first + 1, ... in the
         # order given; a replay carries the first append's positions, report ids and
         # versions (a retry may bring fresh ids).
@@ -351,15 +359,9 @@ class EventStore:
             events=tuple(Appended(row[1], row[2], row[3], row[4]) for row in rows), replayed=True
         )
 
-    async def _conflict(self, events: Sequence[DomainEvent] | dict[UUID, int]) -> VersionConflict:
-        """Why an append was refused: the first of its reports whose first version does not
-        follow the stored one (`events`, or each report's first version in it)."""
-        if isinstance(events, dict):
-            first_versions = events
-        else:
-            first_versions = {}
-            for event in events:
-                first_versions.setdefault(event.originator_id, event.originator_version)
+    async def _conflict(self, first_versions: dict[UUID, int]) -> VersionConflict:
+        """Why an append was refused: the first of its reports whose first version in it
+        (`first_versions`) does not follow the stored one."""
         rows = await self._pool.fetch(CURRENT_VERSIONS, list(first_versions))
         current = {row["originator_id"]: row["version"] for row in rows}
         for report_id, first in first_versions.items():

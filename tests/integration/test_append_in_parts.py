@@ -4,9 +4,6 @@ of it or none, contiguous positions, one recorded time, an intact chain."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import asyncpg
 import pytest
 
@@ -16,7 +13,7 @@ from store.append_parts import APPEND_PART
 from store.chain import verify_chain
 from store.event_store import EventStore, WriteOutcomeUnknown
 from tests.integration.test_group_commit import filings, log_positions
-from tests.pg_proxy import CuttingProxy, running
+from tests.pg_proxy import CuttingProxy
 from tests.seed_values import INSTITUTE_FOR_THE_STUDY_OF_WAR, filed, kursk_held_now
 
 
@@ -78,12 +75,6 @@ async def test_a_refused_event_in_the_last_part_leaves_none_of_the_append_writte
     after = (await store.append(filings(1))).last_position
     assert await log_positions(pool) == [1, 2, after]
     assert (await verify_chain(pool)).intact
-
-
-@pytest.fixture
-def proxy(database_url: str, tmp_path: Path) -> Iterator[CuttingProxy]:
-    with running(CuttingProxy(database_url, tmp_path)) as proxy:
-        yield proxy
 
 
 async def test_a_connection_lost_between_parts_leaves_an_unknown_outcome_and_nothing_written(

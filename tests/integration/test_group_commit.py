@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from uuid import uuid4
 
 import asyncpg
-import pytest
 
 from application.commands import FileReport
 from domain import report as rules
@@ -30,7 +28,7 @@ from store.event_store import (
 )
 from store.group_commit import AppendAnswer, AppendCall, GroupCommitter
 from store.mapper import encode_event
-from tests.pg_proxy import CuttingProxy, running
+from tests.pg_proxy import CuttingProxy
 from tests.seed_values import (
     INSTITUTE_FOR_THE_STUDY_OF_WAR,
     RUSSIAN_DEFENCE_MINISTRY,
@@ -247,12 +245,6 @@ def _call(event: DomainEvent, *, topic: str | None = None) -> AppendCall:
     return AppendCall(
         [event.originator_id], [event.originator_version], [topic or stored_topic], [state]
     )
-
-
-@pytest.fixture
-def proxy(database_url: str, tmp_path: Path) -> Iterator[CuttingProxy]:
-    with running(CuttingProxy(database_url, tmp_path)) as proxy:
-        yield proxy
 
 
 async def test_a_group_whose_connection_is_lost_after_the_commit_tells_each_append_so(
